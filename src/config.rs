@@ -1,0 +1,1 @@
+//! Settings: command line + `hintgen.toml` → [`Config`].

@@ -1,0 +1,285 @@
+//! File parsers: from the bytes of one file to the references it makes.
+//!
+//! Each parser is push-style ([`Parser::write`] then [`Parser::finish`]) so the scanner can read a file
+//! once, in fixed-size chunks, and feed the same bytes to the hasher and the parser. Parsers never touch
+//! the disk and never resolve URLs: they report what the file says, where it says it, with the attributes
+//! of the consuming element. Resolution happens in [`crate::graph`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::{Diagnostic, Location};
+
+pub mod css;
+pub mod html;
+pub mod js;
+pub mod vite;
+
+/// What kind of file this is, as far as discovery cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileKind {
+    /// `.html` / `.htm`: a page.
+    Html,
+    /// `.css`.
+    Css,
+    /// `.js` / `.mjs`: parsed for ES-module imports.
+    Js,
+    /// `.vite/manifest.json` (or `manifest.json` beside a `.vite` build).
+    ViteManifest,
+    /// Anything else: fingerprinted only.
+    Other,
+}
+
+impl FileKind {
+    /// Picks the kind from a site-relative path (`/` separators).
+    pub fn of(rel_path: &str) -> FileKind {
+        let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
+        if rel_path == ".vite/manifest.json" || rel_path.ends_with("/.vite/manifest.json") {
+            return FileKind::ViteManifest;
+        }
+        match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()) {
+            Some(e) if e == "html" || e == "htm" => FileKind::Html,
+            Some(e) if e == "css" => FileKind::Css,
+            Some(e) if e == "js" || e == "mjs" => FileKind::Js,
+            _ => FileKind::Other,
+        }
+    }
+}
+
+/// What a reference is, decided by the element or rule that makes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefKind {
+    /// `<link rel=stylesheet href>` (not `disabled`).
+    Stylesheet,
+    /// `<link rel=preload href>`; `attrs.as_` holds its `as`.
+    Preload,
+    /// `<link rel=modulepreload href>`.
+    ModulePreload,
+    /// `<link rel~=icon>`, `apple-touch-icon`, `mask-icon`.
+    Icon,
+    /// `<link rel=manifest>`.
+    Manifest,
+    /// `<script src>`; `attrs.module`, `attrs.async_`, `attrs.defer` say which kind.
+    Script,
+    /// `<img src>`, `<img srcset>` and `<picture><source srcset>` candidates, `<input type=image src>`.
+    Image,
+    /// `<video poster>`.
+    Poster,
+    /// `<video src>`, `<audio src>`, `<source src>`, `<track src>`: media, never hinted.
+    Media,
+    /// CSS `@import`.
+    CssImport,
+    /// The one `src` picked from an `@font-face` rule (the first `woff2`, else the first `url()`).
+    Font,
+    /// Any other CSS `url()` (backgrounds, cursors, masks): recorded, not hinted by default.
+    CssUrl,
+    /// A static ES-module `import … from "x"`, `export … from "x"`, `import "x"`.
+    JsImport,
+    /// A dynamic `import("x")` with a string literal: a lazy edge, recorded, never hinted.
+    JsDynamicImport,
+}
+
+/// One `srcset` candidate: the URL as written and its descriptor (`2x`, `640w`, or empty).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SrcsetCandidate {
+    /// The URL as written.
+    pub url: String,
+    /// The descriptor as written, or empty.
+    pub descriptor: String,
+}
+
+/// Attributes of the consuming element that a hint must copy.
+///
+/// Strings hold attribute values as written (entity-decoded); `None` means the attribute is absent.
+/// `crossorigin` present with no value is `Some("")` (the anonymous mode).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RefAttrs {
+    /// `as` of a `<link rel=preload>`.
+    pub as_: Option<String>,
+    /// `crossorigin`.
+    pub crossorigin: Option<String>,
+    /// `type` (`module` for module scripts, a MIME type on links and sources).
+    pub type_: Option<String>,
+    /// `media`.
+    pub media: Option<String>,
+    /// `fetchpriority` (`high`, `low`, `auto`).
+    pub fetchpriority: Option<String>,
+    /// `<script type=module>`.
+    pub module: bool,
+    /// `<script async>`.
+    pub async_: bool,
+    /// `<script defer>`.
+    pub defer: bool,
+    /// `<script nomodule>`.
+    pub nomodule: bool,
+    /// `loading=lazy`.
+    pub lazy: bool,
+    /// True for the reference an element is hinted by (an `<img>`'s `src`, or its first `srcset`
+    /// candidate when it has no `src`); false for the other `srcset` candidates.
+    pub primary: bool,
+    /// `srcset` / `imagesrcset` candidates of the element, as written.
+    pub srcset: Vec<SrcsetCandidate>,
+    /// `sizes` / `imagesizes`.
+    pub sizes: Option<String>,
+    /// `integrity` as written in the HTML.
+    pub integrity: Option<String>,
+    /// `unicode-range` of an `@font-face`, as inclusive code point ranges; empty means all.
+    pub unicode_range: Vec<(u32, u32)>,
+    /// The `format()` of a font `src`, when given.
+    pub format: Option<String>,
+    /// `font-family` of an `@font-face`.
+    pub font_family: Option<String>,
+}
+
+/// A reference from one file to a URL, as the file says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The URL as written (entity-decoded for HTML, escape-decoded for CSS/JS), not resolved.
+    pub url: String,
+    /// What makes the reference.
+    pub kind: RefKind,
+    /// A short description for diagnostics, e.g. `<link rel=stylesheet>`, `@import`, `import`.
+    pub element: String,
+    /// Where in the referring file (start of the element or rule).
+    pub location: Location,
+    /// Attributes copied from the consuming element.
+    pub attrs: RefAttrs,
+}
+
+/// The set of characters that occur in a page's text, used to pick `unicode-range` font faces.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextChars(pub BTreeSet<char>);
+
+impl TextChars {
+    /// True when any character lies in any of the inclusive `ranges` (an empty list covers everything).
+    pub fn intersects(&self, ranges: &[(u32, u32)]) -> bool {
+        if ranges.is_empty() {
+            return true;
+        }
+        ranges.iter().any(|&(lo, hi)| {
+            let (Some(lo), Some(hi)) = (char::from_u32(lo), char::from_u32(hi.min(0x10FFFF))) else {
+                return ranges_fallback(&self.0, lo, hi);
+            };
+            lo <= hi && self.0.range(lo..=hi).next().is_some()
+        })
+    }
+}
+
+fn ranges_fallback(set: &BTreeSet<char>, lo: u32, hi: u32) -> bool {
+    set.iter().any(|&c| (lo..=hi).contains(&(c as u32)))
+}
+
+/// What parsing one file found.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    /// References in document order.
+    pub refs: Vec<Reference>,
+    /// The first `<base href>` of an HTML page.
+    pub base_href: Option<String>,
+    /// `imports` of the page's `<script type=importmap>` (specifier → URL as written).
+    pub import_map: BTreeMap<String, String>,
+    /// Characters of an HTML page's text (HTML only).
+    pub text: Option<TextChars>,
+    /// The parsed `.vite/manifest.json` (Vite manifest only).
+    pub vite_manifest: Option<vite::Manifest>,
+    /// Problems found while parsing; `file` is left empty and filled in by the caller.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A push-style parser: feed chunks of the file, then finish.
+pub trait Parser {
+    /// Feeds the next chunk of the file's bytes. Chunks may split anything, even a UTF-8 sequence.
+    fn write(&mut self, chunk: &[u8]);
+    /// Ends the input and returns what was found.
+    fn finish(self: Box<Self>) -> FileFacts;
+}
+
+/// The parser for a kind of file, or `None` for files that are only fingerprinted.
+pub fn parser_for(kind: FileKind) -> Option<Box<dyn Parser>> {
+    match kind {
+        FileKind::Html => Some(Box::new(html::HtmlParser::new())),
+        FileKind::Css => Some(Box::new(Buffered::new(css::parse_css))),
+        FileKind::Js => Some(Box::new(Buffered::new(js::parse_js))),
+        FileKind::ViteManifest => Some(Box::new(Buffered::new(vite::parse_manifest_facts))),
+        FileKind::Other => None,
+    }
+}
+
+/// Parses a whole file at once (tests, inline content).
+pub fn parse_bytes(kind: FileKind, bytes: &[u8]) -> FileFacts {
+    match parser_for(kind) {
+        Some(mut p) => {
+            p.write(bytes);
+            p.finish()
+        }
+        None => FileFacts::default(),
+    }
+}
+
+/// Collects a whole file, then hands its text (lossily decoded UTF-8, BOM removed) to a parse function.
+/// CSS and JS need the whole text; they are small next to what they reference.
+struct Buffered {
+    bytes: Vec<u8>,
+    parse: fn(&str) -> FileFacts,
+}
+
+impl Buffered {
+    fn new(parse: fn(&str) -> FileFacts) -> Self {
+        Buffered {
+            bytes: Vec::new(),
+            parse,
+        }
+    }
+}
+
+impl Parser for Buffered {
+    fn write(&mut self, chunk: &[u8]) {
+        self.bytes.extend_from_slice(chunk);
+    }
+
+    fn finish(self: Box<Self>) -> FileFacts {
+        let bytes = self.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.bytes);
+        let text = String::from_utf8_lossy(bytes);
+        (self.parse)(&text)
+    }
+}
+
+/// Turns a byte offset into a 1-based line and column (columns count characters).
+pub fn location_at(text: &str, offset: usize) -> Location {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    Location::new(line as u32, col as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        assert_eq!(FileKind::of("index.html"), FileKind::Html);
+        assert_eq!(FileKind::of("a/b.HTM"), FileKind::Html);
+        assert_eq!(FileKind::of("x.mjs"), FileKind::Js);
+        assert_eq!(FileKind::of(".vite/manifest.json"), FileKind::ViteManifest);
+        assert_eq!(FileKind::of("manifest.json"), FileKind::Other);
+        assert_eq!(FileKind::of("noext"), FileKind::Other);
+    }
+
+    #[test]
+    fn locations() {
+        assert_eq!(location_at("ab\ncd", 4), Location::new(2, 2));
+        assert_eq!(location_at("é\nx", 0), Location::new(1, 1));
+        assert_eq!(location_at("éa", 3), Location::new(1, 3));
+    }
+
+    #[test]
+    fn text_chars() {
+        let t = TextChars("Hi".chars().collect());
+        assert!(t.intersects(&[(0, 0xFF)]));
+        assert!(!t.intersects(&[(0x400, 0x4FF)]));
+        assert!(t.intersects(&[]));
+    }
+}
