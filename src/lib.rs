@@ -17,3 +17,12 @@ pub mod error;
 pub mod parse;
 
 pub use error::{Diagnostic, Error, Result, Severity};
+pub mod emit;
+pub mod fingerprint;
+pub mod graph;
+pub mod link;
+pub mod plan;
+pub mod scan;
+pub mod site;
+pub mod walk;
+pub mod hints;

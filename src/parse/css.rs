@@ -1,8 +1,655 @@
-//! CSS discovery (stub: being written).
+//! CSS discovery: the URLs a stylesheet makes the browser fetch.
+//!
+//! This module owns reading `@import`, `@font-face { src }` and every other `url()` out of CSS text, with
+//! the attributes a hint needs (`media` of an import; `format`, `font-family` and `unicode-range` of a
+//! font). It does not resolve URLs or decide what to hint; that is [`crate::graph`] and the hint policy.
+//!
+//! The text is read with `cssparser`'s tokenizer (the one Servo and Firefox use), so strings, escapes,
+//! comments and unquoted `url(…)` tokens follow CSS Syntax Level 3 exactly; no regexes. Rather than
+//! modelling every at-rule, the walker goes through the token stream and descends into every `{}`, `()`
+//! and `[]` block, so `@media`, `@supports`, `@layer`, `@container`, `@scope` and CSS nesting are all
+//! covered at any depth, and malformed CSS just yields whatever can still be found. Only three shapes
+//! are understood: `@import` preludes, `@font-face` bodies and `@namespace` preludes (whose URL is a
+//! name, never fetched). Depth is bounded by `cssparser`'s nested-block limit, so hostile nesting
+//! cannot overflow the stack.
+//!
+//! URLs that never cause a fetch are dropped here rather than in the resolver: `data:` URLs (their bytes
+//! are inline, and copying a base64 font into a `String` is wasted memory) and fragment-only URLs such as
+//! `url(#clip)` (they name an element of the current document).
 
-use super::FileFacts;
+use cssparser::{CowRcStr, Delimiter, ParseError, Parser, Token, UnicodeRange};
 
-/// Parses a stylesheet.
-pub fn parse_css(_text: &str) -> FileFacts {
-    FileFacts::default()
+use super::{FileFacts, Locator, RefAttrs, RefKind, Reference};
+
+/// Parses a stylesheet and returns its references in document order.
+///
+/// Also used on inline `<style>` text and on `style=""` values wrapped as `*{…}`. Locations are
+/// 1-based line:col within `text`. Never fails: malformed CSS gives the references that can be found.
+pub fn parse_css(text: &str) -> FileFacts {
+    let mut walker = Walker {
+        locator: Locator::new(text),
+        refs: Vec::new(),
+    };
+    let mut parser = Parser::new(text);
+    walker.scan(&mut parser, false);
+    FileFacts {
+        refs: walker.refs,
+        ..FileFacts::default()
+    }
+}
+
+/// The error type of the `cssparser` closures; nothing is reported, errors only stop a sub-parse.
+type Failure = ParseError<()>;
+
+struct Walker<'t> {
+    locator: Locator<'t>,
+    refs: Vec<Reference>,
+}
+
+/// One `src` entry of an `@font-face`: a URL and its `format()`.
+struct FontSource {
+    url: String,
+    format: Option<String>,
+}
+
+impl<'t> Walker<'t> {
+    /// Walks tokens until the end of `p` (the input, or the block `p` is delimited to), descending into
+    /// every block. In an `image-set()`, bare strings are URLs too.
+    fn scan<'i>(&mut self, p: &mut Parser<'i>, in_image_set: bool) {
+        loop {
+            p.skip_whitespace();
+            let start = p.position().byte_index();
+            let Ok(token) = p.next() else { return };
+            match token.clone() {
+                Token::AtKeyword(name) if name.eq_ignore_ascii_case("import") => {
+                    self.import(p, start);
+                }
+                Token::AtKeyword(name) if name.eq_ignore_ascii_case("font-face") => {
+                    self.font_face(p, start);
+                }
+                Token::AtKeyword(name) if name.eq_ignore_ascii_case("namespace") => {
+                    // `@namespace svg url(http://www.w3.org/2000/svg);` names, never fetches.
+                    let _ = p.parse_until_after(Delimiter::Semicolon, |p| {
+                        skip_rest(p);
+                        Ok::<(), Failure>(())
+                    });
+                }
+                Token::UnquotedUrl(url) => self.push(&url, RefKind::CssUrl, "url()", start),
+                Token::QuotedString(url) if in_image_set => {
+                    self.push(&url, RefKind::CssUrl, "url()", start);
+                }
+                Token::Function(name) if is_url_function(&name) => {
+                    if let Some(url) = url_function_argument(p) {
+                        self.push(&url, RefKind::CssUrl, "url()", start);
+                    }
+                }
+                Token::Function(name) => {
+                    let image_set = name.eq_ignore_ascii_case("image-set")
+                        || name.eq_ignore_ascii_case("-webkit-image-set");
+                    self.descend(p, image_set);
+                }
+                Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
+                    self.descend(p, false);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Walks the block whose opening token was just read.
+    fn descend<'i>(&mut self, p: &mut Parser<'i>, in_image_set: bool) {
+        let _ = p.parse_nested_block(|inner| {
+            self.scan(inner, in_image_set);
+            Ok::<(), Failure>(())
+        });
+    }
+
+    /// `@import <url> [layer | layer(…)]? [supports(…)]? <media-query-list>?;`, the at-keyword just read.
+    fn import<'i>(&mut self, p: &mut Parser<'i>, start: usize) {
+        let _ = p.parse_until_after(Delimiter::Semicolon | Delimiter::CurlyBracketBlock, |p| {
+            let url = match p.next()?.clone() {
+                Token::QuotedString(s) | Token::UnquotedUrl(s) => Some(s),
+                Token::Function(name) if is_url_function(&name) => url_function_argument(p),
+                _ => None,
+            };
+            let mut media_start = None;
+            loop {
+                p.skip_whitespace();
+                let at = p.position();
+                let Ok(token) = p.next() else { break };
+                let modifier = match token {
+                    Token::Ident(name) => name.eq_ignore_ascii_case("layer"),
+                    Token::Function(name) => {
+                        name.eq_ignore_ascii_case("layer") || name.eq_ignore_ascii_case("supports")
+                    }
+                    _ => false,
+                };
+                if !modifier {
+                    media_start = Some(at);
+                    skip_rest(p);
+                    break;
+                }
+            }
+            let media = media_start
+                .map(|at| p.slice_from(at).trim())
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned);
+            if let Some(url) = url {
+                let attrs = RefAttrs {
+                    media,
+                    ..RefAttrs::default()
+                };
+                self.push_with(&url, RefKind::CssImport, "@import", start, attrs);
+            }
+            Ok::<(), Failure>(())
+        });
+    }
+
+    /// `@font-face { … }`, the at-keyword just read: one [`RefKind::Font`] for the preferred `src`.
+    fn font_face<'i>(&mut self, p: &mut Parser<'i>, start: usize) {
+        // Skip any (invalid) prelude, up to the block.
+        let _ = p.parse_until_before(Delimiter::CurlyBracketBlock | Delimiter::Semicolon, |p| {
+            skip_rest(p);
+            Ok::<(), Failure>(())
+        });
+        if !matches!(p.next(), Ok(Token::CurlyBracketBlock)) {
+            return;
+        }
+        let mut sources = Vec::new();
+        let mut attrs = RefAttrs::default();
+        let _ = p.parse_nested_block(|body| {
+            while !body.is_exhausted() {
+                let _ = body.parse_until_after(Delimiter::Semicolon, |decl| {
+                    font_descriptor(decl, &mut sources, &mut attrs);
+                    skip_rest(decl);
+                    Ok::<(), Failure>(())
+                });
+            }
+            Ok::<(), Failure>(())
+        });
+        // Prefer the first woff2 (every browser that preloads supports it), else the first source.
+        let pick = sources
+            .iter()
+            .position(|s| match &s.format {
+                Some(f) => f.eq_ignore_ascii_case("woff2"),
+                None => path_of(&s.url).to_ascii_lowercase().ends_with(".woff2"),
+            })
+            .unwrap_or(0);
+        if let Some(source) = sources.into_iter().nth(pick) {
+            attrs.format = source.format;
+            self.push_with(&source.url, RefKind::Font, "@font-face", start, attrs);
+        }
+    }
+
+    fn push(&mut self, url: &str, kind: RefKind, element: &str, start: usize) {
+        self.push_with(url, kind, element, start, RefAttrs::default());
+    }
+
+    fn push_with(
+        &mut self,
+        url: &str,
+        kind: RefKind,
+        element: &str,
+        start: usize,
+        attrs: RefAttrs,
+    ) {
+        let url = url.trim();
+        if url.is_empty() || url.starts_with('#') || is_data_url(url) {
+            return;
+        }
+        self.refs.push(Reference {
+            url: url.to_owned(),
+            kind,
+            element: element.to_owned(),
+            location: self.locator.locate(start),
+            attrs,
+        });
+    }
+}
+
+/// Reads one `@font-face` descriptor (`name: value`), keeping `src`, `font-family` and `unicode-range`.
+fn font_descriptor<'i>(p: &mut Parser<'i>, sources: &mut Vec<FontSource>, attrs: &mut RefAttrs) {
+    let Ok(name) = p.expect_ident_cloned() else {
+        return;
+    };
+    if p.expect_colon().is_err() {
+        return;
+    }
+    if name.eq_ignore_ascii_case("src") {
+        // A later `src` wins, as in the cascade (the "bulletproof" `.eot` pattern declares two).
+        let parsed = p.parse_comma_separated_ignoring_errors(font_source);
+        if !parsed.is_empty() {
+            *sources = parsed;
+        }
+    } else if name.eq_ignore_ascii_case("font-family") {
+        attrs.font_family = font_family(p);
+    } else if name.eq_ignore_ascii_case("unicode-range") {
+        attrs.unicode_range = p.parse_comma_separated_ignoring_errors(|p| {
+            UnicodeRange::parse(p)
+                .map(|r| (r.start, r.end))
+                .map_err(Failure::from)
+        });
+    }
+}
+
+/// One `src` entry: `url(…) [format(…)]? [tech(…)]?`; `local(…)` entries fail and are skipped.
+fn font_source<'i>(p: &mut Parser<'i>) -> Result<FontSource, Failure> {
+    let url = match p.next()?.clone() {
+        Token::UnquotedUrl(url) => url,
+        Token::Function(name) if is_url_function(&name) => {
+            url_function_argument(p).ok_or_else(Failure::unexpected_token)?
+        }
+        _ => return Err(Failure::unexpected_token()),
+    };
+    let mut format = None;
+    while let Ok(token) = p.next() {
+        if matches!(token, Token::Function(name) if name.eq_ignore_ascii_case("format")) {
+            format = p
+                .parse_nested_block(|f| {
+                    let value = match f.next()? {
+                        Token::Ident(s) | Token::QuotedString(s) => s.to_string(),
+                        _ => return Err(Failure::unexpected_token()),
+                    };
+                    skip_rest(f);
+                    Ok(value)
+                })
+                .ok();
+        }
+    }
+    Ok(FontSource {
+        url: url.to_string(),
+        format,
+    })
+}
+
+/// `font-family: "Inter Var"` or `font-family: Inter Var` → `Inter Var`.
+fn font_family<'i>(p: &mut Parser<'i>) -> Option<String> {
+    let mut words: Vec<CowRcStr<'i>> = Vec::new();
+    while let Ok(token) = p.next() {
+        match token {
+            Token::QuotedString(s) if words.is_empty() => return Some(s.to_string()),
+            Token::Ident(s) => words.push(s.clone()),
+            _ => break,
+        }
+    }
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// `url(` and CSS Values 4 `src(`, whose argument is a string when the tokenizer did not make a
+/// `url-token` of the whole thing.
+fn is_url_function(name: &str) -> bool {
+    name.eq_ignore_ascii_case("url") || name.eq_ignore_ascii_case("src")
+}
+
+/// The string argument of the `url(`/`src(` function token just read (its modifiers are ignored).
+fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
+    p.parse_nested_block(|args| {
+        let url = args.expect_string_cloned()?;
+        skip_rest(args);
+        Ok::<_, Failure>(url)
+    })
+    .ok()
+}
+
+/// Consumes the rest of a delimited parser, so `cssparser` does not report leftover input.
+fn skip_rest(p: &mut Parser<'_>) {
+    while p.next().is_ok() {}
+}
+
+/// The URL without its query and fragment, to look at its extension.
+fn path_of(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+fn is_data_url(url: &str) -> bool {
+    url.get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Location;
+
+    /// (url, kind, line, col) of every reference.
+    fn refs(css: &str) -> Vec<(String, RefKind, u32, u32)> {
+        parse_css(css)
+            .refs
+            .into_iter()
+            .map(|r| (r.url, r.kind, r.location.line, r.location.col))
+            .collect()
+    }
+
+    fn urls(css: &str) -> Vec<(String, RefKind)> {
+        parse_css(css)
+            .refs
+            .into_iter()
+            .map(|r| (r.url, r.kind))
+            .collect()
+    }
+
+    fn one(css: &str) -> Reference {
+        let mut facts = parse_css(css);
+        assert_eq!(facts.refs.len(), 1, "{css}: {:?}", facts.refs);
+        facts.refs.remove(0)
+    }
+
+    use RefKind::{CssImport, CssUrl, Font};
+
+    #[test]
+    fn imports() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("@import url(a.css);", "a.css", None),
+            ("@import url('a.css');", "a.css", None),
+            ("@import \"a.css\";", "a.css", None),
+            ("@import 'a.css' screen;", "a.css", Some("screen")),
+            (
+                "@import url(a.css) screen and (min-width: 40em), print;",
+                "a.css",
+                Some("screen and (min-width: 40em), print"),
+            ),
+            ("@import url(a.css) layer;", "a.css", None),
+            (
+                "@import url(a.css) layer(base) print;",
+                "a.css",
+                Some("print"),
+            ),
+            (
+                "@import \"a.css\" layer(x) supports(display: grid) screen /* c */ ;",
+                "a.css",
+                Some("screen /* c */"),
+            ),
+            ("@IMPORT URL(a.css);", "a.css", None),
+            ("@import 'a.css'", "a.css", None),
+            ("@import\n  'q.css?v=1#x'  ;", "q.css?v=1#x", None),
+        ];
+        for &(css, url, media) in cases {
+            let r = one(css);
+            assert_eq!((r.url.as_str(), r.kind), (url, CssImport), "{css}");
+            assert_eq!(r.attrs.media.as_deref(), media, "{css}");
+            assert_eq!(r.element, "@import");
+            assert_eq!(r.location, Location::new(1, 1), "{css}");
+        }
+    }
+
+    #[test]
+    fn urls_in_declarations() {
+        let cases: &[(&str, &[&str])] = &[
+            ("a{background:url(a.png)}", &["a.png"]),
+            ("a{background:url( 'b.png' )}", &["b.png"]),
+            ("a{background:URL(\"c.png\") no-repeat}", &["c.png"]),
+            (
+                "a{cursor:url(x.cur),auto;mask:url(m.svg#i)}",
+                &["x.cur", "m.svg#i"],
+            ),
+            // Escaped parens and spaces in an unquoted url, decoded by the tokenizer.
+            (r"a{background:url(a\(1\)\ b.png)}", &["a(1) b.png"]),
+            (r#"a{background:url("q\"uote\2f.png")}"#, &["q\"uote/.png"]),
+            (
+                "a{background:image-set(\"a.avif\" type(\"image/avif\") 1x, url(b.png) 2x)}",
+                &["a.avif", "b.png"],
+            ),
+            ("a{background:-webkit-image-set('w.png' 1x)}", &["w.png"]),
+            // Not fetches: empty, data:, fragment-only, @namespace, plain strings.
+            ("a{background:url()}", &[]),
+            ("a{background:url('')}", &[]),
+            ("a{background:url(data:image/png;base64,AAAA)}", &[]),
+            ("a{background:url('DATA:image/svg+xml,<svg/>')}", &[]),
+            ("a{filter:url(#blur)}", &[]),
+            ("@namespace svg url(http://www.w3.org/2000/svg); a{}", &[]),
+            ("a{content:'url(x.png)'}", &[]),
+            ("/* url(x.png) */ a{}", &[]),
+            ("a{--x: url(v.png)}", &["v.png"]),
+            ("a{b:src(\"s.png\")}", &["s.png"]),
+        ];
+        for &(css, want) in cases {
+            let got: Vec<_> = urls(css);
+            let want: Vec<_> = want.iter().map(|u| (u.to_string(), CssUrl)).collect();
+            assert_eq!(got, want, "{css}");
+        }
+    }
+
+    #[test]
+    fn nested_blocks_are_walked() {
+        let css = "@media (min-width: 1px) { @supports (display: grid) { .a { background: url(a.png) } } }
+@layer base { .b { & .c { background: url(b.png) } } }
+@container card (width > 1px) { .d { mask-image: url(c.svg) } }
+@media print { @font-face { font-family: P; src: url(p.woff2) format('woff2') } }";
+        assert_eq!(
+            urls(css),
+            vec![
+                ("a.png".into(), CssUrl),
+                ("b.png".into(), CssUrl),
+                ("c.svg".into(), CssUrl),
+                ("p.woff2".into(), Font),
+            ]
+        );
+    }
+
+    #[test]
+    fn font_face_picks_one_source() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            (
+                "src: url(a.woff) format('woff'), url(a.woff2) format('woff2')",
+                "a.woff2",
+                Some("woff2"),
+            ),
+            ("src: local(X), url(a.ttf), url(a.woff2)", "a.woff2", None),
+            (
+                "src: local('X Y'), url(a.ttf) format(truetype)",
+                "a.ttf",
+                Some("truetype"),
+            ),
+            (
+                "src: url(a.WOFF2?v=3#iefix), url(b.woff2)",
+                "a.WOFF2?v=3#iefix",
+                None,
+            ),
+            (
+                "src: url(a.woff2) format('woff2') tech(variations), url(b.woff)",
+                "a.woff2",
+                Some("woff2"),
+            ),
+            // A later src replaces an earlier one, as in the cascade.
+            (
+                "src: url(a.eot); src: url('a.eot?#iefix') format('embedded-opentype'), url(a.woff) format('woff')",
+                "a.eot?#iefix",
+                Some("embedded-opentype"),
+            ),
+            (
+                "src: url(\"a.otf\") format(\"opentype\")",
+                "a.otf",
+                Some("opentype"),
+            ),
+        ];
+        for &(src, url, format) in cases {
+            let css = format!("@font-face {{ font-family: F; {src}; font-display: swap }}");
+            let r = one(&css);
+            assert_eq!((r.url.as_str(), r.kind), (url, Font), "{css}");
+            assert_eq!(r.attrs.format.as_deref(), format, "{css}");
+            assert_eq!(r.element, "@font-face");
+        }
+    }
+
+    #[test]
+    fn font_face_without_fetchable_source() {
+        for css in [
+            "@font-face { font-family: F; src: local(F) }",
+            "@font-face { font-family: F }",
+            "@font-face { src: url(data:font/woff2;base64,AAAA) format('woff2'), url(f.woff) }",
+            "@font-face;",
+            "@font-face",
+        ] {
+            assert_eq!(urls(css), vec![], "{css}");
+        }
+    }
+
+    #[test]
+    fn font_face_attributes() {
+        let r = one("@font-face {
+  font-family: \"Inter Var\";
+  font-style: normal;
+  src: url(/f/inter.woff2) format(\"woff2\");
+  unicode-range: U+0000-00FF, U+0131, U+0152-0153, U+02BB-02BC, U+2000-206F, U+4??, u+1e00-1eff;
+}");
+        assert_eq!(r.attrs.font_family.as_deref(), Some("Inter Var"));
+        assert_eq!(
+            r.attrs.unicode_range,
+            vec![
+                (0x0, 0xFF),
+                (0x131, 0x131),
+                (0x152, 0x153),
+                (0x2BB, 0x2BC),
+                (0x2000, 0x206F),
+                (0x400, 0x4FF),
+                (0x1E00, 0x1EFF),
+            ]
+        );
+        let r = one("@font-face{font-family:Open Sans;src:url(o.woff2)}");
+        assert_eq!(r.attrs.font_family.as_deref(), Some("Open Sans"));
+        assert!(r.attrs.unicode_range.is_empty());
+        // Tricky unicode-range tokens: `U+1e3` (number then dimension), `U+0-7F`, `U+??`.
+        let r = one("@font-face{src:url(x.woff2);unicode-range:U+1e3,U+0-7F,U+??,U+10FFFF}");
+        assert_eq!(
+            r.attrs.unicode_range,
+            vec![(0x1E3, 0x1E3), (0, 0x7F), (0, 0xFF), (0x10FFFF, 0x10FFFF)]
+        );
+        // Garbage entries are skipped, the good ones kept.
+        let r = one("@font-face{src:url(x.woff2);unicode-range:U+0-7F, bogus, U+41}");
+        assert_eq!(r.attrs.unicode_range, vec![(0, 0x7F), (0x41, 0x41)]);
+    }
+
+    /// The shape @fontsource packages ship: one face per subset, each with its own range.
+    #[test]
+    fn fontsource_style_faces() {
+        let subsets = [
+            (
+                "cyrillic-ext",
+                "U+0460-052F, U+1C80-1C8A, U+20B4, U+2DE0-2DFF, U+A640-A69F, U+FE2E-FE2F",
+            ),
+            (
+                "cyrillic",
+                "U+0301, U+0400-045F, U+0490-0491, U+04B0-04B1, U+2116",
+            ),
+            (
+                "greek",
+                "U+0370-0377, U+037A-037F, U+0384-038A, U+038C, U+038E-03A1, U+03A3-03FF",
+            ),
+            (
+                "latin-ext",
+                "U+0100-02BA, U+02BD-02C5, U+02C7-02CC, U+02CE-02D7, U+02DD-02FF, U+0304, U+0308, U+0329, U+1D00-1DBF, U+1E00-1E9F, U+1EF2-1EFF, U+2020, U+20A0-20AB, U+20AD-20C0, U+2113, U+2C60-2C7F, U+A720-A7FF",
+            ),
+            (
+                "latin",
+                "U+0000-00FF, U+0131, U+0152-0153, U+02BB-02BC, U+02C6, U+02DA, U+02DC, U+0304, U+0308, U+0329, U+2000-206F, U+20AC, U+2122, U+2191, U+2193, U+2212, U+2215, U+FEFF, U+FFFD",
+            ),
+        ];
+        let mut css = String::new();
+        for (name, range) in subsets {
+            css.push_str(&format!(
+                "/* roboto-{name}-400-normal */\n@font-face {{\n  font-family: 'Roboto';\n  font-style: normal;\n  font-display: swap;\n  font-weight: 400;\n  src: url(./files/roboto-{name}-400-normal.woff2) format('woff2'), url(./files/roboto-{name}-400-normal.woff) format('woff');\n  unicode-range: {range};\n}}\n"
+            ));
+        }
+        let facts = parse_css(&css);
+        assert_eq!(facts.refs.len(), 5);
+        for (i, (r, (name, range))) in facts.refs.iter().zip(subsets).enumerate() {
+            assert_eq!(r.url, format!("./files/roboto-{name}-400-normal.woff2"));
+            assert_eq!(r.kind, Font);
+            assert_eq!(r.attrs.font_family.as_deref(), Some("Roboto"));
+            assert_eq!(r.attrs.unicode_range.len(), range.split(',').count());
+            assert_eq!(r.location, Location::new(2 + 9 * i as u32, 1));
+        }
+        assert_eq!(facts.refs[4].attrs.unicode_range[0], (0, 0xFF));
+    }
+
+    #[test]
+    fn locations() {
+        let css = "a {\r\n  background: url(a.png);\r\n}\r\n\r\n  @import 'b.css';\n/* é */ .x{b:url(\"é.png\") url(c.png)}";
+        assert_eq!(
+            refs(css),
+            vec![
+                ("a.png".into(), CssUrl, 2, 15),
+                ("b.css".into(), CssImport, 5, 3),
+                ("é.png".into(), CssUrl, 6, 14),
+                ("c.png".into(), CssUrl, 6, 27),
+            ]
+        );
+    }
+
+    #[test]
+    fn inline_style_attribute_form() {
+        assert_eq!(
+            refs("*{background-image: url('hero.jpg'); color: red}"),
+            vec![("hero.jpg".into(), CssUrl, 1, 21)]
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let inputs = [
+            "",
+            "}}}{{{",
+            "a{background:url(",
+            "a{background:url('x.png'",
+            "@import",
+            "@import ;",
+            "@import url(",
+            "@font-face { src: url(x.woff2",
+            "@font-face { src: , , ; unicode-range: U+, U+zz, U+-1 }",
+            "@font-face { src: format(woff2) url(x.woff2) }",
+            "a{b:url(a b.png)}",
+            "a{b:url(a\"b.png)}",
+            "\\",
+            "@media{@media{@media{",
+            "a{b:image-set(",
+            "\u{0}\u{FFFD}url(x)",
+        ];
+        for css in inputs {
+            let _ = parse_css(css);
+        }
+        let deep = "a{".repeat(10_000) + "b:url(x.png)";
+        let _ = parse_css(&deep);
+        let deep = "(".repeat(10_000);
+        assert!(parse_css(&deep).refs.is_empty());
+    }
+
+    #[test]
+    fn recovers_after_bad_rules() {
+        let css = "a{b:url(x y)} @import url(a.css) ; c{d:url(ok.png)} @font-face{src:url(f.woff2)";
+        assert_eq!(
+            urls(css),
+            vec![
+                ("a.css".into(), CssImport),
+                ("ok.png".into(), CssUrl),
+                ("f.woff2".into(), Font),
+            ]
+        );
+    }
+
+    #[test]
+    fn long_minified_line_is_linear() {
+        let mut css = String::new();
+        for i in 0..20_000 {
+            css.push_str(&format!(".c{i}{{background:url(i/{i}.png)}}"));
+        }
+        let facts = parse_css(&css);
+        assert_eq!(facts.refs.len(), 20_000);
+        let last = facts.refs.last().unwrap();
+        let offset = css.rfind("url(").unwrap();
+        assert_eq!(last.location, super::super::location_at(&css, offset));
+    }
+
+    #[test]
+    fn locator_matches_location_at() {
+        let text = "ab\r\né\n\nxyz é ü\n";
+        let mut locator = Locator::new(text);
+        let offsets: Vec<usize> = (0..=text.len()).chain([3, 0, 9, 2, 100]).collect();
+        for offset in offsets {
+            assert_eq!(
+                locator.locate(offset),
+                super::super::location_at(text, offset),
+                "offset {offset}"
+            );
+        }
+    }
 }

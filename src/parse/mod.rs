@@ -157,7 +157,8 @@ impl TextChars {
             return true;
         }
         ranges.iter().any(|&(lo, hi)| {
-            let (Some(lo), Some(hi)) = (char::from_u32(lo), char::from_u32(hi.min(0x10FFFF))) else {
+            let (Some(lo), Some(hi)) = (char::from_u32(lo), char::from_u32(hi.min(0x10FFFF)))
+            else {
                 return ranges_fallback(&self.0, lo, hi);
             };
             lo <= hi && self.0.range(lo..=hi).next().is_some()
@@ -238,7 +239,10 @@ impl Parser for Buffered {
     }
 
     fn finish(self: Box<Self>) -> FileFacts {
-        let bytes = self.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.bytes);
+        let bytes = self
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&self.bytes);
         let text = String::from_utf8_lossy(bytes);
         (self.parse)(&text)
     }
@@ -249,9 +253,67 @@ pub fn location_at(text: &str, offset: usize) -> Location {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     Location::new(line as u32, col as u32)
+}
+
+/// [`location_at`] for many offsets into one text, in linear total time.
+///
+/// A line-start table finds the line by binary search; the column is counted from the line start, or
+/// from the previous query when it lies earlier on the same line, so references found in document order
+/// on one long minified line cost O(line) in all rather than O(line) each.
+#[derive(Debug)]
+pub struct Locator<'a> {
+    text: &'a [u8],
+    line_starts: Vec<usize>,
+    /// The last query: (line index, byte offset, 1-based column).
+    last: (usize, usize, u32),
+}
+
+impl<'a> Locator<'a> {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &'a str) -> Self {
+        let text = text.as_bytes();
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Locator {
+            text,
+            line_starts,
+            last: (0, 0, 1),
+        }
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset`; the same answer as [`location_at`].
+    pub fn locate(&mut self, offset: usize) -> Location {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let (last_line, last_offset, last_col) = self.last;
+        let (from, base) = if line == last_line && offset >= last_offset {
+            (last_offset, last_col)
+        } else {
+            (self.line_starts[line], 1)
+        };
+        // Count characters as UTF-8 lead bytes, so an offset inside a character cannot panic.
+        let chars = self.text[from..offset]
+            .iter()
+            .filter(|&&b| b & 0xC0 != 0x80)
+            .count();
+        let col = base + chars as u32;
+        self.last = (line, offset, col);
+        Location::new(line as u32 + 1, col)
+    }
 }
 
 #[cfg(test)]

@@ -95,7 +95,10 @@ mod tests {
         let m = parse_manifest_facts(text).vite_manifest.unwrap();
         let e = edges_by_file(&m);
         assert_eq!(e["assets/index-A1.js"].imports, vec!["assets/shared-B2.js"]);
-        assert_eq!(e["assets/index-A1.js"].dynamic_imports, vec!["assets/lazy-D4.js"]);
+        assert_eq!(
+            e["assets/index-A1.js"].dynamic_imports,
+            vec!["assets/lazy-D4.js"]
+        );
         assert_eq!(e["assets/index-A1.js"].css, vec!["assets/index-C3.css"]);
     }
 

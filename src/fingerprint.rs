@@ -1,0 +1,181 @@
+//! Fingerprints: SHA-256 digests, their hex and SRI forms, and content-hashed file names.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::Digest as _;
+
+use crate::config::Sri;
+
+/// A SHA-256 digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// Lowercase hex.
+    pub fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The SRI value `sha256-<base64>`.
+    pub fn sri(&self) -> String {
+        format!("sha256-{}", STANDARD.encode(self.0))
+    }
+}
+
+/// Hashes a stream incrementally: SHA-256 always, and SHA-384/512 when an SRI of that kind is asked for.
+pub struct Hasher {
+    sha256: sha2::Sha256,
+    extra: Extra,
+}
+
+enum Extra {
+    None,
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    /// A hasher for the given SRI choice.
+    pub fn new(sri: Sri) -> Self {
+        Hasher {
+            sha256: sha2::Sha256::new(),
+            extra: match sri {
+                Sri::Sha256 => Extra::None,
+                Sri::Sha384 => Extra::Sha384(sha2::Sha384::new()),
+                Sri::Sha512 => Extra::Sha512(sha2::Sha512::new()),
+            },
+        }
+    }
+
+    /// Feeds bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.sha256.update(bytes);
+        match &mut self.extra {
+            Extra::None => {}
+            Extra::Sha384(h) => h.update(bytes),
+            Extra::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    /// The SHA-256 digest and the SRI value.
+    pub fn finish(self) -> (Digest, String) {
+        let d = Digest(self.sha256.finalize().into());
+        let sri = match self.extra {
+            Extra::None => d.sri(),
+            Extra::Sha384(h) => format!("sha384-{}", STANDARD.encode(h.finalize())),
+            Extra::Sha512(h) => format!("sha512-{}", STANDARD.encode(h.finalize())),
+        };
+        (d, sri)
+    }
+}
+
+/// True when a file name already carries a content hash, so the file can be cached forever:
+/// Vite's `name-[hash].ext` (8 base64url characters), webpack's `[name].[contenthash].ext`
+/// (hex, 8–64 characters, any separator), gulp-rev's `name-[10 hex].ext`.
+pub fn is_content_hashed(rel_path: &str) -> bool {
+    let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
+    // Drop every extension (`x.abc123.min.js`, `x-Ab12Cd34.js.map`): look at each dot/dash segment.
+    let stem_end = name.find('.').unwrap_or(name.len());
+    let (stem, rest) = name.split_at(stem_end);
+    // A hash is the last `-` part of the stem (Vite, gulp-rev) or any `.` part before the extension
+    // (webpack).
+    if let Some((_, last)) = stem.rsplit_once('-')
+        && is_hex_hash(last)
+    {
+        return true;
+    }
+    // Vite's base64url hash may itself contain `-`, so take the last 8 characters after a `-`.
+    if stem.len() > 9
+        && stem.is_char_boundary(stem.len() - 8)
+        && stem.as_bytes()[stem.len() - 9] == b'-'
+        && is_base64url_hash(&stem[stem.len() - 8..])
+    {
+        return true;
+    }
+    let mut dot_parts: Vec<&str> = rest.split('.').filter(|s| !s.is_empty()).collect();
+    dot_parts.pop(); // the extension
+    dot_parts
+        .iter()
+        .any(|p| is_hex_hash(p) || is_base64url_hash(p))
+}
+
+fn is_hex_hash(s: &str) -> bool {
+    (8..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_hexdigit())
+        && s.bytes().any(|b| b.is_ascii_digit())
+        && (s.bytes().all(|b| !b.is_ascii_uppercase())
+            || s.bytes().all(|b| !b.is_ascii_lowercase()))
+}
+
+fn is_base64url_hash(s: &str) -> bool {
+    if s.len() != 8
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return false;
+    }
+    let lower = s.bytes().filter(u8::is_ascii_lowercase).count();
+    let upper = s.bytes().filter(u8::is_ascii_uppercase).count();
+    let digit = s.bytes().filter(u8::is_ascii_digit).count();
+    let other = 8 - lower - upper - digit;
+    // A word such as "settings" or "Overview" is not a hash; random base64url almost always mixes
+    // at least two classes beyond a leading capital.
+    let classes = [lower, upper, digit, other]
+        .iter()
+        .filter(|&&n| n > 0)
+        .count();
+    let capitalized_word = upper == 1 && lower == 7 && s.as_bytes()[0].is_ascii_uppercase();
+    classes >= 2 && !capitalized_word && !(digit == 0 && other == 0 && upper <= 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests() {
+        let mut h = Hasher::new(Sri::Sha256);
+        h.update(b"ab");
+        h.update(b"c");
+        let (d, sri) = h.finish();
+        assert_eq!(
+            d.hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(sri, "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+        let mut h = Hasher::new(Sri::Sha384);
+        h.update(b"abc");
+        assert!(
+            h.finish()
+                .1
+                .starts_with("sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP")
+        );
+    }
+
+    #[test]
+    fn hashed_names() {
+        for yes in [
+            "assets/index-BaX3_9kQ.js",
+            "assets/index-D1x-2aBc.css",
+            "main.3b1f9c0e2a7d4f6b8c9d.js",
+            "vendor.3b1f9c0e.chunk.js",
+            "app-d41d8cd98f.css",
+            "inter-latin-400-normal-Cb4Tsa0V.woff2",
+        ] {
+            assert!(is_content_hashed(yes), "{yes}");
+        }
+        for no in [
+            "index.html",
+            "assets/index-settings.js",
+            "about-Overview.js",
+            "logo.png",
+            "css/base.css",
+            "inter-latin-400-normal.woff2",
+            "favicon.ico",
+            "a-deadbeef.js",
+        ] {
+            assert!(!is_content_hashed(no), "{no}");
+        }
+    }
+}

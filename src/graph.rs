@@ -1,0 +1,557 @@
+//! The asset graph: every reference resolved to a target, and per page the closure of what it loads,
+//! with the waterfall depth of each resource.
+//!
+//! Resolution happens once per referring file (HTML against its document base, CSS and JS against their
+//! own URL), so a stylesheet shared by 10,000 pages is resolved once. The per-page walk
+//! ([`Graph::closure`]) is a breadth-first search, so each resource gets the smallest depth at which
+//! the browser can discover it: depth 1 is what the HTML names, depth 2 what those name, and so on.
+//! Cycles (CSS importing itself, modules importing each other) end because each URL is visited once.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use url::Url;
+
+use crate::error::{Diagnostic, Location, Severity};
+use crate::fingerprint::is_content_hashed;
+use crate::parse::vite::{ChunkEdges, edges_by_file};
+use crate::parse::{FileKind, RefAttrs, RefKind, Reference, TextChars};
+use crate::scan::Scanned;
+use crate::site::{Target, UrlSpace};
+
+/// A resolved reference.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// What makes the reference.
+    pub kind: RefKind,
+    /// Where it points.
+    pub target: Target,
+    /// The URL as written.
+    pub written: String,
+    /// The element or rule, for messages.
+    pub element: String,
+    /// Where in the referring file.
+    pub location: Location,
+    /// The consuming element's attributes.
+    pub attrs: RefAttrs,
+    /// `srcset` / `imagesrcset` with root-relative URLs, ready for `imagesrcset`.
+    pub srcset: Option<String>,
+    /// The edge comes from `.vite/manifest.json`, not from the file's text.
+    pub from_manifest: bool,
+}
+
+/// One file of the site.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Site-relative path.
+    pub rel: String,
+    /// Kind.
+    pub kind: FileKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 hex.
+    pub sha256: String,
+    /// SRI value.
+    pub integrity: String,
+    /// The name carries a content hash.
+    pub immutable: bool,
+    /// Outgoing references, in document order.
+    pub edges: Vec<Edge>,
+    /// Characters of the page's text (pages only).
+    pub text: Option<TextChars>,
+    /// The page's import map (pages only).
+    pub import_map: BTreeMap<String, String>,
+    /// The page's document base URL (pages only): its URL or `<base href>`.
+    pub doc_base: Option<Url>,
+    /// False when the file could not be read.
+    pub ok: bool,
+}
+
+/// The whole site as a graph.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    /// Files by site-relative path.
+    pub nodes: BTreeMap<String, Node>,
+    /// The URL space used to resolve references.
+    pub space: UrlSpace,
+}
+
+/// Why a resource is, or is not, hinted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Hinted.
+    Hint,
+    /// Not hinted, with the reason.
+    Skip(String),
+}
+
+/// One resource a page loads (or names), as found by the closure walk.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Root-relative URL with query (site files) or the absolute URL (external).
+    pub url: String,
+    /// Site file, when it exists.
+    pub file: Option<String>,
+    /// The origin of an external resource.
+    pub external_origin: Option<String>,
+    /// How the resource is consumed.
+    pub kind: RefKind,
+    /// Waterfall level.
+    pub depth: u32,
+    /// The referring file (site-relative).
+    pub parent: String,
+    /// Element or rule that names it.
+    pub element: String,
+    /// Where in the referring file.
+    pub location: Location,
+    /// Effective attributes (crossorigin inherited through module imports).
+    pub attrs: RefAttrs,
+    /// `imagesrcset` value.
+    pub srcset: Option<String>,
+    /// Discovery order.
+    pub order: usize,
+    /// Whether it is critical for first render (render-blocking CSS and what it needs, entry modules
+    /// and their static imports, blocking/defer scripts, high-priority images).
+    pub critical: bool,
+    /// File size, when it is a site file.
+    pub bytes: u64,
+    /// Set later by the hint policy.
+    pub decision: Decision,
+    /// A `<link rel=preload|modulepreload>` in the page for the same URL, when the resource also has
+    /// a consumer: its kind, attributes and location, to check that they match.
+    pub explicit: Option<(RefKind, RefAttrs, Location)>,
+}
+
+impl Graph {
+    /// Builds the graph from scanned files; diagnostics report broken and escaping references.
+    pub fn build(scanned: Vec<Scanned>, space: &UrlSpace) -> (Graph, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let exists: HashSet<String> = scanned.iter().map(|s| s.file.rel.clone()).collect();
+        // Vite manifests: output file (site-relative) → edges (site-relative files).
+        let mut manifest_edges: HashMap<String, ChunkEdges> = HashMap::new();
+        for s in &scanned {
+            if let Some(m) = s.facts.as_ref().and_then(|f| f.vite_manifest.as_ref()) {
+                let out_dir = s.file.rel.trim_end_matches(".vite/manifest.json");
+                let prefix = |p: &String| format!("{out_dir}{p}");
+                for (file, e) in edges_by_file(m) {
+                    let edges = ChunkEdges {
+                        imports: e.imports.iter().map(prefix).collect(),
+                        dynamic_imports: e.dynamic_imports.iter().map(prefix).collect(),
+                        css: e.css.iter().map(prefix).collect(),
+                    };
+                    manifest_edges.insert(prefix(&file), edges);
+                }
+            }
+        }
+        let mut nodes = BTreeMap::new();
+        for s in scanned {
+            let rel = s.file.rel.clone();
+            let own_url = space.absolute(&space.file_url(&rel));
+            let mut node = Node {
+                rel: rel.clone(),
+                kind: s.kind,
+                size: s.size,
+                sha256: s.digest.hex(),
+                integrity: s.integrity.clone(),
+                immutable: is_content_hashed(&rel),
+                edges: Vec::new(),
+                text: None,
+                import_map: BTreeMap::new(),
+                doc_base: None,
+                ok: s.ok,
+            };
+            diags.extend(s.diagnostics);
+            if let Some(facts) = s.facts {
+                let base = if s.kind == FileKind::Html {
+                    let page = space.absolute(&space.page_url(&rel));
+                    space.document_base(&page, facts.base_href.as_deref())
+                } else {
+                    own_url.clone()
+                };
+                for r in facts.refs {
+                    let edge = resolve_ref(space, &base, r);
+                    check_edge(&rel, &base, &edge, &exists, &mut diags);
+                    node.edges.push(edge);
+                }
+                node.text = facts.text;
+                node.import_map = facts.import_map;
+                if s.kind == FileKind::Html {
+                    node.doc_base = Some(base);
+                }
+            }
+            if let Some(m) = manifest_edges.get(&rel) {
+                let mk = |kind: RefKind, file: &String, element: &str| Edge {
+                    kind,
+                    target: Target::Site {
+                        file: file.clone(),
+                        url: space.file_url(file),
+                    },
+                    written: file.clone(),
+                    element: element.to_string(),
+                    location: Location::default(),
+                    attrs: RefAttrs::default(),
+                    srcset: None,
+                    from_manifest: true,
+                };
+                for f in &m.imports {
+                    node.edges
+                        .push(mk(RefKind::JsImport, f, "manifest imports"));
+                }
+                for f in &m.css {
+                    node.edges.push(mk(RefKind::Stylesheet, f, "manifest css"));
+                }
+                for f in &m.dynamic_imports {
+                    node.edges
+                        .push(mk(RefKind::JsDynamicImport, f, "manifest dynamicImports"));
+                }
+            }
+            nodes.insert(rel, node);
+        }
+        diags.sort();
+        diags.dedup();
+        (
+            Graph {
+                nodes,
+                space: space.clone(),
+            },
+            diags,
+        )
+    }
+
+    /// Site-relative paths of the pages (HTML files), sorted.
+    pub fn pages(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values().filter(|n| n.kind == FileKind::Html)
+    }
+
+    /// Finds a page by URL (`/about/`, `/about`, `/about/index.html`) or site-relative path.
+    pub fn find_page(&self, query: &str) -> Option<&Node> {
+        let q = query.trim();
+        if let Some(n) = self.nodes.get(q.trim_start_matches('/'))
+            && n.kind == FileKind::Html
+        {
+            return Some(n);
+        }
+        let base = self.space.absolute("/");
+        let mut candidates = vec![q.to_string()];
+        if !q.ends_with('/') && !q.ends_with(".html") && !q.ends_with(".htm") {
+            candidates.push(format!("{q}/"));
+            candidates.push(format!("{q}.html"));
+        }
+        for c in candidates {
+            if let Target::Site { file, .. } = self.space.resolve(&base, &c)
+                && let Some(n) = self.nodes.get(&file)
+                && n.kind == FileKind::Html
+            {
+                return Some(n);
+            }
+        }
+        None
+    }
+
+    /// Everything a page loads or names, breadth-first, with depth, criticality and inherited
+    /// attributes. `decision` is left as [`Decision::Hint`] for critical site files and set to a reason
+    /// otherwise; the hint policy refines it. Also returns page-level diagnostics (bare specifiers).
+    pub fn closure(&self, page: &Node) -> (Vec<Entry>, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut followed: HashSet<&str> = HashSet::new();
+        let map_ctx = page
+            .doc_base
+            .as_ref()
+            .filter(|_| !page.import_map.is_empty())
+            .map(|b| (&page.import_map, b));
+        // (edge, depth, referrer, critical context, inherited module crossorigin)
+        let mut queue: VecDeque<(&Edge, u32, &str, bool, Option<String>)> = VecDeque::new();
+        for e in &page.edges {
+            queue.push_back((e, 1, &page.rel, true, None));
+        }
+        while let Some((edge, depth, parent, ctx_critical, module_cors)) = queue.pop_front() {
+            let target = match &edge.target {
+                Target::Bare(spec) => {
+                    let parent_url = self.space.absolute(&self.space.file_url(parent));
+                    let t = self.space.resolve_specifier(&parent_url, spec, map_ctx);
+                    if let Target::Bare(_) = t {
+                        diags.push(
+                            Diagnostic::new(
+                                Severity::Warning,
+                                "bare-specifier",
+                                parent,
+                                format!(
+                                    "{} {spec:?} is a bare specifier and page {} has no import map \
+                                     entry for it; the browser cannot load it",
+                                    edge.element, page.rel
+                                ),
+                            )
+                            .at(edge.location),
+                        );
+                        continue;
+                    }
+                    t
+                }
+                t => t.clone(),
+            };
+            let (url, file, external_origin) = match &target {
+                Target::Site { file, url } => (
+                    url.clone(),
+                    self.nodes.contains_key(file).then(|| file.clone()),
+                    None,
+                ),
+                Target::External { url, origin } => (url.clone(), None, Some(origin.clone())),
+                _ => continue,
+            };
+            let mut attrs = edge.attrs.clone();
+            if edge.kind == RefKind::JsImport && attrs.crossorigin.is_none() {
+                attrs.crossorigin = module_cors.clone();
+            }
+            let critical = ctx_critical && is_critical(edge.kind, &attrs);
+            let idx = if let Some(&i) = seen.get(&url) {
+                // Seen before. The consumer decides how a resource is fetched, so a consumer found
+                // after an explicit preload takes over the entry (the preload is kept to check it);
+                // a critical use found after a non-critical one upgrades it.
+                let old = &mut entries[i];
+                let old_explicit = matches!(old.kind, RefKind::Preload | RefKind::ModulePreload);
+                let new_explicit = matches!(edge.kind, RefKind::Preload | RefKind::ModulePreload);
+                if new_explicit && !old_explicit {
+                    old.explicit = Some((edge.kind, attrs.clone(), edge.location));
+                } else if (old_explicit && !new_explicit && edge.kind != RefKind::JsDynamicImport)
+                    || (critical && !old.critical)
+                {
+                    if old_explicit && !new_explicit {
+                        old.explicit = Some((old.kind, old.attrs.clone(), old.location));
+                    }
+                    old.kind = edge.kind;
+                    old.attrs = attrs.clone();
+                    old.critical = critical || old.critical;
+                    old.element = edge.element.clone();
+                    old.parent = parent.to_string();
+                    old.location = edge.location;
+                    old.srcset = edge.srcset.clone().or(old.srcset.take());
+                }
+                i
+            } else {
+                let bytes = file
+                    .as_ref()
+                    .and_then(|f| self.nodes.get(f))
+                    .map_or(0, |n| n.size);
+                let decision = if file.is_none() && external_origin.is_none() {
+                    Decision::Skip("missing file".into())
+                } else {
+                    Decision::Hint
+                };
+                seen.insert(url.clone(), entries.len());
+                entries.push(Entry {
+                    url,
+                    file: file.clone(),
+                    external_origin,
+                    kind: edge.kind,
+                    depth,
+                    parent: parent.to_string(),
+                    element: edge.element.clone(),
+                    location: edge.location,
+                    attrs: attrs.clone(),
+                    srcset: edge.srcset.clone(),
+                    order: entries.len(),
+                    critical,
+                    bytes,
+                    decision,
+                    explicit: None,
+                });
+                entries.len() - 1
+            };
+            // Follow into stylesheets and modules.
+            let Some(node) = file.as_ref().and_then(|f| self.nodes.get(f)) else {
+                continue;
+            };
+            let entry = &entries[idx];
+            let critical = entry.critical;
+            let follow = match entry.kind {
+                RefKind::Stylesheet | RefKind::CssImport => node.kind == FileKind::Css,
+                RefKind::Script => entry.attrs.module && node.kind == FileKind::Js,
+                RefKind::ModulePreload | RefKind::JsImport => node.kind == FileKind::Js,
+                _ => false,
+            };
+            if follow && followed.insert(node.rel.as_str()) {
+                let cors = match entry.kind {
+                    RefKind::Script | RefKind::ModulePreload | RefKind::JsImport => {
+                        entry.attrs.crossorigin.clone()
+                    }
+                    _ => None,
+                };
+                for e in &node.edges {
+                    queue.push_back((e, depth + 1, &node.rel, critical, cors.clone()));
+                }
+            }
+        }
+        (entries, diags)
+    }
+}
+
+/// Whether a reference is needed for first render, given that its referrer is.
+fn is_critical(kind: RefKind, attrs: &RefAttrs) -> bool {
+    match kind {
+        RefKind::Stylesheet => !media_is_print_only(attrs.media.as_deref()),
+        RefKind::CssImport => !media_is_print_only(attrs.media.as_deref()),
+        RefKind::Font => true,
+        RefKind::Script => !attrs.nomodule,
+        RefKind::ModulePreload | RefKind::JsImport | RefKind::Preload => true,
+        RefKind::Image => attrs.primary && !attrs.lazy,
+        RefKind::CssUrl => true,
+        RefKind::JsDynamicImport
+        | RefKind::Icon
+        | RefKind::Manifest
+        | RefKind::Poster
+        | RefKind::Media => false,
+    }
+}
+
+/// `media="print"` (and lists of only print): the stylesheet does not block rendering on screen.
+pub fn media_is_print_only(media: Option<&str>) -> bool {
+    let Some(m) = media else { return false };
+    let parts: Vec<String> = m
+        .split(',')
+        .map(|p| p.trim().to_ascii_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    !parts.is_empty()
+        && parts
+            .iter()
+            .all(|p| p == "print" || p.starts_with("print ") || p == "not all")
+}
+
+fn resolve_ref(space: &UrlSpace, base: &Url, r: Reference) -> Edge {
+    let target = match r.kind {
+        RefKind::JsImport | RefKind::JsDynamicImport => space.resolve_specifier(base, &r.url, None),
+        _ => space.resolve(base, &r.url),
+    };
+    let srcset = (!r.attrs.srcset.is_empty()).then(|| {
+        r.attrs
+            .srcset
+            .iter()
+            .map(|c| {
+                let u = match space.resolve(base, &c.url) {
+                    Target::Site { url, .. } | Target::OutsideBase { url } => url,
+                    Target::External { url, .. } => url,
+                    _ => c.url.clone(),
+                };
+                if c.descriptor.is_empty() {
+                    u
+                } else {
+                    format!("{u} {}", c.descriptor)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    Edge {
+        kind: r.kind,
+        target,
+        written: r.url,
+        element: r.element,
+        location: r.location,
+        attrs: r.attrs,
+        srcset,
+        from_manifest: false,
+    }
+}
+
+/// Diagnoses a broken, escaping or unusable reference once, at the referring file.
+fn check_edge(
+    rel: &str,
+    base: &Url,
+    edge: &Edge,
+    exists: &HashSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let d = |sev, code, msg: String| Diagnostic::new(sev, code, rel, msg).at(edge.location);
+    match &edge.target {
+        Target::Site { file, url } if !exists.contains(file) => {
+            if climbs_above_root(base, &edge.written) {
+                diags.push(d(
+                    Severity::Error,
+                    "escape",
+                    format!(
+                        "{} {:?} climbs above the site root; browsers clamp it to {url}, which \
+                         does not exist in the site (nothing outside the site is read)",
+                        edge.element, edge.written
+                    ),
+                ));
+            } else {
+                diags.push(d(
+                    Severity::Error,
+                    "missing-file",
+                    format!(
+                        "{} {:?} points to {url}, but there is no file {file:?} in the site",
+                        edge.element, edge.written
+                    ),
+                ));
+            }
+        }
+        Target::OutsideBase { url } => diags.push(d(
+            Severity::Warning,
+            "outside-base",
+            format!(
+                "{} {:?} resolves to {url}, outside the site's base path",
+                edge.element, edge.written
+            ),
+        )),
+        Target::Invalid(e) if !edge.written.trim().is_empty() => diags.push(d(
+            Severity::Error,
+            "bad-url",
+            format!(
+                "{} {:?} is not a valid URL: {e}",
+                edge.element, edge.written
+            ),
+        )),
+        _ => {}
+    }
+}
+
+/// True when a relative reference has more `..` segments than its base has folders.
+fn climbs_above_root(base: &Url, written: &str) -> bool {
+    let w = written.trim();
+    if w.starts_with("//") || Url::parse(w).is_ok() {
+        return false;
+    }
+    let path = w.split(['?', '#']).next().unwrap_or("");
+    let mut depth: i64 = if path.starts_with('/') {
+        0
+    } else {
+        base.path_segments().map_or(0, |s| s.count() as i64 - 1)
+    };
+    for seg in path.split(['/', '\\']) {
+        match seg {
+            "" | "." => {}
+            ".." | "%2e%2e" | "%2E%2E" => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn print_media() {
+        assert!(media_is_print_only(Some("print")));
+        assert!(media_is_print_only(Some(" PRINT , print and (color)")));
+        assert!(!media_is_print_only(Some("screen, print")));
+        assert!(!media_is_print_only(Some("(min-width: 600px)")));
+        assert!(!media_is_print_only(None));
+    }
+
+    #[test]
+    fn climbing() {
+        let b = Url::parse("https://site.invalid/a/index.html").unwrap();
+        assert!(climbs_above_root(&b, "../../etc/passwd"));
+        assert!(!climbs_above_root(&b, "../x.css"));
+        assert!(climbs_above_root(&b, "/../x"));
+        assert!(!climbs_above_root(&b, "https://x/../../y"));
+    }
+}

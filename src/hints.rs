@@ -1,0 +1,454 @@
+//! The hint policy: from a page's closure to its ordered, budgeted hints (DESIGN.md section 4).
+//!
+//! The consumer decides every attribute, because a hint that differs from the request the browser
+//! later makes is not reused and the file is downloaded twice: fonts are always `crossorigin` (font
+//! fetches are CORS requests); a module and its static imports are `modulepreload` (never
+//! `preload; as=script`) with the entry script's `crossorigin`; a stylesheet or classic script copies the
+//! element's `crossorigin`. Order is stylesheets, fonts, then scripts and modules by depth, then images,
+//! each in document order; the tail beyond the count or header-size budget is dropped with a diagnostic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::config::{Config, Policy};
+use crate::error::{Diagnostic, Severity};
+use crate::graph::{Decision, Entry, Graph, Node, media_is_print_only};
+use crate::parse::{RefAttrs, RefKind};
+use crate::plan::{Asset, Hint, PagePlan, Plan, Rel};
+
+/// The hint an entry would get, before budgets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Spec {
+    rel: Rel,
+    as_: Option<String>,
+    crossorigin: Option<String>,
+    type_: Option<String>,
+    media: Option<String>,
+}
+
+/// Builds the plan for every page.
+pub fn plan(graph: &Graph, config: &Config) -> (Plan, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut pages = BTreeMap::new();
+    for page in graph.pages() {
+        let (pp, _, mut d) = page_plan(graph, page, &config.policy);
+        diags.append(&mut d);
+        pages.insert(pp.url.clone(), pp);
+    }
+    let assets = graph
+        .nodes
+        .values()
+        .filter(|n| n.ok)
+        .map(|n| {
+            let url = graph.space.file_url(&n.rel);
+            let asset = Asset {
+                path: n.rel.clone(),
+                size: n.size,
+                sha256: n.sha256.clone(),
+                integrity: n.integrity.clone(),
+                mime: mime_of(&n.rel),
+                immutable: n.immutable,
+            };
+            (url, asset)
+        })
+        .collect();
+    let mut id = Sha256::new();
+    let pushed: BTreeSet<(&str, &str)> = pages
+        .values()
+        .flat_map(|p: &PagePlan| p.pushable())
+        .filter_map(|h| {
+            let f = h.file.as_deref()?;
+            Some((f, graph.nodes.get(f)?.sha256.as_str()))
+        })
+        .collect();
+    for (f, sha) in pushed {
+        id.update(f.as_bytes());
+        id.update([0]);
+        id.update(sha.as_bytes());
+        id.update([0]);
+    }
+    let build_id = id.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let plan = Plan {
+        pages,
+        assets,
+        build_id,
+        base_path: graph.space.base_path().to_string(),
+    };
+    (plan, diags)
+}
+
+/// MIME type by extension; JavaScript is `text/javascript` (RFC 9239), including `.mjs`.
+pub fn mime_of(rel: &str) -> String {
+    let ext = rel.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("js" | "mjs" | "cjs") => "text/javascript".into(),
+        Some("woff2") => "font/woff2".into(),
+        Some("woff") => "font/woff".into(),
+        Some("ttf") => "font/ttf".into(),
+        Some("otf") => "font/otf".into(),
+        Some("webmanifest") => "application/manifest+json".into(),
+        _ => mime_guess::from_path(rel)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_string(),
+    }
+}
+
+/// One page: its plan, its closure with a decision on every entry (for `explain`), and diagnostics.
+pub fn page_plan(graph: &Graph, page: &Node, policy: &Policy) -> (PagePlan, Vec<Entry>, Vec<Diagnostic>) {
+    let (mut entries, mut diags) = graph.closure(page);
+    let mut candidates: Vec<(usize, Spec)> = Vec::new();
+    let mut preconnects: BTreeMap<(String, bool), u32> = BTreeMap::new();
+    for (i, e) in entries.iter_mut().enumerate() {
+        if e.decision != Decision::Hint {
+            continue;
+        }
+        let spec = match spec_for(e, page, policy) {
+            Ok(s) => s,
+            Err(reason) => {
+                e.decision = Decision::Skip(reason);
+                continue;
+            }
+        };
+        if let Some((kind, attrs, loc)) = &e.explicit {
+            if let Some(msg) = mismatch(*kind, attrs, &spec) {
+                diags.push(
+                    Diagnostic::new(
+                        Severity::Warning,
+                        "preload-mismatch",
+                        &page.rel,
+                        format!(
+                            "<link rel={}> for {} does not match how the page uses it ({} in {}): \
+                             {msg}; the browser would download it twice. The hint follows the consumer",
+                            if *kind == RefKind::ModulePreload { "modulepreload" } else { "preload" },
+                            e.url,
+                            e.element,
+                            e.parent
+                        ),
+                    )
+                    .at(*loc),
+                );
+            }
+        } else if e.kind == RefKind::Preload
+            && spec.as_.as_deref() == Some("font")
+            && e.attrs.crossorigin.is_none()
+        {
+            diags.push(
+                Diagnostic::new(
+                    Severity::Warning,
+                    "preload-mismatch",
+                    &page.rel,
+                    format!(
+                        "<link rel=preload as=font> for {} has no crossorigin: fonts are fetched \
+                         in CORS mode, so the browser would download it twice; add crossorigin",
+                        e.url
+                    ),
+                )
+                .at(e.location),
+            );
+        }
+        if let Some(origin) = &e.external_origin {
+            let cors = spec.crossorigin.is_some();
+            if policy.preconnect {
+                let d = preconnects.entry((origin.clone(), cors)).or_insert(e.depth);
+                *d = (*d).min(e.depth);
+                e.decision = Decision::Skip(format!("cross-origin: preconnect to {origin} instead"));
+            } else {
+                e.decision = Decision::Skip("cross-origin (policy.preconnect is off)".into());
+            }
+            continue;
+        }
+        if e.bytes > policy.max_file_bytes {
+            e.decision = Decision::Skip(format!(
+                "{} bytes, over policy.max-file-bytes ({})",
+                e.bytes, policy.max_file_bytes
+            ));
+            continue;
+        }
+        candidates.push((i, spec));
+    }
+    let mut hints: Vec<(u8, u32, usize, Hint)> = Vec::new();
+    for ((origin, cors), depth) in preconnects {
+        hints.push((
+            0,
+            depth,
+            0,
+            Hint {
+                url: origin,
+                rel: Rel::Preconnect,
+                as_: None,
+                crossorigin: cors.then(String::new),
+                type_: None,
+                media: None,
+                imagesrcset: None,
+                imagesizes: None,
+                fetchpriority: None,
+                integrity: None,
+                depth,
+                bytes: 0,
+                file: None,
+                immutable: false,
+                early: true,
+                final_: true,
+                push: false,
+            },
+        ));
+    }
+    for (i, spec) in candidates {
+        let e = &entries[i];
+        let node = e.file.as_ref().and_then(|f| graph.nodes.get(f));
+        let category = match (spec.rel, spec.as_.as_deref()) {
+            (Rel::Preload, Some("style")) => 1,
+            (Rel::Preload, Some("font")) => 2,
+            (Rel::Modulepreload, _) | (Rel::Preload, Some("script")) => 3,
+            (Rel::Preload, Some("image")) => 4,
+            _ => 5,
+        };
+        let is_font = spec.as_.as_deref() == Some("font");
+        let image = spec.as_.as_deref() == Some("image");
+        hints.push((
+            category,
+            e.depth,
+            e.order,
+            Hint {
+                url: e.url.clone(),
+                rel: spec.rel,
+                as_: spec.as_,
+                crossorigin: spec.crossorigin,
+                type_: spec.type_,
+                media: spec.media,
+                imagesrcset: if image { e.srcset.clone() } else { None },
+                imagesizes: if image && e.srcset.is_some() { e.attrs.sizes.clone() } else { None },
+                fetchpriority: e
+                    .attrs
+                    .fetchpriority
+                    .clone()
+                    .filter(|p| p.eq_ignore_ascii_case("high") || p.eq_ignore_ascii_case("low")),
+                integrity: node.map(|n| n.integrity.clone()),
+                depth: e.depth,
+                bytes: e.bytes,
+                file: e.file.clone(),
+                immutable: node.is_some_and(|n| n.immutable),
+                early: true,
+                final_: !is_font || policy.fonts_on_final,
+                push: false,
+            },
+        ));
+    }
+    hints.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    // Budgets: count, then the size of the largest header we send (the 103's, which has every hint).
+    let mut kept: Vec<Hint> = Vec::new();
+    let mut header_len = 0usize;
+    let mut dropped: Vec<String> = Vec::new();
+    for (_, _, _, h) in hints {
+        let len = h.link_header(true).len() + if kept.is_empty() { 0 } else { 2 };
+        if kept.len() >= policy.max_hints || header_len + len > policy.max_header_bytes {
+            let why = if kept.len() >= policy.max_hints {
+                format!("over budget: policy.max-hints is {}", policy.max_hints)
+            } else {
+                format!(
+                    "over budget: the Link header would exceed policy.max-header-bytes ({})",
+                    policy.max_header_bytes
+                )
+            };
+            if let Some(e) = entries.iter_mut().find(|e| e.url == h.url) {
+                e.decision = Decision::Skip(why);
+            }
+            dropped.push(h.url);
+            continue;
+        }
+        header_len += len;
+        kept.push(h);
+    }
+    if !dropped.is_empty() {
+        diags.push(Diagnostic::new(
+            Severity::Warning,
+            "budget",
+            &page.rel,
+            format!(
+                "{} hint(s) dropped to stay within budget (max {} hints, {} header bytes): {}",
+                dropped.len(),
+                policy.max_hints,
+                policy.max_header_bytes,
+                dropped.join(", ")
+            ),
+        ));
+    }
+    let mut pushed = 0u64;
+    for h in kept.iter_mut() {
+        if h.rel != Rel::Preconnect && h.file.is_some() && pushed + h.bytes <= policy.max_push_bytes {
+            pushed += h.bytes;
+            h.push = true;
+        }
+    }
+    let plan = PagePlan {
+        url: graph.space.page_url(&page.rel),
+        file: page.rel.clone(),
+        hints: kept,
+    };
+    (plan, entries, diags)
+}
+
+/// Decides the hint for one reachable entry, or why there is none.
+fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, String> {
+    let a = &e.attrs;
+    let spec = |rel, as_: Option<&str>, crossorigin: Option<String>| Spec {
+        rel,
+        as_: as_.map(str::to_string),
+        crossorigin,
+        type_: None,
+        media: None,
+    };
+    if !e.critical {
+        return Err(match e.kind {
+            RefKind::JsDynamicImport => "dynamic import(): loaded lazily".into(),
+            RefKind::Icon => "icon: not needed for first render".into(),
+            RefKind::Manifest => "web app manifest: not needed for first render".into(),
+            RefKind::Media => "audio/video source: not hinted".into(),
+            RefKind::Poster => "video poster: not hinted".into(),
+            RefKind::Image if a.lazy => "loading=lazy".into(),
+            RefKind::Image if !a.primary => "srcset candidate: the browser picks one".into(),
+            RefKind::Stylesheet | RefKind::CssImport
+                if media_is_print_only(a.media.as_deref()) =>
+            {
+                "media=print: does not block rendering".into()
+            }
+            RefKind::Script if a.nomodule => "nomodule: modern browsers skip it".into(),
+            _ => "not critical: reached only through a resource that is not".into(),
+        });
+    }
+    match e.kind {
+        RefKind::Stylesheet | RefKind::CssImport => Ok(Spec {
+            media: a.media.clone().filter(|m| !m.trim().eq_ignore_ascii_case("all")),
+            ..spec(Rel::Preload, Some("style"), a.crossorigin.clone())
+        }),
+        RefKind::Font => {
+            if !policy.fonts {
+                return Err("fonts are not hinted (policy.fonts = false)".into());
+            }
+            let covered = page.text.as_ref().is_none_or(|t| t.intersects(&a.unicode_range));
+            if !covered {
+                return Err(format!(
+                    "@font-face{}: no character of its unicode-range occurs in the page",
+                    a.font_family
+                        .as_deref()
+                        .map(|f| format!(" {f:?}"))
+                        .unwrap_or_default()
+                ));
+            }
+            let type_ = match e.url.split('?').next().and_then(|p| p.rsplit_once('.')) {
+                Some((_, ext)) if ["woff2", "woff", "ttf", "otf"].contains(&ext) => {
+                    Some(format!("font/{ext}"))
+                }
+                _ => None,
+            };
+            Ok(Spec {
+                type_,
+                ..spec(Rel::Preload, Some("font"), Some(String::new()))
+            })
+        }
+        RefKind::Script if a.async_ && !policy.async_scripts => {
+            Err("async script: not critical (policy.async-scripts = false)".into())
+        }
+        RefKind::Script if a.module => Ok(spec(Rel::Modulepreload, None, a.crossorigin.clone())),
+        RefKind::Script => Ok(spec(Rel::Preload, Some("script"), a.crossorigin.clone())),
+        RefKind::JsImport => match a.type_.as_deref() {
+            Some(t) if !t.eq_ignore_ascii_case("javascript") => Err(format!(
+                "{t} module import: modulepreload only applies to JavaScript modules"
+            )),
+            _ => Ok(spec(Rel::Modulepreload, None, a.crossorigin.clone())),
+        },
+        RefKind::ModulePreload if policy.explicit_preloads => {
+            Ok(spec(Rel::Modulepreload, None, a.crossorigin.clone()))
+        }
+        RefKind::Preload if policy.explicit_preloads => {
+            let as_ = a.as_.as_deref().map(str::to_ascii_lowercase);
+            match as_.as_deref() {
+                Some(v @ ("style" | "script" | "font" | "image" | "fetch" | "track" | "audio"
+                | "video" | "document" | "worker" | "embed" | "object")) => {
+                    let cors = if v == "font" || v == "fetch" {
+                        Some(a.crossorigin.clone().unwrap_or_default())
+                    } else {
+                        a.crossorigin.clone()
+                    };
+                    Ok(Spec {
+                        type_: a.type_.clone(),
+                        media: a.media.clone(),
+                        ..spec(Rel::Preload, Some(v), cors)
+                    })
+                }
+                Some(v) => Err(format!("<link rel=preload> with unknown as={v:?}")),
+                None => Err("<link rel=preload> without as: browsers ignore it".into()),
+            }
+        }
+        RefKind::Preload | RefKind::ModulePreload => {
+            Err("explicit preload (policy.explicit-preloads = false)".into())
+        }
+        RefKind::Image => {
+            let high = a
+                .fetchpriority
+                .as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case("high"));
+            if !high {
+                Err("image without fetchpriority=high".into())
+            } else if !policy.priority_images {
+                Err("images are not hinted (policy.priority-images = false)".into())
+            } else {
+                Ok(spec(Rel::Preload, Some("image"), a.crossorigin.clone()))
+            }
+        }
+        RefKind::CssUrl if policy.css_images => Ok(spec(Rel::Preload, Some("image"), None)),
+        RefKind::CssUrl => Err("CSS url(): not hinted (policy.css-images = false)".into()),
+        RefKind::JsDynamicImport => Err("dynamic import(): loaded lazily".into()),
+        RefKind::Icon | RefKind::Manifest | RefKind::Media | RefKind::Poster => {
+            Err("not needed for first render".into())
+        }
+    }
+}
+
+/// How an explicit `<link rel=preload|modulepreload>` differs from the hint its consumer needs.
+fn mismatch(kind: RefKind, attrs: &RefAttrs, want: &Spec) -> Option<String> {
+    let have_rel = if kind == RefKind::ModulePreload {
+        Rel::Modulepreload
+    } else {
+        Rel::Preload
+    };
+    if have_rel != want.rel {
+        return Some(match want.rel {
+            Rel::Modulepreload => "it is a module: use rel=modulepreload, not preload as=script".into(),
+            _ => format!(
+                "it is consumed as {}: use rel=preload as={}",
+                want.as_.as_deref().unwrap_or("?"),
+                want.as_.as_deref().unwrap_or("?")
+            ),
+        });
+    }
+    if have_rel == Rel::Preload {
+        let have_as = attrs.as_.as_deref().map(str::to_ascii_lowercase);
+        if have_as.as_deref() != want.as_.as_deref() {
+            return Some(format!(
+                "as={} but it is consumed as {}",
+                have_as.as_deref().unwrap_or("(none)"),
+                want.as_.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    let norm = |c: Option<&str>| match c {
+        None => None,
+        Some(v) if v.eq_ignore_ascii_case("use-credentials") => Some("use-credentials"),
+        Some(_) => Some("anonymous"),
+    };
+    let (have, need) = (norm(attrs.crossorigin.as_deref()), norm(want.crossorigin.as_deref()));
+    if have != need {
+        return Some(format!(
+            "crossorigin is {} but the consumer needs {}",
+            have.unwrap_or("absent"),
+            need.unwrap_or("none")
+        ));
+    }
+    None
+}

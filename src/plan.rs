@@ -1,0 +1,207 @@
+//! The plan: what every emitter renders. Plain data, built by [`crate::hints`], read by [`crate::emit`].
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::link::LinkValue;
+
+/// `rel` of a hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rel {
+    /// `rel=preload`.
+    Preload,
+    /// `rel=modulepreload`.
+    Modulepreload,
+    /// `rel=preconnect` (cross-origin hosts of critical resources).
+    Preconnect,
+}
+
+impl Rel {
+    /// The `rel` token.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rel::Preload => "preload",
+            Rel::Modulepreload => "modulepreload",
+            Rel::Preconnect => "preconnect",
+        }
+    }
+}
+
+/// One hint for one page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hint {
+    /// Root-relative URL with the exact query the page requests and no fragment (not yet
+    /// percent-encoded for headers: use [`Hint::link`]); for preconnect, the origin.
+    pub url: String,
+    /// `preload`, `modulepreload` or `preconnect`.
+    pub rel: Rel,
+    /// `as` (`style`, `font`, `script`, `image`, `fetch`, …), from the consuming element.
+    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
+    pub as_: Option<String>,
+    /// `crossorigin`: `""` for anonymous (written value-less), `"use-credentials"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crossorigin: Option<String>,
+    /// `type` (a font's MIME type, an image's type).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// `media`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<String>,
+    /// `imagesrcset`, with root-relative URLs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imagesrcset: Option<String>,
+    /// `imagesizes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imagesizes: Option<String>,
+    /// `fetchpriority`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetchpriority: Option<String>,
+    /// SRI `integrity` of the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<String>,
+    /// Level in the page's waterfall: 1 = named by the HTML, 2 = named by those, …
+    pub depth: u32,
+    /// File size in bytes (0 for preconnect).
+    pub bytes: u64,
+    /// The site-relative file, when the hint is a file of the site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The file name carries a content hash.
+    pub immutable: bool,
+    /// Sent in the 103 Early Hints response.
+    pub early: bool,
+    /// Sent as `Link` on the final (200) response.
+    #[serde(rename = "final")]
+    pub final_: bool,
+    /// May be pushed when push is on (same origin, within the push budget).
+    pub push: bool,
+}
+
+impl Hint {
+    /// The `Link` value. `nopush` is added when `mark_nopush` is set and this hint must not be pushed.
+    pub fn link(&self, mark_nopush: bool) -> LinkValue {
+        let mut l = LinkValue::new(&self.url).param("rel", self.rel.as_str());
+        if let Some(a) = &self.as_ {
+            l = l.param("as", a.clone());
+        }
+        if let Some(t) = &self.type_ {
+            l = l.param("type", t.clone());
+        }
+        match self.crossorigin.as_deref() {
+            None => {}
+            Some("") | Some("anonymous") => l = l.flag("crossorigin"),
+            Some(v) => l = l.param("crossorigin", v.to_string()),
+        }
+        if let Some(m) = &self.media {
+            l = l.param("media", m.clone());
+        }
+        if let Some(s) = &self.imagesrcset {
+            l = l.param("imagesrcset", s.clone());
+        }
+        if let Some(s) = &self.imagesizes {
+            l = l.param("imagesizes", s.clone());
+        }
+        if let Some(p) = &self.fetchpriority {
+            l = l.param("fetchpriority", p.clone());
+        }
+        if mark_nopush && !self.push {
+            l = l.flag("nopush");
+        }
+        l
+    }
+
+    /// The `Link` value as header text.
+    pub fn link_header(&self, mark_nopush: bool) -> String {
+        self.link(mark_nopush).to_header()
+    }
+
+    /// The `as` value for the legacy push manifest's `type`.
+    pub fn push_type(&self) -> &str {
+        match self.rel {
+            Rel::Modulepreload => "script",
+            _ => self.as_.as_deref().unwrap_or("fetch"),
+        }
+    }
+}
+
+/// The hints of one page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PagePlan {
+    /// The URL the page is served at: `/` and `/about/` for index pages, `/a.html` otherwise
+    /// (with the `--base-url` path prefix).
+    pub url: String,
+    /// The site-relative file.
+    pub file: String,
+    /// Hints in priority order (stylesheets, fonts, scripts/modules by depth, then document order).
+    pub hints: Vec<Hint>,
+}
+
+impl PagePlan {
+    /// URL paths a server may see for this page: the URL, `…/index.html` for an index page, and with
+    /// `clean_urls` the path without `.html` or trailing slash.
+    pub fn aliases(&self, clean_urls: bool) -> Vec<String> {
+        let mut v = vec![self.url.clone()];
+        if self.url.ends_with('/') {
+            v.push(format!("{}index.html", self.url));
+            if clean_urls && self.url.len() > 1 {
+                v.push(self.url.trim_end_matches('/').to_string());
+            }
+        } else if clean_urls {
+            for ext in [".html", ".htm"] {
+                if let Some(stem) = self.url.strip_suffix(ext) {
+                    v.push(stem.to_string());
+                }
+            }
+        }
+        v
+    }
+
+    /// Hints for the 103 response.
+    pub fn early(&self) -> impl Iterator<Item = &Hint> {
+        self.hints.iter().filter(|h| h.early)
+    }
+
+    /// Hints for the final response's `Link` header.
+    pub fn final_(&self) -> impl Iterator<Item = &Hint> {
+        self.hints.iter().filter(|h| h.final_)
+    }
+
+    /// Hints that may be pushed.
+    pub fn pushable(&self) -> impl Iterator<Item = &Hint> {
+        self.hints.iter().filter(|h| h.push)
+    }
+}
+
+/// One file of the site, fingerprinted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Asset {
+    /// Site-relative path (`/` separators).
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+    /// SRI value (`sha256-<base64>` unless `--sri` asked for another).
+    pub integrity: String,
+    /// MIME type by extension.
+    #[serde(rename = "type")]
+    pub mime: String,
+    /// The name carries a content hash: cache it forever.
+    pub immutable: bool,
+}
+
+/// Everything the emitters need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Pages by URL.
+    pub pages: BTreeMap<String, PagePlan>,
+    /// Every file, by URL path (with the base path prefix, not percent-encoded).
+    pub assets: BTreeMap<String, Asset>,
+    /// A short id of the build's pushable asset set (hex), used to name the push guard cookie value,
+    /// so a new build pushes again and an unchanged one does not.
+    pub build_id: String,
+    /// The base path prefix (`/` or `/app/`).
+    pub base_path: String,
+}
