@@ -7,22 +7,198 @@
 //!    ([`fingerprint`]) and to the parser for its kind ([`parse`]);
 //! 3. [`graph`] resolves every reference with WHATWG URL rules ([`site`]) into an asset graph, and
 //!    computes each page's closure with a depth per resource;
-//! 4. [`hints`] applies the hint policy and budgets, giving a [`hints::Plan`];
+//! 4. [`hints`] applies the hint policy and budgets, giving a [`plan::Plan`];
 //! 5. [`emit`] renders each artifact from the plan as bytes;
 //! 6. [`output`] writes them atomically, leaving identical files untouched.
+//!
+//! ```no_run
+//! let config = hintgen::config::Config {
+//!     site: "dist".into(),
+//!     ..Default::default()
+//! };
+//! let build = hintgen::build(&config).unwrap();
+//! for page in build.plan.pages.values() {
+//!     println!("{}: {} hints", page.url, page.hints.len());
+//! }
+//! ```
 
 pub mod cli;
+pub mod commands;
 pub mod config;
-pub mod error;
-pub mod parse;
-
-pub use error::{Diagnostic, Error, Result, Severity};
 pub mod emit;
+pub mod error;
+pub mod explain;
 pub mod fingerprint;
 pub mod graph;
+pub mod hints;
 pub mod link;
+pub mod messages;
+pub mod output;
+pub mod parse;
 pub mod plan;
 pub mod scan;
 pub mod site;
 pub mod walk;
-pub mod hints;
+
+use std::path::Path;
+
+pub use error::{Diagnostic, Error, Result, Severity};
+
+use config::{Artifact, Config};
+use emit::OutputFile;
+use graph::Graph;
+use output::{Written, write_atomic};
+use plan::Plan;
+use site::UrlSpace;
+
+/// The result of reading and planning a site.
+#[derive(Debug, Clone)]
+pub struct Build {
+    /// The asset graph.
+    pub graph: Graph,
+    /// What the emitters render.
+    pub plan: Plan,
+    /// Every diagnostic, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Files read.
+    pub files: usize,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// Reads the site and plans every page's hints.
+pub fn build(config: &Config) -> Result<Build> {
+    build_with_progress(config, &|_| {})
+}
+
+/// [`build`], calling `on_file(bytes)` as each file is read (for progress bars).
+pub fn build_with_progress(config: &Config, on_file: &(dyn Fn(u64) + Sync)) -> Result<Build> {
+    let exclude: Vec<_> = config.out.iter().cloned().collect();
+    let (files, mut diagnostics) = walk::walk(&config.site, &exclude)?;
+    let scanned = scan::scan_all(&files, config.sri, on_file);
+    Ok(plan_scanned(config, scanned, &mut diagnostics))
+}
+
+/// The graph and plan for files already scanned (used by `build` and by watch mode).
+pub fn plan_scanned(
+    config: &Config,
+    scanned: Vec<scan::Scanned>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Build {
+    let files = scanned.len();
+    let bytes = scanned.iter().map(|s| s.size).sum();
+    let space = UrlSpace::new(&config.base);
+    let (graph, mut d) = Graph::build(scanned, &space);
+    diagnostics.append(&mut d);
+    let (plan, mut d) = hints::plan(&graph, config);
+    diagnostics.append(&mut d);
+    diagnostics.sort();
+    diagnostics.dedup();
+    Build {
+        graph,
+        plan,
+        diagnostics: std::mem::take(diagnostics),
+        files,
+        bytes,
+    }
+}
+
+/// Renders every selected artifact. With `headers_in_site`, `_headers` is returned merged with the
+/// site's own file, under the path `SITE/_headers` marker (see [`write_outputs`]).
+pub fn render_outputs(plan: &Plan, config: &Config) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut files = Vec::new();
+    for &artifact in &config.emit {
+        files.extend(emit::render(plan, config, artifact, &mut diags));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    (files, diags)
+}
+
+/// What writing the outputs did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Paths (as shown to users) whose bytes changed.
+    pub changed: Vec<String>,
+    /// Number of outputs already up to date.
+    pub unchanged: usize,
+}
+
+/// Where an output goes: OUT/path, or SITE/_headers (merged) with `--headers-in-site`.
+fn destination(config: &Config, file: &OutputFile) -> Option<std::path::PathBuf> {
+    if config.headers_in_site && file.path == "_headers" {
+        return Some(config.site.join("_headers"));
+    }
+    config.out.as_ref().map(|o| o.join(&file.path))
+}
+
+/// The bytes an output should have on disk (the merge of `_headers` into the site's own file).
+fn final_bytes(config: &Config, file: &OutputFile, dest: &Path) -> Vec<u8> {
+    if config.headers_in_site && file.path == "_headers" {
+        let existing = std::fs::read_to_string(dest).unwrap_or_default();
+        let text = String::from_utf8_lossy(&file.bytes);
+        let block = text
+            .strip_prefix(emit::headers::BEGIN)
+            .and_then(|t| t.strip_prefix('\n'))
+            .and_then(|t| t.strip_suffix(&format!("{}\n", emit::headers::END)))
+            .unwrap_or(&text);
+        return emit::headers::merge(&existing, block).into_bytes();
+    }
+    file.bytes.clone()
+}
+
+/// Writes outputs atomically; files whose bytes are unchanged are not touched. With `-o -` the one
+/// output is printed on stdout.
+pub fn write_outputs(outputs: &[OutputFile], config: &Config) -> Result<WriteReport> {
+    let mut report = WriteReport::default();
+    if config.out.is_none() {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        if outputs.len() != 1 {
+            return Err(Error::Usage(format!(
+                "-o -: this artifact has {} files; write it to a folder instead",
+                outputs.len()
+            )));
+        }
+        stdout
+            .write_all(&outputs[0].bytes)
+            .map_err(|e| Error::io("<stdout>", e))?;
+        return Ok(report);
+    }
+    for f in outputs {
+        let Some(dest) = destination(config, f) else {
+            continue;
+        };
+        let bytes = final_bytes(config, f, &dest);
+        match write_atomic(&dest, &bytes)? {
+            Written::Changed => report.changed.push(dest.display().to_string()),
+            Written::Unchanged => report.unchanged += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// Compares rendered outputs with what is on disk; returns the stale or missing paths.
+pub fn stale_outputs(outputs: &[OutputFile], config: &Config) -> Vec<String> {
+    outputs
+        .iter()
+        .filter_map(|f| {
+            let dest = destination(config, f)?;
+            let want = final_bytes(config, f, &dest);
+            match std::fs::read(&dest) {
+                Ok(have) if have == want => None,
+                _ => Some(dest.display().to_string()),
+            }
+        })
+        .collect()
+}
+
+/// The selected artifacts' names, for messages.
+pub fn artifact_names(config: &Config) -> String {
+    config
+        .emit
+        .iter()
+        .map(|a: &Artifact| a.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -24,6 +24,10 @@ pub struct SiteFile {
     pub inode: u64,
 }
 
+/// Platform configuration at the site root that hosts read and never serve; leaving them out keeps
+/// `assets.json` stable when `--headers-in-site` rewrites `_headers`.
+const PLATFORM_FILES: &[&str] = &["_headers", "_redirects"];
+
 /// Folder names never descended into.
 const SKIP_DIRS: &[&str] = &[".git", ".hg", ".svn", "node_modules"];
 
@@ -103,7 +107,7 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> Result<(Vec<SiteFile>, Vec<Diag
             ));
             continue;
         }
-        if is_temp_name(&rel) {
+        if is_temp_name(&rel) || PLATFORM_FILES.contains(&rel.as_str()) {
             continue;
         }
         let meta = match entry.metadata() {

@@ -8,6 +8,8 @@ use crate::plan::Plan;
 pub mod apache;
 pub mod caddy;
 pub mod h2o;
+pub mod headers;
+pub mod json;
 pub mod nginx;
 
 /// One output file: a path relative to OUT (`/` separators) and its bytes.
@@ -44,6 +46,9 @@ pub fn render(
         Artifact::Caddy => caddy::render(plan, &config.server, diags),
         Artifact::H2o => h2o::render(plan, &config.server, diags),
         Artifact::Apache => apache::render(plan, &config.server, diags),
-        _ => Vec::new(),
+        Artifact::Assets => vec![json::assets(plan)],
+        Artifact::Push => vec![json::push_manifest(plan)],
+        Artifact::Hints => vec![json::early_hints(plan)],
+        Artifact::Headers => vec![headers::render(plan, diags)],
     }
 }

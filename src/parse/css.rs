@@ -171,7 +171,8 @@ impl<'t> Walker<'t> {
         let pick = sources
             .iter()
             .position(|s| match &s.format {
-                Some(f) => f.eq_ignore_ascii_case("woff2"),
+                // Also the old variable-font spellings `woff2-variations` and `woff2 supports variations`.
+                Some(f) => f.get(..5).is_some_and(|f| f.eq_ignore_ascii_case("woff2")),
                 None => path_of(&s.url).to_ascii_lowercase().ends_with(".woff2"),
             })
             .unwrap_or(0);
@@ -460,6 +461,16 @@ mod tests {
                 "src: url(\"a.otf\") format(\"opentype\")",
                 "a.otf",
                 Some("opentype"),
+            ),
+            (
+                "src: url(a.ttf) format('truetype-variations'), url(a.woff2) format('woff2-variations')",
+                "a.woff2",
+                Some("woff2-variations"),
+            ),
+            (
+                "src: url(a.woff) format(woff), url(a.woff2) format(woff2 supports variations)",
+                "a.woff2",
+                Some("woff2"),
             ),
         ];
         for &(src, url, format) in cases {

@@ -1,16 +1,165 @@
-//! HTML discovery with lol_html (stub: being written).
+//! HTML discovery: one streaming pass over a page with lol_html.
+//!
+//! This module owns what a page says about its sub-resources: the [`Reference`]s made by the
+//! elements a browser fetches from (`<link>`, `<script src>`, `<img>`, `<picture><source>`,
+//! `<video>`, …), the first `<base href>`, the `imports` of `<script type=importmap>`, the CSS of
+//! inline `<style>` and `style=""` (handed to [`super::css::parse_css`]), the imports of inline
+//! `<script type=module>` (handed to [`super::js::parse_js`]), and the set of characters in the
+//! page's text (for `unicode-range` font selection). It does not resolve URLs, read other files or
+//! decide what is hinted.
+//!
+//! Choices, and why:
+//! - **Streaming.** [`HtmlParser::write`] takes chunks split anywhere (even inside a UTF-8 sequence
+//!   or a tag) and feeds them to an [`lol_html::HtmlRewriter`] that lives in the parser. Handlers share
+//!   one `Arc<Mutex<State>>` (the `Send` flavour of lol_html, so a parser can move between threads;
+//!   the lock is never contended). Memory stays bounded: only the first 1 KiB is held back (to sniff
+//!   the encoding), inline `<style>` / module / import-map text is buffered until its text node
+//!   ends, and the bytes between the last reported position and the end of the input are kept to
+//!   count columns. Every chunking gives the same facts; the tests check sizes 1 to 64.
+//! - **Encoding** follows the WHATWG sniffing order as far as a streaming parser can: a BOM wins
+//!   (UTF-8, UTF-16LE/BE); UTF-16 is transcoded to UTF-8 with an `encoding_rs` decoder before lol_html
+//!   sees it, because lol_html only handles ASCII-compatible encodings. Without a BOM, a prescan of the
+//!   first 1024 bytes (the spec's prescan window) looks for `<meta charset>` or
+//!   `<meta http-equiv=content-type>`; when it finds none, lol_html's `adjust_charset_on_meta_tag`
+//!   still switches on a later `<meta>`. The default is UTF-8; bad bytes decode to U+FFFD.
+//!   lol_html decodes attribute values and text with the current encoding, so URLs come out as
+//!   Unicode whatever the page's charset.
+//! - **Locations** are 1-based line:column of the element's `<`, columns counted in characters of the
+//!   page's encoding (for UTF-16 input, of the transcoded stream, which has the same characters).
+//!   Line and column are resolved as lol_html reports positions, which it does in document order,
+//!   so no table of line offsets is kept. Refs found by the CSS and JS parsers inside inline text are
+//!   re-based onto the page; refs from a `style=""` attribute carry the element's location.
+//! - **Inert content.** Refs and text inside `<template>` are ignored (its content is not rendered or
+//!   fetched). `<noscript>` content is ignored too: lol_html parses it as raw text, as a browser does
+//!   with scripting enabled, which is when hints matter; a scripting-disabled visit may fetch more.
+//! - **Not references:** empty or whitespace-only URLs, and `data:` URLs (nothing to fetch or hint,
+//!   and they can be megabytes long). Scripts whose `type` is neither a JavaScript MIME type,
+//!   `module` nor `importmap` are data blocks, per the HTML spec.
+//! - **Errors never abort.** lol_html runs with `strict = false` and a generous memory limit; if it
+//!   still fails, a `html-parse` warning is recorded and what was found so far is returned.
 
-use super::{FileFacts, Parser};
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// Streaming HTML parser.
+use encoding_rs::{
+    CoderResult, Decoder, Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252, X_USER_DEFINED,
+};
+use lol_html::errors::RewritingError;
+use lol_html::html_content::{Comment, EndTag, TextChunk, TextType};
+use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter};
+use lol_html::{AsciiCompatibleEncoding, MemorySettings, OutputSink, Selector};
+
+use super::{FileFacts, Parser, RefAttrs, RefKind, Reference, SrcsetCandidate, TextChars};
+use crate::error::{Diagnostic, Location, Severity};
+
+/// Bytes held back to sniff the encoding: the WHATWG prescan looks at the first 1024 bytes.
+const PRESCAN_LEN: usize = 1024;
+
+/// lol_html buffers a whole start tag when it spans chunks, so a page with a huge attribute (an
+/// inlined `data:` image, a big `srcset`) needs room; this is far above any sane page yet bounded.
+const MEMORY_LIMIT: usize = 256 << 20;
+
+/// Elements the main handler looks at (one handler, dispatched by tag name, keeps refs in order).
+const ELEMENTS: &str = "link, script, img, source, video, audio, track, input, base, style, \
+                        template, title, meta, button, [style], [alt], [title], [placeholder]";
+
+/// `<source srcset>` is an image candidate only as a child of `<picture>`.
+const PICTURE_SOURCE: &str = "picture > source[srcset]";
+
+/// The JavaScript MIME type essences (<https://mimesniff.spec.whatwg.org/#javascript-mime-type>).
+const JS_MIME_TYPES: &[&str] = &[
+    "application/ecmascript",
+    "application/javascript",
+    "application/x-ecmascript",
+    "application/x-javascript",
+    "text/ecmascript",
+    "text/javascript",
+    "text/javascript1.0",
+    "text/javascript1.1",
+    "text/javascript1.2",
+    "text/javascript1.3",
+    "text/javascript1.4",
+    "text/javascript1.5",
+    "text/jscript",
+    "text/livescript",
+    "text/x-ecmascript",
+    "text/x-javascript",
+];
+
+type Shared = Arc<Mutex<State>>;
+type Rewriter = HtmlRewriter<'static, Discard>;
+
+/// Streaming HTML parser: feed it a page in chunks of any size, then [`Parser::finish`].
 pub struct HtmlParser {
-    bytes: Vec<u8>,
+    shared: Shared,
+    /// The first bytes, held until [`PRESCAN_LEN`] are seen (or the input ends); `None` once started.
+    head: Option<Vec<u8>>,
+    /// Transcodes UTF-16 input to UTF-8 before lol_html sees it.
+    utf16: Option<Decoder>,
+    /// `None` before the start and after lol_html failed.
+    rewriter: Option<Rewriter>,
 }
 
 impl HtmlParser {
     /// A parser for one document.
     pub fn new() -> Self {
-        HtmlParser { bytes: Vec::new() }
+        HtmlParser {
+            shared: Arc::new(Mutex::new(State::default())),
+            head: Some(Vec::new()),
+            utf16: None,
+            rewriter: None,
+        }
+    }
+
+    /// Sniffs the encoding from the held-back head, builds the rewriter and feeds it the head.
+    fn start(&mut self) {
+        let Some(head) = self.head.take() else {
+            return;
+        };
+        let (encoding, bom_len) = match head.as_slice() {
+            [0xEF, 0xBB, 0xBF, ..] => (UTF_8, 3),
+            [0xFF, 0xFE, ..] => (UTF_16LE, 2),
+            [0xFE, 0xFF, ..] => (UTF_16BE, 2),
+            _ => (UTF_8, 0),
+        };
+        let (encoding, adjust) = if bom_len > 0 {
+            (encoding, false)
+        } else {
+            match prescan(&head) {
+                Some(found) => (found, false),
+                None => (UTF_8, true),
+            }
+        };
+        let body = &head[bom_len..];
+        if encoding == UTF_16LE || encoding == UTF_16BE {
+            self.utf16 = Some(encoding.new_decoder_without_bom_handling());
+            self.rewriter = Some(build_rewriter(&self.shared, UTF_8, false));
+        } else {
+            lock(&self.shared).positions.encoding = encoding;
+            lock(&self.shared).meta_switch_pending = adjust;
+            self.rewriter = Some(build_rewriter(&self.shared, encoding, adjust));
+        }
+        self.input(body, false);
+    }
+
+    /// Passes bytes on, through the UTF-16 decoder when there is one.
+    fn input(&mut self, bytes: &[u8], last: bool) {
+        let Some(decoder) = self.utf16.as_mut() else {
+            feed(&mut self.rewriter, &self.shared, bytes);
+            return;
+        };
+        let mut src = bytes;
+        loop {
+            let mut out = String::with_capacity(16 * 1024);
+            let (result, read, _) = decoder.decode_to_string(src, &mut out, last);
+            src = &src[read..];
+            feed(&mut self.rewriter, &self.shared, out.as_bytes());
+            if result == CoderResult::InputEmpty {
+                break;
+            }
+        }
     }
 }
 
@@ -21,10 +170,1773 @@ impl Default for HtmlParser {
 }
 
 impl Parser for HtmlParser {
-    fn write(&mut self, chunk: &[u8]) {
-        self.bytes.extend_from_slice(chunk);
+    fn write(&mut self, mut chunk: &[u8]) {
+        if let Some(head) = self.head.as_mut() {
+            let take = (PRESCAN_LEN - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+            if head.len() < PRESCAN_LEN {
+                return;
+            }
+            self.start();
+        }
+        self.input(chunk, false);
     }
-    fn finish(self: Box<Self>) -> FileFacts {
-        FileFacts::default()
+
+    fn finish(mut self: Box<Self>) -> FileFacts {
+        self.start();
+        if self.utf16.is_some() {
+            self.input(&[], true);
+        }
+        if let Some(rewriter) = self.rewriter.take()
+            && let Err(e) = rewriter.end()
+        {
+            parse_failed(&self.shared, &e);
+        }
+        let mut st = std::mem::take(&mut *lock(&self.shared));
+        if let Some(raw) = st.raw.take() {
+            st.finish_raw(raw);
+        }
+        let chars = &mut st.chars;
+        st.entities.flush(&mut |c| add_char(chars, c));
+        FileFacts {
+            refs: st.refs,
+            base_href: st.base_href,
+            import_map: st.import_map,
+            text: Some(TextChars(st.chars)),
+            vite_manifest: None,
+            diagnostics: st.diagnostics,
+        }
+    }
+}
+
+/// Parses a whole page at once.
+pub fn parse_html(bytes: &[u8]) -> FileFacts {
+    let mut parser = Box::new(HtmlParser::new());
+    parser.write(bytes);
+    parser.finish()
+}
+
+/// The output sink: discovery only reads, so lol_html's output is dropped.
+struct Discard;
+
+impl OutputSink for Discard {
+    fn handle_chunk(&mut self, _chunk: &[u8]) {}
+}
+
+fn lock(shared: &Shared) -> MutexGuard<'_, State> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn feed(rewriter: &mut Option<Rewriter>, shared: &Shared, bytes: &[u8]) {
+    let Some(rw) = rewriter.as_mut() else {
+        return;
+    };
+    if bytes.is_empty() {
+        return;
+    }
+    lock(shared).positions.push(bytes);
+    if let Err(e) = rw.write(bytes) {
+        // A failed rewriter is poisoned and must not be used again: stop here, keep what was found.
+        *rewriter = None;
+        parse_failed(shared, &e);
+    }
+}
+
+fn parse_failed(shared: &Shared, e: &RewritingError) {
+    let mut st = lock(shared);
+    let at = st.positions.current();
+    st.diagnostics.push(
+        Diagnostic::new(
+            Severity::Warning,
+            "html-parse",
+            "",
+            format!("HTML parsing stopped ({e}); references after this point are not reported"),
+        )
+        .at(at),
+    );
+}
+
+fn selector(s: &str) -> Cow<'static, Selector> {
+    Cow::Owned(s.parse().expect("constant selectors are valid"))
+}
+
+fn build_rewriter(shared: &Shared, encoding: &'static Encoding, adjust: bool) -> Rewriter {
+    let encoding = AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
+    let (s1, s2, s3, s4, s5) = (
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+    );
+    let settings = lol_html::send::Settings::new_send()
+        .with_encoding(encoding)
+        .with_strict(false)
+        .with_adjust_charset_on_meta_tag(adjust)
+        .with_memory_settings(MemorySettings::new().with_max_allowed_memory_usage(MEMORY_LIMIT))
+        .append_element_content_handler((
+            selector(PICTURE_SOURCE),
+            ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
+                on_picture_source(&s1, el);
+                Ok(())
+            }),
+        ))
+        .append_element_content_handler((
+            selector(ELEMENTS),
+            ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
+                on_element(&s2, el);
+                Ok(())
+            }),
+        ))
+        .append_element_content_handler((
+            selector("style, script"),
+            ElementContentHandlers::default().text(move |t: &mut TextChunk<'_>| {
+                on_raw_text(&s3, t);
+                Ok(())
+            }),
+        ))
+        .append_document_content_handler(
+            DocumentContentHandlers::default()
+                .text(move |t: &mut TextChunk<'_>| {
+                    on_text(&s4, t);
+                    Ok(())
+                })
+                .comments(move |c: &mut Comment<'_>| {
+                    // Only to move the position tracker along, so it holds few bytes.
+                    lock(&s5).positions.at(c.source_location().bytes().start);
+                    Ok(())
+                }),
+        );
+    HtmlRewriter::new(settings, Discard)
+}
+
+/// Looks for a charset declaration in the first [`PRESCAN_LEN`] bytes (a stand-in for the WHATWG
+/// prescan, using lol_html's tokenizer so comments and scripts are skipped as a browser would).
+fn prescan(head: &[u8]) -> Option<&'static Encoding> {
+    let found: Cell<Option<&'static Encoding>> = Cell::new(None);
+    {
+        let settings = lol_html::Settings::new()
+            .with_strict(false)
+            .append_element_content_handler((
+                selector("meta"),
+                lol_html::ElementContentHandlers::default().element(
+                    |el: &mut lol_html::html_content::Element<'_, '_>| {
+                        if found.get().is_none() {
+                            found.set(meta_encoding(
+                                el.get_attribute("charset"),
+                                el.get_attribute("http-equiv"),
+                                el.get_attribute("content"),
+                            ));
+                        }
+                        Ok(())
+                    },
+                ),
+            ));
+        let mut rewriter = lol_html::HtmlRewriter::new(settings, Discard);
+        if rewriter.write(head).is_ok() {
+            let _ = rewriter.end();
+        }
+    }
+    // The spec's fix-ups: a UTF-16 label in a page that has no BOM means UTF-8, and
+    // x-user-defined means windows-1252.
+    found.get().map(|e| match e {
+        e if e == UTF_16LE || e == UTF_16BE => UTF_8,
+        e if e == X_USER_DEFINED => WINDOWS_1252,
+        e => e,
+    })
+}
+
+/// The encoding a `<meta>` declares, as lol_html reads it: `charset`, else
+/// `http-equiv=content-type` with a `charset` in `content`; only ASCII-compatible ones count
+/// (after mapping, UTF-16 labels are left to [`prescan`]).
+fn meta_encoding(
+    charset: Option<String>,
+    http_equiv: Option<String>,
+    content: Option<String>,
+) -> Option<&'static Encoding> {
+    let usable = |e: &'static Encoding| {
+        (e.is_ascii_compatible() || e == UTF_16LE || e == UTF_16BE).then_some(e)
+    };
+    charset
+        .and_then(|c| Encoding::for_label_no_replacement(c.as_bytes()))
+        .and_then(usable)
+        .or_else(|| {
+            if !http_equiv?
+                .trim_matches(is_ascii_ws)
+                .eq_ignore_ascii_case("content-type")
+            {
+                return None;
+            }
+            let content = content?;
+            let label = charset_from_content(&content)?;
+            Encoding::for_label_no_replacement(label.as_bytes()).and_then(usable)
+        })
+}
+
+/// The WHATWG "algorithm for extracting a character encoding from a meta element".
+fn charset_from_content(content: &str) -> Option<&str> {
+    let bytes = content.as_bytes();
+    let mut pos = 0;
+    loop {
+        let found = bytes[pos..]
+            .windows(7)
+            .position(|w| w.eq_ignore_ascii_case(b"charset"))?;
+        pos += found + 7;
+        while bytes.get(pos).is_some_and(|&b| is_ascii_ws_byte(b)) {
+            pos += 1;
+        }
+        if bytes.get(pos) != Some(&b'=') {
+            continue;
+        }
+        pos += 1;
+        while bytes.get(pos).is_some_and(|&b| is_ascii_ws_byte(b)) {
+            pos += 1;
+        }
+        return match bytes.get(pos)? {
+            &q @ (b'"' | b'\'') => {
+                let len = bytes[pos + 1..].iter().position(|&b| b == q)?;
+                Some(&content[pos + 1..pos + 1 + len])
+            }
+            _ => {
+                let len = bytes[pos..]
+                    .iter()
+                    .position(|&b| is_ascii_ws_byte(b) || b == b';')
+                    .unwrap_or(bytes.len() - pos);
+                Some(&content[pos..pos + len])
+            }
+        };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared state and handlers
+// ---------------------------------------------------------------------------------------------
+
+/// Everything the handlers collect.
+#[derive(Default)]
+struct State {
+    refs: Vec<Reference>,
+    base_href: Option<String>,
+    import_map: BTreeMap<String, String>,
+    diagnostics: Vec<Diagnostic>,
+    chars: BTreeSet<char>,
+    entities: EntityDecoder,
+    positions: Positions,
+    /// Open `<template>` elements: their content is inert.
+    template_depth: usize,
+    /// Open `<title>` elements: their text is not rendered in the page.
+    title_depth: usize,
+    /// The inline `<style>` / `<script>` whose text is being collected.
+    raw: Option<RawText>,
+    /// lol_html will switch encoding on the first usable `<meta>` charset; the column counter follows.
+    meta_switch_pending: bool,
+}
+
+/// Inline text being collected until its text node ends.
+struct RawText {
+    kind: RawKind,
+    /// The element's location.
+    at: Location,
+    /// Where the text starts (right after the start tag).
+    origin: Location,
+    text: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RawKind {
+    Style,
+    ModuleScript,
+    ImportMap,
+}
+
+/// What a `<script>` is, from its `type` (HTML spec, "prepare the script element").
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScriptType {
+    Classic,
+    Module,
+    ImportMap,
+    /// Any other type: a data block, never fetched or run.
+    Data,
+}
+
+impl State {
+    fn push(&mut self, url: String, kind: RefKind, element: &str, at: Location, attrs: RefAttrs) {
+        self.refs.push(Reference {
+            url,
+            kind,
+            element: element.to_string(),
+            location: at,
+            attrs,
+        });
+    }
+
+    /// Parses collected inline text and records what it references.
+    fn finish_raw(&mut self, raw: RawText) {
+        match raw.kind {
+            RawKind::Style => {
+                let facts = super::css::parse_css(&raw.text);
+                self.append_inline(facts, raw.origin, |_| true);
+            }
+            RawKind::ModuleScript => {
+                let facts = super::js::parse_js(&raw.text);
+                self.append_inline(facts, raw.origin, |k| {
+                    matches!(k, RefKind::JsImport | RefKind::JsDynamicImport)
+                });
+            }
+            RawKind::ImportMap => self.read_import_map(&raw),
+        }
+    }
+
+    fn append_inline(&mut self, facts: FileFacts, origin: Location, keep: impl Fn(RefKind) -> bool) {
+        for mut r in facts.refs.into_iter().filter(|r| keep(r.kind)) {
+            r.location = rebase(r.location, origin);
+            self.refs.push(r);
+        }
+        for mut d in facts.diagnostics {
+            d.location = rebase(d.location, origin);
+            self.diagnostics.push(d);
+        }
+    }
+
+    /// Merges an import map's `imports`; the first map to define a specifier wins, as when a
+    /// browser merges several import maps.
+    fn read_import_map(&mut self, raw: &RawText) {
+        let value: serde_json::Value = match serde_json::from_str(&raw.text) {
+            Ok(v) => v,
+            Err(e) => {
+                let at = if e.line() > 0 {
+                    rebase(Location::new(to_u32(e.line()), to_u32(e.column())), raw.origin)
+                } else {
+                    raw.at
+                };
+                self.warn_import_map(at, format!("the import map is not valid JSON: {e}"));
+                return;
+            }
+        };
+        let Some(map) = value.as_object() else {
+            self.warn_import_map(raw.at, "the import map is not a JSON object".to_string());
+            return;
+        };
+        let imports = match map.get("imports") {
+            None => return,
+            Some(serde_json::Value::Object(imports)) => imports,
+            Some(_) => {
+                self.warn_import_map(raw.at, "the import map's \"imports\" is not an object".into());
+                return;
+            }
+        };
+        for (specifier, address) in imports {
+            match address.as_str() {
+                Some(address) => {
+                    self.import_map
+                        .entry(specifier.clone())
+                        .or_insert_with(|| address.to_string());
+                }
+                None => self.warn_import_map(
+                    raw.at,
+                    format!("the import map's address for {specifier:?} is not a string"),
+                ),
+            }
+        }
+    }
+
+    fn warn_import_map(&mut self, at: Location, message: String) {
+        self.diagnostics
+            .push(Diagnostic::new(Severity::Warning, "bad-importmap", "", message).at(at));
+    }
+}
+
+/// Maps a location inside inline text onto the page, given where the text starts.
+fn rebase(inner: Location, origin: Location) -> Location {
+    match inner.line {
+        0 => origin,
+        1 => Location::new(origin.line, origin.col + inner.col.max(1) - 1),
+        n => Location::new(origin.line.saturating_add(n - 1), inner.col),
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
+    let mut guard = lock(shared);
+    let st = &mut *guard;
+    let range = el.source_location().bytes();
+    let at = st.positions.at(range.start);
+    let tag = el.tag_name();
+    match tag.as_str() {
+        "meta" => {
+            // Mirror lol_html's own charset switch (first usable declaration, wherever it is)
+            // so columns after it are counted in the new encoding.
+            if st.meta_switch_pending
+                && let Some(e) = meta_encoding(
+                    el.get_attribute("charset"),
+                    el.get_attribute("http-equiv"),
+                    el.get_attribute("content"),
+                )
+                && e.is_ascii_compatible()
+            {
+                st.positions.at(range.end);
+                st.positions.encoding = e;
+                st.meta_switch_pending = false;
+            }
+            return;
+        }
+        "template" => {
+            let s = shared.clone();
+            let closed = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+                let mut st = lock(&s);
+                st.template_depth = st.template_depth.saturating_sub(1);
+                Ok(())
+            }));
+            if closed.is_ok() {
+                st.template_depth += 1;
+            }
+            return;
+        }
+        "style" | "script" => {
+            // Text of an earlier element that had none (`<style></style>`) is complete now.
+            if let Some(raw) = st.raw.take() {
+                st.finish_raw(raw);
+            }
+        }
+        _ => {}
+    }
+    if st.template_depth > 0 {
+        return;
+    }
+    match tag.as_str() {
+        "title" => {
+            let s = shared.clone();
+            let closed = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+                let mut st = lock(&s);
+                st.title_depth = st.title_depth.saturating_sub(1);
+                Ok(())
+            }));
+            if closed.is_ok() {
+                st.title_depth += 1;
+            }
+        }
+        "link" => on_link(st, el, at),
+        "script" => on_script(st, el, at, range.end),
+        "img" => on_img(st, el, at),
+        "input" => {
+            if attr_is(el, "type", "image")
+                && let Some(url) = url_attr(el, "src")
+            {
+                let attrs = RefAttrs {
+                    lazy: attr_is(el, "loading", "lazy"),
+                    fetchpriority: el.get_attribute("fetchpriority"),
+                    crossorigin: el.get_attribute("crossorigin"),
+                    primary: true,
+                    ..RefAttrs::default()
+                };
+                st.push(url, RefKind::Image, "<input type=image>", at, attrs);
+            }
+        }
+        "video" | "audio" | "track" | "source" => {
+            if tag == "video"
+                && let Some(url) = url_attr(el, "poster")
+            {
+                let attrs = RefAttrs {
+                    crossorigin: el.get_attribute("crossorigin"),
+                    primary: true,
+                    ..RefAttrs::default()
+                };
+                st.push(url, RefKind::Poster, "<video poster>", at, attrs);
+            }
+            if let Some(url) = url_attr(el, "src") {
+                let attrs = RefAttrs {
+                    crossorigin: el.get_attribute("crossorigin"),
+                    type_: el.get_attribute("type"),
+                    media: el.get_attribute("media"),
+                    primary: true,
+                    ..RefAttrs::default()
+                };
+                st.push(url, RefKind::Media, &format!("<{tag}>"), at, attrs);
+            }
+        }
+        "base" => {
+            if st.base_href.is_none()
+                && let Some(href) = el.get_attribute("href")
+            {
+                st.base_href = Some(href.trim_matches(is_ascii_ws).to_string());
+            }
+        }
+        "style" => {
+            // `type` other than empty or text/css: the browser does not apply the sheet.
+            let css = el.get_attribute("type").is_none_or(|t| {
+                let t = t.trim_matches(is_ascii_ws);
+                t.is_empty() || t.eq_ignore_ascii_case("text/css")
+            });
+            if css {
+                let origin = st.positions.at(range.end);
+                st.raw = Some(RawText {
+                    kind: RawKind::Style,
+                    at,
+                    origin,
+                    text: String::new(),
+                });
+            }
+        }
+        _ => {}
+    }
+    collect_attribute_text(st, el, &tag);
+    if let Some(decls) = el.get_attribute("style")
+        && !decls.trim_matches(is_ascii_ws).is_empty()
+    {
+        // A declaration list is not a stylesheet: wrap it in a rule so the CSS parser reads it.
+        let facts = super::css::parse_css(&format!("*{{{decls}}}"));
+        for mut r in facts.refs {
+            r.location = at;
+            st.refs.push(r);
+        }
+        for mut d in facts.diagnostics {
+            d.location = at;
+            st.diagnostics.push(d);
+        }
+    }
+}
+
+fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
+    let rel = el.get_attribute("rel").unwrap_or_default().to_ascii_lowercase();
+    let tokens: Vec<&str> = rel.split(is_ascii_ws).filter(|t| !t.is_empty()).collect();
+    let has = |t: &str| tokens.contains(&t);
+    let href = url_attr(el, "href");
+    if has("stylesheet")
+        && !has("alternate")
+        && !el.has_attribute("disabled")
+        && let Some(url) = &href
+    {
+        let attrs = RefAttrs {
+            media: el.get_attribute("media"),
+            crossorigin: el.get_attribute("crossorigin"),
+            integrity: el.get_attribute("integrity"),
+            type_: el.get_attribute("type"),
+            primary: true,
+            ..RefAttrs::default()
+        };
+        st.push(url.clone(), RefKind::Stylesheet, "<link rel=stylesheet>", at, attrs);
+    }
+    if has("preload") {
+        // An image preload may name its candidates in `imagesrcset` and have no `href`.
+        let srcset = srcset_attr(el, "imagesrcset");
+        let url = href.clone().or_else(|| srcset.first().map(|c| c.url.clone()));
+        if let Some(url) = url {
+            let attrs = RefAttrs {
+                as_: el.get_attribute("as"),
+                type_: el.get_attribute("type"),
+                crossorigin: el.get_attribute("crossorigin"),
+                media: el.get_attribute("media"),
+                srcset,
+                sizes: el.get_attribute("imagesizes"),
+                fetchpriority: el.get_attribute("fetchpriority"),
+                integrity: el.get_attribute("integrity"),
+                primary: true,
+                ..RefAttrs::default()
+            };
+            st.push(url, RefKind::Preload, "<link rel=preload>", at, attrs);
+        }
+    }
+    if has("modulepreload")
+        && let Some(url) = &href
+    {
+        let attrs = RefAttrs {
+            crossorigin: el.get_attribute("crossorigin"),
+            integrity: el.get_attribute("integrity"),
+            primary: true,
+            ..RefAttrs::default()
+        };
+        st.push(url.clone(), RefKind::ModulePreload, "<link rel=modulepreload>", at, attrs);
+    }
+    let icon = tokens.iter().find(|t| {
+        matches!(
+            **t,
+            "icon" | "apple-touch-icon" | "apple-touch-icon-precomposed" | "mask-icon"
+        )
+    });
+    if let (Some(icon), Some(url)) = (icon, &href) {
+        let attrs = RefAttrs {
+            type_: el.get_attribute("type"),
+            media: el.get_attribute("media"),
+            primary: true,
+            ..RefAttrs::default()
+        };
+        st.push(url.clone(), RefKind::Icon, &format!("<link rel={icon}>"), at, attrs);
+    }
+    if has("manifest")
+        && let Some(url) = &href
+    {
+        let attrs = RefAttrs {
+            crossorigin: el.get_attribute("crossorigin"),
+            primary: true,
+            ..RefAttrs::default()
+        };
+        st.push(url.clone(), RefKind::Manifest, "<link rel=manifest>", at, attrs);
+    }
+}
+
+fn script_type(el: &Element<'_, '_>) -> ScriptType {
+    let declared = match el.get_attribute("type") {
+        Some(t) => t,
+        None => match el.get_attribute("language") {
+            Some(l) if !l.is_empty() => format!("text/{l}"),
+            _ => return ScriptType::Classic,
+        },
+    };
+    let t = declared.trim_matches(is_ascii_ws).to_ascii_lowercase();
+    if t.is_empty() || JS_MIME_TYPES.contains(&t.as_str()) {
+        ScriptType::Classic
+    } else if t == "module" {
+        ScriptType::Module
+    } else if t == "importmap" {
+        ScriptType::ImportMap
+    } else {
+        ScriptType::Data
+    }
+}
+
+fn on_script(st: &mut State, el: &Element<'_, '_>, at: Location, tag_end: usize) {
+    let kind = script_type(el);
+    let has_src = el.has_attribute("src");
+    match kind {
+        ScriptType::Classic | ScriptType::Module => {
+            let module = kind == ScriptType::Module;
+            if let Some(url) = url_attr(el, "src") {
+                let attrs = RefAttrs {
+                    type_: if module {
+                        Some("module".to_string())
+                    } else {
+                        el.get_attribute("type")
+                    },
+                    module,
+                    async_: el.has_attribute("async"),
+                    defer: el.has_attribute("defer"),
+                    nomodule: el.has_attribute("nomodule"),
+                    crossorigin: el.get_attribute("crossorigin"),
+                    integrity: el.get_attribute("integrity"),
+                    fetchpriority: el.get_attribute("fetchpriority"),
+                    primary: true,
+                    ..RefAttrs::default()
+                };
+                let element = if module {
+                    "<script type=module>"
+                } else {
+                    "<script>"
+                };
+                st.push(url, RefKind::Script, element, at, attrs);
+            } else if module && !has_src {
+                let origin = st.positions.at(tag_end);
+                st.raw = Some(RawText {
+                    kind: RawKind::ModuleScript,
+                    at,
+                    origin,
+                    text: String::new(),
+                });
+            }
+        }
+        // External import maps are not supported by browsers: only inline ones count.
+        ScriptType::ImportMap if !has_src => {
+            let origin = st.positions.at(tag_end);
+            st.raw = Some(RawText {
+                kind: RawKind::ImportMap,
+                at,
+                origin,
+                text: String::new(),
+            });
+        }
+        ScriptType::ImportMap | ScriptType::Data => {}
+    }
+}
+
+fn on_img(st: &mut State, el: &Element<'_, '_>, at: Location) {
+    let srcset = srcset_attr(el, "srcset");
+    let lazy = attr_is(el, "loading", "lazy");
+    let fetchpriority = el.get_attribute("fetchpriority");
+    let crossorigin = el.get_attribute("crossorigin");
+    let sizes = el.get_attribute("sizes");
+    let mut others = srcset.iter();
+    // The primary reference is `src`, else the first candidate.
+    let primary = match url_attr(el, "src") {
+        Some(src) => Some(src),
+        None => others.next().map(|c| c.url.clone()),
+    };
+    let Some(primary) = primary else {
+        return;
+    };
+    let rest: Vec<String> = others.map(|c| c.url.clone()).collect();
+    let attrs = RefAttrs {
+        lazy,
+        fetchpriority: fetchpriority.clone(),
+        crossorigin: crossorigin.clone(),
+        sizes: sizes.clone(),
+        srcset,
+        primary: true,
+        ..RefAttrs::default()
+    };
+    st.push(primary, RefKind::Image, "<img>", at, attrs);
+    for url in rest {
+        let attrs = RefAttrs {
+            lazy,
+            fetchpriority: fetchpriority.clone(),
+            crossorigin: crossorigin.clone(),
+            sizes: sizes.clone(),
+            primary: false,
+            ..RefAttrs::default()
+        };
+        st.push(url, RefKind::Image, "<img>", at, attrs);
+    }
+}
+
+fn on_picture_source(shared: &Shared, el: &mut Element<'_, '_>) {
+    let mut st = lock(shared);
+    let at = st.positions.at(el.source_location().bytes().start);
+    if st.template_depth > 0 {
+        return;
+    }
+    for candidate in srcset_attr(el, "srcset") {
+        let attrs = RefAttrs {
+            type_: el.get_attribute("type"),
+            media: el.get_attribute("media"),
+            sizes: el.get_attribute("sizes"),
+            primary: false,
+            ..RefAttrs::default()
+        };
+        st.push(candidate.url, RefKind::Image, "<source srcset>", at, attrs);
+    }
+}
+
+/// Characters from attributes a reader sees rendered: `alt`, `title`, `placeholder`, and the
+/// `value` of `<input>` (shown as a button's label or a field's text) and `<button>`.
+fn collect_attribute_text(st: &mut State, el: &Element<'_, '_>, tag: &str) {
+    let mut names = vec!["alt", "title", "placeholder"];
+    if tag == "button" || (tag == "input" && !attr_is(el, "type", "hidden")) {
+        names.push("value");
+    }
+    for name in names {
+        if let Some(v) = el.get_attribute(name) {
+            v.chars().for_each(|c| add_char(&mut st.chars, c));
+        }
+    }
+}
+
+fn on_raw_text(shared: &Shared, t: &mut TextChunk<'_>) {
+    let mut st = lock(shared);
+    if let Some(raw) = st.raw.as_mut() {
+        raw.text.push_str(t.as_str());
+    }
+    if t.last_in_text_node()
+        && let Some(raw) = st.raw.take()
+    {
+        st.finish_raw(raw);
+    }
+}
+
+fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
+    let mut guard = lock(shared);
+    let st = &mut *guard;
+    st.positions.at(t.source_location().bytes().start);
+    let visible = st.template_depth == 0
+        && match t.text_type() {
+            TextType::Data => true,
+            // `<textarea>` text is shown; `<title>` text is not part of the page.
+            TextType::RCData => st.title_depth == 0,
+            _ => false,
+        };
+    let chars = &mut st.chars;
+    if visible {
+        st.entities.feed(t.as_str(), &mut |c| add_char(chars, c));
+    }
+    if t.last_in_text_node() {
+        st.entities.flush(&mut |c| add_char(chars, c));
+    }
+}
+
+/// Records a text character. ASCII whitespace and control characters are left out: they select
+/// no font face, and keeping U+0020 would make every page match every Latin subset.
+fn add_char(chars: &mut BTreeSet<char>, c: char) {
+    if !c.is_ascii_whitespace() && !c.is_control() {
+        chars.insert(c);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attribute helpers
+// ---------------------------------------------------------------------------------------------
+
+fn is_ascii_ws(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\x0C' | '\r' | ' ')
+}
+
+fn is_ascii_ws_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ')
+}
+
+/// True when the attribute is present and equals `value`, ASCII case-insensitively, once trimmed.
+fn attr_is(el: &Element<'_, '_>, name: &str, value: &str) -> bool {
+    el.get_attribute(name)
+        .is_some_and(|v| v.trim_matches(is_ascii_ws).eq_ignore_ascii_case(value))
+}
+
+/// A URL-valued attribute, trimmed; `None` when absent, blank, or a `data:` URL.
+fn url_attr(el: &Element<'_, '_>, name: &str) -> Option<String> {
+    url_value(&el.get_attribute(name)?)
+}
+
+fn url_value(value: &str) -> Option<String> {
+    let url = value.trim_matches(is_ascii_ws);
+    let data = url.len() >= 5 && url.as_bytes()[..5].eq_ignore_ascii_case(b"data:");
+    (!url.is_empty() && !data).then(|| url.to_string())
+}
+
+fn srcset_attr(el: &Element<'_, '_>, name: &str) -> Vec<SrcsetCandidate> {
+    el.get_attribute(name)
+        .map(|v| {
+            parse_srcset(&v)
+                .into_iter()
+                .filter(|c| url_value(&c.url).is_some())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// srcset
+// ---------------------------------------------------------------------------------------------
+
+/// Parses a `srcset` / `imagesrcset` value with the HTML spec's algorithm
+/// (<https://html.spec.whatwg.org/multipage/images.html#parse-a-srcset-attribute>).
+///
+/// A URL is a run of non-whitespace and may contain commas (`a,b.png 1x`); trailing commas end it.
+/// Candidates whose descriptors the spec rejects (`1x 2x`, `0w`, `abc`) are dropped, as a browser
+/// would. Descriptors are kept as written, joined by one space.
+pub fn parse_srcset(input: &str) -> Vec<SrcsetCandidate> {
+    let s = input.as_bytes();
+    let mut pos = 0;
+    let mut out = Vec::new();
+    loop {
+        while pos < s.len() && (is_ascii_ws_byte(s[pos]) || s[pos] == b',') {
+            pos += 1;
+        }
+        if pos >= s.len() {
+            return out;
+        }
+        let start = pos;
+        while pos < s.len() && !is_ascii_ws_byte(s[pos]) {
+            pos += 1;
+        }
+        let mut url = &input[start..pos];
+        let mut descriptors = Vec::new();
+        if url.ends_with(',') {
+            url = url.trim_end_matches(',');
+        } else {
+            pos = tokenize_descriptors(input, pos, &mut descriptors);
+        }
+        if !url.is_empty() && descriptors_valid(&descriptors) {
+            out.push(SrcsetCandidate {
+                url: url.to_string(),
+                descriptor: descriptors.join(" "),
+            });
+        }
+    }
+}
+
+/// The spec's descriptor tokenizer, from `pos` (just after the URL); returns where it stopped.
+fn tokenize_descriptors(input: &str, mut pos: usize, out: &mut Vec<String>) -> usize {
+    #[derive(PartialEq)]
+    enum St {
+        In,
+        Parens,
+        After,
+    }
+    let s = input.as_bytes();
+    while pos < s.len() && is_ascii_ws_byte(s[pos]) {
+        pos += 1;
+    }
+    let mut current = String::new();
+    let mut state = St::In;
+    loop {
+        let c = input[pos..].chars().next();
+        let step = c.map_or(0, char::len_utf8);
+        match state {
+            St::In => match c {
+                Some(c) if is_ascii_ws(c) => {
+                    if !current.is_empty() {
+                        out.push(std::mem::take(&mut current));
+                        state = St::After;
+                    }
+                }
+                Some(',') => {
+                    pos += step;
+                    if !current.is_empty() {
+                        out.push(current);
+                    }
+                    return pos;
+                }
+                Some('(') => {
+                    current.push('(');
+                    state = St::Parens;
+                }
+                None => {
+                    if !current.is_empty() {
+                        out.push(current);
+                    }
+                    return pos;
+                }
+                Some(c) => current.push(c),
+            },
+            St::Parens => match c {
+                Some(')') => {
+                    current.push(')');
+                    state = St::In;
+                }
+                None => {
+                    out.push(current);
+                    return pos;
+                }
+                Some(c) => current.push(c),
+            },
+            St::After => match c {
+                Some(c) if is_ascii_ws(c) => {}
+                None => return pos,
+                Some(_) => {
+                    state = St::In;
+                    continue; // reprocess this character in the descriptor state
+                }
+            },
+        }
+        pos += step;
+    }
+}
+
+/// The spec's descriptor checks: at most one of `Nw` / `Nx`, an optional `Nh` only with `Nw`.
+fn descriptors_valid(descriptors: &[String]) -> bool {
+    let (mut w, mut x, mut h) = (false, false, false);
+    for d in descriptors {
+        let Some(number) = d.strip_suffix(['w', 'x', 'h']) else {
+            return false;
+        };
+        match d.as_bytes()[d.len() - 1] {
+            b'w' if !w && !x && is_positive_integer(number) => w = true,
+            b'x' if !w && !x && !h && is_non_negative_float(number) => x = true,
+            b'h' if !h && !x && is_positive_integer(number) => h = true,
+            _ => return false,
+        }
+    }
+    w || !h
+}
+
+fn is_positive_integer(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && s.bytes().any(|b| b != b'0')
+}
+
+/// A "valid floating-point number" (HTML spec) that is not negative.
+fn is_non_negative_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let negative = b.first() == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    let int = digits(&mut i);
+    let mut frac = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac = digits(&mut i);
+        if frac == 0 {
+            return false;
+        }
+    }
+    if int == 0 && frac == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len() && !(negative && s.parse::<f64>().is_ok_and(|v| v < 0.0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Positions
+// ---------------------------------------------------------------------------------------------
+
+/// Turns byte offsets in the stream fed to lol_html into line:column, in one forward pass.
+///
+/// lol_html reports positions in document order, so each query only needs the bytes since the
+/// previous one: those are kept in `tail` and dropped once counted. Handlers for every text chunk
+/// and comment query too, so the tail stays around one chunk long.
+struct Positions {
+    /// Offset of `tail[0]`; its location is (`line`, `col` + 1).
+    start: usize,
+    tail: Vec<u8>,
+    line: u32,
+    /// Characters between the start of the line and `start`.
+    col: u32,
+    /// How bytes become characters for column counts.
+    encoding: &'static Encoding,
+}
+
+impl Default for Positions {
+    fn default() -> Self {
+        Positions {
+            start: 0,
+            tail: Vec::new(),
+            line: 1,
+            col: 0,
+            encoding: UTF_8,
+        }
+    }
+}
+
+impl Positions {
+    fn push(&mut self, bytes: &[u8]) {
+        self.tail.extend_from_slice(bytes);
+    }
+
+    fn current(&self) -> Location {
+        Location::new(self.line, self.col + 1)
+    }
+
+    /// The location of `offset`. An offset before the last one asked for (which lol_html does
+    /// not produce) gets the last location rather than a wrong count.
+    fn at(&mut self, offset: usize) -> Location {
+        if offset > self.start {
+            let n = (offset - self.start).min(self.tail.len());
+            let seg = &self.tail[..n];
+            match seg.iter().rposition(|&b| b == b'\n') {
+                Some(last_nl) => {
+                    let newlines = seg.iter().filter(|&&b| b == b'\n').count();
+                    self.line = self.line.saturating_add(to_u32(newlines));
+                    self.col = count_chars(&seg[last_nl + 1..], self.encoding);
+                }
+                None => {
+                    self.col = self.col.saturating_add(count_chars(seg, self.encoding));
+                }
+            }
+            self.tail.drain(..n);
+            self.start += n;
+        }
+        self.current()
+    }
+}
+
+fn count_chars(bytes: &[u8], encoding: &'static Encoding) -> u32 {
+    if bytes.is_ascii() {
+        return to_u32(bytes.len());
+    }
+    if encoding == UTF_8 {
+        return to_u32(bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count());
+    }
+    if encoding.is_single_byte() {
+        return to_u32(bytes.len());
+    }
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    to_u32(text.chars().count())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Character references in text
+// ---------------------------------------------------------------------------------------------
+
+/// Decodes character references in text, fed in arbitrary pieces.
+///
+/// lol_html hands text over raw. Only the characters matter here, so this decodes numeric
+/// references, the Latin-1 names and the common typographic ones; an unknown name is kept as
+/// written, which only adds ASCII (a superset is harmless for font selection).
+#[derive(Default)]
+struct EntityDecoder {
+    /// The name or number after a `&` still being read.
+    pending: Option<String>,
+}
+
+/// Longest reference name read before giving up (the longest HTML name has 32 characters).
+const MAX_ENTITY_LEN: usize = 32;
+
+impl EntityDecoder {
+    fn feed(&mut self, text: &str, out: &mut impl FnMut(char)) {
+        for c in text.chars() {
+            self.step(c, out);
+        }
+    }
+
+    fn step(&mut self, c: char, out: &mut impl FnMut(char)) {
+        let Some(name) = self.pending.as_mut() else {
+            if c == '&' {
+                self.pending = Some(String::new());
+            } else {
+                out(c);
+            }
+            return;
+        };
+        if c == ';' {
+            if let Some(decoded) = decode_reference(name) {
+                out(decoded);
+            } else {
+                out('&');
+                name.chars().for_each(&mut *out);
+                out(';');
+            }
+            self.pending = None;
+        } else if (c.is_ascii_alphanumeric() || (c == '#' && name.is_empty()))
+            && name.len() < MAX_ENTITY_LEN
+        {
+            name.push(c);
+        } else {
+            self.flush(out);
+            self.step(c, out);
+        }
+    }
+
+    /// Ends the text: an unterminated reference is kept as written.
+    fn flush(&mut self, out: &mut impl FnMut(char)) {
+        if let Some(name) = self.pending.take() {
+            out('&');
+            name.chars().for_each(out);
+        }
+    }
+}
+
+/// Latin-1 names, in code point order from U+00A0.
+const LATIN1_NAMES: [&str; 96] = [
+    "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
+    "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
+    "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
+    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute",
+    "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute",
+    "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
+    "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
+    "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
+    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute",
+    "ucirc", "uuml", "yacute", "thorn", "yuml",
+];
+
+/// Other names worth knowing: markup escapes and common typography.
+const OTHER_NAMES: &[(&str, char)] = &[
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("OElig", '\u{152}'),
+    ("oelig", '\u{153}'),
+    ("Scaron", '\u{160}'),
+    ("scaron", '\u{161}'),
+    ("Yuml", '\u{178}'),
+    ("fnof", '\u{192}'),
+    ("circ", '\u{2C6}'),
+    ("tilde", '\u{2DC}'),
+    ("ensp", '\u{2002}'),
+    ("emsp", '\u{2003}'),
+    ("thinsp", '\u{2009}'),
+    ("zwnj", '\u{200C}'),
+    ("zwj", '\u{200D}'),
+    ("lrm", '\u{200E}'),
+    ("rlm", '\u{200F}'),
+    ("ndash", '\u{2013}'),
+    ("mdash", '\u{2014}'),
+    ("lsquo", '\u{2018}'),
+    ("rsquo", '\u{2019}'),
+    ("sbquo", '\u{201A}'),
+    ("ldquo", '\u{201C}'),
+    ("rdquo", '\u{201D}'),
+    ("bdquo", '\u{201E}'),
+    ("dagger", '\u{2020}'),
+    ("Dagger", '\u{2021}'),
+    ("bull", '\u{2022}'),
+    ("hellip", '\u{2026}'),
+    ("permil", '\u{2030}'),
+    ("prime", '\u{2032}'),
+    ("Prime", '\u{2033}'),
+    ("lsaquo", '\u{2039}'),
+    ("rsaquo", '\u{203A}'),
+    ("oline", '\u{203E}'),
+    ("frasl", '\u{2044}'),
+    ("euro", '\u{20AC}'),
+    ("trade", '\u{2122}'),
+    ("larr", '\u{2190}'),
+    ("uarr", '\u{2191}'),
+    ("rarr", '\u{2192}'),
+    ("darr", '\u{2193}'),
+    ("harr", '\u{2194}'),
+    ("minus", '\u{2212}'),
+    ("check", '\u{2713}'),
+    ("hearts", '\u{2665}'),
+];
+
+/// Code points the spec remaps for numeric references in 0x80..=0x9F (windows-1252's).
+const C1_REMAP: [u32; 32] = [
+    0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0x8D, 0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+];
+
+/// The character a reference (the part between `&` and `;`) stands for.
+fn decode_reference(name: &str) -> Option<char> {
+    if let Some(number) = name.strip_prefix('#') {
+        let (digits, radix) = match number.strip_prefix(['x', 'X']) {
+            Some(hex) => (hex, 16),
+            None => (number, 10),
+        };
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        let code = u32::from_str_radix(digits, radix).unwrap_or(u32::MAX);
+        let code = match code {
+            0x80..=0x9F => C1_REMAP[(code - 0x80) as usize],
+            c => c,
+        };
+        return Some(match code {
+            0 => '\u{FFFD}',
+            c => char::from_u32(c).unwrap_or('\u{FFFD}'),
+        });
+    }
+    if let Some(i) = LATIN1_NAMES.iter().position(|n| *n == name) {
+        return char::from_u32(0xA0 + i as u32);
+    }
+    OTHER_NAMES.iter().find(|(n, _)| *n == name).map(|&(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `bytes` fed in chunks of `size` bytes.
+    fn parse_chunked(bytes: &[u8], size: usize) -> FileFacts {
+        let mut parser = Box::new(HtmlParser::new());
+        for chunk in bytes.chunks(size.max(1)) {
+            parser.write(chunk);
+        }
+        parser.finish()
+    }
+
+    /// The parts of the facts that must not depend on chunking.
+    fn summary(
+        f: &FileFacts,
+    ) -> (
+        &Vec<Reference>,
+        &Option<String>,
+        &BTreeMap<String, String>,
+        &Option<TextChars>,
+        &Vec<Diagnostic>,
+    ) {
+        (&f.refs, &f.base_href, &f.import_map, &f.text, &f.diagnostics)
+    }
+
+    fn urls(f: &FileFacts) -> Vec<&str> {
+        f.refs.iter().map(|r| r.url.as_str()).collect()
+    }
+
+    fn only(f: &FileFacts, kind: RefKind) -> Vec<&Reference> {
+        f.refs.iter().filter(|r| r.kind == kind).collect()
+    }
+
+    fn chars(f: &FileFacts) -> String {
+        f.text.as_ref().map(|t| t.0.iter().collect()).unwrap_or_default()
+    }
+
+    fn utf16(s: &str, big_endian: bool) -> Vec<u8> {
+        let mut out = if big_endian {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
+        for unit in s.encode_utf16() {
+            out.extend(if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    }
+
+    const RICH: &str = r#"<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<title>Café — titre</title>
+<base href=" /sub/ ">
+<link rel="stylesheet" href="/css/main.css" media="screen" crossorigin integrity="sha256-x">
+<link rel="alternate stylesheet" href="/alt.css">
+<link rel="stylesheet" href="/disabled.css" disabled>
+<link rel="preload" as="font" type="font/woff2" href="/f.woff2" crossorigin="anonymous">
+<link rel="preload" as="image" imagesrcset="/h-1.png 1x, /h-2.png 2x" imagesizes="50vw">
+<link rel="modulepreload" href="/m.js">
+<link rel="shortcut icon" href="/favicon.ico">
+<link rel="apple-touch-icon" href="/apple.png">
+<link rel="manifest" href="/app.webmanifest" crossorigin="use-credentials">
+<script type="importmap">{"imports": {"lib": "/lib/index.js", "x/": "/x/"}}</script>
+<script src="/classic.js" defer></script>
+<script type=" Module " src="/app.js" async></script>
+<script type="text/template" src="/not-a-script.js"></script>
+<script nomodule src="/legacy.js"></script>
+<style>@import "/inline.css"; body { background: url(/bg.png) }</style>
+</head>
+<body>
+<!-- <img src="/commented.png"> -->
+<p>Bonjour&nbsp;&eacute;t&#233; &#x4E2D; &amp; &bogus; ok</p>
+<template><img src="/in-template.png"><template><img src="/deeper.png"></template><p>Ω</p></template>
+<noscript><img src="/noscript.png"></noscript>
+<img src="/a.png" srcset="/a,1.png 1x, /a-2.png 2x" sizes="100vw" loading="LAZY" fetchpriority="high" alt="Ärger">
+<img srcset="/only-1.png 480w, /only-2.png 800w">
+<img src="  " alt="">
+<img src="data:image/png;base64,AAAA">
+<picture><source srcset="/p.avif 1x, /p2.avif 2x" type="image/avif" media="(min-width: 1px)"><img src="/p.jpg"></picture>
+<video poster="/poster.jpg" src="/v.mp4"><source src="/v.webm" type="video/webm"><track src="/t.vtt"></video>
+<audio src="/a.mp3"></audio>
+<input type="image" src="/btn.png" value="Go">
+<input type="hidden" value="ZZZ">
+<div style="background-image: url('/div.png')" title="Titré">text</div>
+<textarea placeholder="Écrire">ÿ</textarea>
+<script type="module">import "/inline-dep.js";</script>
+</body>
+</html>
+"#;
+
+    #[test]
+    fn finds_html_references() {
+        let f = parse_html(RICH.as_bytes());
+        let html: Vec<(&str, RefKind)> = f
+            .refs
+            .iter()
+            .filter(|r| r.element.starts_with('<'))
+            .map(|r| (r.url.as_str(), r.kind))
+            .collect();
+        use RefKind::*;
+        assert_eq!(
+            html,
+            vec![
+                ("/css/main.css", Stylesheet),
+                ("/f.woff2", Preload),
+                ("/h-1.png", Preload),
+                ("/m.js", ModulePreload),
+                ("/favicon.ico", Icon),
+                ("/apple.png", Icon),
+                ("/app.webmanifest", Manifest),
+                ("/classic.js", Script),
+                ("/app.js", Script),
+                ("/legacy.js", Script),
+                ("/a.png", Image),
+                ("/a,1.png", Image),
+                ("/a-2.png", Image),
+                ("/only-1.png", Image),
+                ("/only-2.png", Image),
+                ("/p.avif", Image),
+                ("/p2.avif", Image),
+                ("/p.jpg", Image),
+                ("/poster.jpg", Poster),
+                ("/v.mp4", Media),
+                ("/v.webm", Media),
+                ("/t.vtt", Media),
+                ("/a.mp3", Media),
+                ("/btn.png", Image),
+            ]
+        );
+        assert_eq!(f.base_href.as_deref(), Some("/sub/"));
+        assert_eq!(
+            f.import_map,
+            BTreeMap::from([
+                ("lib".to_string(), "/lib/index.js".to_string()),
+                ("x/".to_string(), "/x/".to_string()),
+            ])
+        );
+        assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
+    }
+
+    #[test]
+    fn copies_attributes() {
+        let f = parse_html(RICH.as_bytes());
+        let find = |url: &str| f.refs.iter().find(|r| r.url == url).unwrap();
+
+        let css = find("/css/main.css");
+        assert_eq!(css.element, "<link rel=stylesheet>");
+        assert_eq!(css.attrs.media.as_deref(), Some("screen"));
+        assert_eq!(css.attrs.crossorigin.as_deref(), Some(""));
+        assert_eq!(css.attrs.integrity.as_deref(), Some("sha256-x"));
+        assert!(css.attrs.primary);
+
+        let font = find("/f.woff2");
+        assert_eq!(font.attrs.as_.as_deref(), Some("font"));
+        assert_eq!(font.attrs.type_.as_deref(), Some("font/woff2"));
+        assert_eq!(font.attrs.crossorigin.as_deref(), Some("anonymous"));
+
+        let hero = find("/h-1.png");
+        assert_eq!(hero.attrs.as_.as_deref(), Some("image"));
+        assert_eq!(hero.attrs.sizes.as_deref(), Some("50vw"));
+        let set: Vec<_> = hero.attrs.srcset.iter().map(|c| (&*c.url, &*c.descriptor)).collect();
+        assert_eq!(set, [("/h-1.png", "1x"), ("/h-2.png", "2x")]);
+
+        assert_eq!(find("/apple.png").element, "<link rel=apple-touch-icon>");
+        assert_eq!(find("/favicon.ico").element, "<link rel=icon>");
+        let manifest = find("/app.webmanifest");
+        assert_eq!(manifest.attrs.crossorigin.as_deref(), Some("use-credentials"));
+
+        let classic = find("/classic.js");
+        assert_eq!(classic.element, "<script>");
+        assert!(classic.attrs.defer && !classic.attrs.module && !classic.attrs.async_);
+        let module = find("/app.js");
+        assert_eq!(module.element, "<script type=module>");
+        assert!(module.attrs.module && module.attrs.async_);
+        assert_eq!(module.attrs.type_.as_deref(), Some("module"));
+        assert!(find("/legacy.js").attrs.nomodule);
+
+        let img = find("/a.png");
+        assert_eq!(img.element, "<img>");
+        assert!(img.attrs.primary && img.attrs.lazy);
+        assert_eq!(img.attrs.fetchpriority.as_deref(), Some("high"));
+        assert_eq!(img.attrs.sizes.as_deref(), Some("100vw"));
+        assert_eq!(img.attrs.srcset.len(), 2);
+        assert_eq!(img.attrs.srcset[0].url, "/a,1.png");
+        assert!(!find("/a,1.png").attrs.primary);
+        assert!(find("/a,1.png").attrs.lazy);
+        assert!(find("/only-1.png").attrs.primary);
+        assert_eq!(find("/only-1.png").attrs.srcset.len(), 2);
+        assert!(!find("/only-2.png").attrs.primary);
+
+        let avif = find("/p.avif");
+        assert!(!avif.attrs.primary);
+        assert_eq!(avif.attrs.type_.as_deref(), Some("image/avif"));
+        assert_eq!(avif.attrs.media.as_deref(), Some("(min-width: 1px)"));
+        assert!(find("/p.jpg").attrs.primary);
+        assert_eq!(find("/poster.jpg").element, "<video poster>");
+        assert_eq!(find("/v.webm").attrs.type_.as_deref(), Some("video/webm"));
+        assert_eq!(find("/btn.png").element, "<input type=image>");
+    }
+
+    #[test]
+    fn locations_are_line_and_character_column() {
+        let f = parse_html(RICH.as_bytes());
+        let loc = |url: &str| f.refs.iter().find(|r| r.url == url).unwrap().location;
+        assert_eq!(loc("/css/main.css"), Location::new(7, 1));
+        assert_eq!(loc("/p.avif"), Location::new(35, 10));
+        assert_eq!(loc("/p.jpg"), Location::new(35, 99));
+
+        let page = "<p>été</p><img src=a.png>\n  ééé <img\nsrc=b.png>";
+        let f = parse_html(page.as_bytes());
+        assert_eq!(f.refs[0].location, Location::new(1, 11));
+        assert_eq!(f.refs[1].location, Location::new(2, 7));
+    }
+
+    #[test]
+    fn template_and_noscript_are_inert() {
+        let f = parse_html(RICH.as_bytes());
+        for url in ["/in-template.png", "/deeper.png", "/noscript.png", "/commented.png"] {
+            assert!(!urls(&f).contains(&url), "{url}");
+        }
+        assert!(!chars(&f).contains('Ω'));
+
+        let f = parse_html(
+            b"<template><template><img src=a></template><img src=b></template><img src=c>",
+        );
+        assert_eq!(urls(&f), ["c"]);
+        let f = parse_html(b"<TEMPLATE><IMG SRC=a></TEMPLATE><IMG SRC=b>");
+        assert_eq!(urls(&f), ["b"]);
+    }
+
+    #[test]
+    fn script_types() {
+        let page = br#"
+            <script src=a.js type=""></script>
+            <script src=b.js type="text/javascript"></script>
+            <script src=c.js type=" TEXT/JAVASCRIPT "></script>
+            <script src=d.js type="application/json"></script>
+            <script src=e.js type="text/babel"></script>
+            <script src=f.js type="text/javascript; charset=utf-8"></script>
+            <script src=g.js language="javascript"></script>
+            <script src=h.js language="vbscript"></script>
+            <script src=i.js type=MODULE></script>
+            <script src=" " type=module>import "x.js"</script>
+            <script src=j.js type=importmap></script>
+        "#;
+        let f = parse_html(page);
+        assert_eq!(urls(&f), ["a.js", "b.js", "c.js", "g.js", "i.js"]);
+        assert!(f.refs[4].attrs.module);
+    }
+
+    #[test]
+    fn blank_and_data_urls_are_not_references() {
+        let f = parse_html(
+            b"<img src=''><img src='   '><link rel=stylesheet href=' \n'><script src=''></script>\
+              <img src='data:image/gif;base64,R0lGOD' srcset='data:image/png;base64,AA 1x, b.png 2x'>\
+              <video poster=''></video><link rel=preload href=''>",
+        );
+        assert_eq!(urls(&f), ["b.png"]);
+        assert!(f.refs[0].attrs.primary);
+    }
+
+    #[test]
+    fn urls_are_trimmed_and_decoded() {
+        let f = parse_html(b"<link rel=stylesheet href='\t/a.css?x=1&amp;y=2 '>");
+        assert_eq!(urls(&f), ["/a.css?x=1&y=2"]);
+    }
+
+    #[test]
+    fn base_href_first_wins() {
+        let f = parse_html(b"<base target=_blank><base href='/a/'><base href='/b/'>");
+        assert_eq!(f.base_href.as_deref(), Some("/a/"));
+        let f = parse_html(b"<template><base href='/t/'></template><p>");
+        assert_eq!(f.base_href, None);
+    }
+
+    #[test]
+    fn import_maps_merge_and_bad_ones_warn() {
+        let page = br#"<script type=importmap>{"imports":{"a":"/a1.js"}}</script>
+<script type="importmap">{"imports":{"a":"/a2.js","b":"/b.js","n":1}}</script>
+<script type=importmap>
+  {"imports": {oops}}
+</script>
+<script type=importmap></script>"#;
+        let f = parse_html(page);
+        assert_eq!(
+            f.import_map,
+            BTreeMap::from([
+                ("a".to_string(), "/a1.js".to_string()),
+                ("b".to_string(), "/b.js".to_string()),
+            ])
+        );
+        let codes: Vec<_> = f.diagnostics.iter().map(|d| (d.code, d.location)).collect();
+        assert_eq!(codes.len(), 3, "{:?}", f.diagnostics);
+        assert!(codes.iter().all(|(c, _)| *c == "bad-importmap"));
+        assert!(f.diagnostics.iter().all(|d| d.severity == Severity::Warning));
+        // The JSON error points into the page: line 4, at `oops`.
+        assert_eq!(codes[1].1, Location::new(4, 16));
+        assert_eq!(codes[2].1, Location::new(6, 1));
+    }
+
+    #[test]
+    fn text_characters() {
+        let f = parse_html(RICH.as_bytes());
+        let text = chars(&f);
+        for c in ['B', 'é', '中', '&', '\u{A0}', 'Ä', 'Ã', 'É', 'ÿ'] {
+            assert!(text.contains(c), "{c:?} missing from {text:?}");
+        }
+        // Title text, scripts, styles, hidden inputs and whitespace are not page text.
+        for c in ['—', '{', 'Z', ' ', '\n'] {
+            assert!(!text.contains(c), "{c:?} in {text:?}");
+        }
+        let f = parse_html(b"<p>&#150;&#0;&#x110000;&#xD800;&unknown &amp &eacute</p>");
+        let text = chars(&f);
+        assert!(text.contains('\u{2013}') && text.contains('\u{FFFD}'));
+        assert!(text.contains('u') && text.contains('&') && !text.contains('é'));
+    }
+
+    #[test]
+    fn legacy_encodings_decode_attributes() {
+        let mut page = b"<html><head><title>\xe9</title><meta charset=\"windows-1252\"></head>\
+                         <body><img src=\"caf\xe9.png\" alt=\"\x80\">\xfc</body>"
+            .to_vec();
+        let f = parse_html(&page);
+        assert_eq!(urls(&f), ["café.png"]);
+        assert!(chars(&f).contains('€') && chars(&f).contains('ü'));
+
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("<meta http-equiv=Content-Type content='text/html; charset=Shift_JIS'>\n日本語 <img src='画像.png'>");
+        let f = parse_html(&sjis);
+        assert_eq!(urls(&f), ["画像.png"]);
+        assert_eq!(f.refs[0].location, Location::new(2, 5));
+        assert!(chars(&f).contains('語'));
+
+        // A declaration past the prescan window still switches the decoder for what follows.
+        page = format!("<!-- {} -->", "x".repeat(1500)).into_bytes();
+        page.extend_from_slice(b"<meta charset=latin1><img src=\"\xe0.png\">");
+        let f = parse_html(&page);
+        assert_eq!(urls(&f), ["à.png"]);
+    }
+
+    #[test]
+    fn byte_order_marks() {
+        let page = "<p>ß</p>\n<img src=\"ü.png\">";
+        let f = parse_html(&utf16(page, false));
+        assert_eq!(urls(&f), ["ü.png"]);
+        assert_eq!(f.refs[0].location, Location::new(2, 1));
+        assert!(chars(&f).contains('ß'));
+        assert_eq!(urls(&parse_html(&utf16(page, true))), ["ü.png"]);
+
+        let mut bom = b"\xEF\xBB\xBF<meta charset=windows-1252><img src=\"\xC3\xA9.png\">".to_vec();
+        assert_eq!(urls(&parse_html(&bom)), ["é.png"], "the BOM wins over <meta>");
+        bom.truncate(2);
+        assert!(parse_html(&bom).refs.is_empty());
+    }
+
+    #[test]
+    fn never_fails() {
+        for page in [
+            &b""[..],
+            b"\xff\xfe",
+            b"\xfe\xff\x00",
+            b"<img src=\"\xff\xfe.png\">",
+            b"<img src=a.png",
+            b"<select><xmp><script>\"use strict\";</script></select><img src=b.png>",
+            b"<svg><style>a{}</style><script href=x></script></svg><math><mi>",
+            b"<style>unterminated",
+            b"<script type=importmap>{",
+            b"</template></template><img src=c.png>",
+        ] {
+            let f = parse_html(page);
+            assert!(f.text.is_some());
+        }
+        let f = parse_html(b"<img src=\"\xff.png\">");
+        assert_eq!(urls(&f), ["\u{FFFD}.png"]);
+    }
+
+    #[test]
+    fn srcset_parsing() {
+        let parse = |s: &str| -> Vec<(String, String)> {
+            parse_srcset(s)
+                .into_iter()
+                .map(|c| (c.url, c.descriptor))
+                .collect()
+        };
+        let p = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(u, d)| (u.to_string(), d.to_string())).collect()
+        };
+        assert_eq!(parse("a,b.png 1x, c.png 2x"), p(&[("a,b.png", "1x"), ("c.png", "2x")]));
+        assert_eq!(parse("a.png, b.png"), p(&[("a.png", ""), ("b.png", "")]));
+        assert_eq!(parse("a.png,b.png"), p(&[("a.png,b.png", "")]));
+        assert_eq!(parse(" a.png 480w,b.png 800w "), p(&[("a.png", "480w"), ("b.png", "800w")]));
+        assert_eq!(parse("a.png 100w 50h"), p(&[("a.png", "100w 50h")]));
+        assert_eq!(parse("a.png 1.5x,\n\tb.png .5x"), p(&[("a.png", "1.5x"), ("b.png", ".5x")]));
+        assert_eq!(parse("data:image/png;base64,AA== 1x"), p(&[("data:image/png;base64,AA==", "1x")]));
+        assert_eq!(parse("a.png,,, b.png"), p(&[("a.png", ""), ("b.png", "")]));
+        assert_eq!(parse(",,,"), p(&[]));
+        assert_eq!(parse(""), p(&[]));
+        // Invalid descriptors drop the candidate.
+        for bad in ["a.png 1x 2x", "a.png 0w", "a.png 1.x", "a.png -1x", "a.png 50h", "a.png foo", "a.png 1x 10w"] {
+            assert_eq!(parse(&format!("{bad}, ok.png 2x")), p(&[("ok.png", "2x")]), "{bad}");
+        }
+        // Parentheses keep whitespace and commas inside one (invalid) descriptor.
+        assert_eq!(parse("a.png (1x, 2x), b.png"), p(&[("b.png", "")]));
+        assert_eq!(parse("ü.png 1e1x"), p(&[("ü.png", "1e1x")]));
+    }
+
+    #[test]
+    fn meta_content_charset() {
+        assert_eq!(charset_from_content("text/html; charset=Shift_JIS"), Some("Shift_JIS"));
+        assert_eq!(charset_from_content("text/html;charset = \"koi8-r\" x"), Some("koi8-r"));
+        assert_eq!(charset_from_content("charsetcharset=utf-8;"), Some("utf-8"));
+        assert_eq!(charset_from_content("text/html; charset='unterminated"), None);
+        assert_eq!(charset_from_content("text/html"), None);
+    }
+
+    #[test]
+    fn inline_css_is_parsed() {
+        let page = "<p>x</p>\n<style>\n  @import \"/inline.css\";\n</style>\n\
+                    <div style=\"background: url(/div.png)\"></div>\n\
+                    <template><style>@import \"/t.css\";</style></template>\
+                    <style type=text/less>@import \"/less.css\";</style>";
+        let f = parse_html(page.as_bytes());
+        let import = only(&f, RefKind::CssImport);
+        assert_eq!(import.len(), 1, "{:?}", f.refs);
+        assert_eq!(import[0].url, "/inline.css");
+        assert_eq!(import[0].location, Location::new(3, 3));
+        let url = only(&f, RefKind::CssUrl);
+        assert_eq!(url.len(), 1, "{:?}", f.refs);
+        assert_eq!(url[0].url, "/div.png");
+        assert_eq!(url[0].location, Location::new(5, 1));
+    }
+
+    #[test]
+    fn inline_module_imports() {
+        let page = "<script type=module>\nimport \"/dep.js\";\n</script><script>import \"/no.js\"</script>";
+        let f = parse_html(page.as_bytes());
+        let imports = only(&f, RefKind::JsImport);
+        assert_eq!(imports.len(), 1, "{:?}", f.refs);
+        assert_eq!(imports[0].url, "/dep.js");
+        assert_eq!(imports[0].location, Location::new(2, 1));
+    }
+
+    #[test]
+    fn rebasing() {
+        let origin = Location::new(10, 5);
+        assert_eq!(rebase(Location::new(1, 1), origin), Location::new(10, 5));
+        assert_eq!(rebase(Location::new(1, 3), origin), Location::new(10, 7));
+        assert_eq!(rebase(Location::new(3, 2), origin), Location::new(12, 2));
+        assert_eq!(rebase(Location::default(), origin), origin);
+    }
+
+    /// Documents for the streaming test: every chunking must give the same facts.
+    fn streaming_corpus() -> Vec<(&'static str, Vec<u8>)> {
+        let mut late_meta = format!("<!-- {} -->\n<p>ab</p>", "pad ".repeat(300)).into_bytes();
+        late_meta.extend_from_slice(b"<meta charset=windows-1252><p>\xe9\xe8</p><img src=\"\xe0.png\" alt=\"\xfc\">");
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS
+            .encode("<meta charset=shift_jis><p>日本語テキスト</p>\n<img src=\"画像.png\" srcset=\"画像2.png 2x\">");
+        vec![
+            ("rich", RICH.as_bytes().to_vec()),
+            ("rich utf-16le", utf16(RICH, false)),
+            ("rich utf-16be", utf16(RICH, true)),
+            ("rich utf-8 bom", [b"\xEF\xBB\xBF".as_slice(), RICH.as_bytes()].concat()),
+            (
+                "windows-1252",
+                b"<!doctype html><meta charset=\"windows-1252\"><title>Caf\xe9</title>\
+                  <p>na\xefve \x93quoted\x94 &eacute;</p>\n<img src=\"caf\xe9.png\" alt=\"\xc9t\xe9\">\
+                  <link rel=stylesheet href=\"\xfc.css\">"
+                    .to_vec(),
+            ),
+            ("late meta", late_meta),
+            ("shift_jis", sjis.into_owned()),
+            (
+                "inline style and module",
+                b"<style>\n@import url(/x.css);\n.a{background:url(/y.png)}\n</style>\n\
+                  <div style=\"mask: url(/m.svg)\">\xc3\xa9&amp;&#x1F600;&hellip;</div>\n\
+                  <script type=module>\nimport a from \"/a.js\";\nimport(\"/lazy.js\");\n</script>"
+                    .to_vec(),
+            ),
+            (
+                "templates and srcset",
+                b"<template><img src=t.png><template><style>@import 't.css';</style></template></template>\
+                  <picture><source srcset=\"a.avif 1x, a,2.avif 2x\" type=image/avif><img srcset=\"b 1x,c 2x\"></picture>\
+                  <noscript><img src=n.png></noscript><p>\xe2\x82\xac</p>"
+                    .to_vec(),
+            ),
+            (
+                "import maps",
+                br#"<script type=importmap>{"imports":{"a":"/a.js","b":"/b.js"}}</script>
+<script type=importmap>{bad json}</script><script type=importmap></script>"#
+                    .to_vec(),
+            ),
+            (
+                "invalid utf-8 and truncation",
+                b"<p>\xff\xfe\xc3</p><img alt=\"\xe2\x82\" src=\"x\xc3.png\"><img src=tr".to_vec(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_chunking_gives_the_same_facts() {
+        for (name, doc) in streaming_corpus() {
+            let whole = parse_html(&doc);
+            assert!(!whole.refs.is_empty() || name == "import maps", "{name}: no refs");
+            for size in 1..=64 {
+                let chunked = parse_chunked(&doc, size);
+                assert_eq!(
+                    summary(&whole),
+                    summary(&chunked),
+                    "{name}: chunk size {size} differs"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn encodings_agree() {
+        let whole = parse_html(RICH.as_bytes());
+        for doc in [utf16(RICH, false), utf16(RICH, true)] {
+            let other = parse_html(&doc);
+            assert_eq!(summary(&whole), summary(&other));
+        }
     }
 }

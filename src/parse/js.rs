@@ -142,7 +142,7 @@ impl Lexer<'_> {
                 self.template();
             }
             b'/' => {
-                if false {
+                if matches!(self.prev, Prev::Statement | Prev::Operator) {
                     self.pos = skip_regex(src, self.pos);
                     self.prev = Prev::Operand;
                 } else {
@@ -308,13 +308,7 @@ impl Lexer<'_> {
             Some(b'(') => {
                 // Only record here: the main loop still lexes the call's tokens.
                 if let Some(literal) = dynamic_specifier(src, j + 1) {
-                    self.record(
-                        &literal,
-                        RefKind::JsDynamicImport,
-                        "import()",
-                        start,
-                        None,
-                    );
+                    self.record(&literal, RefKind::JsDynamicImport, "import()", start, None);
                 }
                 self.prev = Prev::Operand;
             }
@@ -384,10 +378,10 @@ fn static_import_clause(src: &[u8], mut j: usize) -> Option<Literal> {
             b'*' | b',' => j += 1,
             b if is_ident_byte(b) && !b.is_ascii_digit() => {
                 let end = ident_end_ascii(src, j);
-                if &src[j..end] == b"from" {
-                    if let Some(literal) = string_at(src, skip_trivia(src, end)) {
-                        return Some(literal);
-                    }
+                if &src[j..end] == b"from"
+                    && let Some(literal) = string_at(src, skip_trivia(src, end))
+                {
+                    return Some(literal);
                 }
                 j = end;
             }
@@ -567,15 +561,14 @@ fn unicode_space_at(text: &str, i: usize) -> Option<usize> {
     let c = text.get(i..)?.chars().next()?;
     matches!(
         c,
-        '\u{A0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200A}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202F}'
-            | '\u{205F}'
-            | '\u{3000}'
-            | '\u{FEFF}'
+        '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202F}'
+                | '\u{205F}'
+                | '\u{3000}'
+                | '\u{FEFF}'
     )
     .then(|| c.len_utf8())
 }
@@ -761,16 +754,28 @@ mod tests {
             ("import x, {y} from \"m\"", &[("m", Static)]),
             ("import x, * as y from \"m\"", &[("m", Static)]),
             ("import {} from 'm'", &[("m", Static)]),
-            ("import {default as d, \"a-b\" as ab,} from 'm'", &[("m", Static)]),
+            (
+                "import {default as d, \"a-b\" as ab,} from 'm'",
+                &[("m", Static)],
+            ),
             ("import from from 'm'", &[("m", Static)]),
             ("import defer * as ns from 'm'", &[("m", Static)]),
-            ("import\n  {\n a,\n b // c\n }\n from\n 'm'", &[("m", Static)]),
-            ("import /* a */ x /* b */ from /* c */ 'm'", &[("m", Static)]),
+            (
+                "import\n  {\n a,\n b // c\n }\n from\n 'm'",
+                &[("m", Static)],
+            ),
+            (
+                "import /* a */ x /* b */ from /* c */ 'm'",
+                &[("m", Static)],
+            ),
             ("export * from \"m\"", &[("m", Static)]),
             ("export * as n from \"m\"", &[("m", Static)]),
             ("export * as \"n-1\" from \"m\"", &[("m", Static)]),
             ("export {a} from \"m\"", &[("m", Static)]),
-            ("export {a as default, b} from 'm'; export {c}", &[("m", Static)]),
+            (
+                "export {a as default, b} from 'm'; export {c}",
+                &[("m", Static)],
+            ),
             ("export{a}from\"m\"", &[("m", Static)]),
             ("export*from\"m\"", &[("m", Static)]),
         ]);
@@ -784,7 +789,10 @@ mod tests {
             ("obj.import('x')", &[]),
             ("obj?.import('x')", &[]),
             ("x.import", &[]),
-            ("reimport('x'); imports('y'); import_('z'); $import('w')", &[]),
+            (
+                "reimport('x'); imports('y'); import_('z'); $import('w')",
+                &[],
+            ),
             ("'import x from \"m\"'", &[]),
             ("\"import('m')\"", &[]),
             ("`import x from 'm'`", &[]),
@@ -813,7 +821,10 @@ mod tests {
             ("import(`m`)", &[("m", Dyn)]),
             ("import ( /* c */ 'm' /* d */ )", &[("m", Dyn)]),
             ("import(\n  'm'\n)", &[("m", Dyn)]),
-            ("import('./d.json', { with: { type: 'json' } })", &[("./d.json", Dyn)]),
+            (
+                "import('./d.json', { with: { type: 'json' } })",
+                &[("./d.json", Dyn)],
+            ),
             ("await import('m').then(m => m.default)", &[("m", Dyn)]),
             ("[...import('m')]", &[("m", Dyn)]),
             ("const f = () => import('./lazy.js')", &[("./lazy.js", Dyn)]),
@@ -824,11 +835,23 @@ mod tests {
     #[test]
     fn import_attributes() {
         let cases: &[(&str, Option<&str>)] = &[
-            ("import json from \"./a.json\" with { type: \"json\" };", Some("json")),
+            (
+                "import json from \"./a.json\" with { type: \"json\" };",
+                Some("json"),
+            ),
             ("import s from './a.css' with {type:'css'}", Some("css")),
-            ("import s from './a.json' assert { type: 'json' }", Some("json")),
-            ("import s from './a.json' with { 'type': 'json', other: 'x' }", Some("json")),
-            ("export {default} from './a.json' with { type: 'json' }", Some("json")),
+            (
+                "import s from './a.json' assert { type: 'json' }",
+                Some("json"),
+            ),
+            (
+                "import s from './a.json' with { 'type': 'json', other: 'x' }",
+                Some("json"),
+            ),
+            (
+                "export {default} from './a.json' with { type: 'json' }",
+                Some("json"),
+            ),
             ("import s from './a.js'", None),
             ("import s from './a.js'\nwith(x) {}", None),
         ];
@@ -852,7 +875,10 @@ mod tests {
             ),
             (
                 r#"const __vite__mapDeps=(i,m=__vite__mapDeps,d=(m.f||(m.f=["assets/a.js","assets/b.css"])))=>i.map(i=>d[i]);import{_ as o}from"./preload-helper-BXl3LOEh.js";const r=()=>o(()=>import("./About-C0ffee12.js"),__vite__mapDeps([0,1]),import.meta.url);"#,
-                &[("./preload-helper-BXl3LOEh.js", Static), ("./About-C0ffee12.js", Dyn)],
+                &[
+                    ("./preload-helper-BXl3LOEh.js", Static),
+                    ("./About-C0ffee12.js", Dyn),
+                ],
             ),
         ]);
     }
@@ -860,21 +886,32 @@ mod tests {
     #[test]
     fn regex_and_division() {
         check(&[
-            // Division after operands: the second `/` must not open a regex that hides the import.
-            ("a = b / c; import('m') / 2", &[("m", Dyn)]),
-            ("x = a[0] / 2 / 3; import 'm'", &[("m", Static)]),
-            ("x = f(a) / 2 /import('m')", &[("m", Dyn)]),
-            ("x = 1 / 2 / import('m')", &[("m", Dyn)]),
-            ("x = .5 / 2 / import('m')", &[("m", Dyn)]),
-            ("x = 0x1F / 2 / import('m')", &[("m", Dyn)]),
-            ("x = 1e+3 / 2 / import('m')", &[("m", Dyn)]),
-            ("x = a++ / 2 / import('m')", &[("m", Dyn)]),
-            ("x = this.#p / 2 / import('m')", &[("m", Dyn)]),
-            ("x = a.return / 2 / import('m')", &[("m", Dyn)]),
-            ("x = `t` / 2 / import('m')", &[("m", Dyn)]),
-            ("x = ({}) / 2 / import('m')", &[("m", Dyn)]),
-            ("x = {a:1} / 2 / import('m')", &[("m", Dyn)]),
-            ("x = a\n/ 2 / import('m')", &[("m", Dyn)]),
+            // Division after operands: reading `/ 2; import('m') /` as a regex would hide the import.
+            ("a = b / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = a[0] / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = f(a) / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = 1 / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = .5 / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = 0x1F / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = 1e+3 / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = 10n / 2n; import('m') / 3", &[("m", Dyn)]),
+            ("x = a++ / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = a-- / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = this.#p / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = a.return / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = a.if / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = this / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = `t` / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = `${a}` / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = 's' / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = /r/ / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = ({}) / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = {a:1} / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = [{}] / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = a\n/ 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = a /* c */ / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = import.meta / 2; import('m') / 3", &[("m", Dyn)]),
+            ("x = café / 2; import('m') / 3", &[("m", Dyn)]),
             // Regexes after operators and keywords hide what is inside them.
             ("x = /import('m')/; import('n')", &[("n", Dyn)]),
             ("f(/'/); import('n')", &[("n", Dyn)]),
@@ -898,7 +935,8 @@ mod tests {
             ("x = /=import('m')/; import('n')", &[("n", Dyn)]),
             // `a?.5:1` is a conditional with a number, `a?.b` a member access.
             ("x = a?.5:/'/; import('n')", &[("n", Dyn)]),
-            ("x = a?.b / 2 / import('m')", &[("m", Dyn)]),
+            ("x = a?.b / 2; import('m') / 3", &[("m", Dyn)]),
+            ("a /= 2; import('m') / 3", &[("m", Dyn)]),
         ]);
     }
 
@@ -909,13 +947,25 @@ mod tests {
             (r"x = '\'import(`a`)'; import('b')", &[("b", Dyn)]),
             ("x = 'a\\\nimport(\"a\")'; import('b')", &[("b", Dyn)]),
             ("x = 'a\\\r\nimport(\"a\")'; import('b')", &[("b", Dyn)]),
-            ("x = `a${`b${'}`'}c`}import('a')`; import('b')", &[("b", Dyn)]),
-            ("x = `${ {a: `}`}.a }import('a')`; import('b')", &[("b", Dyn)]),
-            ("x = `${ f({}) }${ `${ `${'`'}` }` }`; import('b')", &[("b", Dyn)]),
+            (
+                "x = `a${`b${'}`'}c`}import('a')`; import('b')",
+                &[("b", Dyn)],
+            ),
+            (
+                "x = `${ {a: `}`}.a }import('a')`; import('b')",
+                &[("b", Dyn)],
+            ),
+            (
+                "x = `${ f({}) }${ `${ `${'`'}` }` }`; import('b')",
+                &[("b", Dyn)],
+            ),
             ("x = `\\${import('a')}`; import('b')", &[("b", Dyn)]),
             ("x = `$`; import('b')", &[("b", Dyn)]),
             ("x = `${ /`/ }`; import('b')", &[("b", Dyn)]),
-            ("/* a */ /** import('a') **/ import('b') // import('c')", &[("b", Dyn)]),
+            (
+                "/* a */ /** import('a') **/ import('b') // import('c')",
+                &[("b", Dyn)],
+            ),
             ("/* unterminated import('a')", &[]),
             ("#!/usr/bin/env node\nimport 'b'", &[("b", Static)]),
             // An unterminated string stops at its line end.
@@ -960,18 +1010,59 @@ mod tests {
         check(&[
             ("x =\u{A0}/'/; import('n')", &[("n", Dyn)]),
             ("\u{FEFF}import 'n'", &[("n", Static)]),
-            ("const café = 1; x = café / 2 / import('m')", &[("m", Dyn)]),
+            (
+                "const café = 1; x = café / 2; import('m') / 3",
+                &[("m", Dyn)],
+            ),
         ]);
     }
 
     #[test]
     fn garbage_never_panics() {
         let inputs = [
-            "", "/", "`", "'", "\"", "\\", "${", "}", ")", "]", "`${", "`${}", "/[", "/\\",
-            "import(", "import('", "import(`", "import{", "import *", "export *", "export * as",
-            "export {", "import x from", "import x from '", "import 'a' with {", "import 'a' with { type:",
-            "import 'a' with { type: 'json'", "0x", "1e", "1e+", "?.", "...", "#", "#!", "é", "\u{FEFF}",
-            "'\\", "`\\", "/a\\", "a?", "import'\\", "import('\\u{110000}')", "import('\\uD800')",
+            "",
+            "/",
+            "`",
+            "'",
+            "\"",
+            "\\",
+            "${",
+            "}",
+            ")",
+            "]",
+            "`${",
+            "`${}",
+            "/[",
+            "/\\",
+            "import(",
+            "import('",
+            "import(`",
+            "import{",
+            "import *",
+            "export *",
+            "export * as",
+            "export {",
+            "import x from",
+            "import x from '",
+            "import 'a' with {",
+            "import 'a' with { type:",
+            "import 'a' with { type: 'json'",
+            "0x",
+            "1e",
+            "1e+",
+            "?.",
+            "...",
+            "#",
+            "#!",
+            "é",
+            "\u{FEFF}",
+            "'\\",
+            "`\\",
+            "/a\\",
+            "a?",
+            "import'\\",
+            "import('\\u{110000}')",
+            "import('\\uD800')",
         ];
         for js in inputs {
             let _ = parse_js(js);
@@ -996,6 +1087,9 @@ mod tests {
         assert_eq!(facts.refs.len(), 40_000);
         let last = facts.refs.last().unwrap();
         assert_eq!(last.url, "./lazy.js");
-        assert_eq!(last.location, Location::new(1, (js.rfind("import(").unwrap() + 1) as u32));
+        assert_eq!(
+            last.location,
+            Location::new(1, (js.rfind("import(").unwrap() + 1) as u32)
+        );
     }
 }

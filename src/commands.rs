@@ -1,0 +1,193 @@
+//! The subcommands: glue between the command line, the pipeline and the terminal.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::cli::{BuildArgs, Cli, Command, ExplainArgs, ReportArgs};
+use crate::config::{BaseUrl, Config, FileSettings, resolve_site};
+use crate::error::{Error, Result, Severity};
+use crate::messages::{counts, human_bytes, print_diagnostics, use_color};
+
+/// How a run ended, mapped to the process exit code by `main`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Clean,
+    /// Exit 1: error diagnostics, or `check` found a difference.
+    Failed,
+}
+
+impl Outcome {
+    /// The exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Failed => 1,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Build(args) => build(&args, false),
+        Command::Check(args) => build(&args, true),
+        Command::Watch(args) => watch(args),
+        Command::Explain(args) => explain(&args),
+        Command::Report(args) => report(&args),
+    }
+}
+
+/// A progress bar on stderr for big sites when stderr is a terminal.
+fn progress(config: &Config, files_hint: u64) -> Option<indicatif::ProgressBar> {
+    if config.quiet || !std::io::stderr().is_terminal() || files_hint < 2000 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(files_hint);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+fn rough_file_count(site: &std::path::Path) -> u64 {
+    // A cheap estimate for the bar's length: the walk itself is fast next to hashing.
+    walkdir::WalkDir::new(site)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .count() as u64
+}
+
+fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
+    let start = Instant::now();
+    let config = Config::from_build_args(args)?;
+    let color = use_color(config.color);
+    let bar = if config.quiet || !std::io::stderr().is_terminal() {
+        None
+    } else {
+        progress(&config, rough_file_count(&config.site))
+    };
+    let on_file = |_bytes: u64| {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let build = crate::build_with_progress(&config, &on_file)?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let (outputs, mut emit_diags) = crate::render_outputs(&build.plan, &config);
+    let mut diags = build.diagnostics.clone();
+    diags.append(&mut emit_diags);
+    diags.sort();
+    diags.dedup();
+    let site_prefix = site_prefix(&config.site);
+    let hints: usize = build.plan.pages.values().map(|p| p.hints.len()).sum();
+    if check {
+        let stale = crate::stale_outputs(&outputs, &config);
+        for s in &stale {
+            diags.push(crate::Diagnostic::new(
+                Severity::Error,
+                "stale-output",
+                "",
+                format!("{s} is missing or out of date; run `hintgen build`"),
+            ));
+        }
+        let over_budget = diags.iter().any(|d| d.code == "budget");
+        print_diagnostics(&diags, config.format, color, config.quiet, &site_prefix);
+        let (errors, warnings) = counts(&diags);
+        if !config.quiet {
+            eprintln!(
+                "hintgen check: {} pages, {} files; {} stale output(s); {errors} error(s), {warnings} warning(s)",
+                build.plan.pages.len(),
+                build.files,
+                stale.len()
+            );
+        }
+        return Ok(if errors > 0 || over_budget {
+            Outcome::Failed
+        } else {
+            Outcome::Clean
+        });
+    }
+    let report = crate::write_outputs(&outputs, &config)?;
+    print_diagnostics(&diags, config.format, color, config.quiet, &site_prefix);
+    let (errors, warnings) = counts(&diags);
+    if !config.quiet {
+        let dest = config
+            .out
+            .as_ref()
+            .map_or("stdout".to_string(), |o| o.display().to_string());
+        eprintln!(
+            "hintgen: {} pages, {} files ({}), {hints} hints; {} output(s) written, {} unchanged in {dest} ({} ms); {errors} error(s), {warnings} warning(s)",
+            build.plan.pages.len(),
+            build.files,
+            human_bytes(build.bytes),
+            report.changed.len(),
+            report.unchanged,
+            start.elapsed().as_millis()
+        );
+    }
+    Ok(if errors > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// `dist/` — shown before site-relative paths in messages.
+fn site_prefix(site: &std::path::Path) -> String {
+    let s = site.display().to_string();
+    if s.ends_with('/') { s } else { format!("{s}/") }
+}
+
+fn watch(_args: crate::cli::WatchArgs) -> Result<Outcome> {
+    Err(Error::Usage("watch is not available in this build".into()))
+}
+
+fn simple_config(
+    site: Option<PathBuf>,
+    config: Option<&std::path::Path>,
+    base_url: Option<&str>,
+) -> Result<Config> {
+    let (file, _) = FileSettings::load(config)?;
+    let site = resolve_site(site.as_deref(), file.site.as_deref())?;
+    let base = match base_url.or(file.base_url.as_deref()) {
+        Some(b) => BaseUrl::parse(b)?,
+        None => BaseUrl::default(),
+    };
+    Ok(Config {
+        site,
+        base,
+        policy: file.policy,
+        server: file.server,
+        ..Config::default()
+    })
+}
+
+fn explain(args: &ExplainArgs) -> Result<Outcome> {
+    let (site, page) = match args.args.as_slice() {
+        [page] => (None, page.clone()),
+        [site, page] => (Some(PathBuf::from(site)), page.clone()),
+        _ => return Err(Error::Usage("usage: hintgen explain [SITE] PAGE".into())),
+    };
+    let config = simple_config(site, args.config.as_deref(), args.base_url.as_deref())?;
+    let build = crate::build(&config)?;
+    let Some(node) = build.graph.find_page(&page) else {
+        let known: Vec<&str> = build.plan.pages.keys().map(String::as_str).take(10).collect();
+        return Err(Error::Usage(format!(
+            "no page {page:?} in {} (pages include: {})",
+            config.site.display(),
+            known.join(", ")
+        )));
+    };
+    print!("{}", crate::explain::explain(&build.graph, node, &config.policy));
+    Ok(Outcome::Clean)
+}
+
+fn report(_args: &ReportArgs) -> Result<Outcome> {
+    Err(Error::Usage("report is not available in this build".into()))
+}

@@ -1,0 +1,142 @@
+//! `_headers` for Netlify and Cloudflare Pages: one rule per page URL with a `Link` line per hint.
+//!
+//! Cloudflare turns `preload`/`preconnect` Links on HTML responses into 103 Early Hints, so the rule
+//! carries the page's full early set. Limits (Cloudflare Pages docs): 100 rules, 2,000 characters a
+//! line; a page beyond the rule limit or a Link line beyond the line limit is left out with a
+//! diagnostic rather than written into a file the platform would reject. With `--headers-in-site` the
+//! rules are merged into the site's own `_headers` between marker comments, keeping every other line.
+
+use super::OutputFile;
+use crate::error::{Diagnostic, Severity};
+use crate::plan::Plan;
+
+/// Most rules Cloudflare Pages reads from `_headers`.
+pub const MAX_RULES: usize = 100;
+/// Longest line Cloudflare Pages accepts in `_headers`.
+pub const MAX_LINE: usize = 2000;
+/// First line of the generated block.
+pub const BEGIN: &str = "# >>> hintgen: generated rules, rewritten on every build; edit outside the markers";
+/// Last line of the generated block.
+pub const END: &str = "# <<< hintgen";
+
+/// Renders the rule block (without markers).
+pub fn rules(plan: &Plan, diags: &mut Vec<Diagnostic>) -> String {
+    let mut out = String::new();
+    let mut count = 0usize;
+    let mut left_out = Vec::new();
+    for page in plan.pages.values() {
+        let links: Vec<String> = page
+            .early()
+            .filter_map(|h| {
+                let line = format!("  Link: {}", h.link_header(false));
+                if line.len() > MAX_LINE {
+                    diags.push(Diagnostic::new(
+                        Severity::Warning,
+                        "headers-line",
+                        &page.file,
+                        format!(
+                            "_headers: the Link for {} is {} characters, over the {MAX_LINE} limit; left out",
+                            h.url,
+                            line.len()
+                        ),
+                    ));
+                    return None;
+                }
+                Some(line)
+            })
+            .collect();
+        if links.is_empty() {
+            continue;
+        }
+        // Both platforms serve `a.html` at `/a` too; index pages at their folder URL.
+        let mut paths = vec![crate::link::encode_url(&page.url)];
+        if let Some(stem) = page.url.strip_suffix(".html") {
+            paths.push(crate::link::encode_url(stem));
+        }
+        for path in paths {
+            if count >= MAX_RULES {
+                left_out.push(path);
+                continue;
+            }
+            count += 1;
+            out.push_str(&path);
+            out.push('\n');
+            for l in &links {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+    }
+    if !left_out.is_empty() {
+        diags.push(Diagnostic::new(
+            Severity::Warning,
+            "headers-rules",
+            "_headers",
+            format!(
+                "Cloudflare Pages reads at most {MAX_RULES} rules; {} page URL(s) left out: {}",
+                left_out.len(),
+                left_out.join(", ")
+            ),
+        ));
+    }
+    out
+}
+
+/// `_headers` as a standalone file in OUT.
+pub fn render(plan: &Plan, diags: &mut Vec<Diagnostic>) -> OutputFile {
+    OutputFile::text("_headers", format!("{BEGIN}\n{}{END}\n", rules(plan, diags)))
+}
+
+/// Merges the block into an existing `_headers` text: replaces the text between the markers, or
+/// appends the block; every other line is kept as it was.
+pub fn merge(existing: &str, block: &str) -> String {
+    let generated = format!("{BEGIN}\n{block}{END}\n");
+    let lines: Vec<&str> = existing.split_inclusive('\n').collect();
+    let start = lines.iter().position(|l| l.trim_end() == BEGIN);
+    let end = start.and_then(|s| {
+        lines[s..]
+            .iter()
+            .position(|l| l.trim_end() == END)
+            .map(|e| s + e)
+    });
+    match (start, end) {
+        (Some(s), Some(e)) => {
+            let mut out: String = lines[..s].concat();
+            out.push_str(&generated);
+            out.push_str(&lines[e + 1..].concat());
+            out
+        }
+        _ => {
+            let mut out = existing.to_string();
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&generated);
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_user_lines() {
+        let user = "/*\n  X-Frame-Options: DENY\n";
+        let once = merge(user, "/\n  Link: </a.css>; rel=preload; as=style\n");
+        assert!(once.starts_with(user));
+        assert!(once.contains("</a.css>"));
+        let twice = merge(&once, "/\n  Link: </b.css>; rel=preload; as=style\n");
+        assert!(twice.starts_with(user));
+        assert!(!twice.contains("</a.css>"));
+        assert_eq!(twice.matches(BEGIN).count(), 1);
+        let with_tail = format!("{once}/x\n  A: b\n");
+        let again = merge(&with_tail, "");
+        assert!(again.ends_with("/x\n  A: b\n"));
+        assert!(!again.contains("</a.css>"));
+    }
+}
