@@ -324,9 +324,9 @@ fn prescan(head: &[u8]) -> Option<&'static Encoding> {
                     |el: &mut lol_html::html_content::Element<'_, '_>| {
                         if found.get().is_none() {
                             found.set(meta_encoding(
-                                el.get_attribute("charset"),
-                                el.get_attribute("http-equiv"),
-                                el.get_attribute("content"),
+                                attr(el, "charset"),
+                                attr(el, "http-equiv"),
+                                attr(el, "content"),
                             ));
                         }
                         Ok(())
@@ -572,9 +572,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             // so columns after it are counted in the new encoding.
             if st.meta_switch_pending
                 && let Some(e) = meta_encoding(
-                    el.get_attribute("charset"),
-                    el.get_attribute("http-equiv"),
-                    el.get_attribute("content"),
+                    attr(el, "charset"),
+                    attr(el, "http-equiv"),
+                    attr(el, "content"),
                 )
                 && e.is_ascii_compatible()
             {
@@ -628,8 +628,8 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             {
                 let attrs = RefAttrs {
                     lazy: attr_is(el, "loading", "lazy"),
-                    fetchpriority: el.get_attribute("fetchpriority"),
-                    crossorigin: el.get_attribute("crossorigin"),
+                    fetchpriority: attr(el, "fetchpriority"),
+                    crossorigin: attr(el, "crossorigin"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -641,7 +641,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
                 && let Some(url) = url_attr(el, "poster")
             {
                 let attrs = RefAttrs {
-                    crossorigin: el.get_attribute("crossorigin"),
+                    crossorigin: attr(el, "crossorigin"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -649,9 +649,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             }
             if let Some(url) = url_attr(el, "src") {
                 let attrs = RefAttrs {
-                    crossorigin: el.get_attribute("crossorigin"),
-                    type_: el.get_attribute("type"),
-                    media: el.get_attribute("media"),
+                    crossorigin: attr(el, "crossorigin"),
+                    type_: attr(el, "type"),
+                    media: attr(el, "media"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -660,14 +660,14 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         "base" => {
             if st.base_href.is_none()
-                && let Some(href) = el.get_attribute("href")
+                && let Some(href) = attr(el, "href")
             {
                 st.base_href = Some(href.trim_matches(is_ascii_ws).to_string());
             }
         }
         "style" => {
             // `type` other than empty or text/css: the browser does not apply the sheet.
-            let css = el.get_attribute("type").is_none_or(|t| {
+            let css = attr(el, "type").is_none_or(|t| {
                 let t = t.trim_matches(is_ascii_ws);
                 t.is_empty() || t.eq_ignore_ascii_case("text/css")
             });
@@ -684,7 +684,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         _ => {}
     }
     collect_attribute_text(st, el, &tag);
-    if let Some(decls) = el.get_attribute("style")
+    if let Some(decls) = attr(el, "style")
         && !decls.trim_matches(is_ascii_ws).is_empty()
     {
         // A declaration list is not a stylesheet: wrap it in a rule so the CSS parser reads it.
@@ -701,7 +701,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
 }
 
 fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
-    let rel = el.get_attribute("rel").unwrap_or_default().to_ascii_lowercase();
+    let rel = attr(el, "rel").unwrap_or_default().to_ascii_lowercase();
     let tokens: Vec<&str> = rel.split(is_ascii_ws).filter(|t| !t.is_empty()).collect();
     let has = |t: &str| tokens.contains(&t);
     let href = url_attr(el, "href");
@@ -711,10 +711,10 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
         && let Some(url) = &href
     {
         let attrs = RefAttrs {
-            media: el.get_attribute("media"),
-            crossorigin: el.get_attribute("crossorigin"),
-            integrity: el.get_attribute("integrity"),
-            type_: el.get_attribute("type"),
+            media: attr(el, "media"),
+            crossorigin: attr(el, "crossorigin"),
+            integrity: attr(el, "integrity"),
+            type_: attr(el, "type"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -726,14 +726,14 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
         let url = href.clone().or_else(|| srcset.first().map(|c| c.url.clone()));
         if let Some(url) = url {
             let attrs = RefAttrs {
-                as_: el.get_attribute("as"),
-                type_: el.get_attribute("type"),
-                crossorigin: el.get_attribute("crossorigin"),
-                media: el.get_attribute("media"),
+                as_: attr(el, "as"),
+                type_: attr(el, "type"),
+                crossorigin: attr(el, "crossorigin"),
+                media: attr(el, "media"),
                 srcset,
-                sizes: el.get_attribute("imagesizes"),
-                fetchpriority: el.get_attribute("fetchpriority"),
-                integrity: el.get_attribute("integrity"),
+                sizes: attr(el, "imagesizes"),
+                fetchpriority: attr(el, "fetchpriority"),
+                integrity: attr(el, "integrity"),
                 primary: true,
                 ..RefAttrs::default()
             };
@@ -744,8 +744,8 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
         && let Some(url) = &href
     {
         let attrs = RefAttrs {
-            crossorigin: el.get_attribute("crossorigin"),
-            integrity: el.get_attribute("integrity"),
+            crossorigin: attr(el, "crossorigin"),
+            integrity: attr(el, "integrity"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -759,8 +759,8 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
     });
     if let (Some(icon), Some(url)) = (icon, &href) {
         let attrs = RefAttrs {
-            type_: el.get_attribute("type"),
-            media: el.get_attribute("media"),
+            type_: attr(el, "type"),
+            media: attr(el, "media"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -770,7 +770,7 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
         && let Some(url) = &href
     {
         let attrs = RefAttrs {
-            crossorigin: el.get_attribute("crossorigin"),
+            crossorigin: attr(el, "crossorigin"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -779,9 +779,9 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
 }
 
 fn script_type(el: &Element<'_, '_>) -> ScriptType {
-    let declared = match el.get_attribute("type") {
+    let declared = match attr(el, "type") {
         Some(t) => t,
-        None => match el.get_attribute("language") {
+        None => match attr(el, "language") {
             Some(l) if !l.is_empty() => format!("text/{l}"),
             _ => return ScriptType::Classic,
         },
@@ -809,15 +809,15 @@ fn on_script(st: &mut State, el: &Element<'_, '_>, at: Location, tag_end: usize)
                     type_: if module {
                         Some("module".to_string())
                     } else {
-                        el.get_attribute("type")
+                        attr(el, "type")
                     },
                     module,
                     async_: el.has_attribute("async"),
                     defer: el.has_attribute("defer"),
                     nomodule: el.has_attribute("nomodule"),
-                    crossorigin: el.get_attribute("crossorigin"),
-                    integrity: el.get_attribute("integrity"),
-                    fetchpriority: el.get_attribute("fetchpriority"),
+                    crossorigin: attr(el, "crossorigin"),
+                    integrity: attr(el, "integrity"),
+                    fetchpriority: attr(el, "fetchpriority"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -854,9 +854,9 @@ fn on_script(st: &mut State, el: &Element<'_, '_>, at: Location, tag_end: usize)
 fn on_img(st: &mut State, el: &Element<'_, '_>, at: Location) {
     let srcset = srcset_attr(el, "srcset");
     let lazy = attr_is(el, "loading", "lazy");
-    let fetchpriority = el.get_attribute("fetchpriority");
-    let crossorigin = el.get_attribute("crossorigin");
-    let sizes = el.get_attribute("sizes");
+    let fetchpriority = attr(el, "fetchpriority");
+    let crossorigin = attr(el, "crossorigin");
+    let sizes = attr(el, "sizes");
     let mut others = srcset.iter();
     // The primary reference is `src`, else the first candidate.
     let primary = match url_attr(el, "src") {
@@ -898,9 +898,9 @@ fn on_picture_source(shared: &Shared, el: &mut Element<'_, '_>) {
     }
     for candidate in srcset_attr(el, "srcset") {
         let attrs = RefAttrs {
-            type_: el.get_attribute("type"),
-            media: el.get_attribute("media"),
-            sizes: el.get_attribute("sizes"),
+            type_: attr(el, "type"),
+            media: attr(el, "media"),
+            sizes: attr(el, "sizes"),
             primary: false,
             ..RefAttrs::default()
         };
@@ -916,7 +916,7 @@ fn collect_attribute_text(st: &mut State, el: &Element<'_, '_>, tag: &str) {
         names.push("value");
     }
     for name in names {
-        if let Some(v) = el.get_attribute(name) {
+        if let Some(v) = attr(el, name) {
             v.chars().for_each(|c| add_char(&mut st.chars, c));
         }
     }
@@ -974,15 +974,23 @@ fn is_ascii_ws_byte(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ')
 }
 
+/// An attribute's value with character references decoded; `None` when absent.
+fn attr<H: lol_html::HandlerTypes>(
+    el: &lol_html::html_content::Element<'_, '_, H>,
+    name: &str,
+) -> Option<String> {
+    el.get_attribute(name).map(decode_attribute)
+}
+
 /// True when the attribute is present and equals `value`, ASCII case-insensitively, once trimmed.
 fn attr_is(el: &Element<'_, '_>, name: &str, value: &str) -> bool {
-    el.get_attribute(name)
+    attr(el, name)
         .is_some_and(|v| v.trim_matches(is_ascii_ws).eq_ignore_ascii_case(value))
 }
 
 /// A URL-valued attribute, trimmed; `None` when absent, blank, or a `data:` URL.
 fn url_attr(el: &Element<'_, '_>, name: &str) -> Option<String> {
-    url_value(&el.get_attribute(name)?)
+    url_value(&attr(el, name)?)
 }
 
 fn url_value(value: &str) -> Option<String> {
@@ -992,7 +1000,7 @@ fn url_value(value: &str) -> Option<String> {
 }
 
 fn srcset_attr(el: &Element<'_, '_>, name: &str) -> Vec<SrcsetCandidate> {
-    el.get_attribute(name)
+    attr(el, name)
         .map(|v| {
             parse_srcset(&v)
                 .into_iter()
@@ -1177,15 +1185,19 @@ fn is_non_negative_float(s: &str) -> bool {
 
 /// Turns byte offsets in the stream fed to lol_html into line:column, in one forward pass.
 ///
-/// lol_html reports positions in document order, so each query only needs the bytes since the
-/// previous one: those are kept in `tail` and dropped once counted. Handlers for every text chunk
-/// and comment query too, so the tail stays around one chunk long.
+/// lol_html reports positions in document order, so each query only needs the bytes between the
+/// previous position and the new one. The bytes not yet counted are kept in `tail`; the counted
+/// prefix is dropped on the next [`Positions::push`] (once per write, so dropping stays linear).
+/// Every text chunk and comment is a query too, so the tail holds little more than one chunk:
+/// at most the longest run of markup with no text, comment or handled element in it.
 struct Positions {
-    /// Offset of `tail[0]`; its location is (`line`, `col` + 1).
-    start: usize,
+    /// Input offset of `tail[0]`.
+    base: usize,
     tail: Vec<u8>,
+    /// Index in `tail` of the last position counted, whose location is (`line`, `col` + 1).
+    cursor: usize,
     line: u32,
-    /// Characters between the start of the line and `start`.
+    /// Characters between the start of the line and the cursor.
     col: u32,
     /// How bytes become characters for column counts.
     encoding: &'static Encoding,
@@ -1194,8 +1206,9 @@ struct Positions {
 impl Default for Positions {
     fn default() -> Self {
         Positions {
-            start: 0,
+            base: 0,
             tail: Vec::new(),
+            cursor: 0,
             line: 1,
             col: 0,
             encoding: UTF_8,
@@ -1205,19 +1218,22 @@ impl Default for Positions {
 
 impl Positions {
     fn push(&mut self, bytes: &[u8]) {
+        self.tail.drain(..self.cursor);
+        self.base += self.cursor;
+        self.cursor = 0;
         self.tail.extend_from_slice(bytes);
     }
 
     fn current(&self) -> Location {
-        Location::new(self.line, self.col + 1)
+        Location::new(self.line, self.col.saturating_add(1))
     }
 
     /// The location of `offset`. An offset before the last one asked for (which lol_html does
     /// not produce) gets the last location rather than a wrong count.
     fn at(&mut self, offset: usize) -> Location {
-        if offset > self.start {
-            let n = (offset - self.start).min(self.tail.len());
-            let seg = &self.tail[..n];
+        let target = offset.saturating_sub(self.base).min(self.tail.len());
+        if target > self.cursor {
+            let seg = &self.tail[self.cursor..target];
             match seg.iter().rposition(|&b| b == b'\n') {
                 Some(last_nl) => {
                     let newlines = seg.iter().filter(|&&b| b == b'\n').count();
@@ -1228,10 +1244,15 @@ impl Positions {
                     self.col = self.col.saturating_add(count_chars(seg, self.encoding));
                 }
             }
-            self.tail.drain(..n);
-            self.start += n;
+            self.cursor = target;
         }
         self.current()
+    }
+
+    /// Bytes held for counting (for tests of the memory bound).
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.tail.len()
     }
 }
 
@@ -1250,21 +1271,26 @@ fn count_chars(bytes: &[u8], encoding: &'static Encoding) -> u32 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Character references in text
+// Character references
 // ---------------------------------------------------------------------------------------------
 
-/// Decodes character references in text, fed in arbitrary pieces.
+/// Decodes character references (`&amp;`, `&#233;`, `&eacute;`), fed in arbitrary pieces.
 ///
-/// lol_html hands text over raw. Only the characters matter here, so this decodes numeric
-/// references, the Latin-1 names and the common typographic ones; an unknown name is kept as
-/// written, which only adds ASCII (a superset is harmless for font selection).
+/// lol_html hands over text and attribute values raw. This follows the HTML tokenizer's rules for
+/// numeric references and for the legacy names that work without `;` (in an attribute value such a
+/// name followed by `=` or an alphanumeric stays as written, so `?a=1&copy=2` keeps its query).
+/// The name table covers markup escapes, Latin-1 and common typography; other names stay as
+/// written, which in text only adds ASCII (a superset is harmless for font selection) and in a
+/// URL is what a browser would also see for any name it does not know.
 #[derive(Default)]
 struct EntityDecoder {
-    /// The name or number after a `&` still being read.
+    /// Decoding an attribute value rather than text.
+    attribute: bool,
+    /// What follows a `&` still being read (a name, or `#` and digits).
     pending: Option<String>,
 }
 
-/// Longest reference name read before giving up (the longest HTML name has 32 characters).
+/// Longest reference read before giving up (the longest HTML name has 31 characters).
 const MAX_ENTITY_LEN: usize = 32;
 
 impl EntityDecoder {
@@ -1275,7 +1301,7 @@ impl EntityDecoder {
     }
 
     fn step(&mut self, c: char, out: &mut impl FnMut(char)) {
-        let Some(name) = self.pending.as_mut() else {
+        let Some(pending) = self.pending.as_mut() else {
             if c == '&' {
                 self.pending = Some(String::new());
             } else {
@@ -1283,32 +1309,103 @@ impl EntityDecoder {
             }
             return;
         };
-        if c == ';' {
-            if let Some(decoded) = decode_reference(name) {
-                out(decoded);
-            } else {
-                out('&');
-                name.chars().for_each(&mut *out);
-                out(';');
+        if let Some(number) = pending.strip_prefix('#') {
+            let hex = number.starts_with(['x', 'X']);
+            let digits = &number[usize::from(hex)..];
+            let accept = match (number.is_empty(), hex) {
+                (true, _) => c.is_ascii_digit() || c == 'x' || c == 'X',
+                (false, true) => c.is_ascii_hexdigit(),
+                (false, false) => c.is_ascii_digit(),
+            };
+            if accept {
+                // Leading zeros are dropped; a capped number still has 30 digits, so it still
+                // overflows to U+FFFD as the spec says.
+                if digits == "0" {
+                    pending.pop();
+                }
+                if pending.len() < MAX_ENTITY_LEN {
+                    pending.push(c);
+                }
+                return;
             }
-            self.pending = None;
-        } else if (c.is_ascii_alphanumeric() || (c == '#' && name.is_empty()))
-            && name.len() < MAX_ENTITY_LEN
+            let pending = self.pending.take().unwrap_or_default();
+            if self.resolve(&pending, Some(c), out) {
+                return;
+            }
+            self.step(c, out);
+            return;
+        }
+        if (c.is_ascii_alphanumeric() || (c == '#' && pending.is_empty()))
+            && pending.len() < MAX_ENTITY_LEN
         {
-            name.push(c);
-        } else {
-            self.flush(out);
+            pending.push(c);
+            return;
+        }
+        let pending = self.pending.take().unwrap_or_default();
+        if !self.resolve(&pending, Some(c), out) {
             self.step(c, out);
         }
     }
 
-    /// Ends the text: an unterminated reference is kept as written.
+    /// Outputs what `&` + `pending` stands for, given the character after it (`None` at the end).
+    /// Returns true when that character was a `;` that belonged to the reference.
+    fn resolve(&self, pending: &str, next: Option<char>, out: &mut impl FnMut(char)) -> bool {
+        if let Some(number) = pending.strip_prefix('#') {
+            let hex = number.starts_with(['x', 'X']);
+            let digits = &number[usize::from(hex)..];
+            if digits.is_empty() {
+                out('&');
+                pending.chars().for_each(out);
+                return false;
+            }
+            out(decode_numeric(digits, if hex { 16 } else { 10 }));
+            return next == Some(';');
+        }
+        if next == Some(';')
+            && let Some(c) = named_reference(pending)
+        {
+            out(c);
+            return true;
+        }
+        // The longest legacy name that starts the run, as the tokenizer matches it.
+        for len in (1..=pending.len()).rev() {
+            let Some(c) = legacy_reference(&pending[..len]) else {
+                continue;
+            };
+            let after = pending[len..].chars().next().or(next);
+            if self.attribute && after.is_some_and(|a| a == '=' || a.is_ascii_alphanumeric()) {
+                break;
+            }
+            out(c);
+            pending[len..].chars().for_each(out);
+            return false;
+        }
+        out('&');
+        pending.chars().for_each(out);
+        false
+    }
+
+    /// Ends the text: a reference still being read is resolved as it stands.
     fn flush(&mut self, out: &mut impl FnMut(char)) {
-        if let Some(name) = self.pending.take() {
-            out('&');
-            name.chars().for_each(out);
+        if let Some(pending) = self.pending.take() {
+            self.resolve(&pending, None, out);
         }
     }
+}
+
+/// An attribute value with its character references decoded (lol_html returns them raw).
+fn decode_attribute(raw: String) -> String {
+    if !raw.contains('&') {
+        return raw;
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut decoder = EntityDecoder {
+        attribute: true,
+        pending: None,
+    };
+    decoder.feed(&raw, &mut |c| out.push(c));
+    decoder.flush(&mut |c| out.push(c));
+    out
 }
 
 /// Latin-1 names, in code point order from U+00A0.
@@ -1325,12 +1422,8 @@ const LATIN1_NAMES: [&str; 96] = [
     "ucirc", "uuml", "yacute", "thorn", "yuml",
 ];
 
-/// Other names worth knowing: markup escapes and common typography.
+/// Other names worth knowing (only with `;`): common typography and symbols.
 const OTHER_NAMES: &[(&str, char)] = &[
-    ("amp", '&'),
-    ("lt", '<'),
-    ("gt", '>'),
-    ("quot", '"'),
     ("apos", '\''),
     ("OElig", '\u{152}'),
     ("oelig", '\u{153}'),
@@ -1385,30 +1478,38 @@ const C1_REMAP: [u32; 32] = [
     0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
 ];
 
-/// The character a reference (the part between `&` and `;`) stands for.
-fn decode_reference(name: &str) -> Option<char> {
-    if let Some(number) = name.strip_prefix('#') {
-        let (digits, radix) = match number.strip_prefix(['x', 'X']) {
-            Some(hex) => (hex, 16),
-            None => (number, 10),
-        };
-        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-            return None;
-        }
-        let code = u32::from_str_radix(digits, radix).unwrap_or(u32::MAX);
-        let code = match code {
-            0x80..=0x9F => C1_REMAP[(code - 0x80) as usize],
-            c => c,
-        };
-        return Some(match code {
-            0 => '\u{FFFD}',
-            c => char::from_u32(c).unwrap_or('\u{FFFD}'),
-        });
+/// The character a numeric reference stands for, with the spec's fix-ups.
+fn decode_numeric(digits: &str, radix: u32) -> char {
+    let code = u32::from_str_radix(digits, radix).unwrap_or(u32::MAX);
+    let code = match code {
+        0x80..=0x9F => C1_REMAP[(code - 0x80) as usize],
+        c => c,
+    };
+    match code {
+        0 => '\u{FFFD}',
+        c => char::from_u32(c).unwrap_or('\u{FFFD}'),
     }
+}
+
+/// Names that work without a `;`: Latin-1, and the markup escapes in either case.
+fn legacy_reference(name: &str) -> Option<char> {
     if let Some(i) = LATIN1_NAMES.iter().position(|n| *n == name) {
         return char::from_u32(0xA0 + i as u32);
     }
-    OTHER_NAMES.iter().find(|(n, _)| *n == name).map(|&(_, c)| c)
+    match name {
+        "amp" | "AMP" => Some('&'),
+        "lt" | "LT" => Some('<'),
+        "gt" | "GT" => Some('>'),
+        "quot" | "QUOT" => Some('"'),
+        "COPY" => Some('\u{A9}'),
+        "REG" => Some('\u{AE}'),
+        _ => None,
+    }
+}
+
+/// The character a name followed by `;` stands for.
+fn named_reference(name: &str) -> Option<char> {
+    legacy_reference(name).or_else(|| OTHER_NAMES.iter().find(|(n, _)| *n == name).map(|&(_, c)| c))
 }
 
 #[cfg(test)]
@@ -1622,9 +1723,11 @@ mod tests {
     fn locations_are_line_and_character_column() {
         let f = parse_html(RICH.as_bytes());
         let loc = |url: &str| f.refs.iter().find(|r| r.url == url).unwrap().location;
+        let expected = |needle: &str| super::super::location_at(RICH, RICH.find(needle).unwrap());
         assert_eq!(loc("/css/main.css"), Location::new(7, 1));
-        assert_eq!(loc("/p.avif"), Location::new(35, 10));
-        assert_eq!(loc("/p.jpg"), Location::new(35, 99));
+        assert_eq!(loc("/p.avif"), expected("<source srcset"));
+        assert_eq!(loc("/p.jpg"), expected("<img src=\"/p.jpg"));
+        assert_eq!(loc("/a.mp3"), expected("<audio"));
 
         let page = "<p>été</p><img src=a.png>\n  ééé <img\nsrc=b.png>";
         let f = parse_html(page.as_bytes());
@@ -1715,24 +1818,44 @@ mod tests {
         assert!(f.diagnostics.iter().all(|d| d.severity == Severity::Warning));
         // The JSON error points into the page: line 4, at `oops`.
         assert_eq!(codes[1].1, Location::new(4, 16));
-        assert_eq!(codes[2].1, Location::new(6, 1));
+        // An empty map fails at its very start, right after the start tag.
+        assert_eq!(codes[2].1, Location::new(6, 24));
     }
 
     #[test]
     fn text_characters() {
         let f = parse_html(RICH.as_bytes());
         let text = chars(&f);
-        for c in ['B', 'é', '中', '&', '\u{A0}', 'Ä', 'Ã', 'É', 'ÿ'] {
+        for c in ['B', 'é', '中', '&', '\u{A0}', 'Ä', 'É', 'ÿ', 'G'] {
             assert!(text.contains(c), "{c:?} missing from {text:?}");
         }
         // Title text, scripts, styles, hidden inputs and whitespace are not page text.
         for c in ['—', '{', 'Z', ' ', '\n'] {
             assert!(!text.contains(c), "{c:?} in {text:?}");
         }
-        let f = parse_html(b"<p>&#150;&#0;&#x110000;&#xD800;&unknown &amp &eacute</p>");
-        let text = chars(&f);
-        assert!(text.contains('\u{2013}') && text.contains('\u{FFFD}'));
-        assert!(text.contains('u') && text.contains('&') && !text.contains('é'));
+    }
+
+    #[test]
+    fn character_references() {
+        let text = |s: &str| {
+            let mut out = String::new();
+            let mut d = EntityDecoder::default();
+            // Fed one character at a time: pieces may split a reference anywhere.
+            for c in s.chars() {
+                d.feed(&c.to_string(), &mut |c| out.push(c));
+            }
+            d.flush(&mut |c| out.push(c));
+            out
+        };
+        assert_eq!(text("a &amp; b &lt;&gt;&quot;&apos;"), "a & b <>\"'");
+        assert_eq!(text("&#233;&#xE9;&#XE9;&#0000233;&#150;&#0;&#x110000;&#xD800;"), "ééé\u{e9}\u{2013}\u{FFFD}\u{FFFD}\u{FFFD}");
+        assert_eq!(text("&#38x &#; &#x; &# &"), "&x &#; &#x; &# &");
+        assert_eq!(text("&eacute &amp &notit; &unknown; &mdash;&hellip;&copy"), "é & ¬it; &unknown; —…©");
+        assert_eq!(text("&#99999999999999999999999999999999999999;"), "\u{FFFD}");
+        assert_eq!(decode_attribute("/a?x=1&amp;y=2".into()), "/a?x=1&y=2");
+        assert_eq!(decode_attribute("/a?x=1&copy=2&amp=3&notit=4".into()), "/a?x=1&copy=2&amp=3&notit=4");
+        assert_eq!(decode_attribute("/a?x=1&copy;=2&lang=fr&amp".into()), "/a?x=1©=2&lang=fr&");
+        assert_eq!(decode_attribute("&#x2F;&#47;x".into()), "//x");
     }
 
     #[test]
@@ -1869,6 +1992,10 @@ mod tests {
     }
 
     /// Documents for the streaming test: every chunking must give the same facts.
+    pub(super) fn corpus_for_dump() -> Vec<(&'static str, Vec<u8>)> {
+        streaming_corpus()
+    }
+
     fn streaming_corpus() -> Vec<(&'static str, Vec<u8>)> {
         let mut late_meta = format!("<!-- {} -->\n<p>ab</p>", "pad ".repeat(300)).into_bytes();
         late_meta.extend_from_slice(b"<meta charset=windows-1252><p>\xe9\xe8</p><img src=\"\xe0.png\" alt=\"\xfc\">");
@@ -1932,11 +2059,59 @@ mod tests {
     }
 
     #[test]
+    fn memory_stays_bounded() {
+        let mut page = String::new();
+        for i in 0..20_000 {
+            page.push_str(&format!(
+                "<div class=c{i}><p>Paragraph {i}, été</p><img src=\"/i/{i}.png\" alt=x>\
+                 <svg><path d=\"M0 0L{i} {i}\"/></svg></div>\n"
+            ));
+        }
+        let mut parser = Box::new(HtmlParser::new());
+        let mut most = 0;
+        for chunk in page.as_bytes().chunks(8192) {
+            parser.write(chunk);
+            most = most.max(lock(&parser.shared).positions.held());
+        }
+        let f = parser.finish();
+        assert_eq!(f.refs.len(), 20_000);
+        assert_eq!(f.refs[19_999].location, Location::new(20_000, 36));
+        assert!(most <= 2 * 8192, "{most} bytes held");
+    }
+
+    #[test]
     fn encodings_agree() {
         let whole = parse_html(RICH.as_bytes());
         for doc in [utf16(RICH, false), utf16(RICH, true)] {
             let other = parse_html(&doc);
             assert_eq!(summary(&whole), summary(&other));
+        }
+    }
+}
+#[cfg(test)]
+mod scratch {
+    #[test]
+    fn bench() {
+        let mut page = String::new();
+        for i in 0..100_000 {
+            page.push_str(&format!("<div class=c{i}><p>Paragraph {i}, été &amp; more text here</p><img src=\"/i/{i}.png\" alt=x srcset=\"/a.png 1x, /b.png 2x\"><a href=/x>link</a><svg><path d=\"M0 0L{i} {i}\"/></svg></div>\n"));
+        }
+        let t = std::time::Instant::now();
+        let mut p = Box::new(super::HtmlParser::new());
+        for c in page.as_bytes().chunks(64 * 1024) { crate::parse::Parser::write(&mut *p, c); }
+        let f = crate::parse::Parser::finish(p);
+        let el = t.elapsed();
+        eprintln!("{} bytes, {} refs, {:?} => {:.1} MB/s", page.len(), f.refs.len(), el, page.len() as f64 / el.as_secs_f64() / 1e6);
+    }
+
+    #[test]
+    fn dump() {
+        for (name, doc) in super::tests::corpus_for_dump() {
+            let f = super::parse_html(&doc);
+            eprintln!("== {name}");
+            for r in &f.refs { eprintln!("  {:?} {} {} {}:{} p={}", r.kind, r.url, r.element, r.location.line, r.location.col, r.attrs.primary); }
+            eprintln!("  base={:?} map={:?} diags={:?}", f.base_href, f.import_map, f.diagnostics);
+            eprintln!("  text={:?}", f.text.map(|t| t.0.into_iter().collect::<String>()));
         }
     }
 }

@@ -1,0 +1,370 @@
+//! `hintgen build` on real bundler output and a hand-made site: exact hints, golden outputs,
+//! fingerprints equal to `sha256sum`, determinism, untouched inputs, exit codes.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::harness::*;
+
+/// What the Vite fixture's pages need, as Chromium fetched it (fixtures/README.md), in hint order.
+const VITE_HOME: &[&str] = &[
+    "</css/base.css>; rel=preload; as=style",
+    "</assets/shared-lu0-7dkk.css>; rel=preload; as=style; crossorigin",
+    "</assets/main-CrUJFCMQ.css>; rel=preload; as=style; crossorigin",
+    "</css/reset.css>; rel=preload; as=style",
+    "</css/typography.css>; rel=preload; as=style",
+    "</assets/inter-latin-400-normal-C38fXH4l.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+    "</assets/main-B-AZA-4-.js>; rel=modulepreload; crossorigin",
+    "</assets/shared-BfdqybA4.js>; rel=modulepreload; crossorigin",
+    "</assets/hero-BeIChoe8.png>; rel=preload; as=image; fetchpriority=high",
+];
+
+const VITE_ABOUT: &[&str] = &[
+    "</assets/shared-lu0-7dkk.css>; rel=preload; as=style; crossorigin",
+    "</assets/about-CGehqwyA.css>; rel=preload; as=style; crossorigin",
+    "</assets/inter-cyrillic-400-normal-obahsSVq.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+    "</assets/inter-latin-400-normal-C38fXH4l.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+    "</assets/about-DzLYI_wF.js>; rel=modulepreload; crossorigin",
+    "</assets/shared-BfdqybA4.js>; rel=modulepreload; crossorigin",
+];
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn vite_build_gets_exact_hints() {
+    let out = tempfile::tempdir().unwrap();
+    let o = build(&fixture("vite"), out.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let links = early_links(out.path());
+    assert_eq!(links["/"], strings(VITE_HOME));
+    assert_eq!(links["/about/"], strings(VITE_ABOUT));
+    // Fonts go in the 103 only: on the 200 they delay first paint.
+    let hints = json(out.path(), "early-hints.json");
+    let final_home: Vec<&str> = hints["pages"]["/"]["final"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = VITE_HOME.iter().copied().filter(|l| !l.contains("as=font")).collect();
+    assert_eq!(final_home, expected);
+    // Lazy chunks, the lazy image, other font subsets and .woff files are never hinted.
+    let all = serde_json::to_string(&hints).unwrap();
+    for never in ["lazy-", "inter-greek", "inter-vietnamese", ".woff>", "favicon"] {
+        assert!(!all.contains(never), "{never} must not be hinted");
+    }
+}
+
+#[test]
+fn webpack_build_gets_exact_hints() {
+    let out = tempfile::tempdir().unwrap();
+    let o = build(&fixture("webpack"), out.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let links = early_links(out.path());
+    let common_css = [
+        "</css/vendors.3dd04f12b600ec8e2cbf.css>; rel=preload; as=style",
+        "</css/shared.85d5b0e900f77031170e.css>; rel=preload; as=style",
+    ];
+    let font = "</fonts/inter-latin-400-normal.eca1e21531598d5db58f.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin";
+    let common_js = [
+        "</js/runtime.ddbd1bf08d98a8530666.js>; rel=preload; as=script",
+        "</js/vendors.3d842525618f306e125d.js>; rel=preload; as=script",
+        "</js/shared.94f0bb33bc2a31218f21.js>; rel=preload; as=script",
+    ];
+    let mut home = strings(&common_css);
+    home.push("</css/main.ad47a65f4ad90243fe6d.css>; rel=preload; as=style".into());
+    home.push(font.into());
+    home.extend(strings(&common_js));
+    home.push("</js/main.722bb3a56a7a88dede66.js>; rel=preload; as=script".into());
+    home.push("</img/hero.515162a567d5a211fab2.png>; rel=preload; as=image; fetchpriority=high".into());
+    assert_eq!(links["/"], home);
+    let mut blog = strings(&common_css);
+    blog.push("</css/blog.e9a08ab2a956c4c07802.css>; rel=preload; as=style".into());
+    blog.push(font.into());
+    blog.extend(strings(&common_js));
+    blog.push("</js/blog.bbfaa6774c1d26b274cf.js>; rel=preload; as=script".into());
+    assert_eq!(links["/blog/"], blog);
+    let assets = json(out.path(), "assets.json");
+    assert_eq!(assets["assets"]["/js/main.722bb3a56a7a88dede66.js"]["immutable"], true);
+    assert_eq!(assets["assets"]["/index.html"]["immutable"], false);
+}
+
+#[test]
+fn handmade_site_hints_and_diagnostics() {
+    let out = tempfile::tempdir().unwrap();
+    let o = build(&fixture("handmade"), out.path(), &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "broken references exit 1\n{err}");
+    for expected in [
+        "index.html:14:1: error[missing-file]: <script> \"js/missing.js\"",
+        "blog/post/index.html:8:1: error[escape]",
+        "blog/post/index.html:11:1: warning[preload-mismatch]: <link rel=preload> for /js/main.mjs",
+        "index.html:10:1: warning[preload-mismatch]: <link rel=preload> for /fonts/Hand%20Font.woff2",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in\n{err}");
+    }
+    let links = early_links(out.path());
+    assert_eq!(
+        links["/"],
+        [
+            "<https://cdn.example.com>; rel=preconnect",
+            "</css/site.css>; rel=preload; as=style",
+            "</css/theme.css>; rel=preload; as=style",
+            "</fonts/Hand%20Font.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+            "</fonts/wide.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+            "</js/app.js>; rel=preload; as=script",
+            "</images/caf%C3%A9%20%C3%BC.png>; rel=preload; as=image; imagesrcset=\"/images/a,b;c.png 2x\"; imagesizes=100vw; fetchpriority=high",
+        ]
+    );
+    assert_eq!(
+        links["/blog/post/"],
+        [
+            "</blog/blog.css?v=3>; rel=preload; as=style",
+            "</css/theme.css>; rel=preload; as=style",
+            "</fonts/Hand%20Font.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+            "</fonts/hand-cyrillic.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+            "</fonts/wide.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+            "</js/main.mjs>; rel=modulepreload; crossorigin",
+            "</js/dep.mjs>; rel=modulepreload; crossorigin",
+            "</js/lib.mjs>; rel=modulepreload; crossorigin",
+            "</images/pic.png>; rel=preload; as=image; fetchpriority=high",
+        ]
+    );
+    // A windows-1252 page names café.png with one 0xE9 byte; a UTF-16 page is transcoded.
+    assert_eq!(
+        links["/latin1.html"],
+        ["</images/caf%C3%A9.png>; rel=preload; as=image; fetchpriority=high"]
+    );
+    assert_eq!(links["/utf16.html"][0], "</css/site.css>; rel=preload; as=style");
+    assert!(links["/empty.html"].is_empty());
+    assert_eq!(links["/docs/"], ["</docs/empty.css>; rel=preload; as=style"]);
+}
+
+/// Golden snapshots of every output format for each fixture site.
+#[test]
+fn golden_outputs() {
+    for name in ["vite", "webpack", "handmade"] {
+        let out = tempfile::tempdir().unwrap();
+        build(&fixture(name), out.path(), &[]);
+        for (path, bytes) in outputs(out.path()) {
+            let text = String::from_utf8(bytes).unwrap();
+            let snap = format!("{name}__{}", path.replace(['/', '.'], "_"));
+            insta::assert_snapshot!(snap, text);
+        }
+    }
+}
+
+#[test]
+fn fingerprints_equal_sha256sum_and_big_files_stream() {
+    if !have("sha256sum") {
+        eprintln!("notice: sha256sum not found; skipping");
+        return;
+    }
+    let (dir, site) = temp_fixture("handmade");
+    // A file over 50 MB, deterministic content.
+    let big = site.join("media/big.bin");
+    let mut data = Vec::with_capacity(51 * 1024 * 1024);
+    let mut x: u32 = 1;
+    while data.len() < 51 * 1024 * 1024 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        data.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(&big, &data).unwrap();
+    drop(data);
+    let out = dir.path().join("out");
+    build(&site, &out, &["--emit", "assets"]);
+    let assets = json(&out, "assets.json");
+    let map = assets["assets"].as_object().unwrap();
+    assert_eq!(map.len(), tree_state(&site).len());
+    for (_, a) in map {
+        let path = site.join(a["path"].as_str().unwrap());
+        let o = std::process::Command::new("sha256sum").arg(&path).output().unwrap();
+        let expected = String::from_utf8_lossy(&o.stdout);
+        let expected = expected.trim_start_matches('\\').split_whitespace().next().unwrap();
+        assert_eq!(a["sha256"].as_str().unwrap(), expected, "{}", path.display());
+        assert!(a["integrity"].as_str().unwrap().starts_with("sha256-"));
+    }
+    assert_eq!(map["/media/big.bin"]["size"], 51 * 1024 * 1024);
+}
+
+#[test]
+fn second_run_is_byte_identical_and_input_is_untouched() {
+    for name in ["vite", "handmade"] {
+        let (dir, site) = temp_fixture(name);
+        let before = tree_state(&site);
+        let out = dir.path().join("out");
+        build(&site, &out, &[]);
+        let first = outputs(&out);
+        let first_state = tree_state(&out);
+        let o = build(&site, &out, &[]);
+        assert_eq!(outputs(&out), first);
+        assert_eq!(tree_state(&out), first_state, "unchanged outputs are not rewritten");
+        assert!(stderr(&o).contains(" 0 output(s) written"), "{}", stderr(&o));
+        assert_eq!(tree_state(&site), before, "the site must not be modified");
+    }
+}
+
+#[test]
+fn outputs_parse_back_and_links_round_trip() {
+    for name in ["vite", "webpack", "handmade"] {
+        let out = tempfile::tempdir().unwrap();
+        build(&fixture(name), out.path(), &[]);
+        for file in ["assets.json", "push_manifest.json", "early-hints.json"] {
+            assert_eq!(json(out.path(), file)["version"], 1, "{file}");
+        }
+        let hints = json(out.path(), "early-hints.json");
+        for (page, p) in hints["pages"].as_object().unwrap() {
+            for set in ["early", "final"] {
+                let values: Vec<&str> =
+                    p[set].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+                for v in &values {
+                    let parsed = hintgen::link::parse_links(v).unwrap();
+                    assert_eq!(parsed.len(), 1, "{page}: {v}");
+                    assert_eq!(&parsed[0].to_header(), v, "{page}: round trip");
+                }
+                let joined = p[format!("{set}_header")].as_str().unwrap();
+                assert_eq!(hintgen::link::parse_links(joined).unwrap().len(), values.len());
+            }
+            for h in p["hints"].as_array().unwrap() {
+                let url = h["url"].as_str().unwrap();
+                assert!(!url.contains('#') && !url.contains(' ') && !url.contains(','), "{url}");
+            }
+        }
+        // _headers: comments, rule paths, and indented Link lines under the 2,000-character limit.
+        let text = std::fs::read_to_string(out.path().join("_headers")).unwrap();
+        for line in text.lines() {
+            assert!(line.len() <= 2000);
+            if line.starts_with('#') {
+                continue;
+            } else if let Some(v) = line.strip_prefix("  Link: ") {
+                assert_eq!(hintgen::link::parse_links(v).unwrap().len(), 1, "{line}");
+            } else {
+                assert!(line.starts_with('/') && !line.contains(' '), "{line:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn exit_codes() {
+    let out = tempfile::tempdir().unwrap();
+    assert_eq!(build(&fixture("vite"), out.path(), &[]).status.code(), Some(0));
+    assert_eq!(build(&fixture("handmade"), out.path(), &[]).status.code(), Some(1));
+    let missing = out.path().join("no-such-site");
+    let o = build(&missing, out.path(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    let o = build(&fixture("vite"), out.path(), &["--emit", "bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown artifact \"bogus\""));
+    assert_eq!(run(&["build", "--no-such-flag"]).status.code(), Some(2));
+    let o = build(&fixture("vite"), &fixture("vite"), &[]);
+    assert_eq!(o.status.code(), Some(2), "OUT = SITE is refused");
+    let help = run(&["build", "--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--emit", "--base-url", "--sri", "--config", "--color", "-q", "Exit codes"] {
+        assert!(text.contains(flag), "--help lacks {flag}");
+    }
+}
+
+#[test]
+fn hostile_tree_never_hangs_or_escapes() {
+    let (dir, site) = temp_fixture("handmade");
+    let outside = dir.path().join("secret.txt");
+    std::fs::write(&outside, "secret").unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&outside, site.join("leak.txt")).unwrap();
+        std::os::unix::fs::symlink("..", site.join("css/loop")).unwrap();
+        std::os::unix::fs::symlink("js/app.js", site.join("alias.js")).unwrap();
+        let fifo = site.join("pipe.css");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    }
+    let out = dir.path().join("out");
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hintgen"))
+        .arg("build")
+        .arg(&site)
+        .arg("-o")
+        .arg(&out)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("leak.txt: error[symlink-outside]"), "{err}");
+    assert!(err.contains("pipe.css: warning[not-a-file]"), "{err}");
+    let assets = json(&out, "assets.json");
+    assert!(assets["assets"].get("/leak.txt").is_none());
+    assert!(assets["assets"].get("/alias.js").is_some(), "a link inside the site is followed");
+    assert!(!serde_json::to_string(&assets).unwrap().contains("secret"));
+}
+
+#[test]
+fn headers_merge_into_the_site_keeping_user_lines() {
+    let (dir, site) = temp_fixture("vite");
+    let user = "/*\n  X-Frame-Options: DENY\n";
+    std::fs::write(site.join("_headers"), user).unwrap();
+    let out = dir.path().join("out");
+    build(&site, &out, &["--headers-in-site"]);
+    let merged = std::fs::read_to_string(site.join("_headers")).unwrap();
+    assert!(merged.starts_with(user));
+    assert!(merged.contains("# >>> hintgen"));
+    assert!(merged.contains("  Link: </css/base.css>; rel=preload; as=style"));
+    assert!(!out.join("_headers").exists());
+    let assets_before = std::fs::read(out.join("assets.json")).unwrap();
+    build(&site, &out, &["--headers-in-site"]);
+    assert_eq!(std::fs::read_to_string(site.join("_headers")).unwrap(), merged);
+    assert_eq!(std::fs::read(out.join("assets.json")).unwrap(), assets_before);
+}
+
+#[test]
+fn stdout_base_url_sri_and_check() {
+    let o = run(&["build", fixture("vite").to_str().unwrap(), "-o", "-", "--emit", "hints", "-q"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["pages"]["/"].is_object());
+    assert!(o.stderr.is_empty(), "-q prints nothing on success");
+
+    let out = tempfile::tempdir().unwrap();
+    // webpack's `publicPath: 'auto'` makes page-relative URLs, so the build works under any prefix.
+    build(&fixture("webpack"), out.path(), &["--base-url", "https://example.com/app/", "--sri", "sha384"]);
+    let links = early_links(out.path());
+    assert_eq!(
+        links["/app/"][0],
+        "</app/css/vendors.3dd04f12b600ec8e2cbf.css>; rel=preload; as=style"
+    );
+    assert_eq!(links["/app/blog/"].len(), 8);
+    let assets = json(out.path(), "assets.json");
+    assert!(assets["assets"]["/app/index.html"]["integrity"].as_str().unwrap().starts_with("sha384-"));
+
+    let (dir, site) = temp_fixture("vite");
+    let out = dir.path().join("out");
+    build(&site, &out, &[]);
+    let check = |site: &Path| {
+        let mut c = bin();
+        c.arg("check").arg(site).arg("-o").arg(&out);
+        c.output().unwrap()
+    };
+    assert_eq!(check(&site).status.code(), Some(0), "{}", stderr(&check(&site)));
+    std::fs::write(site.join("css/reset.css"), "html{margin:0}\n").unwrap();
+    let o = check(&site);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("stale-output"), "{}", stderr(&o));
+}
+
+#[test]
+fn explain_shows_depth_and_reasons() {
+    let o = run(&["explain", fixture("vite").to_str().unwrap(), "/about/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("[1] /assets/about-DzLYI_wF.js"), "{text}");
+    assert!(text.contains("hinted (modulepreload)"));
+    assert!(text.contains("not hinted: @font-face"), "{text}");
+    assert!(text.contains("not hinted: dynamic import()") || !text.contains("import()"));
+    let o = run(&["explain", fixture("vite").to_str().unwrap(), "/nope/"]);
+    assert_eq!(o.status.code(), Some(2));
+}
