@@ -147,7 +147,16 @@ fn hex_hash(seed: u64, salt: u64, index: u64) -> String {
 }
 
 const SECTION_NAMES: &[&str] = &[
-    "docs", "blog", "guide", "api", "news", "learn", "products", "support", "community", "about",
+    "docs",
+    "blog",
+    "guide",
+    "api",
+    "news",
+    "learn",
+    "products",
+    "support",
+    "community",
+    "about",
 ];
 
 const SUBSETS: &[(&str, &str)] = &[
@@ -159,7 +168,10 @@ const SUBSETS: &[(&str, &str)] = &[
         "latin-ext",
         "U+0100-02BA,U+02BD-02C5,U+02C7-02CC,U+02CE-02D7,U+02DD-02FF,U+0304,U+0308,U+0329,U+1D00-1DBF,U+1E00-1E9F,U+1EF2-1EFF,U+2020,U+20A0-20AB,U+20AD-20C0,U+2113,U+2C60-2C7F,U+A720-A7FF",
     ),
-    ("cyrillic", "U+0301,U+0400-045F,U+0490-0491,U+04B0-04B1,U+2116"),
+    (
+        "cyrillic",
+        "U+0301,U+0400-045F,U+0490-0491,U+04B0-04B1,U+2116",
+    ),
     (
         "cyrillic-ext",
         "U+0460-052F,U+1C80-1C8A,U+20B4,U+2DE0-2DFF,U+A640-A69F,U+FE2E-FE2F",
@@ -176,17 +188,38 @@ const SUBSETS: &[(&str, &str)] = &[
 const WEIGHTS: &[u32] = &[400, 700];
 
 const WORDS: &[&str] = &[
-    "static", "site", "asset", "preload", "server", "browser", "render", "cache", "header", "module",
-    "script", "style", "font", "image", "request", "response", "network", "latency", "bundle", "chunk",
-    "import", "export", "page", "layout", "theme", "build", "deploy", "edge", "origin", "stream",
-    "the", "a", "of", "and", "to", "in", "is", "that", "with", "for", "on", "as", "by", "it",
+    "static", "site", "asset", "preload", "server", "browser", "render", "cache", "header",
+    "module", "script", "style", "font", "image", "request", "response", "network", "latency",
+    "bundle", "chunk", "import", "export", "page", "layout", "theme", "build", "deploy", "edge",
+    "origin", "stream", "the", "a", "of", "and", "to", "in", "is", "that", "with", "for", "on",
+    "as", "by", "it",
 ];
 const WORDS_RU: &[&str] = &[
-    "сайт", "страница", "шрифт", "сервер", "браузер", "кэш", "запрос", "ответ", "модуль", "и", "в",
-    "на", "с", "по",
+    "сайт",
+    "страница",
+    "шрифт",
+    "сервер",
+    "браузер",
+    "кэш",
+    "запрос",
+    "ответ",
+    "модуль",
+    "и",
+    "в",
+    "на",
+    "с",
+    "по",
 ];
 const WORDS_EL: &[&str] = &[
-    "ιστότοπος", "σελίδα", "γραμματοσειρά", "διακομιστής", "και", "το", "της", "με", "για",
+    "ιστότοπος",
+    "σελίδα",
+    "γραμματοσειρά",
+    "διακομιστής",
+    "και",
+    "το",
+    "της",
+    "με",
+    "για",
 ];
 
 /// Where each generated file goes and what pages may reference.
@@ -260,14 +293,30 @@ impl Layout {
             }
         }
         let section_css = (0..sections)
-            .map(|s| format!("assets/{}-{}.css", section_name(s), vite_hash(seed, 200, s as u64)))
+            .map(|s| {
+                format!(
+                    "assets/{}-{}.css",
+                    section_name(s),
+                    vite_hash(seed, 200, s as u64)
+                )
+            })
             .collect();
         let section_js = (0..sections)
-            .map(|s| format!("assets/{}-{}.js", section_name(s), vite_hash(seed, 201, s as u64)))
+            .map(|s| {
+                format!(
+                    "assets/{}-{}.js",
+                    section_name(s),
+                    vite_hash(seed, 201, s as u64)
+                )
+            })
             .collect();
         let section_lazy = (0..sections)
             .map(|s| {
-                format!("assets/{}-lazy.{}.js", section_name(s), hex_hash(seed, 202, s as u64))
+                format!(
+                    "assets/{}-lazy.{}.js",
+                    section_name(s),
+                    hex_hash(seed, 202, s as u64)
+                )
             })
             .collect();
         let fixed = fonts.len() * 2 + 8 + 3 * sections;
@@ -540,7 +589,9 @@ fn text_assets(l: &Layout, budget: u64) -> Vec<(String, Vec<u8>)> {
     let mut js = String::from("export const util=2;\n");
     filler_js(&mut r, each, &mut js);
     out.push((l.util_js.clone(), js));
-    let mut js = String::from("(function(){var q=window.q||[];q.push([\"pageview\",location.pathname]);})();\n");
+    let mut js = String::from(
+        "(function(){var q=window.q||[];q.push([\"pageview\",location.pathname]);})();\n",
+    );
     while js.len() < each / 4 {
         js.push_str("/* analytics */\n");
     }
@@ -601,7 +652,13 @@ fn image_bytes(l: &Layout, i: usize, size: usize) -> Vec<u8> {
             s.into_bytes()
         }
         ImageKind::Png => binary(l.seed, stream::IMAGE, i as u64, size, b"\x89PNG\r\n\x1a\n"),
-        ImageKind::Jpg => binary(l.seed, stream::IMAGE, i as u64, size, b"\xff\xd8\xff\xe0\0\x10JFIF"),
+        ImageKind::Jpg => binary(
+            l.seed,
+            stream::IMAGE,
+            i as u64,
+            size,
+            b"\xff\xd8\xff\xe0\0\x10JFIF",
+        ),
         ImageKind::Webp => {
             let mut m = b"RIFF\0\0\0\0WEBPVP8 ".to_vec();
             m[4..8].copy_from_slice(&(size.saturating_sub(8) as u32).to_le_bytes());
@@ -679,10 +736,18 @@ fn run(args: &Args) -> Result<(), String> {
             let mut r = Rng::new(l.seed, stream::FONT, k as u64);
             let n2 = 12_000 + r.below(24_000) as usize;
             let n1 = n2 * 13 / 10;
-            write_file(root, woff2, &binary(l.seed, stream::FONT, 2 * k as u64, n2, b"wOF2"))
-                .map_err(io(woff2))?;
-            write_file(root, woff, &binary(l.seed, stream::FONT, 2 * k as u64 + 1, n1, b"wOFF"))
-                .map_err(io(woff))?;
+            write_file(
+                root,
+                woff2,
+                &binary(l.seed, stream::FONT, 2 * k as u64, n2, b"wOF2"),
+            )
+            .map_err(io(woff2))?;
+            write_file(
+                root,
+                woff,
+                &binary(l.seed, stream::FONT, 2 * k as u64 + 1, n1, b"wOFF"),
+            )
+            .map_err(io(woff))?;
             Ok((n1 + n2) as u64)
         })
         .sum::<Result<u64, String>>()?;
@@ -693,7 +758,11 @@ fn run(args: &Args) -> Result<(), String> {
         .map(|i| {
             let mut r = Rng::new(l.seed, stream::IMAGE ^ 0x77, i as u64);
             let w = 0.2 + r.unit().powi(3) * 8.0;
-            if l.images[i].1 == ImageKind::Svg { w * 0.1 } else { w }
+            if l.images[i].1 == ImageKind::Svg {
+                w * 0.1
+            } else {
+                w
+            }
         })
         .collect();
     let wsum: f64 = weights.iter().sum::<f64>().max(1e-9);

@@ -46,8 +46,10 @@ fn progress(config: &Config, files_hint: u64) -> Option<indicatif::ProgressBar> 
     }
     let bar = indicatif::ProgressBar::new(files_hint);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading {pos}/{len} files {wide_bar} {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(bar)
 }
@@ -177,17 +179,47 @@ fn explain(args: &ExplainArgs) -> Result<Outcome> {
     let config = simple_config(site, args.config.as_deref(), args.base_url.as_deref())?;
     let build = crate::build(&config)?;
     let Some(node) = build.graph.find_page(&page) else {
-        let known: Vec<&str> = build.plan.pages.keys().map(String::as_str).take(10).collect();
+        let known: Vec<&str> = build
+            .plan
+            .pages
+            .keys()
+            .map(String::as_str)
+            .take(10)
+            .collect();
         return Err(Error::Usage(format!(
             "no page {page:?} in {} (pages include: {})",
             config.site.display(),
             known.join(", ")
         )));
     };
-    print!("{}", crate::explain::explain(&build.graph, node, &config.policy));
+    print!(
+        "{}",
+        crate::explain::explain(&build.graph, node, &config.policy)
+    );
     Ok(Outcome::Clean)
 }
 
-fn report(_args: &ReportArgs) -> Result<Outcome> {
-    Err(Error::Usage("report is not available in this build".into()))
+fn report(args: &ReportArgs) -> Result<Outcome> {
+    let config = simple_config(
+        args.site.clone(),
+        args.config.as_deref(),
+        args.base_url.as_deref(),
+    )?;
+    let build = crate::build(&config)?;
+    let html = crate::report::render(&build.graph, &config.policy);
+    match args.output.as_deref() {
+        Some(p) if p == std::path::Path::new("-") => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(html.as_bytes())
+                .map_err(|e| Error::io("<stdout>", e))?;
+        }
+        out => {
+            let dir = out.map_or_else(|| PathBuf::from("hintgen-out"), PathBuf::from);
+            let path = dir.join("report.html");
+            crate::output::write_atomic(&path, html.as_bytes())?;
+            eprintln!("hintgen: wrote {}", path.display());
+        }
+    }
+    Ok(Outcome::Clean)
 }

@@ -72,7 +72,11 @@ fn print_children<'a>(
             e.depth,
             sanitize(&e.url),
             e.element,
-            if e.file.is_some() { human_bytes(e.bytes) } else { "-".into() },
+            if e.file.is_some() {
+                human_bytes(e.bytes)
+            } else {
+                "-".into()
+            },
             status,
             indent = level * 2
         );

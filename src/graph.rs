@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::error::{Diagnostic, Location, Severity};
 use crate::fingerprint::is_content_hashed;
-use crate::parse::vite::{ChunkEdges, edges_by_file};
+use crate::parse::vite::{ChunkEdges, Manifest, edges_by_file};
 use crate::parse::{FileKind, RefAttrs, RefKind, Reference, TextChars};
 use crate::scan::Scanned;
 use crate::site::{Target, UrlSpace};
@@ -121,6 +121,118 @@ pub struct Entry {
     pub explicit: Option<(RefKind, RefAttrs, Location)>,
 }
 
+impl Node {
+    /// The node for one scanned file: its references resolved against its base URL (the page's
+    /// document base, or the file's own URL), without existence checks or Vite manifest edges. Also
+    /// returns the file's own (read and parse) diagnostics. [`Graph::build`] uses it for every file;
+    /// watch mode uses it to replace the nodes of changed files.
+    pub fn from_scanned(s: Scanned, space: &UrlSpace) -> (Node, Vec<Diagnostic>) {
+        let rel = s.file.rel;
+        let mut node = Node {
+            rel: rel.clone(),
+            kind: s.kind,
+            size: s.size,
+            sha256: s.digest.hex(),
+            integrity: s.integrity,
+            immutable: is_content_hashed(&rel),
+            edges: Vec::new(),
+            text: None,
+            import_map: BTreeMap::new(),
+            doc_base: None,
+            ok: s.ok,
+        };
+        if let Some(facts) = s.facts {
+            let base = if s.kind == FileKind::Html {
+                let page = space.absolute(&space.page_url(&rel));
+                space.document_base(&page, facts.base_href.as_deref())
+            } else {
+                space.absolute(&space.file_url(&rel))
+            };
+            node.edges = facts
+                .refs
+                .into_iter()
+                .map(|r| resolve_ref(space, &base, r))
+                .collect();
+            node.text = facts.text;
+            node.import_map = facts.import_map;
+            if s.kind == FileKind::Html {
+                node.doc_base = Some(base);
+            }
+        }
+        (node, s.diagnostics)
+    }
+
+    /// Broken, escaping and unusable references of this file (not the Vite manifest's edges), given
+    /// which site files exist. Depends only on this node and `exists`, so watch mode re-runs it for
+    /// the referrers of a file that appeared or vanished.
+    pub fn edge_diagnostics(
+        &self,
+        space: &UrlSpace,
+        exists: &dyn Fn(&str) -> bool,
+    ) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
+        if self.edges.iter().all(|e| e.from_manifest) {
+            return diags;
+        }
+        let base = self
+            .doc_base
+            .clone()
+            .unwrap_or_else(|| space.absolute(&space.file_url(&self.rel)));
+        for edge in self.edges.iter().filter(|e| !e.from_manifest) {
+            check_edge(&self.rel, &base, edge, exists, &mut diags);
+        }
+        diags
+    }
+
+    /// Replaces the edges that come from `.vite/manifest.json` (appended after the file's own).
+    pub fn set_manifest_edges(&mut self, m: Option<&ChunkEdges>, space: &UrlSpace) {
+        self.edges.retain(|e| !e.from_manifest);
+        let Some(m) = m else { return };
+        let mk = |kind: RefKind, file: &String, element: &str| Edge {
+            kind,
+            target: Target::Site {
+                file: file.clone(),
+                url: space.file_url(file),
+            },
+            written: file.clone(),
+            element: element.to_string(),
+            location: Location::default(),
+            attrs: RefAttrs::default(),
+            srcset: None,
+            from_manifest: true,
+        };
+        for f in &m.imports {
+            self.edges
+                .push(mk(RefKind::JsImport, f, "manifest imports"));
+        }
+        for f in &m.css {
+            self.edges.push(mk(RefKind::Stylesheet, f, "manifest css"));
+        }
+        for f in &m.dynamic_imports {
+            self.edges
+                .push(mk(RefKind::JsDynamicImport, f, "manifest dynamicImports"));
+        }
+    }
+}
+
+/// The edges one `.vite/manifest.json` (at site-relative `manifest_rel`) gives, keyed by output file,
+/// with every path made site-relative.
+pub fn manifest_file_edges(manifest_rel: &str, m: &Manifest) -> Vec<(String, ChunkEdges)> {
+    let out_dir = manifest_rel.trim_end_matches(".vite/manifest.json");
+    let prefix = |p: &String| format!("{out_dir}{p}");
+    edges_by_file(m)
+        .into_iter()
+        .map(|(file, e)| {
+            let edges = ChunkEdges {
+                imports: e.imports.iter().map(prefix).collect(),
+                dynamic_imports: e.dynamic_imports.iter().map(prefix).collect(),
+                css: e.css.iter().map(prefix).collect(),
+            };
+            (prefix(&file), edges)
+        })
+        .collect()
+}
+
 impl Graph {
     /// Builds the graph from scanned files; diagnostics report broken and escaping references.
     pub fn build(scanned: Vec<Scanned>, space: &UrlSpace) -> (Graph, Vec<Diagnostic>) {
@@ -130,81 +242,16 @@ impl Graph {
         let mut manifest_edges: HashMap<String, ChunkEdges> = HashMap::new();
         for s in &scanned {
             if let Some(m) = s.facts.as_ref().and_then(|f| f.vite_manifest.as_ref()) {
-                let out_dir = s.file.rel.trim_end_matches(".vite/manifest.json");
-                let prefix = |p: &String| format!("{out_dir}{p}");
-                for (file, e) in edges_by_file(m) {
-                    let edges = ChunkEdges {
-                        imports: e.imports.iter().map(prefix).collect(),
-                        dynamic_imports: e.dynamic_imports.iter().map(prefix).collect(),
-                        css: e.css.iter().map(prefix).collect(),
-                    };
-                    manifest_edges.insert(prefix(&file), edges);
-                }
+                manifest_edges.extend(manifest_file_edges(&s.file.rel, m));
             }
         }
         let mut nodes = BTreeMap::new();
         for s in scanned {
-            let rel = s.file.rel.clone();
-            let own_url = space.absolute(&space.file_url(&rel));
-            let mut node = Node {
-                rel: rel.clone(),
-                kind: s.kind,
-                size: s.size,
-                sha256: s.digest.hex(),
-                integrity: s.integrity.clone(),
-                immutable: is_content_hashed(&rel),
-                edges: Vec::new(),
-                text: None,
-                import_map: BTreeMap::new(),
-                doc_base: None,
-                ok: s.ok,
-            };
-            diags.extend(s.diagnostics);
-            if let Some(facts) = s.facts {
-                let base = if s.kind == FileKind::Html {
-                    let page = space.absolute(&space.page_url(&rel));
-                    space.document_base(&page, facts.base_href.as_deref())
-                } else {
-                    own_url.clone()
-                };
-                for r in facts.refs {
-                    let edge = resolve_ref(space, &base, r);
-                    check_edge(&rel, &base, &edge, &exists, &mut diags);
-                    node.edges.push(edge);
-                }
-                node.text = facts.text;
-                node.import_map = facts.import_map;
-                if s.kind == FileKind::Html {
-                    node.doc_base = Some(base);
-                }
-            }
-            if let Some(m) = manifest_edges.get(&rel) {
-                let mk = |kind: RefKind, file: &String, element: &str| Edge {
-                    kind,
-                    target: Target::Site {
-                        file: file.clone(),
-                        url: space.file_url(file),
-                    },
-                    written: file.clone(),
-                    element: element.to_string(),
-                    location: Location::default(),
-                    attrs: RefAttrs::default(),
-                    srcset: None,
-                    from_manifest: true,
-                };
-                for f in &m.imports {
-                    node.edges
-                        .push(mk(RefKind::JsImport, f, "manifest imports"));
-                }
-                for f in &m.css {
-                    node.edges.push(mk(RefKind::Stylesheet, f, "manifest css"));
-                }
-                for f in &m.dynamic_imports {
-                    node.edges
-                        .push(mk(RefKind::JsDynamicImport, f, "manifest dynamicImports"));
-                }
-            }
-            nodes.insert(rel, node);
+            let (mut node, mut d) = Node::from_scanned(s, space);
+            diags.append(&mut d);
+            diags.extend(node.edge_diagnostics(space, &|f| exists.contains(f)));
+            node.set_manifest_edges(manifest_edges.get(&node.rel), space);
+            nodes.insert(node.rel.clone(), node);
         }
         diags.sort();
         diags.dedup();
@@ -459,12 +506,12 @@ fn check_edge(
     rel: &str,
     base: &Url,
     edge: &Edge,
-    exists: &HashSet<String>,
+    exists: &dyn Fn(&str) -> bool,
     diags: &mut Vec<Diagnostic>,
 ) {
     let d = |sev, code, msg: String| Diagnostic::new(sev, code, rel, msg).at(edge.location);
     match &edge.target {
-        Target::Site { file, url } if !exists.contains(file) => {
+        Target::Site { file, url } if !exists(file) => {
             if climbs_above_root(base, &edge.written) {
                 diags.push(d(
                     Severity::Error,

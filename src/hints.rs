@@ -99,7 +99,11 @@ pub fn mime_of(rel: &str) -> String {
 }
 
 /// One page: its plan, its closure with a decision on every entry (for `explain`), and diagnostics.
-pub fn page_plan(graph: &Graph, page: &Node, policy: &Policy) -> (PagePlan, Vec<Entry>, Vec<Diagnostic>) {
+pub fn page_plan(
+    graph: &Graph,
+    page: &Node,
+    policy: &Policy,
+) -> (PagePlan, Vec<Entry>, Vec<Diagnostic>) {
     let (mut entries, mut diags) = graph.closure(page);
     let mut candidates: Vec<(usize, Spec)> = Vec::new();
     let mut preconnects: BTreeMap<(String, bool), u32> = BTreeMap::new();
@@ -156,7 +160,8 @@ pub fn page_plan(graph: &Graph, page: &Node, policy: &Policy) -> (PagePlan, Vec<
             if policy.preconnect {
                 let d = preconnects.entry((origin.clone(), cors)).or_insert(e.depth);
                 *d = (*d).min(e.depth);
-                e.decision = Decision::Skip(format!("cross-origin: preconnect to {origin} instead"));
+                e.decision =
+                    Decision::Skip(format!("cross-origin: preconnect to {origin} instead"));
             } else {
                 e.decision = Decision::Skip("cross-origin (policy.preconnect is off)".into());
             }
@@ -222,7 +227,11 @@ pub fn page_plan(graph: &Graph, page: &Node, policy: &Policy) -> (PagePlan, Vec<
                 type_: spec.type_,
                 media: spec.media,
                 imagesrcset: if image { e.srcset.clone() } else { None },
-                imagesizes: if image && e.srcset.is_some() { e.attrs.sizes.clone() } else { None },
+                imagesizes: if image && e.srcset.is_some() {
+                    e.attrs.sizes.clone()
+                } else {
+                    None
+                },
                 fetchpriority: e
                     .attrs
                     .fetchpriority
@@ -239,7 +248,7 @@ pub fn page_plan(graph: &Graph, page: &Node, policy: &Policy) -> (PagePlan, Vec<
             },
         ));
     }
-    hints.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    hints.sort_by_key(|h| (h.0, h.1, h.2));
     // Budgets: count, then the size of the largest header we send (the 103's, which has every hint).
     let mut kept: Vec<Hint> = Vec::new();
     let mut header_len = 0usize;
@@ -280,7 +289,8 @@ pub fn page_plan(graph: &Graph, page: &Node, policy: &Policy) -> (PagePlan, Vec<
     }
     let mut pushed = 0u64;
     for h in kept.iter_mut() {
-        if h.rel != Rel::Preconnect && h.file.is_some() && pushed + h.bytes <= policy.max_push_bytes {
+        if h.rel != Rel::Preconnect && h.file.is_some() && pushed + h.bytes <= policy.max_push_bytes
+        {
             pushed += h.bytes;
             h.push = true;
         }
@@ -312,9 +322,7 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, String> {
             RefKind::Poster => "video poster: not hinted".into(),
             RefKind::Image if a.lazy => "loading=lazy".into(),
             RefKind::Image if !a.primary => "srcset candidate: the browser picks one".into(),
-            RefKind::Stylesheet | RefKind::CssImport
-                if media_is_print_only(a.media.as_deref()) =>
-            {
+            RefKind::Stylesheet | RefKind::CssImport if media_is_print_only(a.media.as_deref()) => {
                 "media=print: does not block rendering".into()
             }
             RefKind::Script if a.nomodule => "nomodule: modern browsers skip it".into(),
@@ -323,14 +331,20 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, String> {
     }
     match e.kind {
         RefKind::Stylesheet | RefKind::CssImport => Ok(Spec {
-            media: a.media.clone().filter(|m| !m.trim().eq_ignore_ascii_case("all")),
+            media: a
+                .media
+                .clone()
+                .filter(|m| !m.trim().eq_ignore_ascii_case("all")),
             ..spec(Rel::Preload, Some("style"), a.crossorigin.clone())
         }),
         RefKind::Font => {
             if !policy.fonts {
                 return Err("fonts are not hinted (policy.fonts = false)".into());
             }
-            let covered = page.text.as_ref().is_none_or(|t| t.intersects(&a.unicode_range));
+            let covered = page
+                .text
+                .as_ref()
+                .is_none_or(|t| t.intersects(&a.unicode_range));
             if !covered {
                 return Err(format!(
                     "@font-face{}: no character of its unicode-range occurs in the page",
@@ -368,8 +382,10 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, String> {
         RefKind::Preload if policy.explicit_preloads => {
             let as_ = a.as_.as_deref().map(str::to_ascii_lowercase);
             match as_.as_deref() {
-                Some(v @ ("style" | "script" | "font" | "image" | "fetch" | "track" | "audio"
-                | "video" | "document" | "worker" | "embed" | "object")) => {
+                Some(
+                    v @ ("style" | "script" | "font" | "image" | "fetch" | "track" | "audio"
+                    | "video" | "document" | "worker" | "embed" | "object"),
+                ) => {
                     let cors = if v == "font" || v == "fetch" {
                         Some(a.crossorigin.clone().unwrap_or_default())
                     } else {
@@ -419,7 +435,9 @@ fn mismatch(kind: RefKind, attrs: &RefAttrs, want: &Spec) -> Option<String> {
     };
     if have_rel != want.rel {
         return Some(match want.rel {
-            Rel::Modulepreload => "it is a module: use rel=modulepreload, not preload as=script".into(),
+            Rel::Modulepreload => {
+                "it is a module: use rel=modulepreload, not preload as=script".into()
+            }
             _ => format!(
                 "it is consumed as {}: use rel=preload as={}",
                 want.as_.as_deref().unwrap_or("?"),
@@ -442,7 +460,10 @@ fn mismatch(kind: RefKind, attrs: &RefAttrs, want: &Spec) -> Option<String> {
         Some(v) if v.eq_ignore_ascii_case("use-credentials") => Some("use-credentials"),
         Some(_) => Some("anonymous"),
     };
-    let (have, need) = (norm(attrs.crossorigin.as_deref()), norm(want.crossorigin.as_deref()));
+    let (have, need) = (
+        norm(attrs.crossorigin.as_deref()),
+        norm(want.crossorigin.as_deref()),
+    );
     if have != need {
         return Some(format!(
             "crossorigin is {} but the consumer needs {}",

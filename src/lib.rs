@@ -36,6 +36,7 @@ pub mod messages;
 pub mod output;
 pub mod parse;
 pub mod plan;
+pub mod report;
 pub mod scan;
 pub mod site;
 pub mod walk;

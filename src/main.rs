@@ -10,7 +10,10 @@ fn main() -> ExitCode {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(hintgen::Error::Interrupted) => ExitCode::from(130),
         Err(e) => {
-            eprintln!("hintgen: error: {}", hintgen::messages::sanitize(&e.to_string()));
+            eprintln!(
+                "hintgen: error: {}",
+                hintgen::messages::sanitize(&e.to_string())
+            );
             ExitCode::from(2)
         }
     }

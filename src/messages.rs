@@ -11,7 +11,8 @@ pub fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
 }
@@ -20,7 +21,9 @@ pub fn use_color(choice: ColorChoice) -> bool {
 pub fn sanitize(s: &str) -> String {
     s.chars()
         .flat_map(|c| {
-            let bad = c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c);
+            let bad = c.is_control()
+                || ('\u{202A}'..='\u{202E}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c);
             if bad {
                 c.escape_default().collect::<Vec<_>>()
             } else {
@@ -31,7 +34,12 @@ pub fn sanitize(s: &str) -> String {
 }
 
 /// Formats one diagnostic in the chosen format (no trailing newline).
-pub fn format_diagnostic(d: &Diagnostic, format: DiagFormat, color: bool, site_prefix: &str) -> String {
+pub fn format_diagnostic(
+    d: &Diagnostic,
+    format: DiagFormat,
+    color: bool,
+    site_prefix: &str,
+) -> String {
     match format {
         DiagFormat::Human => {
             let sev = match (color, d.severity) {
@@ -72,10 +80,17 @@ pub fn format_diagnostic(d: &Diagnostic, format: DiagFormat, color: bool, site_p
                     .replace(':', "%3A")
                     .replace(',', "%2C")
             };
-            let esc_msg = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+            let esc_msg = |s: &str| {
+                s.replace('%', "%25")
+                    .replace('\r', "%0D")
+                    .replace('\n', "%0A")
+            };
             let mut props = vec![];
             if !d.file.is_empty() {
-                props.push(format!("file={}", esc_prop(&format!("{site_prefix}{}", d.file))));
+                props.push(format!(
+                    "file={}",
+                    esc_prop(&format!("{site_prefix}{}", d.file))
+                ));
             }
             if d.location.line > 0 {
                 props.push(format!("line={}", d.location.line));
@@ -107,8 +122,14 @@ pub fn print_diagnostics(
 
 /// Counts errors and warnings.
 pub fn counts(diags: &[Diagnostic]) -> (usize, usize) {
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = diags.iter().filter(|d| d.severity == Severity::Warning).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     (errors, warnings)
 }
 
@@ -121,7 +142,11 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 #[cfg(test)]
@@ -131,7 +156,8 @@ mod tests {
 
     #[test]
     fn formats() {
-        let d = Diagnostic::new(Severity::Error, "missing-file", "a,b.html", "x\ny").at(Location::new(3, 4));
+        let d = Diagnostic::new(Severity::Error, "missing-file", "a,b.html", "x\ny")
+            .at(Location::new(3, 4));
         assert_eq!(
             format_diagnostic(&d, DiagFormat::Human, false, "dist/"),
             "dist/a,b.html:3:4: error[missing-file]: x\\ny"

@@ -38,7 +38,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Written> {
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file().sync_data().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_data()
+        .map_err(|e| Error::io(tmp.path(), e))?;
     // Keep the usual permissions of a generated file (tempfile creates 0600).
     #[cfg(unix)]
     {

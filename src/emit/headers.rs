@@ -15,7 +15,8 @@ pub const MAX_RULES: usize = 100;
 /// Longest line Cloudflare Pages accepts in `_headers`.
 pub const MAX_LINE: usize = 2000;
 /// First line of the generated block.
-pub const BEGIN: &str = "# >>> hintgen: generated rules, rewritten on every build; edit outside the markers";
+pub const BEGIN: &str =
+    "# >>> hintgen: generated rules, rewritten on every build; edit outside the markers";
 /// Last line of the generated block.
 pub const END: &str = "# <<< hintgen";
 
@@ -84,7 +85,10 @@ pub fn rules(plan: &Plan, diags: &mut Vec<Diagnostic>) -> String {
 
 /// `_headers` as a standalone file in OUT.
 pub fn render(plan: &Plan, diags: &mut Vec<Diagnostic>) -> OutputFile {
-    OutputFile::text("_headers", format!("{BEGIN}\n{}{END}\n", rules(plan, diags)))
+    OutputFile::text(
+        "_headers",
+        format!("{BEGIN}\n{}{END}\n", rules(plan, diags)),
+    )
 }
 
 /// Merges the block into an existing `_headers` text: replaces the text between the markers, or

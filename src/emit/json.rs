@@ -27,13 +27,16 @@ pub fn assets(plan: &Plan) -> OutputFile {
     let assets: BTreeMap<String, Value> = plan
         .assets
         .iter()
-        .map(|(url, a)| (encode_url(url), serde_json::to_value(a).expect("serializable")))
+        .map(|(url, a)| {
+            (
+                encode_url(url),
+                serde_json::to_value(a).expect("serializable"),
+            )
+        })
         .collect();
-    let algorithm = plan
-        .assets
-        .values()
-        .next()
-        .map_or("sha256", |a| a.integrity.split('-').next().unwrap_or("sha256"));
+    let algorithm = plan.assets.values().next().map_or("sha256", |a| {
+        a.integrity.split('-').next().unwrap_or("sha256")
+    });
     OutputFile::text(
         "assets.json",
         pretty(&json!({

@@ -7,6 +7,7 @@ use crate::plan::Plan;
 
 pub mod apache;
 pub mod caddy;
+pub mod escape;
 pub mod h2o;
 pub mod headers;
 pub mod json;

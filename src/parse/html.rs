@@ -262,7 +262,8 @@ fn selector(s: &str) -> Cow<'static, Selector> {
 }
 
 fn build_rewriter(shared: &Shared, encoding: &'static Encoding, adjust: bool) -> Rewriter {
-    let encoding = AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
+    let encoding =
+        AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
     let (s1, s2, s3, s4, s5) = (
         shared.clone(),
         shared.clone(),
@@ -488,7 +489,12 @@ impl State {
         }
     }
 
-    fn append_inline(&mut self, facts: FileFacts, origin: Location, keep: impl Fn(RefKind) -> bool) {
+    fn append_inline(
+        &mut self,
+        facts: FileFacts,
+        origin: Location,
+        keep: impl Fn(RefKind) -> bool,
+    ) {
         for mut r in facts.refs.into_iter().filter(|r| keep(r.kind)) {
             r.location = rebase(r.location, origin);
             self.refs.push(r);
@@ -506,7 +512,10 @@ impl State {
             Ok(v) => v,
             Err(e) => {
                 let at = if e.line() > 0 {
-                    rebase(Location::new(to_u32(e.line()), to_u32(e.column())), raw.origin)
+                    rebase(
+                        Location::new(to_u32(e.line()), to_u32(e.column())),
+                        raw.origin,
+                    )
                 } else {
                     raw.at
                 };
@@ -522,7 +531,10 @@ impl State {
             None => return,
             Some(serde_json::Value::Object(imports)) => imports,
             Some(_) => {
-                self.warn_import_map(raw.at, "the import map's \"imports\" is not an object".into());
+                self.warn_import_map(
+                    raw.at,
+                    "the import map's \"imports\" is not an object".into(),
+                );
                 return;
             }
         };
@@ -718,12 +730,20 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
             primary: true,
             ..RefAttrs::default()
         };
-        st.push(url.clone(), RefKind::Stylesheet, "<link rel=stylesheet>", at, attrs);
+        st.push(
+            url.clone(),
+            RefKind::Stylesheet,
+            "<link rel=stylesheet>",
+            at,
+            attrs,
+        );
     }
     if has("preload") {
         // An image preload may name its candidates in `imagesrcset` and have no `href`.
         let srcset = srcset_attr(el, "imagesrcset");
-        let url = href.clone().or_else(|| srcset.first().map(|c| c.url.clone()));
+        let url = href
+            .clone()
+            .or_else(|| srcset.first().map(|c| c.url.clone()));
         if let Some(url) = url {
             let attrs = RefAttrs {
                 as_: attr(el, "as"),
@@ -749,7 +769,13 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
             primary: true,
             ..RefAttrs::default()
         };
-        st.push(url.clone(), RefKind::ModulePreload, "<link rel=modulepreload>", at, attrs);
+        st.push(
+            url.clone(),
+            RefKind::ModulePreload,
+            "<link rel=modulepreload>",
+            at,
+            attrs,
+        );
     }
     let icon = tokens.iter().find(|t| {
         matches!(
@@ -764,7 +790,13 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
             primary: true,
             ..RefAttrs::default()
         };
-        st.push(url.clone(), RefKind::Icon, &format!("<link rel={icon}>"), at, attrs);
+        st.push(
+            url.clone(),
+            RefKind::Icon,
+            &format!("<link rel={icon}>"),
+            at,
+            attrs,
+        );
     }
     if has("manifest")
         && let Some(url) = &href
@@ -774,7 +806,13 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
             primary: true,
             ..RefAttrs::default()
         };
-        st.push(url.clone(), RefKind::Manifest, "<link rel=manifest>", at, attrs);
+        st.push(
+            url.clone(),
+            RefKind::Manifest,
+            "<link rel=manifest>",
+            at,
+            attrs,
+        );
     }
 }
 
@@ -984,8 +1022,7 @@ fn attr<H: lol_html::HandlerTypes>(
 
 /// True when the attribute is present and equals `value`, ASCII case-insensitively, once trimmed.
 fn attr_is(el: &Element<'_, '_>, name: &str, value: &str) -> bool {
-    attr(el, name)
-        .is_some_and(|v| v.trim_matches(is_ascii_ws).eq_ignore_ascii_case(value))
+    attr(el, name).is_some_and(|v| v.trim_matches(is_ascii_ws).eq_ignore_ascii_case(value))
 }
 
 /// A URL-valued attribute, trimmed; `None` when absent, blank, or a `data:` URL.
@@ -1418,8 +1455,8 @@ const LATIN1_NAMES: [&str; 96] = [
     "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
     "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
     "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
-    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute",
-    "ucirc", "uuml", "yacute", "thorn", "yuml",
+    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute", "ucirc",
+    "uuml", "yacute", "thorn", "yuml",
 ];
 
 /// Other names worth knowing (only with `;`): common typography and symbols.
@@ -1509,7 +1546,12 @@ fn legacy_reference(name: &str) -> Option<char> {
 
 /// The character a name followed by `;` stands for.
 fn named_reference(name: &str) -> Option<char> {
-    legacy_reference(name).or_else(|| OTHER_NAMES.iter().find(|(n, _)| *n == name).map(|&(_, c)| c))
+    legacy_reference(name).or_else(|| {
+        OTHER_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, c)| c)
+    })
 }
 
 #[cfg(test)]
@@ -1535,7 +1577,13 @@ mod tests {
         &Option<TextChars>,
         &Vec<Diagnostic>,
     ) {
-        (&f.refs, &f.base_href, &f.import_map, &f.text, &f.diagnostics)
+        (
+            &f.refs,
+            &f.base_href,
+            &f.import_map,
+            &f.text,
+            &f.diagnostics,
+        )
     }
 
     fn urls(f: &FileFacts) -> Vec<&str> {
@@ -1547,7 +1595,10 @@ mod tests {
     }
 
     fn chars(f: &FileFacts) -> String {
-        f.text.as_ref().map(|t| t.0.iter().collect()).unwrap_or_default()
+        f.text
+            .as_ref()
+            .map(|t| t.0.iter().collect())
+            .unwrap_or_default()
     }
 
     fn utf16(s: &str, big_endian: bool) -> Vec<u8> {
@@ -1679,13 +1730,21 @@ mod tests {
         let hero = find("/h-1.png");
         assert_eq!(hero.attrs.as_.as_deref(), Some("image"));
         assert_eq!(hero.attrs.sizes.as_deref(), Some("50vw"));
-        let set: Vec<_> = hero.attrs.srcset.iter().map(|c| (&*c.url, &*c.descriptor)).collect();
+        let set: Vec<_> = hero
+            .attrs
+            .srcset
+            .iter()
+            .map(|c| (&*c.url, &*c.descriptor))
+            .collect();
         assert_eq!(set, [("/h-1.png", "1x"), ("/h-2.png", "2x")]);
 
         assert_eq!(find("/apple.png").element, "<link rel=apple-touch-icon>");
         assert_eq!(find("/favicon.ico").element, "<link rel=icon>");
         let manifest = find("/app.webmanifest");
-        assert_eq!(manifest.attrs.crossorigin.as_deref(), Some("use-credentials"));
+        assert_eq!(
+            manifest.attrs.crossorigin.as_deref(),
+            Some("use-credentials")
+        );
 
         let classic = find("/classic.js");
         assert_eq!(classic.element, "<script>");
@@ -1738,7 +1797,12 @@ mod tests {
     #[test]
     fn template_and_noscript_are_inert() {
         let f = parse_html(RICH.as_bytes());
-        for url in ["/in-template.png", "/deeper.png", "/noscript.png", "/commented.png"] {
+        for url in [
+            "/in-template.png",
+            "/deeper.png",
+            "/noscript.png",
+            "/commented.png",
+        ] {
             assert!(!urls(&f).contains(&url), "{url}");
         }
         assert!(!chars(&f).contains('Ω'));
@@ -1815,7 +1879,11 @@ mod tests {
         let codes: Vec<_> = f.diagnostics.iter().map(|d| (d.code, d.location)).collect();
         assert_eq!(codes.len(), 3, "{:?}", f.diagnostics);
         assert!(codes.iter().all(|(c, _)| *c == "bad-importmap"));
-        assert!(f.diagnostics.iter().all(|d| d.severity == Severity::Warning));
+        assert!(
+            f.diagnostics
+                .iter()
+                .all(|d| d.severity == Severity::Warning)
+        );
         // The JSON error points into the page: line 4, at `oops`.
         assert_eq!(codes[1].1, Location::new(4, 16));
         // An empty map fails at its very start, right after the start tag.
@@ -1848,13 +1916,28 @@ mod tests {
             out
         };
         assert_eq!(text("a &amp; b &lt;&gt;&quot;&apos;"), "a & b <>\"'");
-        assert_eq!(text("&#233;&#xE9;&#XE9;&#0000233;&#150;&#0;&#x110000;&#xD800;"), "ééé\u{e9}\u{2013}\u{FFFD}\u{FFFD}\u{FFFD}");
+        assert_eq!(
+            text("&#233;&#xE9;&#XE9;&#0000233;&#150;&#0;&#x110000;&#xD800;"),
+            "ééé\u{e9}\u{2013}\u{FFFD}\u{FFFD}\u{FFFD}"
+        );
         assert_eq!(text("&#38x &#; &#x; &# &"), "&x &#; &#x; &# &");
-        assert_eq!(text("&eacute &amp &notit; &unknown; &mdash;&hellip;&copy"), "é & ¬it; &unknown; —…©");
-        assert_eq!(text("&#99999999999999999999999999999999999999;"), "\u{FFFD}");
+        assert_eq!(
+            text("&eacute &amp &notit; &unknown; &mdash;&hellip;&copy"),
+            "é & ¬it; &unknown; —…©"
+        );
+        assert_eq!(
+            text("&#99999999999999999999999999999999999999;"),
+            "\u{FFFD}"
+        );
         assert_eq!(decode_attribute("/a?x=1&amp;y=2".into()), "/a?x=1&y=2");
-        assert_eq!(decode_attribute("/a?x=1&copy=2&amp=3&notit=4".into()), "/a?x=1&copy=2&amp=3&notit=4");
-        assert_eq!(decode_attribute("/a?x=1&copy;=2&lang=fr&amp".into()), "/a?x=1©=2&lang=fr&");
+        assert_eq!(
+            decode_attribute("/a?x=1&copy=2&amp=3&notit=4".into()),
+            "/a?x=1&copy=2&amp=3&notit=4"
+        );
+        assert_eq!(
+            decode_attribute("/a?x=1&copy;=2&lang=fr&amp".into()),
+            "/a?x=1©=2&lang=fr&"
+        );
         assert_eq!(decode_attribute("&#x2F;&#47;x".into()), "//x");
     }
 
@@ -1890,7 +1973,11 @@ mod tests {
         assert_eq!(urls(&parse_html(&utf16(page, true))), ["ü.png"]);
 
         let mut bom = b"\xEF\xBB\xBF<meta charset=windows-1252><img src=\"\xC3\xA9.png\">".to_vec();
-        assert_eq!(urls(&parse_html(&bom)), ["é.png"], "the BOM wins over <meta>");
+        assert_eq!(
+            urls(&parse_html(&bom)),
+            ["é.png"],
+            "the BOM wins over <meta>"
+        );
         bom.truncate(2);
         assert!(parse_html(&bom).refs.is_empty());
     }
@@ -1925,21 +2012,48 @@ mod tests {
                 .collect()
         };
         let p = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs.iter().map(|(u, d)| (u.to_string(), d.to_string())).collect()
+            pairs
+                .iter()
+                .map(|(u, d)| (u.to_string(), d.to_string()))
+                .collect()
         };
-        assert_eq!(parse("a,b.png 1x, c.png 2x"), p(&[("a,b.png", "1x"), ("c.png", "2x")]));
+        assert_eq!(
+            parse("a,b.png 1x, c.png 2x"),
+            p(&[("a,b.png", "1x"), ("c.png", "2x")])
+        );
         assert_eq!(parse("a.png, b.png"), p(&[("a.png", ""), ("b.png", "")]));
         assert_eq!(parse("a.png,b.png"), p(&[("a.png,b.png", "")]));
-        assert_eq!(parse(" a.png 480w,b.png 800w "), p(&[("a.png", "480w"), ("b.png", "800w")]));
+        assert_eq!(
+            parse(" a.png 480w,b.png 800w "),
+            p(&[("a.png", "480w"), ("b.png", "800w")])
+        );
         assert_eq!(parse("a.png 100w 50h"), p(&[("a.png", "100w 50h")]));
-        assert_eq!(parse("a.png 1.5x,\n\tb.png .5x"), p(&[("a.png", "1.5x"), ("b.png", ".5x")]));
-        assert_eq!(parse("data:image/png;base64,AA== 1x"), p(&[("data:image/png;base64,AA==", "1x")]));
+        assert_eq!(
+            parse("a.png 1.5x,\n\tb.png .5x"),
+            p(&[("a.png", "1.5x"), ("b.png", ".5x")])
+        );
+        assert_eq!(
+            parse("data:image/png;base64,AA== 1x"),
+            p(&[("data:image/png;base64,AA==", "1x")])
+        );
         assert_eq!(parse("a.png,,, b.png"), p(&[("a.png", ""), ("b.png", "")]));
         assert_eq!(parse(",,,"), p(&[]));
         assert_eq!(parse(""), p(&[]));
         // Invalid descriptors drop the candidate.
-        for bad in ["a.png 1x 2x", "a.png 0w", "a.png 1.x", "a.png -1x", "a.png 50h", "a.png foo", "a.png 1x 10w"] {
-            assert_eq!(parse(&format!("{bad}, ok.png 2x")), p(&[("ok.png", "2x")]), "{bad}");
+        for bad in [
+            "a.png 1x 2x",
+            "a.png 0w",
+            "a.png 1.x",
+            "a.png -1x",
+            "a.png 50h",
+            "a.png foo",
+            "a.png 1x 10w",
+        ] {
+            assert_eq!(
+                parse(&format!("{bad}, ok.png 2x")),
+                p(&[("ok.png", "2x")]),
+                "{bad}"
+            );
         }
         // Parentheses keep whitespace and commas inside one (invalid) descriptor.
         assert_eq!(parse("a.png (1x, 2x), b.png"), p(&[("b.png", "")]));
@@ -1948,10 +2062,19 @@ mod tests {
 
     #[test]
     fn meta_content_charset() {
-        assert_eq!(charset_from_content("text/html; charset=Shift_JIS"), Some("Shift_JIS"));
-        assert_eq!(charset_from_content("text/html;charset = \"koi8-r\" x"), Some("koi8-r"));
+        assert_eq!(
+            charset_from_content("text/html; charset=Shift_JIS"),
+            Some("Shift_JIS")
+        );
+        assert_eq!(
+            charset_from_content("text/html;charset = \"koi8-r\" x"),
+            Some("koi8-r")
+        );
         assert_eq!(charset_from_content("charsetcharset=utf-8;"), Some("utf-8"));
-        assert_eq!(charset_from_content("text/html; charset='unterminated"), None);
+        assert_eq!(
+            charset_from_content("text/html; charset='unterminated"),
+            None
+        );
         assert_eq!(charset_from_content("text/html"), None);
     }
 
@@ -1998,7 +2121,9 @@ mod tests {
 
     fn streaming_corpus() -> Vec<(&'static str, Vec<u8>)> {
         let mut late_meta = format!("<!-- {} -->\n<p>ab</p>", "pad ".repeat(300)).into_bytes();
-        late_meta.extend_from_slice(b"<meta charset=windows-1252><p>\xe9\xe8</p><img src=\"\xe0.png\" alt=\"\xfc\">");
+        late_meta.extend_from_slice(
+            b"<meta charset=windows-1252><p>\xe9\xe8</p><img src=\"\xe0.png\" alt=\"\xfc\">",
+        );
         let (sjis, _, _) = encoding_rs::SHIFT_JIS
             .encode("<meta charset=shift_jis><p>日本語テキスト</p>\n<img src=\"画像.png\" srcset=\"画像2.png 2x\">");
         vec![
@@ -2046,7 +2171,10 @@ mod tests {
     fn every_chunking_gives_the_same_facts() {
         for (name, doc) in streaming_corpus() {
             let whole = parse_html(&doc);
-            assert!(!whole.refs.is_empty() || name == "import maps", "{name}: no refs");
+            assert!(
+                !whole.refs.is_empty() || name == "import maps",
+                "{name}: no refs"
+            );
             for size in 1..=64 {
                 let chunked = parse_chunked(&doc, size);
                 assert_eq!(
@@ -2098,10 +2226,18 @@ mod scratch {
         }
         let t = std::time::Instant::now();
         let mut p = Box::new(super::HtmlParser::new());
-        for c in page.as_bytes().chunks(64 * 1024) { crate::parse::Parser::write(&mut *p, c); }
+        for c in page.as_bytes().chunks(64 * 1024) {
+            crate::parse::Parser::write(&mut *p, c);
+        }
         let f = crate::parse::Parser::finish(p);
         let el = t.elapsed();
-        eprintln!("{} bytes, {} refs, {:?} => {:.1} MB/s", page.len(), f.refs.len(), el, page.len() as f64 / el.as_secs_f64() / 1e6);
+        eprintln!(
+            "{} bytes, {} refs, {:?} => {:.1} MB/s",
+            page.len(),
+            f.refs.len(),
+            el,
+            page.len() as f64 / el.as_secs_f64() / 1e6
+        );
     }
 
     #[test]
@@ -2109,9 +2245,20 @@ mod scratch {
         for (name, doc) in super::tests::corpus_for_dump() {
             let f = super::parse_html(&doc);
             eprintln!("== {name}");
-            for r in &f.refs { eprintln!("  {:?} {} {} {}:{} p={}", r.kind, r.url, r.element, r.location.line, r.location.col, r.attrs.primary); }
-            eprintln!("  base={:?} map={:?} diags={:?}", f.base_href, f.import_map, f.diagnostics);
-            eprintln!("  text={:?}", f.text.map(|t| t.0.into_iter().collect::<String>()));
+            for r in &f.refs {
+                eprintln!(
+                    "  {:?} {} {} {}:{} p={}",
+                    r.kind, r.url, r.element, r.location.line, r.location.col, r.attrs.primary
+                );
+            }
+            eprintln!(
+                "  base={:?} map={:?} diags={:?}",
+                f.base_href, f.import_map, f.diagnostics
+            );
+            eprintln!(
+                "  text={:?}",
+                f.text.map(|t| t.0.into_iter().collect::<String>())
+            );
         }
     }
 }

@@ -48,11 +48,21 @@ fn vite_build_gets_exact_hints() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    let expected: Vec<&str> = VITE_HOME.iter().copied().filter(|l| !l.contains("as=font")).collect();
+    let expected: Vec<&str> = VITE_HOME
+        .iter()
+        .copied()
+        .filter(|l| !l.contains("as=font"))
+        .collect();
     assert_eq!(final_home, expected);
     // Lazy chunks, the lazy image, other font subsets and .woff files are never hinted.
     let all = serde_json::to_string(&hints).unwrap();
-    for never in ["lazy-", "inter-greek", "inter-vietnamese", ".woff>", "favicon"] {
+    for never in [
+        "lazy-",
+        "inter-greek",
+        "inter-vietnamese",
+        ".woff>",
+        "favicon",
+    ] {
         assert!(!all.contains(never), "{never} must not be hinted");
     }
 }
@@ -78,7 +88,9 @@ fn webpack_build_gets_exact_hints() {
     home.push(font.into());
     home.extend(strings(&common_js));
     home.push("</js/main.722bb3a56a7a88dede66.js>; rel=preload; as=script".into());
-    home.push("</img/hero.515162a567d5a211fab2.png>; rel=preload; as=image; fetchpriority=high".into());
+    home.push(
+        "</img/hero.515162a567d5a211fab2.png>; rel=preload; as=image; fetchpriority=high".into(),
+    );
     assert_eq!(links["/"], home);
     let mut blog = strings(&common_css);
     blog.push("</css/blog.e9a08ab2a956c4c07802.css>; rel=preload; as=style".into());
@@ -87,7 +99,10 @@ fn webpack_build_gets_exact_hints() {
     blog.push("</js/blog.bbfaa6774c1d26b274cf.js>; rel=preload; as=script".into());
     assert_eq!(links["/blog/"], blog);
     let assets = json(out.path(), "assets.json");
-    assert_eq!(assets["assets"]["/js/main.722bb3a56a7a88dede66.js"]["immutable"], true);
+    assert_eq!(
+        assets["assets"]["/js/main.722bb3a56a7a88dede66.js"]["immutable"],
+        true
+    );
     assert_eq!(assets["assets"]["/index.html"]["immutable"], false);
 }
 
@@ -137,9 +152,15 @@ fn handmade_site_hints_and_diagnostics() {
         links["/latin1.html"],
         ["</images/caf%C3%A9.png>; rel=preload; as=image; fetchpriority=high"]
     );
-    assert_eq!(links["/utf16.html"][0], "</css/site.css>; rel=preload; as=style");
+    assert_eq!(
+        links["/utf16.html"][0],
+        "</css/site.css>; rel=preload; as=style"
+    );
     assert!(links["/empty.html"].is_empty());
-    assert_eq!(links["/docs/"], ["</docs/empty.css>; rel=preload; as=style"]);
+    assert_eq!(
+        links["/docs/"],
+        ["</docs/empty.css>; rel=preload; as=style"]
+    );
 }
 
 /// Golden snapshots of every output format for each fixture site.
@@ -182,10 +203,22 @@ fn fingerprints_equal_sha256sum_and_big_files_stream() {
     assert_eq!(map.len(), tree_state(&site).len());
     for (_, a) in map {
         let path = site.join(a["path"].as_str().unwrap());
-        let o = std::process::Command::new("sha256sum").arg(&path).output().unwrap();
+        let o = std::process::Command::new("sha256sum")
+            .arg(&path)
+            .output()
+            .unwrap();
         let expected = String::from_utf8_lossy(&o.stdout);
-        let expected = expected.trim_start_matches('\\').split_whitespace().next().unwrap();
-        assert_eq!(a["sha256"].as_str().unwrap(), expected, "{}", path.display());
+        let expected = expected
+            .trim_start_matches('\\')
+            .split_whitespace()
+            .next()
+            .unwrap();
+        assert_eq!(
+            a["sha256"].as_str().unwrap(),
+            expected,
+            "{}",
+            path.display()
+        );
         assert!(a["integrity"].as_str().unwrap().starts_with("sha256-"));
     }
     assert_eq!(map["/media/big.bin"]["size"], 51 * 1024 * 1024);
@@ -202,8 +235,16 @@ fn second_run_is_byte_identical_and_input_is_untouched() {
         let first_state = tree_state(&out);
         let o = build(&site, &out, &[]);
         assert_eq!(outputs(&out), first);
-        assert_eq!(tree_state(&out), first_state, "unchanged outputs are not rewritten");
-        assert!(stderr(&o).contains(" 0 output(s) written"), "{}", stderr(&o));
+        assert_eq!(
+            tree_state(&out),
+            first_state,
+            "unchanged outputs are not rewritten"
+        );
+        assert!(
+            stderr(&o).contains(" 0 output(s) written"),
+            "{}",
+            stderr(&o)
+        );
         assert_eq!(tree_state(&site), before, "the site must not be modified");
     }
 }
@@ -219,19 +260,29 @@ fn outputs_parse_back_and_links_round_trip() {
         let hints = json(out.path(), "early-hints.json");
         for (page, p) in hints["pages"].as_object().unwrap() {
             for set in ["early", "final"] {
-                let values: Vec<&str> =
-                    p[set].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+                let values: Vec<&str> = p[set]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect();
                 for v in &values {
                     let parsed = hintgen::link::parse_links(v).unwrap();
                     assert_eq!(parsed.len(), 1, "{page}: {v}");
                     assert_eq!(&parsed[0].to_header(), v, "{page}: round trip");
                 }
                 let joined = p[format!("{set}_header")].as_str().unwrap();
-                assert_eq!(hintgen::link::parse_links(joined).unwrap().len(), values.len());
+                assert_eq!(
+                    hintgen::link::parse_links(joined).unwrap().len(),
+                    values.len()
+                );
             }
             for h in p["hints"].as_array().unwrap() {
                 let url = h["url"].as_str().unwrap();
-                assert!(!url.contains('#') && !url.contains(' ') && !url.contains(','), "{url}");
+                assert!(
+                    !url.contains('#') && !url.contains(' ') && !url.contains(','),
+                    "{url}"
+                );
             }
         }
         // _headers: comments, rule paths, and indented Link lines under the 2,000-character limit.
@@ -252,8 +303,14 @@ fn outputs_parse_back_and_links_round_trip() {
 #[test]
 fn exit_codes() {
     let out = tempfile::tempdir().unwrap();
-    assert_eq!(build(&fixture("vite"), out.path(), &[]).status.code(), Some(0));
-    assert_eq!(build(&fixture("handmade"), out.path(), &[]).status.code(), Some(1));
+    assert_eq!(
+        build(&fixture("vite"), out.path(), &[]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        build(&fixture("handmade"), out.path(), &[]).status.code(),
+        Some(1)
+    );
     let missing = out.path().join("no-such-site");
     let o = build(&missing, out.path(), &[]);
     assert_eq!(o.status.code(), Some(2));
@@ -266,7 +323,15 @@ fn exit_codes() {
     assert_eq!(o.status.code(), Some(2), "OUT = SITE is refused");
     let help = run(&["build", "--help"]);
     let text = String::from_utf8_lossy(&help.stdout);
-    for flag in ["--emit", "--base-url", "--sri", "--config", "--color", "-q", "Exit codes"] {
+    for flag in [
+        "--emit",
+        "--base-url",
+        "--sri",
+        "--config",
+        "--color",
+        "-q",
+        "Exit codes",
+    ] {
         assert!(text.contains(flag), "--help lacks {flag}");
     }
 }
@@ -282,7 +347,13 @@ fn hostile_tree_never_hangs_or_escapes() {
         std::os::unix::fs::symlink("..", site.join("css/loop")).unwrap();
         std::os::unix::fs::symlink("js/app.js", site.join("alias.js")).unwrap();
         let fifo = site.join("pipe.css");
-        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
     }
     let out = dir.path().join("out");
     let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hintgen"))
@@ -299,7 +370,10 @@ fn hostile_tree_never_hangs_or_escapes() {
     assert!(err.contains("pipe.css: warning[not-a-file]"), "{err}");
     let assets = json(&out, "assets.json");
     assert!(assets["assets"].get("/leak.txt").is_none());
-    assert!(assets["assets"].get("/alias.js").is_some(), "a link inside the site is followed");
+    assert!(
+        assets["assets"].get("/alias.js").is_some(),
+        "a link inside the site is followed"
+    );
     assert!(!serde_json::to_string(&assets).unwrap().contains("secret"));
 }
 
@@ -317,13 +391,27 @@ fn headers_merge_into_the_site_keeping_user_lines() {
     assert!(!out.join("_headers").exists());
     let assets_before = std::fs::read(out.join("assets.json")).unwrap();
     build(&site, &out, &["--headers-in-site"]);
-    assert_eq!(std::fs::read_to_string(site.join("_headers")).unwrap(), merged);
-    assert_eq!(std::fs::read(out.join("assets.json")).unwrap(), assets_before);
+    assert_eq!(
+        std::fs::read_to_string(site.join("_headers")).unwrap(),
+        merged
+    );
+    assert_eq!(
+        std::fs::read(out.join("assets.json")).unwrap(),
+        assets_before
+    );
 }
 
 #[test]
 fn stdout_base_url_sri_and_check() {
-    let o = run(&["build", fixture("vite").to_str().unwrap(), "-o", "-", "--emit", "hints", "-q"]);
+    let o = run(&[
+        "build",
+        fixture("vite").to_str().unwrap(),
+        "-o",
+        "-",
+        "--emit",
+        "hints",
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["pages"]["/"].is_object());
@@ -331,7 +419,11 @@ fn stdout_base_url_sri_and_check() {
 
     let out = tempfile::tempdir().unwrap();
     // webpack's `publicPath: 'auto'` makes page-relative URLs, so the build works under any prefix.
-    build(&fixture("webpack"), out.path(), &["--base-url", "https://example.com/app/", "--sri", "sha384"]);
+    build(
+        &fixture("webpack"),
+        out.path(),
+        &["--base-url", "https://example.com/app/", "--sri", "sha384"],
+    );
     let links = early_links(out.path());
     assert_eq!(
         links["/app/"][0],
@@ -339,7 +431,12 @@ fn stdout_base_url_sri_and_check() {
     );
     assert_eq!(links["/app/blog/"].len(), 8);
     let assets = json(out.path(), "assets.json");
-    assert!(assets["assets"]["/app/index.html"]["integrity"].as_str().unwrap().starts_with("sha384-"));
+    assert!(
+        assets["assets"]["/app/index.html"]["integrity"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha384-")
+    );
 
     let (dir, site) = temp_fixture("vite");
     let out = dir.path().join("out");
@@ -349,7 +446,12 @@ fn stdout_base_url_sri_and_check() {
         c.arg("check").arg(site).arg("-o").arg(&out);
         c.output().unwrap()
     };
-    assert_eq!(check(&site).status.code(), Some(0), "{}", stderr(&check(&site)));
+    assert_eq!(
+        check(&site).status.code(),
+        Some(0),
+        "{}",
+        stderr(&check(&site))
+    );
     std::fs::write(site.join("css/reset.css"), "html{margin:0}\n").unwrap();
     let o = check(&site);
     assert_eq!(o.status.code(), Some(1));

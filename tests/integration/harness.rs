@@ -13,7 +13,9 @@ pub fn bin() -> Command {
 
 /// A folder under `fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// Copies a folder tree (regular files and folders only).
@@ -64,9 +66,17 @@ pub fn tree_state(dir: &Path) -> BTreeMap<String, (String, std::time::SystemTime
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file())
         .map(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let bytes = std::fs::read(e.path()).unwrap();
-            let hex: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            let hex: String = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             (rel, (hex, e.metadata().unwrap().modified().unwrap()))
         })
         .collect()
@@ -79,9 +89,18 @@ pub fn outputs(out: &Path) -> BTreeMap<String, Vec<u8>> {
         .into_iter()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file())
-        .filter(|e| !e.file_name().to_string_lossy().starts_with(".hintgen-cache"))
+        .filter(|e| {
+            !e.file_name()
+                .to_string_lossy()
+                .starts_with(".hintgen-cache")
+        })
         .map(|e| {
-            let rel = e.path().strip_prefix(out).unwrap().to_string_lossy().into_owned();
+            let rel = e
+                .path()
+                .strip_prefix(out)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             (rel, std::fs::read(e.path()).unwrap())
         })
         .collect()
