@@ -13,7 +13,8 @@
 //! are written in Cyrillic or Greek so `unicode-range` matters. Every reference resolves.
 //!
 //! Output depends only on the arguments (a SplitMix64 stream per file), so two runs give
-//! byte-identical trees. Byte budget: about 12% goes to HTML, 3% to CSS and JS, the fonts have fixed
+//! byte-identical trees. Byte budget: about 12% goes to HTML, up to 3% to CSS and JS (at most 192 KiB a
+//! file), the fonts have fixed
 //! sizes, and images (a skewed size mix, with PNG/JPEG/WebP/SVG headers over random bytes) take the
 //! rest. `--assets` counts every non-HTML file; the fixed set (fonts, shared CSS/JS, three files per
 //! section, `favicon.svg`, `robots.txt`) is always written, so it is a minimum.
@@ -393,7 +394,7 @@ fn words(r: &mut Rng, n: usize, vocab: &[&str]) -> String {
         if i > 0 {
             s.push(' ');
         }
-        s.push_str(r.pick(vocab));
+        s.push_str(vocab[r.below(vocab.len() as u64) as usize]);
     }
     s
 }
@@ -454,11 +455,10 @@ fn page_html(l: &Layout, i: usize, target: usize) -> String {
         );
         let n = 3 + r.below(6) as usize;
         for k in 1..=n {
-            let _ = writeln!(
-                h,
-                "<p>{}</p>",
-                words(&mut r, 20 + r.below(40) as usize, vocab)
-            );
+            let _ = writeln!(h, "<p>{}</p>", {
+                let n = 20 + r.below(40) as usize;
+                words(&mut r, n, vocab)
+            });
             match k % 4 {
                 0 => {
                     let _ = writeln!(
@@ -505,11 +505,10 @@ fn page_html(l: &Layout, i: usize, target: usize) -> String {
         );
     }
     while h.len() + 60 < target {
-        let _ = writeln!(
-            h,
-            "<p>{}</p>",
-            words(&mut r, 30 + r.below(60) as usize, vocab)
-        );
+        let _ = writeln!(h, "<p>{}</p>", {
+            let n = 30 + r.below(60) as usize;
+            words(&mut r, n, vocab)
+        });
     }
     h.push_str("</main>\n<footer><p>© Example</p></footer>\n</body>\n</html>\n");
     h
@@ -528,7 +527,7 @@ fn filler_css(r: &mut Rng, l: &Layout, target: usize, out: &mut String) {
             r.below(0xffffff),
             r.below(24)
         );
-        if k % 25 == 7 && !l.images.is_empty() {
+        if k % 100 == 7 && !l.images.is_empty() {
             let img = &l.images[r.below(l.images.len() as u64) as usize].0;
             let _ = writeln!(out, ".bg{k}{{background:url(/{img}) no-repeat}}");
         }
@@ -554,7 +553,8 @@ fn filler_js(r: &mut Rng, target: usize, out: &mut String) {
 fn text_assets(l: &Layout, budget: u64) -> Vec<(String, Vec<u8>)> {
     let mut r = Rng::new(l.seed, stream::TEXT, 0);
     let n_files = 6 + 3 * l.sections;
-    let each = (budget / n_files as u64).clamp(512, 4 << 20) as usize;
+    // Real bundles: tens to a few hundred KiB per stylesheet or chunk.
+    let each = (budget / n_files as u64).clamp(512, 192 << 10) as usize;
     let mut out = Vec::new();
     let file = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
 
@@ -705,7 +705,9 @@ fn run(args: &Args) -> Result<(), String> {
     prepare_out(&args.out, args.force)?;
     let l = Layout::new(args);
     let root = args.out.as_path();
-    let io = |rel: &str| move |e: std::io::Error| format!("{rel}: {e}");
+    fn io(rel: &str) -> impl FnOnce(std::io::Error) -> String + '_ {
+        move |e| format!("{rel}: {e}")
+    }
     let total = args.bytes;
 
     // HTML: about 12% of the budget, each page between half and one and a half of its share.

@@ -146,8 +146,15 @@ fn site_prefix(site: &std::path::Path) -> String {
     if s.ends_with('/') { s } else { format!("{s}/") }
 }
 
-fn watch(_args: crate::cli::WatchArgs) -> Result<Outcome> {
-    Err(Error::Usage("watch is not available in this build".into()))
+fn watch(args: crate::cli::WatchArgs) -> Result<Outcome> {
+    let config = Config::from_build_args(&args.build)?;
+    let opts = crate::watch::WatchOptions {
+        debounce: std::time::Duration::from_millis(args.debounce),
+        poll: args.poll,
+        exec: args.exec.clone(),
+    };
+    crate::watch::run(&config, &opts)?;
+    Ok(Outcome::Clean)
 }
 
 fn simple_config(

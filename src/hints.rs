@@ -160,6 +160,15 @@ pub fn page_plan(
             if policy.preconnect {
                 let d = preconnects.entry((origin.clone(), cors)).or_insert(e.depth);
                 *d = (*d).min(e.depth);
+                // Google Fonts CSS names its font files on a second origin that the page cannot
+                // see; fonts are CORS fetches, so that connection needs `crossorigin`.
+                if origin == "https://fonts.googleapis.com" && spec.as_.as_deref() == Some("style")
+                {
+                    let d = preconnects
+                        .entry(("https://fonts.gstatic.com".into(), true))
+                        .or_insert(e.depth + 1);
+                    *d = (*d).min(e.depth + 1);
+                }
                 e.decision =
                     Decision::Skip(format!("cross-origin: preconnect to {origin} instead"));
             } else {

@@ -40,6 +40,7 @@ pub mod report;
 pub mod scan;
 pub mod site;
 pub mod walk;
+pub mod watch;
 
 use std::path::Path;
 

@@ -134,6 +134,14 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> Result<(Vec<SiteFile>, Vec<Diag
     Ok((files, diags))
 }
 
+/// Whether [`walk`] leaves out a file at this site-relative path because of its path alone: inside a
+/// skipped folder (`.git`, `node_modules`, …), a root platform file (`_headers`, `_redirects`) or one of
+/// our temp files. Watch mode filters single-file events with it, so they agree with a full walk.
+pub fn skips_rel(rel: &str) -> bool {
+    let mut dirs = rel.split('/').rev().skip(1);
+    dirs.any(|d| SKIP_DIRS.contains(&d)) || is_temp_name(rel) || PLATFORM_FILES.contains(&rel)
+}
+
 /// Our own atomic-write temp files (`.hintgen-*.tmp`), which may appear mid-write.
 fn is_temp_name(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);

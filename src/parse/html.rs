@@ -61,12 +61,14 @@ const PRESCAN_LEN: usize = 1024;
 /// inlined `data:` image, a big `srcset`) needs room; this is far above any sane page yet bounded.
 const MEMORY_LIMIT: usize = 256 << 20;
 
-/// Elements the main handler looks at (one handler, dispatched by tag name, keeps refs in order).
-const ELEMENTS: &str = "link, script, img, source, video, audio, track, input, base, style, \
-                        template, title, meta, button, [style], [alt], [title], [placeholder]";
-
-/// `<source srcset>` is an image candidate only as a child of `<picture>`.
-const PICTURE_SOURCE: &str = "picture > source[srcset]";
+/// Elements the one element handler looks at (dispatched by tag name, so refs stay in order).
+///
+/// `picture > source` is not used: a child combinator makes lol_html track the open elements of
+/// the whole page, which costs more than all the rest; `<picture>` nesting is counted instead.
+/// `alt` and `placeholder` are only rendered on the listed elements; `title` and `style` may be on
+/// any element.
+const ELEMENTS: &str = "link, script, img, picture, source, video, audio, track, input, area, \
+                        textarea, button, base, style, template, title, meta, [style], [title]";
 
 /// The JavaScript MIME type essences (<https://mimesniff.spec.whatwg.org/#javascript-mime-type>).
 const JS_MIME_TYPES: &[&str] = &[
@@ -198,12 +200,12 @@ impl Parser for HtmlParser {
             st.finish_raw(raw);
         }
         let chars = &mut st.chars;
-        st.entities.flush(&mut |c| add_char(chars, c));
+        st.entities.flush(&mut |c| chars.add(c));
         FileFacts {
             refs: st.refs,
             base_href: st.base_href,
             import_map: st.import_map,
-            text: Some(TextChars(st.chars)),
+            text: Some(TextChars(st.chars.into_set())),
             vite_manifest: None,
             diagnostics: st.diagnostics,
         }
@@ -264,8 +266,7 @@ fn selector(s: &str) -> Cow<'static, Selector> {
 fn build_rewriter(shared: &Shared, encoding: &'static Encoding, adjust: bool) -> Rewriter {
     let encoding =
         AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
-    let (s1, s2, s3, s4, s5) = (
-        shared.clone(),
+    let (s2, s3, s4, s5) = (
         shared.clone(),
         shared.clone(),
         shared.clone(),
@@ -276,13 +277,6 @@ fn build_rewriter(shared: &Shared, encoding: &'static Encoding, adjust: bool) ->
         .with_strict(false)
         .with_adjust_charset_on_meta_tag(adjust)
         .with_memory_settings(MemorySettings::new().with_max_allowed_memory_usage(MEMORY_LIMIT))
-        .append_element_content_handler((
-            selector(PICTURE_SOURCE),
-            ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
-                on_picture_source(&s1, el);
-                Ok(())
-            }),
-        ))
         .append_element_content_handler((
             selector(ELEMENTS),
             ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
@@ -421,13 +415,15 @@ struct State {
     base_href: Option<String>,
     import_map: BTreeMap<String, String>,
     diagnostics: Vec<Diagnostic>,
-    chars: BTreeSet<char>,
+    chars: CharSet,
     entities: EntityDecoder,
     positions: Positions,
     /// Open `<template>` elements: their content is inert.
     template_depth: usize,
     /// Open `<title>` elements: their text is not rendered in the page.
     title_depth: usize,
+    /// Open `<picture>` elements: a `<source>` in one offers image candidates.
+    picture_depth: usize,
     /// The inline `<style>` / `<script>` whose text is being collected.
     raw: Option<RawText>,
     /// lol_html will switch encoding on the first usable `<meta>` charset; the column counter follows.
@@ -597,13 +593,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             return;
         }
         "template" => {
-            let s = shared.clone();
-            let closed = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
-                let mut st = lock(&s);
-                st.template_depth = st.template_depth.saturating_sub(1);
-                Ok(())
-            }));
-            if closed.is_ok() {
+            if until_end_tag(shared, el, |st| &mut st.template_depth) {
                 st.template_depth += 1;
             }
             return;
@@ -621,16 +611,17 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     }
     match tag.as_str() {
         "title" => {
-            let s = shared.clone();
-            let closed = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
-                let mut st = lock(&s);
-                st.title_depth = st.title_depth.saturating_sub(1);
-                Ok(())
-            }));
-            if closed.is_ok() {
+            if until_end_tag(shared, el, |st| &mut st.title_depth) {
                 st.title_depth += 1;
             }
         }
+        "picture" => {
+            if until_end_tag(shared, el, |st| &mut st.picture_depth) {
+                st.picture_depth += 1;
+            }
+        }
+        // In `<picture>` a `<source>` offers image candidates; in media elements, a file.
+        "source" if st.picture_depth > 0 => on_picture_source(st, el, at),
         "link" => on_link(st, el, at),
         "script" => on_script(st, el, at, range.end),
         "img" => on_img(st, el, at),
@@ -928,12 +919,24 @@ fn on_img(st: &mut State, el: &Element<'_, '_>, at: Location) {
     }
 }
 
-fn on_picture_source(shared: &Shared, el: &mut Element<'_, '_>) {
-    let mut st = lock(shared);
-    let at = st.positions.at(el.source_location().bytes().start);
-    if st.template_depth > 0 {
-        return;
-    }
+/// Registers an end-tag handler that decrements the counter `depth` picks; false when the
+/// element cannot have an end tag (then the caller must not count it).
+fn until_end_tag(
+    shared: &Shared,
+    el: &mut Element<'_, '_>,
+    depth: fn(&mut State) -> &mut usize,
+) -> bool {
+    let s = shared.clone();
+    el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+        let mut st = lock(&s);
+        let d = depth(&mut st);
+        *d = d.saturating_sub(1);
+        Ok(())
+    }))
+    .is_ok()
+}
+
+fn on_picture_source(st: &mut State, el: &Element<'_, '_>, at: Location) {
     for candidate in srcset_attr(el, "srcset") {
         let attrs = RefAttrs {
             type_: attr(el, "type"),
@@ -955,7 +958,7 @@ fn collect_attribute_text(st: &mut State, el: &Element<'_, '_>, tag: &str) {
     }
     for name in names {
         if let Some(v) = attr(el, name) {
-            v.chars().for_each(|c| add_char(&mut st.chars, c));
+            v.chars().for_each(|c| st.chars.add(c));
         }
     }
 }
@@ -985,18 +988,44 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
         };
     let chars = &mut st.chars;
     if visible {
-        st.entities.feed(t.as_str(), &mut |c| add_char(chars, c));
+        st.entities.feed(t.as_str(), &mut |c| chars.add(c));
     }
     if t.last_in_text_node() {
-        st.entities.flush(&mut |c| add_char(chars, c));
+        st.entities.flush(&mut |c| chars.add(c));
     }
 }
 
-/// Records a text character. ASCII whitespace and control characters are left out: they select
-/// no font face, and keeping U+0020 would make every page match every Latin subset.
-fn add_char(chars: &mut BTreeSet<char>, c: char) {
-    if !c.is_ascii_whitespace() && !c.is_control() {
-        chars.insert(c);
+/// The characters of a page's text; U+0000 to U+00FF live in a bitmap, as most text is there.
+#[derive(Default)]
+struct CharSet {
+    latin1: [u64; 4],
+    other: BTreeSet<char>,
+}
+
+impl CharSet {
+    /// Records a text character. ASCII whitespace and control characters are left out: they select
+    /// no font face, and keeping U+0020 would make every page match every Latin subset.
+    fn add(&mut self, c: char) {
+        let code = c as u32;
+        if code < 0x100 {
+            if !c.is_ascii_whitespace() && !c.is_control() {
+                self.latin1[(code / 64) as usize] |= 1 << (code % 64);
+            }
+        } else {
+            self.other.insert(c);
+        }
+    }
+
+    fn into_set(self) -> BTreeSet<char> {
+        let mut set = self.other;
+        for code in 0..0x100u32 {
+            if self.latin1[(code / 64) as usize] & (1 << (code % 64)) != 0
+                && let Some(c) = char::from_u32(code)
+            {
+                set.insert(c);
+            }
+        }
+        set
     }
 }
 
@@ -1032,8 +1061,11 @@ fn url_attr(el: &Element<'_, '_>, name: &str) -> Option<String> {
 
 fn url_value(value: &str) -> Option<String> {
     let url = value.trim_matches(is_ascii_ws);
-    let data = url.len() >= 5 && url.as_bytes()[..5].eq_ignore_ascii_case(b"data:");
-    (!url.is_empty() && !data).then(|| url.to_string())
+    (!url.is_empty() && !is_data_url(url)).then(|| url.to_string())
+}
+
+fn is_data_url(url: &str) -> bool {
+    url.len() >= 5 && url.as_bytes()[..5].eq_ignore_ascii_case(b"data:")
 }
 
 fn srcset_attr(el: &Element<'_, '_>, name: &str) -> Vec<SrcsetCandidate> {
@@ -1041,7 +1073,7 @@ fn srcset_attr(el: &Element<'_, '_>, name: &str) -> Vec<SrcsetCandidate> {
         .map(|v| {
             parse_srcset(&v)
                 .into_iter()
-                .filter(|c| url_value(&c.url).is_some())
+                .filter(|c| !is_data_url(&c.url))
                 .collect()
         })
         .unwrap_or_default()
@@ -1332,8 +1364,19 @@ const MAX_ENTITY_LEN: usize = 32;
 
 impl EntityDecoder {
     fn feed(&mut self, text: &str, out: &mut impl FnMut(char)) {
-        for c in text.chars() {
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            if self.pending.is_none() {
+                // Fast path: everything up to the next `&` is literal.
+                let plain = rest.find('&').unwrap_or(rest.len());
+                if plain > 0 {
+                    rest[..plain].chars().for_each(&mut *out);
+                    rest = &rest[plain..];
+                    continue;
+                }
+            }
             self.step(c, out);
+            rest = &rest[c.len_utf8()..];
         }
     }
 
@@ -2203,7 +2246,7 @@ mod tests {
         }
         let f = parser.finish();
         assert_eq!(f.refs.len(), 20_000);
-        assert_eq!(f.refs[19_999].location, Location::new(20_000, 36));
+        assert_eq!(f.refs[19_999].location, Location::new(20_000, 46));
         assert!(most <= 2 * 8192, "{most} bytes held");
     }
 
@@ -2224,20 +2267,18 @@ mod scratch {
         for i in 0..100_000 {
             page.push_str(&format!("<div class=c{i}><p>Paragraph {i}, été &amp; more text here</p><img src=\"/i/{i}.png\" alt=x srcset=\"/a.png 1x, /b.png 2x\"><a href=/x>link</a><svg><path d=\"M0 0L{i} {i}\"/></svg></div>\n"));
         }
-        let t = std::time::Instant::now();
-        let mut p = Box::new(super::HtmlParser::new());
-        for c in page.as_bytes().chunks(64 * 1024) {
-            crate::parse::Parser::write(&mut *p, c);
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..7 {
+            let t = std::time::Instant::now();
+            let mut p = Box::new(super::HtmlParser::new());
+            for c in page.as_bytes().chunks(64 * 1024) {
+                crate::parse::Parser::write(&mut *p, c);
+            }
+            let f = crate::parse::Parser::finish(p);
+            best = best.min(t.elapsed());
+            assert!(!f.refs.is_empty() || std::env::var_os("X1").is_some());
         }
-        let f = crate::parse::Parser::finish(p);
-        let el = t.elapsed();
-        eprintln!(
-            "{} bytes, {} refs, {:?} => {:.1} MB/s",
-            page.len(),
-            f.refs.len(),
-            el,
-            page.len() as f64 / el.as_secs_f64() / 1e6
-        );
+        eprintln!("{} bytes, {:?} => {:.1} MB/s", page.len(), best, page.len() as f64 / best.as_secs_f64() / 1e6);
     }
 
     #[test]

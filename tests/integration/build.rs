@@ -470,3 +470,72 @@ fn explain_shows_depth_and_reasons() {
     let o = run(&["explain", fixture("vite").to_str().unwrap(), "/nope/"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn settings_file_budgets_and_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hints.toml");
+    std::fs::write(
+        &config,
+        "emit = [\"hints\"]\n[policy]\nmax-hints = 3\nfonts-on-final = true\npriority-images = false\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = build(
+        &fixture("vite"),
+        &out,
+        &["--config", config.to_str().unwrap()],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "budget drops are warnings: {err}");
+    assert!(
+        err.contains("index.html: warning[budget]: 5 hint(s) dropped"),
+        "{err}"
+    );
+    assert!(
+        !out.join("assets.json").exists(),
+        "emit comes from the settings file"
+    );
+    let links = early_links(&out);
+    assert_eq!(links["/"], strings(&VITE_HOME[..3]));
+    let hints = json(&out, "early-hints.json");
+    assert_eq!(
+        hints["pages"]["/about/"]["final"].as_array().unwrap().len(),
+        3
+    );
+    // A flag overrides the file; a bad key is a usage error naming the file.
+    let o = build(
+        &fixture("vite"),
+        &out,
+        &["--config", config.to_str().unwrap(), "--emit", "assets"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.join("assets.json").exists());
+    std::fs::write(&config, "[policy]\nmax-hint = 3\n").unwrap();
+    let o = build(
+        &fixture("vite"),
+        &out,
+        &["--config", config.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("hints.toml") && stderr(&o).contains("max-hint"),
+        "{}",
+        stderr(&o)
+    );
+    // `check` fails on budget drops.
+    std::fs::write(&config, "emit = [\"hints\"]\n[policy]\nmax-hints = 3\n").unwrap();
+    build(
+        &fixture("vite"),
+        &out,
+        &["--config", config.to_str().unwrap()],
+    );
+    let mut c = bin();
+    c.arg("check")
+        .arg(fixture("vite"))
+        .arg("-o")
+        .arg(&out)
+        .arg("--config")
+        .arg(&config);
+    assert_eq!(c.output().unwrap().status.code(), Some(1));
+}

@@ -2,3 +2,5 @@
 
 mod build;
 mod harness;
+mod server_harness;
+mod servers;

@@ -1,0 +1,1584 @@
+//! Watch mode: keeps the outputs current while a bundler or an editor changes the site.
+//!
+//! This module owns three things.
+//!
+//! **From events to change sets.** Native events (inotify and friends) or, with `--poll`, notify's
+//! `PollWatcher` only say *that* something happened under a path. A rebuild starts after a quiet window
+//! (`--debounce`) with no relevant event anywhere in the site, so a bundler that empties and refills its
+//! folder (`vite build --watch`, `webpack --watch`) is seen once, when it is done, never half-written.
+//! What happened is then decided by looking at each dirty path, never by the event kind, because editors
+//! save in different ways (rename over the file, truncate and write, write a temp file first): a file
+//! that is there is re-read and its digest decides whether it changed; a path that is gone removes the
+//! file (or every file under a folder); anything else (a folder, a symbolic link, the root itself) asks
+//! for a full walk, which re-reads only files whose size, mtime or inode moved or whose mtime is too
+//! close to when they were read (the "racy mtime" problem). Our own outputs, our temp files and editor
+//! swap and backup files never count as events (see [`is_editor_temp`]), so they cannot start a rebuild.
+//!
+//! **Incremental state** ([`Incremental`]). The graph's nodes, the fingerprints, every diagnostic by
+//! file and by page, and the previous [`Plan`] stay in memory. A change replaces only the nodes of
+//! changed files ([`Node::from_scanned`]); existence checks are re-run only for files that refer to a
+//! file that appeared or vanished; and only pages whose closure touches a changed file are re-planned
+//! (each page remembers the files its closure reached, and whether it reached a missing one). The plan
+//! built this way is the same as a full build's; the unit tests below check that after every change.
+//!
+//! **The loop's edges.** Outputs are written with [`crate::write_outputs`] (atomic renames, untouched
+//! when the bytes are equal). When a round makes new references point at missing files, or removes
+//! pages, writing and reporting wait one more quiet window, because a bundler's next files are often
+//! just late. The site folder may vanish and come back: its parent is watched too, and the watch is
+//! re-armed. A failed rebuild is reported and the loop goes on. Ctrl-C ends the loop between rounds, so
+//! no temp file is ever left behind, with [`Error::Interrupted`] (exit 130).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecursiveMode, Watcher};
+use rayon::prelude::*;
+use sha2::{Digest as _, Sha256};
+
+use crate::config::{Config, Policy, Sri};
+use crate::error::{Diagnostic, Error, Result, Severity};
+use crate::graph::{Graph, Node, manifest_file_edges};
+use crate::hints::{mime_of, page_plan};
+use crate::messages::{counts, format_diagnostic, human_bytes, use_color};
+use crate::parse::FileKind;
+use crate::parse::vite::ChunkEdges;
+use crate::plan::{Asset, Plan};
+use crate::scan::{Scanned, scan_one};
+use crate::site::UrlSpace;
+use crate::walk::{self, SiteFile};
+
+/// Options of `hintgen watch` beyond the build settings.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// Quiet time after the last relevant event before a rebuild.
+    pub debounce: Duration,
+    /// Poll the file system instead of using native events.
+    pub poll: bool,
+    /// Shell command run after each rebuild that changed outputs.
+    pub exec: Option<String>,
+}
+
+/// How often `--poll` walks the site. Each poll stats every file, so it is not tied to the debounce;
+/// the quiet window grows by one interval in poll mode (a burst can straddle two polls).
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How often to look for a vanished site folder coming back.
+const ROOT_CHECK: Duration = Duration::from_millis(250);
+
+/// A file whose mtime is this close to when it was read may have changed again within the same mtime
+/// tick; a full walk re-reads it. Two seconds covers the coarsest common file systems (FAT).
+const RACY_NS: i128 = 2_000_000_000;
+
+/// True for editor swap, backup and temp files, and for our own atomic-write temp files. Names only:
+/// vim (`.x.swp`, `.x.swx`, `x~`, `4913`), emacs (`#x#`, `.#x`), JetBrains (`x___jb_tmp___`,
+/// `x___jb_old___`, `x___jb_bak___`), kate (`x.kate-swp`), GNOME (`.goutputstream-*`), hintgen
+/// (`.hintgen-*.tmp`).
+pub fn is_editor_temp(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map(|(_, e)| e);
+    name.ends_with('~')
+        || name == "4913"
+        || (name.len() > 1 && name.starts_with('#') && name.ends_with('#'))
+        || name.starts_with(".#")
+        || name.starts_with(".goutputstream-")
+        || matches!(ext, Some("swp" | "swx" | "kate-swp"))
+        || ["___jb_tmp___", "___jb_old___", "___jb_bak___"]
+            .iter()
+            .any(|s| name.ends_with(s))
+        || (name.starts_with(".hintgen-") && name.ends_with(".tmp"))
+}
+
+/// Whether watch mode leaves out a site-relative path: what the walk skips, plus editor files.
+fn ignored_rel(rel: &str) -> bool {
+    walk::skips_rel(rel) || is_editor_temp(rel.rsplit('/').next().unwrap_or(rel))
+}
+
+/// `root/a/b` → `a/b` (empty for the root itself); `None` outside the root.
+fn rel_in(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// What decides whether a listed file may have changed without an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stat {
+    size: u64,
+    mtime_ns: i128,
+    inode: u64,
+}
+
+impl Stat {
+    fn of(f: &SiteFile) -> Stat {
+        Stat {
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            inode: f.inode,
+        }
+    }
+}
+
+/// A known file: its stat when it was listed, and when it was read.
+#[derive(Debug, Clone)]
+struct FileEntry {
+    stat: Stat,
+    read_at_ns: i128,
+}
+
+/// What a page's plan depends on.
+#[derive(Debug, Clone, Default)]
+struct PageState {
+    /// The URL it is planned under.
+    url: String,
+    /// The page and every site file its closure reached.
+    deps: Vec<String>,
+    /// The closure reached a site file that does not exist.
+    missing: bool,
+    /// Files this page may push.
+    pushed: Vec<String>,
+    /// Page-level diagnostics (bare specifiers, budgets, mismatched preloads).
+    diags: Vec<Diagnostic>,
+}
+
+/// What one round changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delta {
+    /// Files whose bytes changed.
+    pub changed: Vec<String>,
+    /// New files.
+    pub added: Vec<String>,
+    /// Files that are gone.
+    pub removed: Vec<String>,
+    /// Pages re-planned or removed (site-relative).
+    pub pages: BTreeSet<String>,
+}
+
+impl Delta {
+    /// Nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty()
+    }
+
+    /// Folds a later round into this one.
+    fn merge(&mut self, later: Delta) {
+        for (mine, theirs) in [
+            (&mut self.changed, later.changed),
+            (&mut self.added, later.added),
+            (&mut self.removed, later.removed),
+        ] {
+            mine.extend(theirs);
+            mine.sort();
+            mine.dedup();
+        }
+        self.pages.extend(later.pages);
+    }
+
+    /// `2 changed (a.css, b.css), 1 added (c.html)`.
+    fn describe(&self) -> String {
+        let list = |v: &[String]| {
+            let mut s: Vec<String> = v
+                .iter()
+                .take(3)
+                .map(|r| crate::messages::sanitize(r))
+                .collect();
+            if v.len() > 3 {
+                s.push(format!("+{} more", v.len() - 3));
+            }
+            s.join(", ")
+        };
+        let mut parts = Vec::new();
+        for (n, what) in [
+            (&self.changed, "changed"),
+            (&self.added, "added"),
+            (&self.removed, "removed"),
+        ] {
+            if !n.is_empty() {
+                parts.push(format!("{} {what} ({})", n.len(), list(n)));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+/// The site as last seen: graph nodes, fingerprints, diagnostics and the plan, updated file by file.
+#[derive(Debug)]
+pub struct Incremental {
+    root: PathBuf,
+    exclude: Vec<PathBuf>,
+    sri: Sri,
+    policy: Policy,
+    graph: Graph,
+    files: BTreeMap<String, FileEntry>,
+    walk_diags: Vec<Diagnostic>,
+    scan_diags: HashMap<String, Vec<Diagnostic>>,
+    edge_diags: HashMap<String, Vec<Diagnostic>>,
+    /// Edges each `.vite/manifest.json` gives, by manifest file.
+    manifests: BTreeMap<String, Vec<(String, ChunkEdges)>>,
+    /// All manifests' edges by output file, as [`Graph::build`] combines them.
+    manifest_edges: HashMap<String, ChunkEdges>,
+    /// Target file → files whose own references name it (existing or not).
+    referrers: HashMap<String, HashSet<String>>,
+    pages: HashMap<String, PageState>,
+    /// File → pages whose closure reached it.
+    pages_by_file: HashMap<String, HashSet<String>>,
+    /// Pages whose closure reached a missing file.
+    missing_pages: BTreeSet<String>,
+    /// Pushable file → number of pages pushing it.
+    pushed: BTreeMap<String, usize>,
+    plan: Plan,
+}
+
+/// What looking at a set of dirty paths found.
+#[derive(Debug)]
+enum Looked {
+    /// Files to read and files gone.
+    Files(Vec<SiteFile>, Vec<String>),
+    /// Something only a full walk can settle (a folder, a link, the root).
+    Walk,
+}
+
+impl Incremental {
+    /// An empty state for the site at `root` (canonical) with the settings of `config`.
+    pub fn new(root: PathBuf, config: &Config) -> Incremental {
+        let space = UrlSpace::new(&config.base);
+        Incremental {
+            root,
+            exclude: config.out.iter().cloned().collect(),
+            sri: config.sri,
+            policy: config.policy.clone(),
+            plan: Plan {
+                base_path: space.base_path().to_string(),
+                ..Plan::default()
+            },
+            graph: Graph {
+                nodes: BTreeMap::new(),
+                space,
+            },
+            files: BTreeMap::new(),
+            walk_diags: Vec::new(),
+            scan_diags: HashMap::new(),
+            edge_diags: HashMap::new(),
+            manifests: BTreeMap::new(),
+            manifest_edges: HashMap::new(),
+            referrers: HashMap::new(),
+            pages: HashMap::new(),
+            pages_by_file: HashMap::new(),
+            missing_pages: BTreeSet::new(),
+            pushed: BTreeMap::new(),
+        }
+    }
+
+    /// The current plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The current graph.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Number of files known.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Total bytes of the files known.
+    pub fn bytes(&self) -> u64 {
+        self.graph.nodes.values().map(|n| n.size).sum()
+    }
+
+    /// Every diagnostic of the site as it stands, sorted (as [`crate::build`] reports them).
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut all: Vec<Diagnostic> = self.walk_diags.clone();
+        all.extend(self.scan_diags.values().flatten().cloned());
+        all.extend(self.edge_diags.values().flatten().cloned());
+        all.extend(self.pages.values().flat_map(|p| p.diags.iter().cloned()));
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// Lists the site (a full walk), minus editor files; replaces the walk's diagnostics.
+    fn list(&mut self) -> Result<Vec<SiteFile>> {
+        let (files, diags) = walk::walk(&self.root, &self.exclude)?;
+        self.walk_diags = diags;
+        Ok(files.into_iter().filter(|f| !ignored_rel(&f.rel)).collect())
+    }
+
+    /// Compares a full listing with what is known: files to read (new, stat moved, racy, or named by
+    /// an event) and files gone.
+    fn diff(
+        &self,
+        listed: Vec<SiteFile>,
+        evented: &HashSet<String>,
+    ) -> (Vec<SiteFile>, Vec<String>) {
+        let names: HashSet<&str> = listed.iter().map(|f| f.rel.as_str()).collect();
+        let removed = self
+            .files
+            .keys()
+            .filter(|k| !names.contains(k.as_str()))
+            .cloned()
+            .collect();
+        let read = listed
+            .into_iter()
+            .filter(|f| match self.files.get(&f.rel) {
+                None => true,
+                Some(e) => {
+                    e.stat != Stat::of(f)
+                        || e.stat.mtime_ns + RACY_NS >= e.read_at_ns
+                        || evented.contains(&f.rel)
+                }
+            })
+            .collect();
+        (read, removed)
+    }
+
+    /// Looks at dirty paths (absolute, under the root).
+    fn look(&self, paths: &BTreeSet<PathBuf>) -> Looked {
+        let mut read = Vec::new();
+        let mut removed = Vec::new();
+        for p in paths {
+            let Some(rel) = rel_in(&self.root, p) else {
+                continue;
+            };
+            if rel.is_empty() {
+                return Looked::Walk;
+            }
+            if ignored_rel(&rel) || self.exclude.iter().any(|x| p.starts_with(x)) {
+                continue;
+            }
+            match std::fs::symlink_metadata(p) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    // Gone: the file, or every file under a folder.
+                    if self.files.contains_key(&rel) {
+                        removed.push(rel.clone());
+                    }
+                    let prefix = format!("{rel}/");
+                    removed.extend(
+                        self.files
+                            .range(prefix.clone()..)
+                            .take_while(|(k, _)| k.starts_with(&prefix))
+                            .map(|(k, _)| k.clone()),
+                    );
+                }
+                Ok(m) if m.is_file() => {
+                    // A parent folder may be a link leading out of the site: the walk decides those.
+                    match std::fs::canonicalize(p) {
+                        Ok(c) if c.starts_with(&self.root) => {}
+                        _ => return Looked::Walk,
+                    }
+                    read.push(SiteFile {
+                        rel,
+                        path: p.clone(),
+                        size: m.len(),
+                        mtime_ns: walk::mtime_ns(&m),
+                        inode: walk::inode(&m),
+                    });
+                }
+                // A folder, a link, a FIFO, an unreadable path: the walk lists (or reports) them.
+                _ => return Looked::Walk,
+            }
+        }
+        Looked::Files(read, removed)
+    }
+
+    /// Looks at dirty paths (or walks everything), reads what may have changed and applies it.
+    /// `None` when every file would be gone: a bundler emptying its folder, or a folder being
+    /// replaced; outputs are never written for an empty site.
+    fn refresh(
+        &mut self,
+        paths: &BTreeSet<PathBuf>,
+        full: bool,
+        interrupted: &AtomicBool,
+    ) -> Result<Option<Delta>> {
+        let looked = if full || self.files.is_empty() {
+            Looked::Walk
+        } else {
+            self.look(paths)
+        };
+        let (read, removed) = match looked {
+            Looked::Files(read, removed) => (read, removed),
+            Looked::Walk => {
+                let listed = self.list()?;
+                let evented: HashSet<String> =
+                    paths.iter().filter_map(|p| rel_in(&self.root, p)).collect();
+                self.diff(listed, &evented)
+            }
+        };
+        let added = read
+            .iter()
+            .filter(|f| !self.files.contains_key(&f.rel))
+            .count();
+        if self.files.len() + added == removed.len() && !(read.is_empty() && removed.is_empty()) {
+            return Ok(None);
+        }
+        let read_at = now_ns();
+        let scanned = read_files(&read, self.sri, interrupted).ok_or(Error::Interrupted)?;
+        Ok(Some(self.apply(scanned, read_at, removed)))
+    }
+
+    /// Applies read files and removals: replaces nodes, re-checks references whose target appeared or
+    /// vanished, re-plans the pages whose closure touches a changed file, and updates the plan.
+    fn apply(&mut self, scanned: Vec<Scanned>, read_at_ns: i128, removed: Vec<String>) -> Delta {
+        let mut delta = Delta::default();
+        // Files whose node changed in a way a page's plan can see.
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        // Files that appeared or vanished: their referrers' existence checks change.
+        let mut flipped: Vec<String> = Vec::new();
+        let mut recheck: BTreeSet<String> = BTreeSet::new();
+        let mut manifests_changed = false;
+        let space = self.graph.space.clone();
+
+        for rel in removed {
+            if self.files.remove(&rel).is_none() {
+                continue;
+            }
+            if let Some(old) = self.graph.nodes.remove(&rel) {
+                self.unlink(&old);
+            }
+            self.scan_diags.remove(&rel);
+            self.edge_diags.remove(&rel);
+            if self.manifests.remove(&rel).is_some() {
+                manifests_changed = true;
+            }
+            touched.insert(rel.clone());
+            flipped.push(rel.clone());
+            delta.removed.push(rel);
+        }
+
+        for s in scanned {
+            let rel = s.file.rel.clone();
+            let entry = FileEntry {
+                stat: Stat::of(&s.file),
+                read_at_ns,
+            };
+            if let Some(old) = self.graph.nodes.get(&rel)
+                && s.ok
+                && old.ok
+                && old.size == s.size
+                && old.integrity == s.integrity
+                && old.sha256 == s.digest.hex()
+            {
+                // Same bytes (a touch, a save without changes): only the stat moves.
+                self.files.insert(rel, entry);
+                continue;
+            }
+            if s.kind == FileKind::ViteManifest {
+                let edges = s
+                    .facts
+                    .as_ref()
+                    .and_then(|f| f.vite_manifest.as_ref())
+                    .map(|m| manifest_file_edges(&rel, m));
+                let old = match edges {
+                    Some(e) => self.manifests.insert(rel.clone(), e),
+                    None => self.manifests.remove(&rel),
+                };
+                manifests_changed |= old.as_ref() != self.manifests.get(&rel);
+            }
+            let (mut node, diags) = Node::from_scanned(s, &space);
+            node.set_manifest_edges(self.manifest_edges.get(&rel), &space);
+            self.link(&node);
+            let is_new = match self.graph.nodes.insert(rel.clone(), node) {
+                Some(old) => {
+                    self.unlink(&old);
+                    false
+                }
+                None => true,
+            };
+            self.scan_diags.insert(rel.clone(), diags);
+            self.files.insert(rel.clone(), entry);
+            recheck.insert(rel.clone());
+            touched.insert(rel.clone());
+            if is_new {
+                flipped.push(rel.clone());
+                delta.added.push(rel);
+            } else {
+                delta.changed.push(rel);
+            }
+        }
+
+        if manifests_changed {
+            let mut combined: HashMap<String, ChunkEdges> = HashMap::new();
+            for edges in self.manifests.values() {
+                combined.extend(edges.iter().cloned());
+            }
+            let keys: BTreeSet<String> = combined
+                .keys()
+                .chain(self.manifest_edges.keys())
+                .cloned()
+                .collect();
+            for k in keys {
+                if combined.get(&k) != self.manifest_edges.get(&k)
+                    && let Some(node) = self.graph.nodes.get_mut(&k)
+                {
+                    node.set_manifest_edges(combined.get(&k), &space);
+                    touched.insert(k);
+                }
+            }
+            self.manifest_edges = combined;
+        }
+
+        for rel in &flipped {
+            if let Some(r) = self.referrers.get(rel) {
+                recheck.extend(r.iter().cloned());
+            }
+        }
+        let nodes = &self.graph.nodes;
+        let exists = |f: &str| nodes.contains_key(f);
+        for rel in recheck {
+            match nodes.get(&rel) {
+                Some(node) => {
+                    let d = node.edge_diagnostics(&space, &exists);
+                    if d.is_empty() {
+                        self.edge_diags.remove(&rel);
+                    } else {
+                        self.edge_diags.insert(rel, d);
+                    }
+                }
+                None => {
+                    self.edge_diags.remove(&rel);
+                }
+            }
+        }
+
+        // Pages to re-plan: those whose closure reached a touched file, touched pages, and (when files
+        // appeared) pages that reached a missing file.
+        let mut affected: BTreeSet<String> = BTreeSet::new();
+        for rel in &touched {
+            if let Some(p) = self.pages_by_file.get(rel) {
+                affected.extend(p.iter().cloned());
+            }
+            if FileKind::of(rel) == FileKind::Html {
+                affected.insert(rel.clone());
+            }
+        }
+        if !delta.added.is_empty() {
+            affected.extend(self.missing_pages.iter().cloned());
+        }
+        self.replan(&affected);
+        for rel in &touched {
+            let url = space.file_url(rel);
+            match self.graph.nodes.get(rel).filter(|n| n.ok) {
+                Some(n) => {
+                    self.plan.assets.insert(url, asset_of(n));
+                }
+                None => {
+                    self.plan.assets.remove(&url);
+                }
+            }
+        }
+        self.plan.build_id = self.build_id();
+        delta.pages = affected;
+        delta
+    }
+
+    /// Records a node's own references in the referrer index.
+    fn link(&mut self, node: &Node) {
+        for t in own_targets(node) {
+            self.referrers
+                .entry(t.to_string())
+                .or_default()
+                .insert(node.rel.clone());
+        }
+    }
+
+    /// Removes a node's own references from the referrer index.
+    fn unlink(&mut self, node: &Node) {
+        for t in own_targets(node) {
+            if let Some(set) = self.referrers.get_mut(t) {
+                set.remove(&node.rel);
+                if set.is_empty() {
+                    self.referrers.remove(t);
+                }
+            }
+        }
+    }
+
+    /// Re-plans pages (in parallel) and updates every index that depends on their closures.
+    fn replan(&mut self, pages: &BTreeSet<String>) {
+        let graph = &self.graph;
+        let policy = &self.policy;
+        let planned: Vec<(String, Option<(crate::plan::PagePlan, PageState)>)> = pages
+            .par_iter()
+            .map(|rel| {
+                let Some(node) = graph.nodes.get(rel).filter(|n| n.kind == FileKind::Html) else {
+                    return (rel.clone(), None);
+                };
+                let (pp, entries, diags) = page_plan(graph, node, policy);
+                let mut deps: Vec<String> = std::iter::once(rel.clone())
+                    .chain(entries.iter().filter_map(|e| e.file.clone()))
+                    .collect();
+                deps.sort();
+                deps.dedup();
+                let missing = entries
+                    .iter()
+                    .any(|e| e.file.is_none() && e.external_origin.is_none());
+                let mut pushed: Vec<String> =
+                    pp.pushable().filter_map(|h| h.file.clone()).collect();
+                pushed.sort();
+                pushed.dedup();
+                let state = PageState {
+                    url: pp.url.clone(),
+                    deps,
+                    missing,
+                    pushed,
+                    diags,
+                };
+                (rel.clone(), Some((pp, state)))
+            })
+            .collect();
+        for (rel, result) in planned {
+            if let Some(old) = self.pages.remove(&rel) {
+                for d in &old.deps {
+                    if let Some(set) = self.pages_by_file.get_mut(d) {
+                        set.remove(&rel);
+                        if set.is_empty() {
+                            self.pages_by_file.remove(d);
+                        }
+                    }
+                }
+                for f in &old.pushed {
+                    if let Some(n) = self.pushed.get_mut(f) {
+                        *n -= 1;
+                        if *n == 0 {
+                            self.pushed.remove(f);
+                        }
+                    }
+                }
+                self.missing_pages.remove(&rel);
+                if self.plan.pages.get(&old.url).is_some_and(|p| p.file == rel) {
+                    self.plan.pages.remove(&old.url);
+                }
+            }
+            let Some((pp, state)) = result else { continue };
+            for d in &state.deps {
+                self.pages_by_file
+                    .entry(d.clone())
+                    .or_default()
+                    .insert(rel.clone());
+            }
+            for f in &state.pushed {
+                *self.pushed.entry(f.clone()).or_default() += 1;
+            }
+            if state.missing {
+                self.missing_pages.insert(rel.clone());
+            }
+            self.plan.pages.insert(pp.url.clone(), pp);
+            self.pages.insert(rel, state);
+        }
+    }
+
+    /// The id of the pushable asset set, as [`crate::hints::plan`] computes it.
+    fn build_id(&self) -> String {
+        let mut id = Sha256::new();
+        for f in self.pushed.keys() {
+            if let Some(n) = self.graph.nodes.get(f) {
+                id.update(f.as_bytes());
+                id.update([0]);
+                id.update(n.sha256.as_bytes());
+                id.update([0]);
+            }
+        }
+        id.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// Files a node's own references (not the Vite manifest's) name.
+fn own_targets(node: &Node) -> impl Iterator<Item = &str> {
+    node.edges
+        .iter()
+        .filter(|e| !e.from_manifest)
+        .filter_map(|e| match &e.target {
+            crate::site::Target::Site { file, .. } => Some(file.as_str()),
+            _ => None,
+        })
+}
+
+/// A file's fingerprint entry, as [`crate::hints::plan`] builds it.
+fn asset_of(n: &Node) -> Asset {
+    Asset {
+        path: n.rel.clone(),
+        size: n.size,
+        sha256: n.sha256.clone(),
+        integrity: n.integrity.clone(),
+        mime: mime_of(&n.rel),
+        immutable: n.immutable,
+    }
+}
+
+/// Reads files in parallel; `None` when Ctrl-C came first.
+fn read_files(files: &[SiteFile], sri: Sri, interrupted: &AtomicBool) -> Option<Vec<Scanned>> {
+    let scanned: Vec<Option<Scanned>> = files
+        .par_iter()
+        .map(|f| (!interrupted.load(Ordering::Relaxed)).then(|| scan_one(f, sri)))
+        .collect();
+    scanned.into_iter().collect()
+}
+
+/// A message to the loop.
+enum Msg {
+    /// A file-system event (or a watcher error).
+    Fs(notify::Result<notify::Event>),
+    /// Ctrl-C.
+    Interrupt,
+}
+
+/// What an event means for the loop.
+#[derive(Debug, PartialEq, Eq)]
+enum Relevance {
+    /// Nothing we care about (reads, our outputs, editor files, siblings of the site folder).
+    Ignore,
+    /// These paths may have changed; `root` is set when the site folder itself was named.
+    Paths { paths: Vec<PathBuf>, root: bool },
+    /// Events were lost (queue overflow): walk everything.
+    Rescan,
+}
+
+/// Sorts one event.
+fn relevance(ev: &notify::Event, root: &Path, out: &[PathBuf]) -> Relevance {
+    if ev.need_rescan() {
+        return Relevance::Rescan;
+    }
+    match ev.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => {}
+        // Opening and reading (our own scans among them) change nothing.
+        EventKind::Access(_) => return Relevance::Ignore,
+        _ => {}
+    }
+    let mut root_named = false;
+    let mut paths = Vec::new();
+    for p in &ev.paths {
+        if p == root {
+            root_named = true;
+            continue;
+        }
+        let Some(rel) = rel_in(root, p) else { continue };
+        if out.iter().any(|o| p.starts_with(o)) || ignored_rel(&rel) {
+            continue;
+        }
+        paths.push(p.clone());
+    }
+    if paths.is_empty() && !root_named {
+        Relevance::Ignore
+    } else {
+        Relevance::Paths {
+            paths,
+            root: root_named,
+        }
+    }
+}
+
+/// The file-system watcher and what it watches.
+struct Arm {
+    watcher: Box<dyn Watcher>,
+    root: PathBuf,
+    poll: bool,
+}
+
+impl Arm {
+    fn new(root: &Path, poll: bool, tx: mpsc::Sender<Msg>) -> Result<Arm> {
+        let handler = move |res: notify::Result<notify::Event>| {
+            let _ = tx.send(Msg::Fs(res));
+        };
+        let watcher: Box<dyn Watcher> = if poll {
+            let config = notify::Config::default().with_poll_interval(POLL_INTERVAL);
+            Box::new(notify::PollWatcher::new(handler, config).map_err(watch_error)?)
+        } else {
+            Box::new(notify::recommended_watcher(handler).map_err(watch_error)?)
+        };
+        let mut arm = Arm {
+            watcher,
+            root: root.to_path_buf(),
+            poll,
+        };
+        arm.arm()?;
+        // The parent, non-recursively, to see the site folder itself vanish and come back (notify's
+        // "known problems": a watch on a deleted folder is gone for good).
+        if let Some(parent) = root.parent() {
+            let _ = arm.watcher.watch(parent, RecursiveMode::NonRecursive);
+        }
+        Ok(arm)
+    }
+
+    /// (Re-)watches the site folder recursively.
+    fn arm(&mut self) -> Result<()> {
+        let _ = self.watcher.unwatch(&self.root);
+        self.watcher
+            .watch(&self.root, RecursiveMode::Recursive)
+            .map_err(watch_error)
+    }
+}
+
+fn watch_error(e: notify::Error) -> Error {
+    Error::Usage(format!("cannot watch for changes: {e}"))
+}
+
+/// A round that waits for one more quiet window before it is written and reported.
+struct Pending {
+    delta: Delta,
+    work: Duration,
+    /// New missing references and removed pages already waited for.
+    waited: BTreeSet<String>,
+    /// When to write if nothing else happens.
+    deadline: Option<Instant>,
+}
+
+/// Why rounds are on hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// The site folder is gone.
+    Gone,
+    /// Every file of the site is gone.
+    Empty,
+}
+
+/// The loop's state: terminal, outputs, `--exec`.
+struct Session<'a> {
+    config: &'a Config,
+    opts: &'a WatchOptions,
+    /// The quiet window (the debounce, plus one poll interval when polling).
+    quiet: Duration,
+    color: bool,
+    site_prefix: String,
+    state: Incremental,
+    interrupted: Arc<AtomicBool>,
+    /// Diagnostics as last reported.
+    reported: BTreeSet<Diagnostic>,
+    pending: Option<Pending>,
+    held: Option<Hold>,
+}
+
+/// Runs `hintgen watch`: an initial build, then a rebuild after each quiet window with changes.
+/// Returns only on a fatal error, or with [`Error::Interrupted`] on Ctrl-C.
+pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
+    let Some(out) = config.out.clone() else {
+        return Err(Error::Usage(
+            "watch writes to an output folder; -o - (stdout) is not supported here".into(),
+        ));
+    };
+    let root = std::fs::canonicalize(&config.site).map_err(|e| Error::io(&config.site, e))?;
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    let out_canon = std::fs::canonicalize(&out).map_err(|e| Error::io(&out, e))?;
+    let outs = vec![out_canon, crate::config::absolute_lexical(&out)];
+
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        let tx = tx.clone();
+        // Fails only when a handler is already set (a second watch in one process).
+        let _ = ctrlc::set_handler(move || {
+            flag.store(true, Ordering::SeqCst);
+            let _ = tx.send(Msg::Interrupt);
+        });
+    }
+    let (mut arm, mode) = match Arm::new(&root, opts.poll, tx.clone()) {
+        Ok(a) if opts.poll => (a, format!("polling every {} ms", POLL_INTERVAL.as_millis())),
+        Ok(a) => (a, "native events".to_string()),
+        Err(e) if !opts.poll => {
+            // Out of inotify watches, or no native backend: polling still works.
+            let a = Arm::new(&root, true, tx.clone())?;
+            let mode = format!("polling every {} ms: {e}", POLL_INTERVAL.as_millis());
+            (a, mode)
+        }
+        Err(e) => return Err(e),
+    };
+    drop(tx);
+    let quiet = if arm.poll {
+        opts.debounce + POLL_INTERVAL
+    } else {
+        opts.debounce
+    };
+
+    let mut session = Session {
+        config,
+        opts,
+        quiet,
+        color: use_color(config.color),
+        site_prefix: {
+            let s = config.site.display().to_string();
+            if s.ends_with('/') { s } else { format!("{s}/") }
+        },
+        state: Incremental::new(root.clone(), config),
+        interrupted: interrupted.clone(),
+        reported: BTreeSet::new(),
+        pending: None,
+        held: None,
+    };
+    session.initial()?;
+    if !config.quiet {
+        eprintln!(
+            "hintgen: watching {} ({mode}; quiet window {} ms); Ctrl-C to stop",
+            crate::messages::sanitize(&config.site.display().to_string()),
+            quiet.as_millis()
+        );
+    }
+
+    // Dirty paths since the last round; a full walk asked for (lost events, watcher errors, a round
+    // put on hold); the site folder itself named by an event (re-arm its watch).
+    let mut dirty: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut walk_all = false;
+    let mut rearm = false;
+    let mut last_event = Instant::now();
+    loop {
+        if interrupted.load(Ordering::SeqCst) {
+            return Err(Error::Interrupted);
+        }
+        let busy = !dirty.is_empty() || rearm || (walk_all && session.held.is_none());
+        let wait = if busy {
+            Some(quiet.saturating_sub(last_event.elapsed()))
+        } else if let Some(deadline) = session.pending.as_ref().and_then(|p| p.deadline) {
+            Some(deadline.saturating_duration_since(Instant::now()))
+        } else if session.held == Some(Hold::Gone) {
+            Some(ROOT_CHECK)
+        } else {
+            None
+        };
+        let msg = match wait {
+            Some(w) => match rx.recv_timeout(w) {
+                Ok(m) => Some(m),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            },
+            None => match rx.recv() {
+                Ok(m) => Some(m),
+                Err(_) => return Ok(()),
+            },
+        };
+        match msg {
+            Some(Msg::Interrupt) => return Err(Error::Interrupted),
+            Some(Msg::Fs(Ok(ev))) => match relevance(&ev, &root, &outs) {
+                Relevance::Ignore => {}
+                Relevance::Rescan => {
+                    walk_all = true;
+                    last_event = Instant::now();
+                }
+                Relevance::Paths { paths, root: r } => {
+                    dirty.extend(paths);
+                    rearm |= r;
+                    last_event = Instant::now();
+                }
+            },
+            Some(Msg::Fs(Err(e))) => {
+                // A watcher error: report it unless the site folder is going away, and settle the
+                // state with a full walk.
+                if root.is_dir() && !config.quiet {
+                    let e = crate::messages::sanitize(&e.to_string());
+                    eprintln!("hintgen: watch error: {e}");
+                }
+                walk_all = true;
+                rearm = !root.is_dir();
+                last_event = Instant::now();
+            }
+            None if busy => {
+                if last_event.elapsed() < quiet {
+                    continue;
+                }
+                if std::mem::take(&mut rearm) {
+                    walk_all = true;
+                    if root.is_dir()
+                        && let Err(e) = arm.arm()
+                        && !config.quiet
+                    {
+                        eprintln!("hintgen: {e}");
+                    }
+                }
+                let paths = std::mem::take(&mut dirty);
+                let full = std::mem::take(&mut walk_all);
+                if !session.round(&paths, full) {
+                    // On hold (site gone or empty): the next round settles everything with a walk.
+                    walk_all = true;
+                }
+            }
+            None if session.held == Some(Hold::Gone) => {
+                // Waiting for the site folder: when it is back, re-arm and give it a quiet window.
+                if root.is_dir() {
+                    rearm = true;
+                    last_event = Instant::now();
+                }
+            }
+            None => {
+                if session
+                    .pending
+                    .as_ref()
+                    .and_then(|p| p.deadline)
+                    .is_some_and(|d| Instant::now() >= d)
+                {
+                    session.finish();
+                }
+            }
+        }
+    }
+}
+
+impl Session<'_> {
+    /// The first full build: read everything, write, print the diagnostics and a summary.
+    fn initial(&mut self) -> Result<()> {
+        let start = Instant::now();
+        let listed = self.state.list()?;
+        let read_at = now_ns();
+        let scanned =
+            read_files(&listed, self.state.sri, &self.interrupted).ok_or(Error::Interrupted)?;
+        self.state.apply(scanned, read_at, Vec::new());
+        if self.interrupted.load(Ordering::SeqCst) {
+            return Err(Error::Interrupted);
+        }
+        let (outputs, emit_diags) = crate::render_outputs(self.state.plan(), self.config);
+        let report = crate::write_outputs(&outputs, self.config)?;
+        let mut diags = self.state.diagnostics();
+        diags.extend(emit_diags);
+        diags.sort();
+        diags.dedup();
+        self.print_diags(diags.iter());
+        let (errors, warnings) = counts(&diags);
+        if !self.config.quiet {
+            let plan = self.state.plan();
+            let hints: usize = plan.pages.values().map(|p| p.hints.len()).sum();
+            eprintln!(
+                "hintgen: {} pages, {} files ({}), {hints} hints; {} output(s) written, {} unchanged ({} ms); {errors} error(s), {warnings} warning(s)",
+                plan.pages.len(),
+                self.state.file_count(),
+                human_bytes(self.state.bytes()),
+                report.changed.len(),
+                report.unchanged,
+                start.elapsed().as_millis()
+            );
+        }
+        self.reported = diags.into_iter().collect();
+        self.run_exec(&report.changed);
+        Ok(())
+    }
+
+    /// Puts rounds on hold while the site is gone or empty (said once).
+    fn hold(&mut self, why: Hold) {
+        if self.held != Some(why) && !self.config.quiet {
+            let what = match why {
+                Hold::Gone => "the site folder is gone; waiting for it to come back",
+                Hold::Empty => "the site folder is empty; waiting for files",
+            };
+            eprintln!("hintgen: {what} (outputs left as they are)");
+        }
+        self.held = Some(why);
+    }
+
+    /// One round after a quiet window. Returns false when it was put on hold (nothing applied).
+    fn round(&mut self, paths: &BTreeSet<PathBuf>, full: bool) -> bool {
+        let start = Instant::now();
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.update(paths, full)));
+        match result {
+            Ok(Ok(Some(delta))) => {
+                let was_held = self.held.take().is_some();
+                if !delta.is_empty() {
+                    self.settle(delta, start.elapsed());
+                } else if was_held && self.pending.is_none() && !self.config.quiet {
+                    eprintln!("hintgen: the site is back, unchanged; the outputs are up to date");
+                }
+                true
+            }
+            Ok(Ok(None)) => false,
+            Ok(Err(Error::Interrupted)) => true,
+            Ok(Err(e)) => {
+                if !self.state.root.is_dir() {
+                    self.hold(Hold::Gone);
+                    return false;
+                }
+                let e = crate::messages::sanitize(&e.to_string());
+                eprintln!("hintgen: rebuild failed: {e}");
+                true
+            }
+            Err(_) => {
+                // A bug (the panic message is above): start over from a clean state, which the
+                // next change reads in full.
+                eprintln!(
+                    "hintgen: rebuild failed (internal error); the next change re-reads the site"
+                );
+                self.state = Incremental::new(self.state.root.clone(), self.config);
+                self.pending = None;
+                true
+            }
+        }
+    }
+
+    /// Reads what changed and applies it. `None` when the site is gone or empty.
+    fn update(&mut self, paths: &BTreeSet<PathBuf>, full: bool) -> Result<Option<Delta>> {
+        if !self.state.root.is_dir() {
+            self.hold(Hold::Gone);
+            return Ok(None);
+        }
+        match self.state.refresh(paths, full, &self.interrupted)? {
+            Some(delta) => Ok(Some(delta)),
+            None => {
+                self.hold(Hold::Empty);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes now, or waits one more quiet window when the round made references point at missing
+    /// files or removed pages that were not waited for yet.
+    fn settle(&mut self, delta: Delta, work: Duration) {
+        let mut pending = self.pending.take().unwrap_or(Pending {
+            delta: Delta::default(),
+            work: Duration::ZERO,
+            waited: BTreeSet::new(),
+            deadline: None,
+        });
+        pending.delta.merge(delta);
+        pending.work += work;
+        let mut fresh: BTreeSet<String> = self
+            .state
+            .diagnostics()
+            .into_iter()
+            .filter(|d| d.code == "missing-file" && !self.reported.contains(d))
+            .map(|d| d.to_string())
+            .collect();
+        fresh.extend(
+            pending
+                .delta
+                .removed
+                .iter()
+                .filter(|r| FileKind::of(r) == FileKind::Html)
+                .map(|r| format!("removed page {r}")),
+        );
+        if !fresh.is_subset(&pending.waited) {
+            pending.waited.extend(fresh);
+            pending.deadline = Some(Instant::now() + self.quiet);
+            self.pending = Some(pending);
+            return;
+        }
+        self.pending = Some(pending);
+        self.finish();
+    }
+
+    /// Writes the outputs of the pending rounds, prints new diagnostics and the summary line, runs
+    /// `--exec`.
+    fn finish(&mut self) {
+        let Some(mut pending) = self.pending.take() else {
+            return;
+        };
+        if self.interrupted.load(Ordering::SeqCst) {
+            return;
+        }
+        if self.held.is_some() {
+            // The site went away since: keep what is pending for the round that brings it back.
+            pending.deadline = None;
+            self.pending = Some(pending);
+            return;
+        }
+        let start = Instant::now();
+        let (outputs, emit_diags) = crate::render_outputs(self.state.plan(), self.config);
+        let report = match crate::write_outputs(&outputs, self.config) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!(
+                    "hintgen: rebuild failed: {}; the outputs were not all written",
+                    crate::messages::sanitize(&e.to_string())
+                );
+                return;
+            }
+        };
+        let elapsed = pending.work + start.elapsed();
+        let mut diags = self.state.diagnostics();
+        diags.extend(emit_diags);
+        diags.sort();
+        diags.dedup();
+        let current: BTreeSet<Diagnostic> = diags.iter().cloned().collect();
+        let fixed = self.reported.difference(&current).count();
+        self.print_diags(diags.iter().filter(|d| !self.reported.contains(d)));
+        let (errors, warnings) = counts(&diags);
+        if !self.config.quiet {
+            let mut line = format!(
+                "hintgen: rebuilt in {} ms: {}; {} page(s) affected; {} output(s) written, {} unchanged; {errors} error(s), {warnings} warning(s)",
+                elapsed.as_millis(),
+                pending.delta.describe(),
+                pending.delta.pages.len(),
+                report.changed.len(),
+                report.unchanged,
+            );
+            if fixed > 0 {
+                line.push_str(&format!(", {fixed} fixed"));
+            }
+            eprintln!("{line}");
+        }
+        self.reported = current;
+        self.run_exec(&report.changed);
+    }
+
+    fn print_diags<'d>(&self, diags: impl Iterator<Item = &'d Diagnostic>) {
+        let stderr = std::io::stderr();
+        let mut err = stderr.lock();
+        for d in diags {
+            if self.config.quiet && d.severity != Severity::Error {
+                continue;
+            }
+            let _ = writeln!(
+                err,
+                "{}",
+                format_diagnostic(d, self.config.format, self.color, &self.site_prefix)
+            );
+        }
+    }
+
+    /// `--exec`: `sh -c CMD` with the changed outputs in `HINTGEN_CHANGED`, after a rebuild that
+    /// changed outputs. Its failure is reported; the loop goes on.
+    fn run_exec(&self, changed: &[String]) {
+        let Some(cmd) = &self.opts.exec else { return };
+        if changed.is_empty() {
+            return;
+        }
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .env("HINTGEN_CHANGED", changed.join("\n"))
+            .stdin(std::process::Stdio::null())
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => eprintln!("hintgen: --exec command failed ({s})"),
+            Err(e) => eprintln!("hintgen: --exec command could not start: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small site, an out folder beside it, and the incremental state after an initial read.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        site: PathBuf,
+        config: Config,
+        state: Incremental,
+        never: AtomicBool,
+    }
+
+    impl Fixture {
+        fn new(files: &[(&str, &str)]) -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let site = std::fs::canonicalize(dir.path()).unwrap().join("site");
+            std::fs::create_dir_all(&site).unwrap();
+            let config = Config {
+                site: site.clone(),
+                out: Some(dir.path().join("out")),
+                ..Config::default()
+            };
+            let state = Incremental::new(site.clone(), &config);
+            let mut f = Fixture {
+                _dir: dir,
+                site,
+                config,
+                state,
+                never: AtomicBool::new(false),
+            };
+            for (rel, text) in files {
+                f.write(rel, text);
+            }
+            let delta = f.sync(&[], true).unwrap();
+            assert_eq!(delta.added.len(), files.len());
+            f
+        }
+
+        fn path(&self, rel: &str) -> PathBuf {
+            self.site.join(rel)
+        }
+
+        fn write(&self, rel: &str, text: &str) {
+            let p = self.path(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+
+        /// A round for these dirty paths (as events would name them); checks the result against a
+        /// full build of the same folder.
+        fn sync(&mut self, dirty: &[&str], full: bool) -> Option<Delta> {
+            let paths: BTreeSet<PathBuf> = dirty.iter().map(|r| self.path(r)).collect();
+            let delta = self.state.refresh(&paths, full, &self.never).unwrap();
+            if delta.is_some() {
+                self.check();
+            }
+            delta
+        }
+
+        fn check(&self) {
+            let full = crate::build(&self.config).unwrap();
+            assert_eq!(self.state.plan(), &full.plan);
+            assert_eq!(self.state.diagnostics(), full.diagnostics);
+        }
+
+        fn hints(&self, page: &str) -> Vec<String> {
+            self.state.plan().pages[page]
+                .hints
+                .iter()
+                .map(|h| h.url.clone())
+                .collect()
+        }
+    }
+
+    const INDEX: &str = r#"<!doctype html><html><head>
+<link rel="stylesheet" href="/a.css">
+<script type="module" src="/main.js"></script>
+</head><body><img src="/img.png" fetchpriority="high"> Hello</body></html>"#;
+    const ABOUT: &str = r#"<!doctype html><html><head>
+<link rel="stylesheet" href="/b.css"></head><body>About</body></html>"#;
+
+    fn site() -> Fixture {
+        Fixture::new(&[
+            ("index.html", INDEX),
+            ("about/index.html", ABOUT),
+            ("a.css", "@import url(c.css);\nbody{color:red}\n"),
+            (
+                "c.css",
+                "@font-face{font-family:F;src:url(f.woff2) format('woff2')}\nbody{font-family:F}\n",
+            ),
+            ("b.css", "p{margin:0}\n"),
+            ("main.js", "import './dep.js';\nconsole.log(1);\n"),
+            ("dep.js", "export const x = 1;\n"),
+            ("f.woff2", "font"),
+            ("img.png", "png"),
+        ])
+    }
+
+    #[test]
+    fn edit_replans_only_the_pages_that_use_the_file() {
+        let mut f = site();
+        assert!(f.hints("/").contains(&"/c.css".to_string()));
+        f.write("c.css", "body{color:blue}\n");
+        let d = f.sync(&["c.css"], false).unwrap();
+        assert_eq!(d.changed, vec!["c.css"]);
+        assert_eq!(d.pages, BTreeSet::from(["index.html".to_string()]));
+        assert!(!f.hints("/").contains(&"/f.woff2".to_string()));
+        // Same bytes again (a touch, a save without changes): nothing to do.
+        f.write("c.css", "body{color:blue}\n");
+        assert!(f.sync(&["c.css"], false).unwrap().is_empty());
+    }
+
+    #[test]
+    fn add_remove_and_missing_files() {
+        let mut f = site();
+        f.write("new.html", r#"<link rel="stylesheet" href="/later.css">"#);
+        let d = f.sync(&["new.html"], false).unwrap();
+        assert_eq!(d.added, vec!["new.html"]);
+        assert!(
+            f.state
+                .diagnostics()
+                .iter()
+                .any(|d| d.code == "missing-file")
+        );
+        f.write("later.css", "a{}");
+        let d = f.sync(&["later.css"], false).unwrap();
+        assert!(d.pages.contains("new.html"));
+        assert_eq!(f.hints("/new.html"), vec!["/later.css"]);
+        std::fs::remove_file(f.path("dep.js")).unwrap();
+        let d = f.sync(&["dep.js"], false).unwrap();
+        assert_eq!(d.removed, vec!["dep.js"]);
+        assert!(
+            f.state
+                .diagnostics()
+                .iter()
+                .any(|d| d.code == "missing-file" && d.file == "main.js")
+        );
+        f.write("dep.js", "export const y = 2;\n");
+        f.sync(&["dep.js"], false).unwrap();
+        // A whole folder gone: one event for the folder.
+        std::fs::remove_dir_all(f.path("about")).unwrap();
+        let d = f.sync(&["about"], false).unwrap();
+        assert_eq!(d.removed, vec!["about/index.html"]);
+        assert!(!f.state.plan().pages.contains_key("/about/"));
+    }
+
+    #[test]
+    fn atomic_rename_and_editor_files() {
+        let mut f = site();
+        f.write(".a.css.swp", "swap");
+        f.write("a.css.tmp123", "@import url(c.css);\nbody{color:green}\n");
+        std::fs::rename(f.path("a.css.tmp123"), f.path("a.css")).unwrap();
+        let dirty: BTreeSet<PathBuf> = [".a.css.swp", "a.css.tmp123", "a.css"]
+            .iter()
+            .map(|r| f.path(r))
+            .collect();
+        let d = f.state.refresh(&dirty, false, &f.never).unwrap().unwrap();
+        assert_eq!(d.changed, vec!["a.css"]);
+        assert!(d.added.is_empty() && d.removed.is_empty());
+        // (A full build lists swap files; watch mode never does.)
+        std::fs::remove_file(f.path(".a.css.swp")).unwrap();
+        f.check();
+    }
+
+    #[test]
+    fn full_walk_reads_only_what_moved() {
+        let mut f = site();
+        // Make every file look old enough to trust its stat.
+        for e in f.state.files.values_mut() {
+            e.read_at_ns = e.stat.mtime_ns + 10 * RACY_NS;
+        }
+        assert!(f.sync(&[], true).unwrap().is_empty());
+        f.write("b.css", "p{margin:1px}\n");
+        f.write("sub/x.html", ABOUT);
+        let d = f.sync(&[], true).unwrap();
+        assert_eq!(d.changed, vec!["b.css"]);
+        assert_eq!(d.added, vec!["sub/x.html"]);
+        // A folder event asks for a walk too.
+        f.write("sub/y.css", "a{}");
+        let d = f.sync(&["sub"], false).unwrap();
+        assert!(d.added.contains(&"sub/y.css".to_string()));
+    }
+
+    #[test]
+    fn vite_manifest_edges_follow_the_manifest() {
+        let mut f = site();
+        f.write("chunk.js", "export default 1;\n");
+        f.write(
+            ".vite/manifest.json",
+            r#"{"main.ts": {"file": "main.js", "isEntry": true, "imports": ["_chunk"]},
+                "_chunk": {"file": "chunk.js"}}"#,
+        );
+        f.sync(&["chunk.js", ".vite/manifest.json"], false).unwrap();
+        assert!(f.hints("/").contains(&"/chunk.js".to_string()));
+        f.write(
+            ".vite/manifest.json",
+            r#"{"main.ts": {"file": "main.js", "isEntry": true, "css": ["b.css"]}}"#,
+        );
+        let d = f.sync(&[".vite/manifest.json"], false).unwrap();
+        assert!(d.pages.contains("index.html"));
+        assert!(!f.hints("/").contains(&"/chunk.js".to_string()));
+        assert!(f.hints("/").contains(&"/b.css".to_string()));
+        std::fs::remove_file(f.path(".vite/manifest.json")).unwrap();
+        f.sync(&[".vite/manifest.json"], false).unwrap();
+        assert!(!f.hints("/").contains(&"/b.css".to_string()));
+    }
+
+    #[test]
+    fn an_emptied_site_is_never_applied() {
+        let mut f = site();
+        for e in std::fs::read_dir(&f.site).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(p).unwrap();
+            } else {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+        let all = [
+            "index.html",
+            "about",
+            "a.css",
+            "b.css",
+            "c.css",
+            "main.js",
+            "dep.js",
+            "f.woff2",
+            "img.png",
+        ];
+        assert!(f.sync(&all, false).is_none());
+        assert!(f.sync(&[], true).is_none());
+        // Refilled: a full walk settles everything against the last state.
+        let s2 = site();
+        for (rel, _) in [("index.html", ()), ("a.css", ())] {
+            f.write(rel, &std::fs::read_to_string(s2.path(rel)).unwrap());
+        }
+        let d = f.sync(&[], true).unwrap();
+        assert!(d.removed.contains(&"b.css".to_string()));
+    }
+
+    #[test]
+    fn editor_files() {
+        for yes in [
+            ".index.html.swp",
+            "a.css.swx",
+            "a.css~",
+            "#a.css#",
+            ".#a.css",
+            "4913",
+            "a.css___jb_tmp___",
+            "a.css___jb_old___",
+            "a.css.kate-swp",
+            ".hintgen-early-hints.json.x1y2.tmp",
+            ".goutputstream-ABC123",
+        ] {
+            assert!(is_editor_temp(yes), "{yes}");
+        }
+        for no in [
+            "index.html",
+            "a.swf",
+            "#",
+            "4913.js",
+            "app.tmp.js",
+            "a~b.css",
+        ] {
+            assert!(!is_editor_temp(no), "{no}");
+        }
+        assert!(ignored_rel("node_modules/x.js"));
+        assert!(ignored_rel("a/.b.css.swp"));
+        assert!(ignored_rel("_headers"));
+        assert!(!ignored_rel("a/_headers"));
+    }
+
+    #[test]
+    fn event_relevance() {
+        let root = Path::new("/s/site");
+        let out = vec![PathBuf::from("/s/site/out")];
+        let ev = |kind, p: &str| notify::Event::new(kind).add_path(PathBuf::from(p));
+        let modify = EventKind::Modify(notify::event::ModifyKind::Any);
+        let open = EventKind::Access(AccessKind::Open(AccessMode::Any));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        assert_eq!(
+            relevance(&ev(open, "/s/site/a.css"), root, &out),
+            Relevance::Ignore
+        );
+        assert_eq!(
+            relevance(&ev(closed, "/s/site/a.css"), root, &out),
+            Relevance::Paths {
+                paths: vec![PathBuf::from("/s/site/a.css")],
+                root: false
+            }
+        );
+        assert_eq!(
+            relevance(&ev(modify, "/s/site/out/x.json"), root, &out),
+            Relevance::Ignore
+        );
+        assert_eq!(
+            relevance(&ev(modify, "/s/site/.a.swp"), root, &out),
+            Relevance::Ignore
+        );
+        assert_eq!(
+            relevance(&ev(modify, "/s/other"), root, &out),
+            Relevance::Ignore
+        );
+        assert_eq!(
+            relevance(
+                &ev(
+                    EventKind::Remove(notify::event::RemoveKind::Folder),
+                    "/s/site"
+                ),
+                root,
+                &out
+            ),
+            Relevance::Paths {
+                paths: vec![],
+                root: true
+            }
+        );
+        let overflow = notify::Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
+        assert_eq!(relevance(&overflow, root, &out), Relevance::Rescan);
+    }
+}
