@@ -420,6 +420,10 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, String> {
                 .is_some_and(|p| p.eq_ignore_ascii_case("high"));
             if !high {
                 Err("image without fetchpriority=high".into())
+            } else if a.picture_sources {
+                // A preload of the <img> URL would be wasted (or doubled) whenever the browser
+                // picks one of the <picture>'s <source>s instead.
+                Err("<img> in a <picture> with <source>s: the browser picks one; not hinted".into())
             } else if !policy.priority_images {
                 Err("images are not hinted (policy.priority-images = false)".into())
             } else {

@@ -22,6 +22,7 @@
 //! }
 //! ```
 
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -66,6 +67,8 @@ pub struct Build {
     pub files: usize,
     /// Bytes read.
     pub bytes: u64,
+    /// Files whose fingerprint and parse results came from the cache (`OUT/.hintgen-cache`).
+    pub cached: usize,
 }
 
 /// Reads the site and plans every page's hints.
@@ -74,11 +77,53 @@ pub fn build(config: &Config) -> Result<Build> {
 }
 
 /// [`build`], calling `on_file(bytes)` as each file is read (for progress bars).
+///
+/// Unless `config.cache` is off or there is no output folder, files unchanged since the last run are
+/// taken from `OUT/.hintgen-cache` ([`cache`]) rather than read, and the cache is rewritten (only when
+/// it would change) before planning.
 pub fn build_with_progress(config: &Config, on_file: &(dyn Fn(u64) + Sync)) -> Result<Build> {
     let exclude: Vec<_> = config.out.iter().cloned().collect();
-    let (files, mut diagnostics) = walk::walk(&config.site, &exclude)?;
-    let scanned = scan::scan_all(&files, config.sri, on_file);
-    Ok(plan_scanned(config, scanned, &mut diagnostics))
+    let started = cache::now_ns();
+    let cache_path = cache::path_for(config.out.as_deref(), config.cache);
+    // The cache is read and checked on another core while the walk lists the site.
+    let (walked, loaded) = rayon::join(
+        || walk::walk(&config.site, &exclude),
+        || {
+            cache_path
+                .as_deref()
+                .map(|p| cache::Cache::load(p, config.sri))
+        },
+    );
+    let (files, mut diagnostics) = walked?;
+    let old = match loaded {
+        Some(Ok(c)) => c,
+        Some(Err(note)) => {
+            diagnostics.push(note);
+            None
+        }
+        None => None,
+    };
+    let matches = old.as_ref().map(|c| c.matches(&files));
+    let prior = old.as_ref().zip(matches.as_ref());
+    let (scanned, from_cache) = scan::scan_all_cached(&files, config.sri, prior, on_file);
+    if let Some(path) = &cache_path
+        && !cache::unchanged(old.as_ref(), &from_cache)
+    {
+        let bytes = cache::encode(&scanned, prior, &from_cache, config.sri, started);
+        if let Err(e) = write_atomic(path, &bytes) {
+            diagnostics.push(Diagnostic::new(
+                Severity::Warning,
+                "cache-unwritable",
+                "",
+                format!("the fingerprint cache could not be written: {e}"),
+            ));
+        }
+    }
+    drop(old);
+    let cached = from_cache.iter().filter(|&&c| c).count();
+    let mut build = plan_scanned(config, scanned, &mut diagnostics);
+    build.cached = cached;
+    Ok(build)
 }
 
 /// The graph and plan for files already scanned (used by `build` and by watch mode).
@@ -102,6 +147,7 @@ pub fn plan_scanned(
         diagnostics: std::mem::take(diagnostics),
         files,
         bytes,
+        cached: 0,
     }
 }
 

@@ -32,8 +32,9 @@ impl Rel {
 /// One hint for one page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hint {
-    /// Root-relative URL with the exact query the page requests and no fragment (not yet
-    /// percent-encoded for headers: use [`Hint::link`]); for preconnect, the origin.
+    /// Root-relative URL with the exact query the page requests and no fragment, as the WHATWG URL
+    /// parser serializes it (spaces and non-ASCII already percent-encoded; [`Hint::link`] encodes
+    /// the few characters left that could break a header); for preconnect, the origin.
     pub url: String,
     /// `preload`, `modulepreload` or `preconnect`.
     pub rel: Rel,

@@ -1,12 +1,17 @@
 //! Reading each file exactly once: its bytes go, chunk by chunk, to the SHA-256 hasher and to the
 //! parser for its kind. Files are scanned in parallel (rayon); memory per file is one fixed-size
-//! buffer plus what the parser keeps (CSS and JS text; for HTML only the references found).
+//! buffer per thread plus what the parser keeps (CSS and JS text; for HTML only the references found).
+//!
+//! With a [`Cache`] ([`scan_all_cached`]), files whose key matches a trusted entry are not opened at
+//! all: their digest, integrity and parse results are decoded from the cache instead, in parallel.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
 
 use rayon::prelude::*;
 
+use crate::cache::{Cache, Matches};
 use crate::config::Sri;
 use crate::error::{Diagnostic, Severity};
 use crate::fingerprint::{Digest, Hasher};
@@ -39,14 +44,51 @@ pub struct Scanned {
 
 /// Scans every file in parallel; the result keeps the input order.
 pub fn scan_all(files: &[SiteFile], sri: Sri, on_done: &(dyn Fn(u64) + Sync)) -> Vec<Scanned> {
+    scan_all_cached(files, sri, None, on_done).0
+}
+
+/// [`scan_all`], taking each file that has a trusted entry in `cache` (`matches[i]`, from
+/// [`Cache::matches`]) from the cache instead of reading it. Also returns, per file, whether it came
+/// from the cache. The cache must have been loaded for the same `sri`.
+pub fn scan_all_cached(
+    files: &[SiteFile],
+    sri: Sri,
+    cache: Option<(&Cache, &Matches)>,
+    on_done: &(dyn Fn(u64) + Sync),
+) -> (Vec<Scanned>, Vec<bool>) {
     files
         .par_iter()
-        .map(|f| {
-            let s = scan_one(f, sri);
+        .enumerate()
+        .map(|(i, f)| {
+            let hit = cache.and_then(|(c, m)| c.get(m.get(i).copied().flatten()?));
+            let (s, cached) = match hit {
+                Some(hit) => (from_cache(f, hit), true),
+                None => (scan_one(f, sri), false),
+            };
             on_done(s.size);
-            s
+            (s, cached)
         })
-        .collect()
+        .unzip()
+}
+
+/// A file's scan results as the cache recorded them.
+fn from_cache(file: &SiteFile, hit: crate::cache::Hit) -> Scanned {
+    Scanned {
+        file: file.clone(),
+        kind: FileKind::of(&file.rel),
+        size: file.size,
+        digest: hit.digest,
+        integrity: hit.integrity,
+        facts: hit.facts,
+        diagnostics: hit.diagnostics,
+        ok: true,
+    }
+}
+
+thread_local! {
+    /// One read buffer per thread, reused for every file (allocating and zeroing 256 KiB per file
+    /// cost more than reading small files).
+    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Reads one file once, hashing and parsing it.
@@ -79,23 +121,35 @@ pub fn scan_one(file: &SiteFile, sri: Sri) -> Scanned {
     };
     let mut hasher = Hasher::new(sri);
     let mut parser = parser_for(kind);
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                hasher.update(&buf[..n]);
-                if let Some(p) = parser.as_mut() {
-                    p.write(&buf[..n]);
+    let read = BUFFER.with(|cell| {
+        // A parser never calls back into the scanner, but stay safe if the buffer is busy.
+        let mut own = Vec::new();
+        let mut guard = cell.try_borrow_mut();
+        let buf = match guard.as_mut() {
+            Ok(b) => &mut **b,
+            Err(_) => &mut own,
+        };
+        if buf.len() < CHUNK {
+            buf.resize(CHUNK, 0);
+        }
+        loop {
+            match f.read(buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    hasher.update(&buf[..n]);
+                    if let Some(p) = parser.as_mut() {
+                        p.write(&buf[..n]);
+                    }
+                    scanned.size += n as u64;
                 }
-                scanned.size += n as u64;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                fail(&mut scanned, format!("read failed: {e}"));
-                return scanned;
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
             }
         }
+    });
+    if let Err(e) = read {
+        fail(&mut scanned, format!("read failed: {e}"));
+        return scanned;
     }
     let (digest, integrity) = hasher.finish();
     scanned.digest = digest;

@@ -68,6 +68,10 @@ pub struct WatchOptions {
 /// the quiet window grows by one interval in poll mode (a burst can straddle two polls).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
+/// In poll mode, files modified this recently are re-checked each interval: notify's `PollWatcher`
+/// compares mtimes in whole seconds, so a second write in the same second goes unseen.
+const POLL_RACY_NS: i128 = 2_000_000_000;
+
 /// How often to look for a vanished site folder coming back.
 const ROOT_CHECK: Duration = Duration::from_millis(250);
 
@@ -242,6 +246,17 @@ pub struct Incremental {
     plan: Plan,
 }
 
+/// How a round finds what changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// Look at the paths events named.
+    Events,
+    /// Walk the whole site.
+    Walk,
+    /// Re-stat these paths; read only those whose stat moved.
+    Recheck,
+}
+
 /// What looking at a set of dirty paths found.
 #[derive(Debug)]
 enum Looked {
@@ -348,10 +363,11 @@ impl Incremental {
         (read, removed)
     }
 
-    /// Looks at dirty paths (absolute, under the root).
-    fn look(&self, paths: &BTreeSet<PathBuf>) -> Looked {
+    /// Looks at dirty paths (absolute, under the root). Files named by events are always read (their
+    /// digest decides); with `only_moved`, files whose stat is unchanged are skipped.
+    fn look(&self, paths: &BTreeSet<PathBuf>, only_moved: bool) -> Looked {
         let mut read = Vec::new();
-        let mut removed = Vec::new();
+        let mut removed = BTreeSet::new();
         for p in paths {
             let Some(rel) = rel_in(&self.root, p) else {
                 continue;
@@ -366,7 +382,7 @@ impl Incremental {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     // Gone: the file, or every file under a folder.
                     if self.files.contains_key(&rel) {
-                        removed.push(rel.clone());
+                        removed.insert(rel.clone());
                     }
                     let prefix = format!("{rel}/");
                     removed.extend(
@@ -382,19 +398,38 @@ impl Incremental {
                         Ok(c) if c.starts_with(&self.root) => {}
                         _ => return Looked::Walk,
                     }
-                    read.push(SiteFile {
+                    let file = SiteFile {
                         rel,
                         path: p.clone(),
                         size: m.len(),
                         mtime_ns: walk::mtime_ns(&m),
                         inode: walk::inode(&m),
-                    });
+                    };
+                    let same = self
+                        .files
+                        .get(&file.rel)
+                        .is_some_and(|e| e.stat == Stat::of(&file));
+                    if !(only_moved && same) {
+                        read.push(file);
+                    }
                 }
                 // A folder, a link, a FIFO, an unreadable path: the walk lists (or reports) them.
                 _ => return Looked::Walk,
             }
         }
-        Looked::Files(read, removed)
+        Looked::Files(read, removed.into_iter().collect())
+    }
+
+    /// Paths of files modified within `window_ns` of now. notify's `PollWatcher` compares mtimes
+    /// in whole seconds, so it misses a second write within the same second as the one it saw;
+    /// poll mode re-checks these files' full stat until they are old enough.
+    fn recent(&self, window_ns: i128) -> BTreeSet<PathBuf> {
+        let now = now_ns();
+        self.files
+            .iter()
+            .filter(|(_, e)| e.stat.mtime_ns + window_ns >= now)
+            .map(|(rel, _)| self.root.join(rel))
+            .collect()
     }
 
     /// Looks at dirty paths (or walks everything), reads what may have changed and applies it.
@@ -403,13 +438,14 @@ impl Incremental {
     fn refresh(
         &mut self,
         paths: &BTreeSet<PathBuf>,
-        full: bool,
+        how: How,
         interrupted: &AtomicBool,
     ) -> Result<Option<Delta>> {
-        let looked = if full || self.files.is_empty() {
-            Looked::Walk
-        } else {
-            self.look(paths)
+        let looked = match how {
+            How::Walk => Looked::Walk,
+            _ if self.files.is_empty() => Looked::Walk,
+            How::Events => self.look(paths, false),
+            How::Recheck => self.look(paths, true),
         };
         let (read, removed) = match looked {
             Looked::Files(read, removed) => (read, removed),
@@ -938,14 +974,20 @@ pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
     let mut walk_all = false;
     let mut rearm = false;
     let mut last_event = Instant::now();
+    // Poll mode: when to re-check recently modified files (see `Incremental::recent`).
+    let mut recheck = session.recheck_time(arm.poll);
     loop {
         if interrupted.load(Ordering::SeqCst) {
             return Err(Error::Interrupted);
         }
         let busy = !dirty.is_empty() || rearm || (walk_all && session.held.is_none());
+        let deadline = [session.pending.as_ref().and_then(|p| p.deadline), recheck]
+            .into_iter()
+            .flatten()
+            .min();
         let wait = if busy {
             Some(quiet.saturating_sub(last_event.elapsed()))
-        } else if let Some(deadline) = session.pending.as_ref().and_then(|p| p.deadline) {
+        } else if let Some(deadline) = deadline {
             Some(deadline.saturating_duration_since(Instant::now()))
         } else if session.held == Some(Hold::Gone) {
             Some(ROOT_CHECK)
@@ -1002,11 +1044,16 @@ pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
                     }
                 }
                 let paths = std::mem::take(&mut dirty);
-                let full = std::mem::take(&mut walk_all);
-                if !session.round(&paths, full) {
+                let how = if std::mem::take(&mut walk_all) {
+                    How::Walk
+                } else {
+                    How::Events
+                };
+                if !session.round(&paths, how) {
                     // On hold (site gone or empty): the next round settles everything with a walk.
                     walk_all = true;
                 }
+                recheck = session.recheck_time(arm.poll);
             }
             None if session.held == Some(Hold::Gone) => {
                 // Waiting for the site folder: when it is back, re-arm and give it a quiet window.
@@ -1016,11 +1063,19 @@ pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
                 }
             }
             None => {
+                let now = Instant::now();
+                if recheck.is_some_and(|t| now >= t) {
+                    let recent = session.state.recent(POLL_RACY_NS);
+                    if !session.round(&recent, How::Recheck) {
+                        walk_all = true;
+                    }
+                    recheck = session.recheck_time(arm.poll);
+                }
                 if session
                     .pending
                     .as_ref()
                     .and_then(|p| p.deadline)
-                    .is_some_and(|d| Instant::now() >= d)
+                    .is_some_and(|d| now >= d)
                 {
                     session.finish();
                 }
@@ -1067,6 +1122,12 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// Poll mode: when to next re-check files modified in the last seconds, if any.
+    fn recheck_time(&self, poll: bool) -> Option<Instant> {
+        (poll && self.held.is_none() && !self.state.recent(POLL_RACY_NS).is_empty())
+            .then(|| Instant::now() + POLL_INTERVAL)
+    }
+
     /// Puts rounds on hold while the site is gone or empty (said once).
     fn hold(&mut self, why: Hold) {
         if self.held != Some(why) && !self.config.quiet {
@@ -1080,10 +1141,10 @@ impl Session<'_> {
     }
 
     /// One round after a quiet window. Returns false when it was put on hold (nothing applied).
-    fn round(&mut self, paths: &BTreeSet<PathBuf>, full: bool) -> bool {
+    fn round(&mut self, paths: &BTreeSet<PathBuf>, how: How) -> bool {
         let start = Instant::now();
         let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.update(paths, full)));
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.update(paths, how)));
         match result {
             Ok(Ok(Some(delta))) => {
                 let was_held = self.held.take().is_some();
@@ -1119,12 +1180,12 @@ impl Session<'_> {
     }
 
     /// Reads what changed and applies it. `None` when the site is gone or empty.
-    fn update(&mut self, paths: &BTreeSet<PathBuf>, full: bool) -> Result<Option<Delta>> {
+    fn update(&mut self, paths: &BTreeSet<PathBuf>, how: How) -> Result<Option<Delta>> {
         if !self.state.root.is_dir() {
             self.hold(Hold::Gone);
             return Ok(None);
         }
-        match self.state.refresh(paths, full, &self.interrupted)? {
+        match self.state.refresh(paths, how, &self.interrupted)? {
             Some(delta) => Ok(Some(delta)),
             None => {
                 self.hold(Hold::Empty);
@@ -1312,7 +1373,8 @@ mod tests {
         /// full build of the same folder.
         fn sync(&mut self, dirty: &[&str], full: bool) -> Option<Delta> {
             let paths: BTreeSet<PathBuf> = dirty.iter().map(|r| self.path(r)).collect();
-            let delta = self.state.refresh(&paths, full, &self.never).unwrap();
+            let how = if full { How::Walk } else { How::Events };
+            let delta = self.state.refresh(&paths, how, &self.never).unwrap();
             if delta.is_some() {
                 self.check();
             }
@@ -1416,7 +1478,11 @@ mod tests {
             .iter()
             .map(|r| f.path(r))
             .collect();
-        let d = f.state.refresh(&dirty, false, &f.never).unwrap().unwrap();
+        let d = f
+            .state
+            .refresh(&dirty, How::Events, &f.never)
+            .unwrap()
+            .unwrap();
         assert_eq!(d.changed, vec!["a.css"]);
         assert!(d.added.is_empty() && d.removed.is_empty());
         // (A full build lists swap files; watch mode never does.)

@@ -24,7 +24,8 @@
 //! - the stock `mime.types` has no `mjs`; `types { text/javascript mjs; }` at http level adds it
 //!   (several `types` blocks at one level merge), while at server level it would replace every type.
 //! - `http2_push_preload on` pushes `rel=preload` Links without `nopush` (not `modulepreload`); push
-//!   was removed in nginx 1.25.1 (the directive is then ignored with a warning).
+//!   was removed in nginx 1.25.1 (the directive is then ignored with a warning), so for an
+//!   `nginx-version` of 1.25.1 or later no push is written.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -51,7 +52,19 @@ const TARGET: &str = "nginx";
 
 /// Renders `nginx/hintgen-http.conf` and `nginx/hintgen-server.conf`.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    let push = opts.push;
+    // nginx 1.25.1 removed push: for such a target, write the hints without it.
+    let push = opts.push && !escape::at_least(&opts.nginx_version, &[1, 25, 1]);
+    if opts.push && !push {
+        diags.push(Diagnostic::new(
+            crate::error::Severity::Warning,
+            "server-no-push",
+            "",
+            format!(
+                "nginx {} has no HTTP/2 push (removed in 1.25.1): the nginx config is written without it",
+                opts.nginx_version
+            ),
+        ));
+    }
     let pages = escape::page_paths(plan, opts.clean_urls, TARGET, diags);
 
     // Per page: the Link value parts for a first visit (with pushes) and, with push on, for a
@@ -605,6 +618,17 @@ mod tests {
             server.contains("http2_push_preload on;\nadd_header Set-Cookie $hintgen_set_cookie;\n")
         );
         assert!(!diags.iter().any(|d| d.code == "server-push-modulepreload"));
+
+        let newer = ServerOptions {
+            push: true,
+            nginx_version: "1.25.1".into(),
+            ..ServerOptions::default()
+        };
+        let mut diags = Vec::new();
+        let out = render(&p, &newer, &mut diags);
+        let server = String::from_utf8(out[1].bytes.clone()).unwrap();
+        assert!(!server.contains("http2_push_preload"));
+        assert!(diags.iter().any(|d| d.code == "server-no-push"));
     }
 
     #[test]

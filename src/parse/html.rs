@@ -23,7 +23,8 @@
 //!   `<meta http-equiv=content-type>`; when it finds none, lol_html's `adjust_charset_on_meta_tag`
 //!   still switches on a later `<meta>`. The default is UTF-8; bad bytes decode to U+FFFD.
 //!   lol_html decodes attribute values and text with the current encoding, so URLs come out as
-//!   Unicode whatever the page's charset.
+//!   Unicode whatever the page's charset. It leaves character references alone, so those are
+//!   decoded here, in attribute values (`href="a?x=1&amp;y=2"`) and, for the text characters, in text.
 //! - **Locations** are 1-based line:column of the element's `<`, columns counted in characters of the
 //!   page's encoding (for UTF-16 input, of the transcoded stream, which has the same characters).
 //!   Line and column are resolved as lol_html reports positions, which it does in document order,
@@ -102,6 +103,8 @@ pub struct HtmlParser {
     utf16: Option<Decoder>,
     /// `None` before the start and after lol_html failed.
     rewriter: Option<Rewriter>,
+    /// lol_html's memory limit ([`MEMORY_LIMIT`]; lowered by tests to reach the failure path).
+    memory_limit: usize,
 }
 
 impl HtmlParser {
@@ -112,6 +115,7 @@ impl HtmlParser {
             head: Some(Vec::new()),
             utf16: None,
             rewriter: None,
+            memory_limit: MEMORY_LIMIT,
         }
     }
 
@@ -137,11 +141,21 @@ impl HtmlParser {
         let body = &head[bom_len..];
         if encoding == UTF_16LE || encoding == UTF_16BE {
             self.utf16 = Some(encoding.new_decoder_without_bom_handling());
-            self.rewriter = Some(build_rewriter(&self.shared, UTF_8, false));
+            self.rewriter = Some(build_rewriter(
+                &self.shared,
+                UTF_8,
+                false,
+                self.memory_limit,
+            ));
         } else {
             lock(&self.shared).positions.encoding = encoding;
             lock(&self.shared).meta_switch_pending = adjust;
-            self.rewriter = Some(build_rewriter(&self.shared, encoding, adjust));
+            self.rewriter = Some(build_rewriter(
+                &self.shared,
+                encoding,
+                adjust,
+                self.memory_limit,
+            ));
         }
         self.input(body, false);
     }
@@ -263,7 +277,12 @@ fn selector(s: &str) -> Cow<'static, Selector> {
     Cow::Owned(s.parse().expect("constant selectors are valid"))
 }
 
-fn build_rewriter(shared: &Shared, encoding: &'static Encoding, adjust: bool) -> Rewriter {
+fn build_rewriter(
+    shared: &Shared,
+    encoding: &'static Encoding,
+    adjust: bool,
+    memory_limit: usize,
+) -> Rewriter {
     let encoding =
         AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
     let (s2, s3, s4, s5) = (
@@ -276,7 +295,7 @@ fn build_rewriter(shared: &Shared, encoding: &'static Encoding, adjust: bool) ->
         .with_encoding(encoding)
         .with_strict(false)
         .with_adjust_charset_on_meta_tag(adjust)
-        .with_memory_settings(MemorySettings::new().with_max_allowed_memory_usage(MEMORY_LIMIT))
+        .with_memory_settings(MemorySettings::new().with_max_allowed_memory_usage(memory_limit))
         .append_element_content_handler((
             selector(ELEMENTS),
             ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
@@ -318,10 +337,11 @@ fn prescan(head: &[u8]) -> Option<&'static Encoding> {
                 lol_html::ElementContentHandlers::default().element(
                     |el: &mut lol_html::html_content::Element<'_, '_>| {
                         if found.get().is_none() {
+                            let a = Attrs::of(el);
                             found.set(meta_encoding(
-                                attr(el, "charset"),
-                                attr(el, "http-equiv"),
-                                attr(el, "content"),
+                                a.get("charset"),
+                                a.get("http-equiv"),
+                                a.get("content"),
                             ));
                         }
                         Ok(())
@@ -424,6 +444,8 @@ struct State {
     title_depth: usize,
     /// Open `<picture>` elements: a `<source>` in one offers image candidates.
     picture_depth: usize,
+    /// A `<source srcset>` was seen in the `<picture>` open now.
+    picture_has_source: bool,
     /// The inline `<style>` / `<script>` whose text is being collected.
     raw: Option<RawText>,
     /// lol_html will switch encoding on the first usable `<meta>` charset; the column counter follows.
@@ -579,11 +601,10 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             // Mirror lol_html's own charset switch (first usable declaration, wherever it is)
             // so columns after it are counted in the new encoding.
             if st.meta_switch_pending
-                && let Some(e) = meta_encoding(
-                    attr(el, "charset"),
-                    attr(el, "http-equiv"),
-                    attr(el, "content"),
-                )
+                && let Some(e) = {
+                    let a = Attrs::of(el);
+                    meta_encoding(a.get("charset"), a.get("http-equiv"), a.get("content"))
+                }
                 && e.is_ascii_compatible()
             {
                 st.positions.at(range.end);
@@ -593,9 +614,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             return;
         }
         "template" => {
-            if until_end_tag(shared, el, |st| &mut st.template_depth) {
-                st.template_depth += 1;
-            }
+            count_open(st, shared, el, |st| &mut st.template_depth);
             return;
         }
         "style" | "script" => {
@@ -609,30 +628,28 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     if st.template_depth > 0 {
         return;
     }
+    let a = Attrs::of(el);
     match tag.as_str() {
         "title" => {
-            if until_end_tag(shared, el, |st| &mut st.title_depth) {
-                st.title_depth += 1;
-            }
+            count_open(st, shared, el, |st| &mut st.title_depth);
         }
         "picture" => {
-            if until_end_tag(shared, el, |st| &mut st.picture_depth) {
-                st.picture_depth += 1;
-            }
+            count_open(st, shared, el, |st| &mut st.picture_depth);
+            st.picture_has_source = false;
         }
         // In `<picture>` a `<source>` offers image candidates; in media elements, a file.
-        "source" if st.picture_depth > 0 => on_picture_source(st, el, at),
-        "link" => on_link(st, el, at),
-        "script" => on_script(st, el, at, range.end),
-        "img" => on_img(st, el, at),
+        "source" if st.picture_depth > 0 => on_picture_source(st, &a, at),
+        "link" => on_link(st, &a, at),
+        "script" => on_script(st, &a, at, range.end),
+        "img" => on_img(st, &a, at),
         "input" => {
-            if attr_is(el, "type", "image")
-                && let Some(url) = url_attr(el, "src")
+            if a.is("type", "image")
+                && let Some(url) = a.url("src")
             {
                 let attrs = RefAttrs {
-                    lazy: attr_is(el, "loading", "lazy"),
-                    fetchpriority: attr(el, "fetchpriority"),
-                    crossorigin: attr(el, "crossorigin"),
+                    lazy: a.is("loading", "lazy"),
+                    fetchpriority: a.get("fetchpriority"),
+                    crossorigin: a.get("crossorigin"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -641,20 +658,20 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         "video" | "audio" | "track" | "source" => {
             if tag == "video"
-                && let Some(url) = url_attr(el, "poster")
+                && let Some(url) = a.url("poster")
             {
                 let attrs = RefAttrs {
-                    crossorigin: attr(el, "crossorigin"),
+                    crossorigin: a.get("crossorigin"),
                     primary: true,
                     ..RefAttrs::default()
                 };
                 st.push(url, RefKind::Poster, "<video poster>", at, attrs);
             }
-            if let Some(url) = url_attr(el, "src") {
+            if let Some(url) = a.url("src") {
                 let attrs = RefAttrs {
-                    crossorigin: attr(el, "crossorigin"),
-                    type_: attr(el, "type"),
-                    media: attr(el, "media"),
+                    crossorigin: a.get("crossorigin"),
+                    type_: a.get("type"),
+                    media: a.get("media"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -663,14 +680,14 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         "base" => {
             if st.base_href.is_none()
-                && let Some(href) = attr(el, "href")
+                && let Some(href) = a.get("href")
             {
                 st.base_href = Some(href.trim_matches(is_ascii_ws).to_string());
             }
         }
         "style" => {
             // `type` other than empty or text/css: the browser does not apply the sheet.
-            let css = attr(el, "type").is_none_or(|t| {
+            let css = a.get("type").is_none_or(|t| {
                 let t = t.trim_matches(is_ascii_ws);
                 t.is_empty() || t.eq_ignore_ascii_case("text/css")
             });
@@ -686,8 +703,8 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         _ => {}
     }
-    collect_attribute_text(st, el, &tag);
-    if let Some(decls) = attr(el, "style")
+    collect_attribute_text(st, &a, &tag);
+    if let Some(decls) = a.get("style")
         && !decls.trim_matches(is_ascii_ws).is_empty()
     {
         // A declaration list is not a stylesheet: wrap it in a rule so the CSS parser reads it.
@@ -703,21 +720,21 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     }
 }
 
-fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
-    let rel = attr(el, "rel").unwrap_or_default().to_ascii_lowercase();
+fn on_link(st: &mut State, a: &Attrs, at: Location) {
+    let rel = a.get("rel").unwrap_or_default().to_ascii_lowercase();
     let tokens: Vec<&str> = rel.split(is_ascii_ws).filter(|t| !t.is_empty()).collect();
     let has = |t: &str| tokens.contains(&t);
-    let href = url_attr(el, "href");
+    let href = a.url("href");
     if has("stylesheet")
         && !has("alternate")
-        && !el.has_attribute("disabled")
+        && !a.has("disabled")
         && let Some(url) = &href
     {
         let attrs = RefAttrs {
-            media: attr(el, "media"),
-            crossorigin: attr(el, "crossorigin"),
-            integrity: attr(el, "integrity"),
-            type_: attr(el, "type"),
+            media: a.get("media"),
+            crossorigin: a.get("crossorigin"),
+            integrity: a.get("integrity"),
+            type_: a.get("type"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -731,20 +748,20 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
     }
     if has("preload") {
         // An image preload may name its candidates in `imagesrcset` and have no `href`.
-        let srcset = srcset_attr(el, "imagesrcset");
+        let srcset = a.srcset("imagesrcset");
         let url = href
             .clone()
             .or_else(|| srcset.first().map(|c| c.url.clone()));
         if let Some(url) = url {
             let attrs = RefAttrs {
-                as_: attr(el, "as"),
-                type_: attr(el, "type"),
-                crossorigin: attr(el, "crossorigin"),
-                media: attr(el, "media"),
+                as_: a.get("as"),
+                type_: a.get("type"),
+                crossorigin: a.get("crossorigin"),
+                media: a.get("media"),
                 srcset,
-                sizes: attr(el, "imagesizes"),
-                fetchpriority: attr(el, "fetchpriority"),
-                integrity: attr(el, "integrity"),
+                sizes: a.get("imagesizes"),
+                fetchpriority: a.get("fetchpriority"),
+                integrity: a.get("integrity"),
                 primary: true,
                 ..RefAttrs::default()
             };
@@ -755,8 +772,8 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
         && let Some(url) = &href
     {
         let attrs = RefAttrs {
-            crossorigin: attr(el, "crossorigin"),
-            integrity: attr(el, "integrity"),
+            crossorigin: a.get("crossorigin"),
+            integrity: a.get("integrity"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -776,8 +793,8 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
     });
     if let (Some(icon), Some(url)) = (icon, &href) {
         let attrs = RefAttrs {
-            type_: attr(el, "type"),
-            media: attr(el, "media"),
+            type_: a.get("type"),
+            media: a.get("media"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -793,7 +810,7 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
         && let Some(url) = &href
     {
         let attrs = RefAttrs {
-            crossorigin: attr(el, "crossorigin"),
+            crossorigin: a.get("crossorigin"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -807,10 +824,10 @@ fn on_link(st: &mut State, el: &Element<'_, '_>, at: Location) {
     }
 }
 
-fn script_type(el: &Element<'_, '_>) -> ScriptType {
-    let declared = match attr(el, "type") {
+fn script_type(a: &Attrs) -> ScriptType {
+    let declared = match a.get("type") {
         Some(t) => t,
-        None => match attr(el, "language") {
+        None => match a.get("language") {
             Some(l) if !l.is_empty() => format!("text/{l}"),
             _ => return ScriptType::Classic,
         },
@@ -827,26 +844,26 @@ fn script_type(el: &Element<'_, '_>) -> ScriptType {
     }
 }
 
-fn on_script(st: &mut State, el: &Element<'_, '_>, at: Location, tag_end: usize) {
-    let kind = script_type(el);
-    let has_src = el.has_attribute("src");
+fn on_script(st: &mut State, a: &Attrs, at: Location, tag_end: usize) {
+    let kind = script_type(a);
+    let has_src = a.has("src");
     match kind {
         ScriptType::Classic | ScriptType::Module => {
             let module = kind == ScriptType::Module;
-            if let Some(url) = url_attr(el, "src") {
+            if let Some(url) = a.url("src") {
                 let attrs = RefAttrs {
                     type_: if module {
                         Some("module".to_string())
                     } else {
-                        attr(el, "type")
+                        a.get("type")
                     },
                     module,
-                    async_: el.has_attribute("async"),
-                    defer: el.has_attribute("defer"),
-                    nomodule: el.has_attribute("nomodule"),
-                    crossorigin: attr(el, "crossorigin"),
-                    integrity: attr(el, "integrity"),
-                    fetchpriority: attr(el, "fetchpriority"),
+                    async_: a.has("async"),
+                    defer: a.has("defer"),
+                    nomodule: a.has("nomodule"),
+                    crossorigin: a.get("crossorigin"),
+                    integrity: a.get("integrity"),
+                    fetchpriority: a.get("fetchpriority"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -880,15 +897,15 @@ fn on_script(st: &mut State, el: &Element<'_, '_>, at: Location, tag_end: usize)
     }
 }
 
-fn on_img(st: &mut State, el: &Element<'_, '_>, at: Location) {
-    let srcset = srcset_attr(el, "srcset");
-    let lazy = attr_is(el, "loading", "lazy");
-    let fetchpriority = attr(el, "fetchpriority");
-    let crossorigin = attr(el, "crossorigin");
-    let sizes = attr(el, "sizes");
+fn on_img(st: &mut State, a: &Attrs, at: Location) {
+    let srcset = a.srcset("srcset");
+    let lazy = a.is("loading", "lazy");
+    let fetchpriority = a.get("fetchpriority");
+    let crossorigin = a.get("crossorigin");
+    let sizes = a.get("sizes");
     let mut others = srcset.iter();
     // The primary reference is `src`, else the first candidate.
-    let primary = match url_attr(el, "src") {
+    let primary = match a.url("src") {
         Some(src) => Some(src),
         None => others.next().map(|c| c.url.clone()),
     };
@@ -903,6 +920,7 @@ fn on_img(st: &mut State, el: &Element<'_, '_>, at: Location) {
         sizes: sizes.clone(),
         srcset,
         primary: true,
+        picture_sources: st.picture_depth > 0 && st.picture_has_source,
         ..RefAttrs::default()
     };
     st.push(primary, RefKind::Image, "<img>", at, attrs);
@@ -919,29 +937,33 @@ fn on_img(st: &mut State, el: &Element<'_, '_>, at: Location) {
     }
 }
 
-/// Registers an end-tag handler that decrements the counter `depth` picks; false when the
-/// element cannot have an end tag (then the caller must not count it).
-fn until_end_tag(
+/// Counts an element as open in the counter `depth` picks, until its end tag. An element that
+/// cannot have an end tag is not counted (it could never be uncounted).
+fn count_open(
+    st: &mut State,
     shared: &Shared,
     el: &mut Element<'_, '_>,
     depth: fn(&mut State) -> &mut usize,
-) -> bool {
+) {
     let s = shared.clone();
-    el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+    let registered = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
         let mut st = lock(&s);
         let d = depth(&mut st);
         *d = d.saturating_sub(1);
         Ok(())
-    }))
-    .is_ok()
+    }));
+    if registered.is_ok() {
+        *depth(st) += 1;
+    }
 }
 
-fn on_picture_source(st: &mut State, el: &Element<'_, '_>, at: Location) {
-    for candidate in srcset_attr(el, "srcset") {
+fn on_picture_source(st: &mut State, a: &Attrs, at: Location) {
+    st.picture_has_source = true;
+    for candidate in a.srcset("srcset") {
         let attrs = RefAttrs {
-            type_: attr(el, "type"),
-            media: attr(el, "media"),
-            sizes: attr(el, "sizes"),
+            type_: a.get("type"),
+            media: a.get("media"),
+            sizes: a.get("sizes"),
             primary: false,
             ..RefAttrs::default()
         };
@@ -951,13 +973,13 @@ fn on_picture_source(st: &mut State, el: &Element<'_, '_>, at: Location) {
 
 /// Characters from attributes a reader sees rendered: `alt`, `title`, `placeholder`, and the
 /// `value` of `<input>` (shown as a button's label or a field's text) and `<button>`.
-fn collect_attribute_text(st: &mut State, el: &Element<'_, '_>, tag: &str) {
+fn collect_attribute_text(st: &mut State, a: &Attrs, tag: &str) {
     let mut names = vec!["alt", "title", "placeholder"];
-    if tag == "button" || (tag == "input" && !attr_is(el, "type", "hidden")) {
+    if tag == "button" || (tag == "input" && !a.is("type", "hidden")) {
         names.push("value");
     }
     for name in names {
-        if let Some(v) = attr(el, name) {
+        if let Some(v) = a.value(name) {
             v.chars().for_each(|c| st.chars.add(c));
         }
     }
@@ -1041,22 +1063,59 @@ fn is_ascii_ws_byte(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ')
 }
 
-/// An attribute's value with character references decoded; `None` when absent.
-fn attr<H: lol_html::HandlerTypes>(
-    el: &lol_html::html_content::Element<'_, '_, H>,
-    name: &str,
-) -> Option<String> {
-    el.get_attribute(name).map(decode_attribute)
-}
+/// An element's attributes, read once: lowercase names, values with character references
+/// decoded (lol_html returns them raw). Elements carry few attributes, so a list is fastest.
+struct Attrs(Vec<(String, String)>);
 
-/// True when the attribute is present and equals `value`, ASCII case-insensitively, once trimmed.
-fn attr_is(el: &Element<'_, '_>, name: &str, value: &str) -> bool {
-    attr(el, name).is_some_and(|v| v.trim_matches(is_ascii_ws).eq_ignore_ascii_case(value))
-}
+impl Attrs {
+    fn of<H: lol_html::HandlerTypes>(el: &lol_html::html_content::Element<'_, '_, H>) -> Self {
+        Attrs(
+            el.attributes()
+                .iter()
+                .map(|at| (at.name(), decode_attribute(at.value())))
+                .collect(),
+        )
+    }
 
-/// A URL-valued attribute, trimmed; `None` when absent, blank, or a `data:` URL.
-fn url_attr(el: &Element<'_, '_>, name: &str) -> Option<String> {
-    url_value(&attr(el, name)?)
+    fn value(&self, name: &str) -> Option<&str> {
+        // The first of duplicate attributes wins, as in the HTML tokenizer.
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value, owned; `None` when absent.
+    fn get(&self, name: &str) -> Option<String> {
+        self.value(name).map(str::to_string)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.value(name).is_some()
+    }
+
+    /// True when present and equal to `value`, ASCII case-insensitively, once trimmed.
+    fn is(&self, name: &str, value: &str) -> bool {
+        self.value(name)
+            .is_some_and(|v| v.trim_matches(is_ascii_ws).eq_ignore_ascii_case(value))
+    }
+
+    /// A URL-valued attribute, trimmed; `None` when absent, blank, or a `data:` URL.
+    fn url(&self, name: &str) -> Option<String> {
+        url_value(self.value(name)?)
+    }
+
+    /// A `srcset`-valued attribute's candidates, without `data:` URLs.
+    fn srcset(&self, name: &str) -> Vec<SrcsetCandidate> {
+        self.value(name)
+            .map(|v| {
+                parse_srcset(v)
+                    .into_iter()
+                    .filter(|c| !is_data_url(&c.url))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 fn url_value(value: &str) -> Option<String> {
@@ -1066,17 +1125,6 @@ fn url_value(value: &str) -> Option<String> {
 
 fn is_data_url(url: &str) -> bool {
     url.len() >= 5 && url.as_bytes()[..5].eq_ignore_ascii_case(b"data:")
-}
-
-fn srcset_attr(el: &Element<'_, '_>, name: &str) -> Vec<SrcsetCandidate> {
-    attr(el, name)
-        .map(|v| {
-            parse_srcset(&v)
-                .into_iter()
-                .filter(|c| !is_data_url(&c.url))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1121,8 +1169,10 @@ pub fn parse_srcset(input: &str) -> Vec<SrcsetCandidate> {
 }
 
 /// The spec's descriptor tokenizer, from `pos` (just after the URL); returns where it stopped.
-fn tokenize_descriptors(input: &str, mut pos: usize, out: &mut Vec<String>) -> usize {
-    #[derive(PartialEq)]
+///
+/// The spec builds each descriptor a character at a time, but every character from its first to
+/// its end is kept (whitespace and commas too, inside parentheses), so a descriptor is a slice.
+fn tokenize_descriptors<'a>(input: &'a str, mut pos: usize, out: &mut Vec<&'a str>) -> usize {
     enum St {
         In,
         Parens,
@@ -1132,51 +1182,48 @@ fn tokenize_descriptors(input: &str, mut pos: usize, out: &mut Vec<String>) -> u
     while pos < s.len() && is_ascii_ws_byte(s[pos]) {
         pos += 1;
     }
-    let mut current = String::new();
+    // Start of the descriptor being read, if any.
+    let mut current: Option<usize> = None;
     let mut state = St::In;
     loop {
-        let c = input[pos..].chars().next();
-        let step = c.map_or(0, char::len_utf8);
+        let c = s.get(pos).copied();
         match state {
             St::In => match c {
-                Some(c) if is_ascii_ws(c) => {
-                    if !current.is_empty() {
-                        out.push(std::mem::take(&mut current));
+                Some(b) if is_ascii_ws_byte(b) => {
+                    if let Some(start) = current.take() {
+                        out.push(&input[start..pos]);
                         state = St::After;
                     }
                 }
-                Some(',') => {
-                    pos += step;
-                    if !current.is_empty() {
-                        out.push(current);
+                Some(b',') => {
+                    if let Some(start) = current {
+                        out.push(&input[start..pos]);
                     }
-                    return pos;
-                }
-                Some('(') => {
-                    current.push('(');
-                    state = St::Parens;
+                    return pos + 1;
                 }
                 None => {
-                    if !current.is_empty() {
-                        out.push(current);
+                    if let Some(start) = current {
+                        out.push(&input[start..pos]);
                     }
                     return pos;
                 }
-                Some(c) => current.push(c),
+                Some(b) => {
+                    current.get_or_insert(pos);
+                    if b == b'(' {
+                        state = St::Parens;
+                    }
+                }
             },
             St::Parens => match c {
-                Some(')') => {
-                    current.push(')');
-                    state = St::In;
-                }
+                Some(b')') => state = St::In,
                 None => {
-                    out.push(current);
+                    out.push(&input[current.unwrap_or(pos)..pos]);
                     return pos;
                 }
-                Some(c) => current.push(c),
+                Some(_) => {}
             },
             St::After => match c {
-                Some(c) if is_ascii_ws(c) => {}
+                Some(b) if is_ascii_ws_byte(b) => {}
                 None => return pos,
                 Some(_) => {
                     state = St::In;
@@ -1184,12 +1231,12 @@ fn tokenize_descriptors(input: &str, mut pos: usize, out: &mut Vec<String>) -> u
                 }
             },
         }
-        pos += step;
+        pos += 1;
     }
 }
 
 /// The spec's descriptor checks: at most one of `Nw` / `Nx`, an optional `Nh` only with `Nw`.
-fn descriptors_valid(descriptors: &[String]) -> bool {
+fn descriptors_valid(descriptors: &[&str]) -> bool {
     let (mut w, mut x, mut h) = (false, false, false);
     for d in descriptors {
         let Some(number) = d.strip_suffix(['w', 'x', 'h']) else {
@@ -1573,9 +1620,6 @@ fn decode_numeric(digits: &str, radix: u32) -> char {
 
 /// Names that work without a `;`: Latin-1, and the markup escapes in either case.
 fn legacy_reference(name: &str) -> Option<char> {
-    if let Some(i) = LATIN1_NAMES.iter().position(|n| *n == name) {
-        return char::from_u32(0xA0 + i as u32);
-    }
     match name {
         "amp" | "AMP" => Some('&'),
         "lt" | "LT" => Some('<'),
@@ -1583,7 +1627,10 @@ fn legacy_reference(name: &str) -> Option<char> {
         "quot" | "QUOT" => Some('"'),
         "COPY" => Some('\u{A9}'),
         "REG" => Some('\u{AE}'),
-        _ => None,
+        _ => LATIN1_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .and_then(|i| char::from_u32(0xA0 + i as u32)),
     }
 }
 
@@ -1611,15 +1658,15 @@ mod tests {
     }
 
     /// The parts of the facts that must not depend on chunking.
-    fn summary(
-        f: &FileFacts,
-    ) -> (
-        &Vec<Reference>,
-        &Option<String>,
-        &BTreeMap<String, String>,
-        &Option<TextChars>,
-        &Vec<Diagnostic>,
-    ) {
+    type Summary<'a> = (
+        &'a [Reference],
+        &'a Option<String>,
+        &'a BTreeMap<String, String>,
+        &'a Option<TextChars>,
+        &'a [Diagnostic],
+    );
+
+    fn summary(f: &FileFacts) -> Summary<'_> {
         (
             &f.refs,
             &f.base_href,
@@ -2149,6 +2196,30 @@ mod tests {
     }
 
     #[test]
+    fn rewriter_failure_is_a_warning() {
+        let mut page = b"<img src=a.png>\n<img alt=\"".to_vec();
+        page.extend(std::iter::repeat_n(b'x', 64 * 1024));
+        page.extend_from_slice(b"\" src=b.png><img src=c.png>");
+        let mut parser = Box::new(HtmlParser::new());
+        parser.memory_limit = 8 * 1024;
+        for chunk in page.chunks(1000) {
+            parser.write(chunk);
+        }
+        let f = parser.finish();
+        assert_eq!(urls(&f), ["a.png"]);
+        assert_eq!(f.diagnostics.len(), 1, "{:?}", f.diagnostics);
+        assert_eq!(f.diagnostics[0].code, "html-parse");
+        assert_eq!(f.diagnostics[0].severity, Severity::Warning);
+        assert!(f.text.is_some());
+    }
+
+    #[test]
+    fn parsers_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<HtmlParser>();
+    }
+
+    #[test]
     fn rebasing() {
         let origin = Location::new(10, 5);
         assert_eq!(rebase(Location::new(1, 1), origin), Location::new(10, 5));
@@ -2158,10 +2229,6 @@ mod tests {
     }
 
     /// Documents for the streaming test: every chunking must give the same facts.
-    pub(super) fn corpus_for_dump() -> Vec<(&'static str, Vec<u8>)> {
-        streaming_corpus()
-    }
-
     fn streaming_corpus() -> Vec<(&'static str, Vec<u8>)> {
         let mut late_meta = format!("<!-- {} -->\n<p>ab</p>", "pad ".repeat(300)).into_bytes();
         late_meta.extend_from_slice(
@@ -2256,50 +2323,6 @@ mod tests {
         for doc in [utf16(RICH, false), utf16(RICH, true)] {
             let other = parse_html(&doc);
             assert_eq!(summary(&whole), summary(&other));
-        }
-    }
-}
-#[cfg(test)]
-mod scratch {
-    #[test]
-    fn bench() {
-        let mut page = String::new();
-        for i in 0..100_000 {
-            page.push_str(&format!("<div class=c{i}><p>Paragraph {i}, été &amp; more text here</p><img src=\"/i/{i}.png\" alt=x srcset=\"/a.png 1x, /b.png 2x\"><a href=/x>link</a><svg><path d=\"M0 0L{i} {i}\"/></svg></div>\n"));
-        }
-        let mut best = std::time::Duration::MAX;
-        for _ in 0..7 {
-            let t = std::time::Instant::now();
-            let mut p = Box::new(super::HtmlParser::new());
-            for c in page.as_bytes().chunks(64 * 1024) {
-                crate::parse::Parser::write(&mut *p, c);
-            }
-            let f = crate::parse::Parser::finish(p);
-            best = best.min(t.elapsed());
-            assert!(!f.refs.is_empty() || std::env::var_os("X1").is_some());
-        }
-        eprintln!("{} bytes, {:?} => {:.1} MB/s", page.len(), best, page.len() as f64 / best.as_secs_f64() / 1e6);
-    }
-
-    #[test]
-    fn dump() {
-        for (name, doc) in super::tests::corpus_for_dump() {
-            let f = super::parse_html(&doc);
-            eprintln!("== {name}");
-            for r in &f.refs {
-                eprintln!(
-                    "  {:?} {} {} {}:{} p={}",
-                    r.kind, r.url, r.element, r.location.line, r.location.col, r.attrs.primary
-                );
-            }
-            eprintln!(
-                "  base={:?} map={:?} diags={:?}",
-                f.base_href, f.import_map, f.diagnostics
-            );
-            eprintln!(
-                "  text={:?}",
-                f.text.map(|t| t.0.into_iter().collect::<String>())
-            );
         }
     }
 }

@@ -46,7 +46,9 @@ impl FileKind {
 }
 
 /// What a reference is, decided by the element or rule that makes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RefKind {
     /// `<link rel=stylesheet href>` (not `disabled`).
@@ -80,7 +82,7 @@ pub enum RefKind {
 }
 
 /// One `srcset` candidate: the URL as written and its descriptor (`2x`, `640w`, or empty).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SrcsetCandidate {
     /// The URL as written.
     pub url: String,
@@ -92,7 +94,7 @@ pub struct SrcsetCandidate {
 ///
 /// Strings hold attribute values as written (entity-decoded); `None` means the attribute is absent.
 /// `crossorigin` present with no value is `Some("")` (the anonymous mode).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RefAttrs {
     /// `as` of a `<link rel=preload>`.
     pub as_: Option<String>,
@@ -117,6 +119,9 @@ pub struct RefAttrs {
     /// True for the reference an element is hinted by (an `<img>`'s `src`, or its first `srcset`
     /// candidate when it has no `src`); false for the other `srcset` candidates.
     pub primary: bool,
+    /// An `<img>` inside a `<picture>` that offers `<source>` candidates: the browser may pick a
+    /// source instead of the `<img>`'s own URL.
+    pub picture_sources: bool,
     /// `srcset` / `imagesrcset` candidates of the element, as written.
     pub srcset: Vec<SrcsetCandidate>,
     /// `sizes` / `imagesizes`.
@@ -132,7 +137,7 @@ pub struct RefAttrs {
 }
 
 /// A reference from one file to a URL, as the file says it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reference {
     /// The URL as written (entity-decoded for HTML, escape-decoded for CSS/JS), not resolved.
     pub url: String,
@@ -147,7 +152,7 @@ pub struct Reference {
 }
 
 /// The set of characters that occur in a page's text, used to pick `unicode-range` font faces.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TextChars(pub BTreeSet<char>);
 
 impl TextChars {
@@ -171,7 +176,10 @@ fn ranges_fallback(set: &BTreeSet<char>, lo: u32, hi: u32) -> bool {
 }
 
 /// What parsing one file found.
-#[derive(Debug, Clone, Default)]
+///
+/// (De)serializable for the fingerprint cache ([`crate::cache`]), which stores it in a compact binary
+/// form where fields are positional: never mark a field `skip_serializing_if`.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     /// References in document order.
     pub refs: Vec<Reference>,
@@ -183,7 +191,9 @@ pub struct FileFacts {
     pub text: Option<TextChars>,
     /// The parsed `.vite/manifest.json` (Vite manifest only).
     pub vite_manifest: Option<vite::Manifest>,
-    /// Problems found while parsing; `file` is left empty and filled in by the caller.
+    /// Problems found while parsing; `file` is left empty and filled in by the caller. Not serialized:
+    /// the scanner moves them out into [`crate::scan::Scanned::diagnostics`], and the cache keeps them there.
+    #[serde(skip)]
     pub diagnostics: Vec<Diagnostic>,
 }
 

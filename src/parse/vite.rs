@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::FileFacts;
 use crate::error::{Diagnostic, Severity};
 
 /// One manifest entry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Chunk {
     /// Output file, relative to `outDir`.

@@ -137,6 +137,8 @@ pub struct Running {
     pub name: String,
     /// The port it listens on.
     pub port: u16,
+    /// `https`, or `http` for a server speaking h2c.
+    pub scheme: &'static str,
     log: PathBuf,
 }
 
@@ -155,6 +157,7 @@ impl Running {
             child,
             name: name.into(),
             port,
+            scheme: "https",
             log: log.into(),
         };
         running.wait_ready();
@@ -194,16 +197,16 @@ impl Running {
         s
     }
 
-    /// `https://127.0.0.1:PORT` + `path`.
+    /// `https://127.0.0.1:PORT` + `path` (`http://` for h2c).
     pub fn url(&self, path: &str) -> String {
-        format!("https://127.0.0.1:{}{path}", self.port)
+        format!("{}://127.0.0.1:{}{path}", self.scheme, self.port)
     }
 
     fn signal_group(&self, sig: &str) {
-        let _ = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg("--")
-            .arg(format!("-{}", self.child.id()))
+        // The shell's own `kill` (no procps needed); a negative pid names the process group.
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{sig} -{} 2>/dev/null", self.child.id()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
@@ -266,19 +269,16 @@ impl Response {
     }
 }
 
-/// GETs `url` over HTTP/2 with curl, returning every header block (103s, then the final one).
+/// GETs `url` over HTTP/2 with curl (h2c with prior knowledge for `http://`), returning every
+/// header block (103s, then the final one).
 pub fn curl(url: &str, headers: &[&str]) -> Vec<Response> {
     let mut cmd = Command::new("curl");
-    cmd.args([
-        "-sSk",
-        "--http2",
-        "--max-time",
-        "20",
-        "-D",
-        "-",
-        "-o",
-        "/dev/null",
-    ]);
+    let h2 = if url.starts_with("http://") {
+        "--http2-prior-knowledge"
+    } else {
+        "--http2"
+    };
+    cmd.args(["-sSk", h2, "--max-time", "20", "-D", "-", "-o", "/dev/null"]);
     for h in headers {
         cmd.arg("-H").arg(h);
     }

@@ -112,6 +112,8 @@ struct Env {
     tls: Tls,
     /// Configure the servers to serve `contact.html` at `/contact` (try_files and the like).
     clean: bool,
+    /// Serve cleartext HTTP/2 (h2c) instead of TLS (Caddy and Apache).
+    plain: bool,
 }
 
 impl Env {
@@ -127,6 +129,7 @@ impl Env {
             out,
             tls,
             clean: true,
+            plain: false,
         }
     }
 
@@ -281,7 +284,11 @@ fn start(server: Server, env: &Env, out: &Path, name: &str) -> Running {
             cmd.arg("-c").arg(&conf);
         }
     }
-    Running::start(name, cmd, port, &log)
+    let mut running = Running::start(name, cmd, port, &log);
+    if env.plain {
+        running.scheme = "http";
+    }
+    running
 }
 
 /// Runs the server's own config check on hintgen's output in `out`.
@@ -352,23 +359,32 @@ fn nginx_conf(env: &Env, out: &Path, dir: &Path, port: u16) -> PathBuf {
 }
 
 fn caddy_conf(env: &Env, out: &Path, dir: &Path, port: u16) -> PathBuf {
+    let (h2c, site, tls) = if env.plain {
+        (
+            "\tservers {\n\t\tprotocols h1 h2 h2c\n\t}\n".to_string(),
+            format!("http://127.0.0.1:{port}"),
+            String::new(),
+        )
+    } else {
+        (
+            String::new(),
+            format!("https://127.0.0.1:{port}"),
+            format!("\ttls {} {}\n", p(&env.tls.cert), p(&env.tls.key)),
+        )
+    };
     let conf = format!(
-        "{{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n\tstorage file_system {d}/data\n}}\n\
-         https://127.0.0.1:{port} {{\n\ttls {cert} {key}\n\troot * {site}\n\t\
+        "{{\n\tadmin off\n\tauto_https off\n\tstorage file_system {d}/data\n{h2c}}}\n\
+         {site} {{\n{tls}\troot * {root}\n\t\
          header X-User-Header kept\n\timport {out}/Caddyfile\n{clean}\tfile_server\n}}\n",
+        d = p(dir),
+        out = p(out),
+        root = p(&env.site),
         clean = if env.clean {
             "\ttry_files {path} {path}.html {path}/index.html\n"
         } else {
             ""
         },
-        d = p(dir),
-        out = p(out),
-        cert = p(&env.tls.cert),
-        key = p(&env.tls.key),
-        site = p(&env.site),
-    )
-    // `persist_config` is a newer global option; 2.6 does not know it.
-    .replace("\tpersist_config off\n", "");
+    );
     let path = dir.join("Caddyfile");
     fs::write(&path, conf).unwrap();
     path
@@ -400,8 +416,7 @@ fn apache_conf(env: &Env, out: &Path, dir: &Path, port: u16) -> PathBuf {
          TypesConfig /etc/mime.types\n{user}StartServers 1\nServerLimit 1\nThreadsPerChild 25\n\
          MaxRequestWorkers 25\nListen 127.0.0.1:{port}\nServerName localhost\n\
          SSLSessionCache none\n\
-         <VirtualHost 127.0.0.1:{port}>\n    SSLEngine on\n    SSLCertificateFile {cert}\n    \
-         SSLCertificateKeyFile {key}\n    Protocols h2 http/1.1\n    DocumentRoot \"{site}\"\n    \
+         <VirtualHost 127.0.0.1:{port}>\n{tls}    DocumentRoot \"{site}\"\n    \
          DirectoryIndex index.html\n    <Directory \"{site}\">\n        Require all granted\n    \
          </Directory>\n    Header always set X-User-Header kept\n    \
          Include {out}/apache/hintgen.conf\n{clean}</VirtualHost>\n",
@@ -414,8 +429,16 @@ fn apache_conf(env: &Env, out: &Path, dir: &Path, port: u16) -> PathBuf {
             ""
         },
         out = p(out),
-        cert = p(&env.tls.cert),
-        key = p(&env.tls.key),
+        tls = if env.plain {
+            "    Protocols h2c http/1.1\n".to_string()
+        } else {
+            format!(
+                "    SSLEngine on\n    SSLCertificateFile {}\n    SSLCertificateKeyFile {}\n    \
+                 Protocols h2 http/1.1\n",
+                p(&env.tls.cert),
+                p(&env.tls.key)
+            )
+        },
         site = p(&env.site),
     );
     let path = dir.join("httpd.conf");
@@ -451,11 +474,23 @@ fn h2o_conf(env: &Env, out: &Path, dir: &Path, port: u16) -> PathBuf {
 // The end-to-end checks.
 
 fn serve_and_check(server: Server, push: bool) {
-    let test = format!("{}_{}", server.bin(), if push { "push" } else { "hints" });
+    serve_and_check_with(server, push, false);
+}
+
+/// With `plain`, the server speaks h2c (cleartext HTTP/2) and only the Links and 103s are checked
+/// (browsers use neither push nor 103 without TLS; curl does).
+fn serve_and_check_with(server: Server, push: bool, plain: bool) {
+    let test = format!(
+        "{}_{}{}",
+        server.bin(),
+        if push { "push" } else { "hints" },
+        if plain { "_h2c" } else { "" }
+    );
     if require(&test, &[server.bin(), "curl", "nghttp", "openssl"]).is_none() {
         return;
     }
-    let env = Env::new();
+    let mut env = Env::new();
+    env.plain = plain;
     write_site(&env.site);
     let plan = hintgen_build(&env, push);
     assert!(plan.pages.len() >= 4, "{:?}", plan.pages.keys());
@@ -517,7 +552,7 @@ fn serve_and_check(server: Server, push: bool) {
                 "{url}: guard cookie"
             );
         }
-        if push {
+        if push && !plain {
             let url = running.url(&page.url);
             let first = nghttp(&url, &[]);
             let mut pushed = first.pushes.clone();
@@ -551,7 +586,7 @@ fn serve_and_check(server: Server, push: bool) {
         matches!(server, Server::Caddy | Server::Apache),
         "103s seen: {saw_103}"
     );
-    assert_eq!(saw_push > 0, push, "pushes seen: {saw_push}");
+    assert_eq!(saw_push > 0, push && !plain, "pushes seen: {saw_push}");
     assert!(plan.assets.values().any(|a| a.immutable));
     assert!(plan.assets.values().any(|a| !a.immutable));
     for (url, asset) in &plan.assets {
@@ -610,6 +645,16 @@ fn apache_sends_103_and_links() {
 #[test]
 fn apache_pushes_once_per_build() {
     serve_and_check(Server::Apache, true);
+}
+
+#[test]
+fn caddy_sends_103_over_h2c() {
+    serve_and_check_with(Server::Caddy, false, true);
+}
+
+#[test]
+fn apache_sends_103_over_h2c() {
+    serve_and_check_with(Server::Apache, false, true);
 }
 
 #[test]
