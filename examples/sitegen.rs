@@ -4,8 +4,8 @@
 //! cargo run --release --example sitegen -- --pages 10000 --assets 30000 --bytes 1G /tmp/site
 //! ```
 //!
-//! The site looks like a bundler's output: pages in nested section folders (`docs/g007/…/index.html`
-//! and `blog/g003/post-42.html`), Vite-style content-hashed assets (`assets/app-Bx9_k2Qa.css`), a
+//! The site looks like a bundler's output: pages in nested section folders (`docs/g007/page-20/index.html`,
+//! `blog/g003/page-41.html`, `api/g001/topic-3/page-23.html`), Vite-style content-hashed assets (`assets/app-Bx9_k2Qa.css`), a
 //! shared stylesheet whose `@import` chain ends in `@font-face` rules with `unicode-range` (woff2 and
 //! woff per subset and weight), per-section stylesheets and module entries with a static import
 //! closure and a dynamic import, a classic `defer` script, and images referenced with absolute and
@@ -13,11 +13,11 @@
 //! are written in Cyrillic or Greek so `unicode-range` matters. Every reference resolves.
 //!
 //! Output depends only on the arguments (a SplitMix64 stream per file), so two runs give
-//! byte-identical trees. Byte budget: about 12% goes to HTML, up to 3% to CSS and JS (at most 192 KiB a
-//! file), the fonts have fixed
-//! sizes, and images (a skewed size mix, with PNG/JPEG/WebP/SVG headers over random bytes) take the
-//! rest. `--assets` counts every non-HTML file; the fixed set (fonts, shared CSS/JS, three files per
-//! section, `favicon.svg`, `robots.txt`) is always written, so it is a minimum.
+//! byte-identical trees. Byte budget: about 12% goes to HTML, up to 3% to CSS and JS (at most
+//! 192 KiB a file), the fonts have fixed sizes, and images (a skewed size mix, with PNG/JPEG/WebP/SVG
+//! headers over random bytes) take the rest. `--assets` counts every non-HTML file; the fixed set
+//! (fonts, shared CSS/JS, three files per section, `favicon.svg`, `robots.txt`) is always written, so
+//! it is a minimum.
 //!
 //! OUT must not exist or be empty; `--force` replaces a folder that an earlier `sitegen` run wrote
 //! (recognised by its `robots.txt`), and nothing else.
@@ -70,7 +70,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
         _ => (s, 1),
     };
     let n: f64 = num.parse().map_err(|_| format!("not a size: {s:?}"))?;
-    if !(n >= 0.0) {
+    if n.is_nan() || n < 0.0 {
         return Err(format!("not a size: {s:?}"));
     }
     Ok((n * mult as f64) as u64)
@@ -517,9 +517,9 @@ fn page_html(l: &Layout, i: usize, target: usize) -> String {
 fn filler_css(r: &mut Rng, l: &Layout, target: usize, out: &mut String) {
     let mut k = 0;
     while out.len() < target {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            ".c{k}-{}{{margin:{}px {}px;padding:{}rem;color:#{:06x};display:flex;gap:{}px}}\n",
+            ".c{k}-{}{{margin:{}px {}px;padding:{}rem;color:#{:06x};display:flex;gap:{}px}}",
             r.below(1000),
             r.below(40),
             r.below(40),

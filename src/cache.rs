@@ -512,6 +512,178 @@ fn schema_id() -> u64 {
     hash64(json.as_bytes())
 }
 
+// ---------------------------------------------------------------------------------------------
+// The run record: a whole `build` that has nothing to do
+// ---------------------------------------------------------------------------------------------
+
+/// The run record's file name inside OUT.
+pub const RUN_FILE_NAME: &str = ".hintgen-run";
+
+const RUN_MAGIC: &[u8; 8] = b"HGRUN\0\0\0";
+
+/// What a `build` printed, for its summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Pages planned.
+    pub pages: u64,
+    /// Files read or taken from the cache.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Hints over all pages.
+    pub hints: u64,
+    /// Output files.
+    pub outputs: u64,
+}
+
+/// The stat key of a file (an output, or the fingerprint cache).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct StatKey {
+    path: String,
+    size: u64,
+    mtime_ns: i128,
+    inode: u64,
+}
+
+impl StatKey {
+    fn of(path: &Path) -> Option<StatKey> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(StatKey {
+            path: path.to_string_lossy().into_owned(),
+            size: meta.len(),
+            mtime_ns: crate::walk::mtime_ns(&meta),
+            inode: crate::walk::inode(&meta),
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct RunRecord<'a> {
+    crate_version: String,
+    build_id: u64,
+    schema: u64,
+    config: u64,
+    cache_sum: Vec<u8>,
+    walk_diagnostics: u64,
+    outputs: Vec<StatKey>,
+    summary: Summary,
+    #[serde(borrow)]
+    diagnostics: Vec<StoredDiagnostic<'a>>,
+}
+
+/// A hash of everything in the configuration (the settings file and flags included): any change makes
+/// the run record not apply.
+pub fn config_id(config: &crate::config::Config) -> u64 {
+    hash64(format!("{config:?}").as_bytes())
+}
+
+/// A hash of the walk's diagnostics (links leading out, FIFOs…), which file keys do not cover.
+pub fn diagnostics_id(diagnostics: &[Diagnostic]) -> u64 {
+    let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
+    sorted.sort();
+    hash64(format!("{sorted:?}").as_bytes())
+}
+
+/// The last 32 bytes of the cache file: its checksum, which names its exact contents.
+fn cache_sum(out: &Path) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(out.join(FILE_NAME)).ok()?;
+    f.seek(SeekFrom::End(-(TRAILER_LEN as i64))).ok()?;
+    let mut sum = vec![0; TRAILER_LEN];
+    f.read_exact(&mut sum).ok()?;
+    Some(sum)
+}
+
+/// Records a finished `build` into `out`: its configuration, the cache it used, the walk's
+/// diagnostics, the stat keys of every output it wrote or left as it was (`destinations`), its summary
+/// and its diagnostics. Written atomically; a failure only means the next run does the work.
+pub fn record_run(
+    out: &Path,
+    config: u64,
+    walk_diagnostics: u64,
+    destinations: &[PathBuf],
+    summary: Summary,
+    diagnostics: &[Diagnostic],
+) {
+    let Some(cache_sum) = cache_sum(out) else {
+        return;
+    };
+    let Some(outputs) = destinations.iter().map(|p| StatKey::of(p)).collect() else {
+        return;
+    };
+    let ours = identity();
+    let record = RunRecord {
+        crate_version: ours.crate_version,
+        build_id: ours.build_id,
+        schema: ours.schema,
+        config,
+        cache_sum,
+        walk_diagnostics,
+        outputs,
+        summary,
+        diagnostics: diagnostics.iter().map(stored).collect(),
+    };
+    let Ok(body) = postcard::to_stdvec(&record) else {
+        return;
+    };
+    let mut bytes = Vec::with_capacity(body.len() + 48);
+    bytes.extend_from_slice(RUN_MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&body);
+    let sum = sha2::Sha256::digest(&bytes);
+    bytes.extend_from_slice(&sum);
+    let _ = crate::output::write_atomic(&out.join(RUN_FILE_NAME), &bytes);
+}
+
+/// A previous `build` whose inputs, configuration and outputs are all exactly as it left them.
+#[derive(Debug, Clone)]
+pub struct UpToDate {
+    /// Its summary.
+    pub summary: Summary,
+    /// What it reported (sorted, as printed).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Whether the `build` recorded in `out` still stands: same hintgen, same configuration, same walk
+/// diagnostics, every site file (`files`) a trusted entry of the same cache it used (see
+/// [`Cache::matches`]: same key, no racy mtime, no file added or removed), and every output with the
+/// stat key it had. Anything else, including a missing or damaged record, is `None`.
+pub fn up_to_date(
+    out: &Path,
+    config: u64,
+    walk_diagnostics: u64,
+    files: &[SiteFile],
+    cache: &Cache,
+) -> Option<UpToDate> {
+    let bytes = std::fs::read(out.join(RUN_FILE_NAME)).ok()?;
+    let body_end = bytes.len().checked_sub(TRAILER_LEN)?;
+    if body_end < 12
+        || &bytes[..8] != RUN_MAGIC
+        || bytes[8..12] != FORMAT_VERSION.to_le_bytes()
+        || sha2::Sha256::digest(&bytes[..body_end]).as_slice() != &bytes[body_end..]
+    {
+        return None;
+    }
+    let record: RunRecord<'_> = postcard::from_bytes(&bytes[12..body_end]).ok()?;
+    let ours = identity();
+    let same = record.crate_version == ours.crate_version
+        && record.build_id == ours.build_id
+        && record.schema == ours.schema
+        && record.config == config
+        && record.walk_diagnostics == walk_diagnostics
+        && record.cache_sum == cache.bytes[cache.bytes.len() - TRAILER_LEN..]
+        && cache.len() == files.len()
+        && cache.matches(files).iter().all(Option::is_some)
+        && record
+            .outputs
+            .iter()
+            .all(|k| StatKey::of(Path::new(&k.path)).as_ref() == Some(k));
+    same.then(|| UpToDate {
+        summary: record.summary,
+        diagnostics: record.diagnostics.into_iter().map(to_diagnostic).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,6 +796,66 @@ mod tests {
                 .unwrap_err()
                 .contains("sha256")
         );
+    }
+
+    #[test]
+    fn run_records() {
+        let (files, _) = sample();
+        // Only trusted files: leave out the racy one.
+        let files = &files[..2];
+        let s: Vec<Scanned> = files.iter().map(|f| scanned(f.clone(), None)).collect();
+        let bytes = encode(&s, None, &[false; 2], Sri::Sha256, START);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        crate::output::write_atomic(&out.join(FILE_NAME), &bytes).unwrap();
+        let output = out.join("assets.json");
+        std::fs::write(&output, "{}").unwrap();
+        let cache = Cache::parse(bytes, Sri::Sha256).unwrap();
+        let summary = Summary {
+            pages: 1,
+            files: 2,
+            ..Summary::default()
+        };
+        let diags = [Diagnostic::new(
+            Severity::Warning,
+            "budget",
+            "index.html",
+            "m",
+        )];
+        let up = |config| up_to_date(out, config, 5, files, &cache);
+        assert!(up(4).is_none(), "no record yet");
+        record_run(out, 4, 5, std::slice::from_ref(&output), summary, &diags);
+        let got = up(4).unwrap();
+        assert_eq!(got.summary, summary);
+        assert_eq!(got.diagnostics, diags);
+        assert!(up(3).is_none(), "another configuration");
+        assert!(
+            up_to_date(out, 4, 6, files, &cache).is_none(),
+            "other walk diagnostics"
+        );
+        assert!(
+            up_to_date(out, 4, 5, &files[..1], &cache).is_none(),
+            "a file removed"
+        );
+        let mut changed = files.to_vec();
+        changed[0].mtime_ns += 1;
+        assert!(
+            up_to_date(out, 4, 5, &changed, &cache).is_none(),
+            "a file changed"
+        );
+        // An output replaced.
+        std::fs::write(out.join("new"), "{}").unwrap();
+        std::fs::rename(out.join("new"), &output).unwrap();
+        assert!(up(4).is_none(), "an output changed");
+        record_run(out, 4, 5, std::slice::from_ref(&output), summary, &diags);
+        assert!(up(4).is_some());
+        // A damaged record.
+        let run = out.join(RUN_FILE_NAME);
+        let mut b = std::fs::read(&run).unwrap();
+        let mid = b.len() / 2;
+        b[mid] ^= 1;
+        std::fs::write(&run, b).unwrap();
+        assert!(up(4).is_none(), "damaged record");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 use crate::config::{Config, Policy};
@@ -31,8 +32,17 @@ struct Spec {
 pub fn plan(graph: &Graph, config: &Config) -> (Plan, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut pages = BTreeMap::new();
-    for page in graph.pages() {
-        let (pp, _, mut d) = page_plan(graph, page, &config.policy);
+    // Pages are planned independently, so on all cores; each closure is dropped as soon as its page
+    // is planned, and results are merged in page order.
+    let all: Vec<&Node> = graph.pages().collect();
+    let planned: Vec<(PagePlan, Vec<Diagnostic>)> = all
+        .par_iter()
+        .map(|page| {
+            let (pp, _, d) = page_plan(graph, page, &config.policy);
+            (pp, d)
+        })
+        .collect();
+    for (pp, mut d) in planned {
         diags.append(&mut d);
         pages.insert(pp.url.clone(), pp);
     }

@@ -69,22 +69,107 @@ pub struct Build {
     pub bytes: u64,
     /// Files whose fingerprint and parse results came from the cache (`OUT/.hintgen-cache`).
     pub cached: usize,
+    /// Set when the cache was used: what [`record_build`] needs besides the files.
+    pub run_key: Option<RunKey>,
 }
 
-/// Reads the site and plans every page's hints.
+/// Reads the site and plans every page's hints. Every file is read; nothing is written (the fingerprint
+/// cache is left alone, so `explain` and library callers have no side effects).
 pub fn build(config: &Config) -> Result<Build> {
-    build_with_progress(config, &|_| {})
+    scan_and_plan(config, &|_| {}, false, false).map(Run::into_build)
 }
 
-/// [`build`], calling `on_file(bytes)` as each file is read (for progress bars).
+/// What `hintgen check` runs: [`build`], calling `on_file(bytes)` as each file is done (for progress
+/// bars), and using the fingerprint cache.
 ///
 /// Unless `config.cache` is off or there is no output folder, files unchanged since the last run are
 /// taken from `OUT/.hintgen-cache` ([`cache`]) rather than read, and the cache is rewritten (only when
 /// it would change) before planning.
 pub fn build_with_progress(config: &Config, on_file: &(dyn Fn(u64) + Sync)) -> Result<Build> {
+    scan_and_plan(config, on_file, config.cache, false).map(Run::into_build)
+}
+
+/// The outcome of [`build_or_reuse`].
+#[derive(Debug)]
+pub enum Run {
+    /// The `build` recorded in OUT still stands (see [`cache::up_to_date`]): nothing to plan, render
+    /// or write; print what it printed.
+    UpToDate(cache::UpToDate),
+    /// The site was read and planned.
+    Built(Box<Build>),
+}
+
+impl Run {
+    fn into_build(self) -> Build {
+        match self {
+            Run::Built(b) => *b,
+            // Only `build_or_reuse` asks for the shortcut.
+            Run::UpToDate(_) => unreachable!("run records are only consulted by build_or_reuse"),
+        }
+    }
+}
+
+/// What `hintgen build` runs: [`build_with_progress`], except that when the run recorded in OUT by
+/// [`record_build`] still stands (same hintgen, configuration, files and outputs), nothing is planned:
+/// the caller prints the recorded diagnostics and summary. With the cache off it is
+/// [`build_with_progress`].
+pub fn build_or_reuse(config: &Config, on_file: &(dyn Fn(u64) + Sync)) -> Result<Run> {
+    scan_and_plan(config, on_file, config.cache, true)
+}
+
+/// After `build` wrote `outputs` (from [`render_outputs`]) and printed `diagnostics`, records the run
+/// for [`build_or_reuse`]. Does nothing when the cache is off or the build was not cached.
+pub fn record_build(
+    config: &Config,
+    build: &Build,
+    outputs: &[OutputFile],
+    diagnostics: &[Diagnostic],
+) {
+    let (Some(out), Some(key)) = (config.out.as_deref(), build.run_key) else {
+        return;
+    };
+    let destinations: Vec<_> = outputs
+        .iter()
+        .filter_map(|f| destination(config, f))
+        .collect();
+    let summary = cache::Summary {
+        pages: build.plan.pages.len() as u64,
+        files: build.files as u64,
+        bytes: build.bytes,
+        hints: build
+            .plan
+            .pages
+            .values()
+            .map(|p| p.hints.len() as u64)
+            .sum(),
+        outputs: outputs.len() as u64,
+    };
+    cache::record_run(
+        out,
+        key.config,
+        key.walk,
+        &destinations,
+        summary,
+        diagnostics,
+    );
+}
+
+/// What identifies a cached build's inputs besides its files, for the run record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunKey {
+    config: u64,
+    walk: u64,
+}
+
+fn scan_and_plan(
+    config: &Config,
+    on_file: &(dyn Fn(u64) + Sync),
+    use_cache: bool,
+    reuse_run: bool,
+) -> Result<Run> {
     let exclude: Vec<_> = config.out.iter().cloned().collect();
     let started = cache::now_ns();
-    let cache_path = cache::path_for(config.out.as_deref(), config.cache);
+    let cache_path = cache::path_for(config.out.as_deref(), use_cache);
     // The cache is read and checked on another core while the walk lists the site.
     let (walked, loaded) = rayon::join(
         || walk::walk(&config.site, &exclude),
@@ -95,6 +180,10 @@ pub fn build_with_progress(config: &Config, on_file: &(dyn Fn(u64) + Sync)) -> R
         },
     );
     let (files, mut diagnostics) = walked?;
+    let run_key = cache_path.as_ref().map(|_| RunKey {
+        config: cache::config_id(config),
+        walk: cache::diagnostics_id(&diagnostics),
+    });
     let old = match loaded {
         Some(Ok(c)) => c,
         Some(Err(note)) => {
@@ -103,6 +192,12 @@ pub fn build_with_progress(config: &Config, on_file: &(dyn Fn(u64) + Sync)) -> R
         }
         None => None,
     };
+    if reuse_run
+        && let (Some(out), Some(key), Some(c)) = (config.out.as_deref(), run_key, old.as_ref())
+        && let Some(up) = cache::up_to_date(out, key.config, key.walk, &files, c)
+    {
+        return Ok(Run::UpToDate(up));
+    }
     let matches = old.as_ref().map(|c| c.matches(&files));
     let prior = old.as_ref().zip(matches.as_ref());
     let (scanned, from_cache) = scan::scan_all_cached(&files, config.sri, prior, on_file);
@@ -123,7 +218,8 @@ pub fn build_with_progress(config: &Config, on_file: &(dyn Fn(u64) + Sync)) -> R
     let cached = from_cache.iter().filter(|&&c| c).count();
     let mut build = plan_scanned(config, scanned, &mut diagnostics);
     build.cached = cached;
-    Ok(build)
+    build.run_key = run_key;
+    Ok(Run::Built(Box::new(build)))
 }
 
 /// The graph and plan for files already scanned (used by `build` and by watch mode).
@@ -148,6 +244,7 @@ pub fn plan_scanned(
         files,
         bytes,
         cached: 0,
+        run_key: None,
     }
 }
 

@@ -41,7 +41,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
-use crate::config::{Config, Policy, Sri};
+use crate::config::{Artifact, Config, Policy, Sri};
 use crate::error::{Diagnostic, Error, Result, Severity};
 use crate::graph::{Graph, Node, manifest_file_edges};
 use crate::hints::{mime_of, page_plan};
@@ -169,6 +169,52 @@ pub struct Delta {
     pub removed: Vec<String>,
     /// Pages re-planned or removed (site-relative).
     pub pages: BTreeSet<String>,
+    /// Which parts of the plan changed (what the artifacts are rendered from).
+    pub inputs: Inputs,
+}
+
+/// The parts of a [`Plan`] that changed, so only the artifacts rendered from them are rendered again
+/// (see [`Inputs::needs`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// A page's plan changed, or a page came or went.
+    pub pages: bool,
+    /// Any asset's entry changed.
+    pub assets: bool,
+    /// The set of content-hashed (immutable) assets changed.
+    pub immutable: bool,
+    /// The push guard id changed.
+    pub build_id: bool,
+}
+
+impl Inputs {
+    /// Everything (the first render, or after a failed write).
+    pub const ALL: Inputs = Inputs {
+        pages: true,
+        assets: true,
+        immutable: true,
+        build_id: true,
+    };
+
+    fn merge(&mut self, o: Inputs) {
+        self.pages |= o.pages;
+        self.assets |= o.assets;
+        self.immutable |= o.immutable;
+        self.build_id |= o.build_id;
+    }
+
+    /// Whether an artifact must be rendered again. What each emitter reads is declared here and
+    /// checked by the `render_inputs_are_declared` test, which renders every artifact from plans whose
+    /// undeclared parts are scrambled.
+    pub fn needs(&self, artifact: Artifact) -> bool {
+        match artifact {
+            Artifact::Assets => self.assets,
+            Artifact::Push | Artifact::Hints | Artifact::Headers => self.pages,
+            Artifact::Nginx | Artifact::Caddy | Artifact::H2o | Artifact::Apache => {
+                self.pages || self.immutable || self.build_id
+            }
+        }
+    }
 }
 
 impl Delta {
@@ -189,6 +235,7 @@ impl Delta {
             mine.dedup();
         }
         self.pages.extend(later.pages);
+        self.inputs.merge(later.inputs);
     }
 
     /// `2 changed (a.css, b.css), 1 added (c.html)`.
@@ -536,7 +583,11 @@ impl Incremental {
                 }
                 None => true,
             };
-            self.scan_diags.insert(rel.clone(), diags);
+            if diags.is_empty() {
+                self.scan_diags.remove(&rel);
+            } else {
+                self.scan_diags.insert(rel.clone(), diags);
+            }
             self.files.insert(rel.clone(), entry);
             recheck.insert(rel.clone());
             touched.insert(rel.clone());
@@ -606,19 +657,24 @@ impl Incremental {
         if !delta.added.is_empty() {
             affected.extend(self.missing_pages.iter().cloned());
         }
-        self.replan(&affected);
+        delta.inputs.pages = self.replan(&affected);
         for rel in &touched {
             let url = space.file_url(rel);
-            match self.graph.nodes.get(rel).filter(|n| n.ok) {
-                Some(n) => {
-                    self.plan.assets.insert(url, asset_of(n));
-                }
-                None => {
-                    self.plan.assets.remove(&url);
-                }
+            let old = match self.graph.nodes.get(rel).filter(|n| n.ok) {
+                Some(n) => self.plan.assets.insert(url.clone(), asset_of(n)),
+                None => self.plan.assets.remove(&url),
+            };
+            let new = self.plan.assets.get(&url);
+            if old.as_ref() != new {
+                delta.inputs.assets = true;
+                let immutable =
+                    |a: Option<&Asset>| a.filter(|a| a.immutable).map(|a| a.path.clone());
+                delta.inputs.immutable |= immutable(old.as_ref()) != immutable(new);
             }
         }
-        self.plan.build_id = self.build_id();
+        let id = self.build_id();
+        delta.inputs.build_id = id != self.plan.build_id;
+        self.plan.build_id = id;
         delta.pages = affected;
         delta
     }
@@ -645,8 +701,10 @@ impl Incremental {
         }
     }
 
-    /// Re-plans pages (in parallel) and updates every index that depends on their closures.
-    fn replan(&mut self, pages: &BTreeSet<String>) {
+    /// Re-plans pages (in parallel) and updates every index that depends on their closures. Returns
+    /// whether any page's plan changed.
+    fn replan(&mut self, pages: &BTreeSet<String>) -> bool {
+        let mut changed = false;
         let graph = &self.graph;
         let policy = &self.policy;
         let planned: Vec<(String, Option<(crate::plan::PagePlan, PageState)>)> = pages
@@ -697,8 +755,11 @@ impl Incremental {
                     }
                 }
                 self.missing_pages.remove(&rel);
-                if self.plan.pages.get(&old.url).is_some_and(|p| p.file == rel) {
+                if result.as_ref().is_none_or(|(pp, _)| pp.url != old.url)
+                    && self.plan.pages.get(&old.url).is_some_and(|p| p.file == rel)
+                {
                     self.plan.pages.remove(&old.url);
+                    changed = true;
                 }
             }
             let Some((pp, state)) = result else { continue };
@@ -714,9 +775,13 @@ impl Incremental {
             if state.missing {
                 self.missing_pages.insert(rel.clone());
             }
-            self.plan.pages.insert(pp.url.clone(), pp);
+            if self.plan.pages.get(&pp.url) != Some(&pp) {
+                changed = true;
+                self.plan.pages.insert(pp.url.clone(), pp);
+            }
             self.pages.insert(rel, state);
         }
+        changed
     }
 
     /// The id of the pushable asset set, as [`crate::hints::plan`] computes it.
@@ -877,6 +942,15 @@ struct Pending {
     deadline: Option<Instant>,
 }
 
+/// What writing the outputs did.
+struct Wrote {
+    report: crate::WriteReport,
+    /// Output files not rendered again (their inputs did not change).
+    skipped: usize,
+    render: Duration,
+    write: Duration,
+}
+
 /// Why rounds are on hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hold {
@@ -900,6 +974,10 @@ struct Session<'a> {
     reported: BTreeSet<Diagnostic>,
     pending: Option<Pending>,
     held: Option<Hold>,
+    /// Per artifact: how many files and which diagnostics its last render gave.
+    rendered: BTreeMap<Artifact, (usize, Vec<Diagnostic>)>,
+    /// The last write failed: render everything next time.
+    write_failed: bool,
 }
 
 /// Runs `hintgen watch`: an initial build, then a rebuild after each quiet window with changes.
@@ -958,6 +1036,8 @@ pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
         reported: BTreeSet::new(),
         pending: None,
         held: None,
+        rendered: BTreeMap::new(),
+        write_failed: false,
     };
     session.initial()?;
     if !config.quiet {
@@ -1096,12 +1176,9 @@ impl Session<'_> {
         if self.interrupted.load(Ordering::SeqCst) {
             return Err(Error::Interrupted);
         }
-        let (outputs, emit_diags) = crate::render_outputs(self.state.plan(), self.config);
-        let report = crate::write_outputs(&outputs, self.config)?;
-        let mut diags = self.state.diagnostics();
-        diags.extend(emit_diags);
-        diags.sort();
-        diags.dedup();
+        let out = self.write(Inputs::ALL)?;
+        let report = out.report;
+        let diags = self.all_diagnostics();
         self.print_diags(diags.iter());
         let (errors, warnings) = counts(&diags);
         if !self.config.quiet {
@@ -1245,11 +1322,15 @@ impl Session<'_> {
             self.pending = Some(pending);
             return;
         }
-        let start = Instant::now();
-        let (outputs, emit_diags) = crate::render_outputs(self.state.plan(), self.config);
-        let report = match crate::write_outputs(&outputs, self.config) {
-            Ok(r) => r,
+        let mut inputs = pending.delta.inputs;
+        if self.write_failed {
+            inputs = Inputs::ALL;
+        }
+        let out = match self.write(inputs) {
+            Ok(o) => o,
             Err(e) => {
+                // Rendered again in full next time: what is on disk is unknown.
+                self.write_failed = true;
                 eprintln!(
                     "hintgen: rebuild failed: {}; the outputs were not all written",
                     crate::messages::sanitize(&e.to_string())
@@ -1257,23 +1338,25 @@ impl Session<'_> {
                 return;
             }
         };
-        let elapsed = pending.work + start.elapsed();
-        let mut diags = self.state.diagnostics();
-        diags.extend(emit_diags);
-        diags.sort();
-        diags.dedup();
+        self.write_failed = false;
+        let report = out.report;
+        let elapsed = pending.work + out.render + out.write;
+        let diags = self.all_diagnostics();
         let current: BTreeSet<Diagnostic> = diags.iter().cloned().collect();
         let fixed = self.reported.difference(&current).count();
         self.print_diags(diags.iter().filter(|d| !self.reported.contains(d)));
         let (errors, warnings) = counts(&diags);
         if !self.config.quiet {
             let mut line = format!(
-                "hintgen: rebuilt in {} ms: {}; {} page(s) affected; {} output(s) written, {} unchanged; {errors} error(s), {warnings} warning(s)",
+                "hintgen: rebuilt in {} ms (update {}, render {}, write {}): {}; {} page(s) affected; {} output(s) written, {} unchanged; {errors} error(s), {warnings} warning(s)",
                 elapsed.as_millis(),
+                pending.work.as_millis(),
+                out.render.as_millis(),
+                out.write.as_millis(),
                 pending.delta.describe(),
                 pending.delta.pages.len(),
                 report.changed.len(),
-                report.unchanged,
+                report.unchanged + out.skipped,
             );
             if fixed > 0 {
                 line.push_str(&format!(", {fixed} fixed"));
@@ -1282,6 +1365,58 @@ impl Session<'_> {
         }
         self.reported = current;
         self.run_exec(&report.changed);
+    }
+
+    /// Renders the artifacts whose inputs changed (in parallel) and writes them. Artifacts that were
+    /// not rendered keep their files and their diagnostics from the last render.
+    fn write(&mut self, inputs: Inputs) -> Result<Wrote> {
+        let start = Instant::now();
+        let plan = self.state.plan();
+        let config = self.config;
+        let todo: Vec<Artifact> = config
+            .emit
+            .iter()
+            .copied()
+            .filter(|&a| inputs.needs(a))
+            .collect();
+        let rendered: Vec<(Artifact, Vec<crate::emit::OutputFile>, Vec<Diagnostic>)> = todo
+            .par_iter()
+            .map(|&a| {
+                let mut diags = Vec::new();
+                let files = crate::emit::render(plan, config, a, &mut diags);
+                (a, files, diags)
+            })
+            .collect();
+        let mut outputs = Vec::new();
+        for (a, files, diags) in rendered {
+            self.rendered.insert(a, (files.len(), diags));
+            outputs.extend(files);
+        }
+        outputs.sort_by(|a, b| a.path.cmp(&b.path));
+        let render = start.elapsed();
+        let start = Instant::now();
+        let report = crate::write_outputs(&outputs, config)?;
+        let skipped = config
+            .emit
+            .iter()
+            .filter(|a| !todo.contains(a))
+            .filter_map(|a| self.rendered.get(a).map(|(n, _)| *n))
+            .sum();
+        Ok(Wrote {
+            report,
+            skipped,
+            render,
+            write: start.elapsed(),
+        })
+    }
+
+    /// The site's diagnostics and the emitters' last ones, sorted.
+    fn all_diagnostics(&self) -> Vec<Diagnostic> {
+        let mut diags = self.state.diagnostics();
+        diags.extend(self.rendered.values().flat_map(|(_, d)| d.iter().cloned()));
+        diags.sort();
+        diags.dedup();
+        diags
     }
 
     fn print_diags<'d>(&self, diags: impl Iterator<Item = &'d Diagnostic>) {
@@ -1374,9 +1509,20 @@ mod tests {
         fn sync(&mut self, dirty: &[&str], full: bool) -> Option<Delta> {
             let paths: BTreeSet<PathBuf> = dirty.iter().map(|r| self.path(r)).collect();
             let how = if full { How::Walk } else { How::Events };
+            let before = self.state.plan().clone();
             let delta = self.state.refresh(&paths, how, &self.never).unwrap();
-            if delta.is_some() {
+            if let Some(d) = &delta {
                 self.check();
+                // An artifact that is not rendered again must render the same bytes.
+                for a in Artifact::ALL {
+                    if !d.inputs.needs(a) {
+                        assert_eq!(
+                            render(&before, &self.config, a),
+                            render(self.state.plan(), &self.config, a),
+                            "{a:?} changed but was not marked"
+                        );
+                    }
+                }
             }
             delta
         }
@@ -1396,6 +1542,60 @@ mod tests {
         }
     }
 
+    fn render(
+        plan: &Plan,
+        config: &Config,
+        a: Artifact,
+    ) -> (Vec<crate::emit::OutputFile>, Vec<Diagnostic>) {
+        let mut d = Vec::new();
+        let files = crate::emit::render(plan, config, a, &mut d);
+        (files, d)
+    }
+
+    /// [`Inputs::needs`] declares what each emitter reads: scrambling anything else must not change
+    /// its output.
+    #[test]
+    fn render_inputs_are_declared() {
+        let f = site();
+        let mut config = f.config.clone();
+        for push in [false, true] {
+            config.server.push = push;
+            let plan = f.state.plan().clone();
+            // Undeclared for the page artifacts: assets and the push guard id.
+            let mut no_assets = plan.clone();
+            no_assets.assets.clear();
+            no_assets.build_id = "0000".into();
+            // Undeclared for assets.json: pages and the id.
+            let mut no_pages = plan.clone();
+            no_pages.pages.clear();
+            no_pages.build_id = "0000".into();
+            // Undeclared for server config: everything about an asset but its path and whether it
+            // is immutable.
+            let mut other_digests = plan.clone();
+            for a in other_digests.assets.values_mut() {
+                a.size += 1;
+                a.sha256 = "00".repeat(32);
+                a.integrity = "sha256-x".into();
+                a.mime = "x/y".into();
+            }
+            for a in Artifact::ALL {
+                let want = render(&plan, &config, a);
+                let scrambled: Vec<&Plan> = match a {
+                    Artifact::Assets => vec![&no_pages],
+                    Artifact::Push | Artifact::Hints | Artifact::Headers => vec![&no_assets],
+                    _ => vec![&other_digests],
+                };
+                for p in scrambled {
+                    assert_eq!(
+                        render(p, &config, a),
+                        want,
+                        "{a:?} reads an undeclared input"
+                    );
+                }
+            }
+        }
+    }
+
     const INDEX: &str = r#"<!doctype html><html><head>
 <link rel="stylesheet" href="/a.css">
 <script type="module" src="/main.js"></script>
@@ -1410,14 +1610,78 @@ mod tests {
             ("a.css", "@import url(c.css);\nbody{color:red}\n"),
             (
                 "c.css",
-                "@font-face{font-family:F;src:url(f.woff2) format('woff2')}\nbody{font-family:F}\n",
+                "@font-face{font-family:F;src:url(f-Cb4Tsa0V.woff2) format('woff2')}\nbody{font-family:F}\n",
             ),
             ("b.css", "p{margin:0}\n"),
             ("main.js", "import './dep.js';\nconsole.log(1);\n"),
             ("dep.js", "export const x = 1;\n"),
-            ("f.woff2", "font"),
+            ("f-Cb4Tsa0V.woff2", "font"),
             ("img.png", "png"),
         ])
+    }
+
+    /// Random edits, additions and removals, each followed by a round; every round is checked
+    /// against a full build (in `sync`).
+    #[test]
+    fn random_changes_match_a_full_build() {
+        let mut f = site();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let css = ["a.css", "b.css", "c.css", "d.css"];
+        let js = ["main.js", "dep.js", "x.js"];
+        let pages = ["index.html", "about/index.html", "p/1.html", "p/2.html"];
+        for step in 0..80 {
+            let mut dirty: Vec<String> = Vec::new();
+            match next(6) {
+                0 => {
+                    let (c, d) = (css[next(4)], css[next(4)]);
+                    f.write(c, &format!("@import url(/{d});\n.s{step}{{color:red}}\n"));
+                    dirty.push(c.into());
+                }
+                1 => {
+                    let (j, k) = (js[next(3)], js[next(3)]);
+                    f.write(j, &format!("import './{k}';\nexport const s = {step};\n"));
+                    dirty.push(j.into());
+                }
+                2 => {
+                    let p = pages[next(4)];
+                    let (c, j) = (css[next(4)], js[next(3)]);
+                    f.write(
+                        p,
+                        &format!(
+                            "<link rel=stylesheet href=/{c}><script type=module src=/{j}></script>\
+                             <img src=/img.png fetchpriority=high>{step}"
+                        ),
+                    );
+                    dirty.push(p.into());
+                }
+                3 => {
+                    let all = [&css[..], &js[..], &pages[..]].concat();
+                    let victim = all[next(all.len())];
+                    let _ = std::fs::remove_file(f.path(victim));
+                    dirty.push(victim.into());
+                }
+                4 => {
+                    f.write("img.png", &format!("png{step}"));
+                    dirty.push("img.png".into());
+                }
+                _ => {
+                    // A save by rename over the target.
+                    let c = css[next(4)];
+                    f.write("tmp.save", &format!("b{{margin:{step}px}}"));
+                    std::fs::rename(f.path("tmp.save"), f.path(c)).unwrap();
+                    dirty.extend(["tmp.save".to_string(), c.to_string()]);
+                }
+            }
+            let dirty: Vec<&str> = dirty.iter().map(String::as_str).collect();
+            let full = next(5) == 0;
+            f.sync(&dirty, full);
+        }
     }
 
     #[test]
@@ -1427,8 +1691,9 @@ mod tests {
         f.write("c.css", "body{color:blue}\n");
         let d = f.sync(&["c.css"], false).unwrap();
         assert_eq!(d.changed, vec!["c.css"]);
+        assert!(d.inputs.pages && d.inputs.assets && !d.inputs.immutable);
         assert_eq!(d.pages, BTreeSet::from(["index.html".to_string()]));
-        assert!(!f.hints("/").contains(&"/f.woff2".to_string()));
+        assert!(!f.hints("/").contains(&"/f-Cb4Tsa0V.woff2".to_string()));
         // Same bytes again (a touch, a save without changes): nothing to do.
         f.write("c.css", "body{color:blue}\n");
         assert!(f.sync(&["c.css"], false).unwrap().is_empty());
@@ -1552,7 +1817,7 @@ mod tests {
             "c.css",
             "main.js",
             "dep.js",
-            "f.woff2",
+            "f-Cb4Tsa0V.woff2",
             "img.png",
         ];
         assert!(f.sync(&all, false).is_none());
