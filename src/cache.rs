@@ -32,6 +32,15 @@
 //! foreign (another format, version, build or schema) or made for another `--sri` is ignored with a
 //! note (`cache-ignored`) and never trusted.
 //!
+//! **Run record.** `OUT/.hintgen-cache-run` ([`record_run`], [`up_to_date`]) lets a `build` with
+//! nothing to do skip planning, rendering and writing: it holds the hintgen identity, a hash of the
+//! whole configuration, the checksum of the cache the run used, a hash of the walk's diagnostics, the
+//! stat key (size, mtime, inode) of every output, and the diagnostics and summary the run printed. It
+//! applies only when all of these are unchanged and every site file is a trusted entry of that cache
+//! (so no file was added, removed, changed or is racy). Outputs are written by rename, so an output
+//! replaced by hand gets a new inode; one edited in place within the same timestamp tick as hintgen
+//! wrote it, keeping its size, would go unseen.
+//!
 //! **Memory.** The file is read whole (about 3 KiB per page and 100 bytes per other file) and entries
 //! are decoded on demand, in parallel, by the scanner; nothing depends on the size of the site's files.
 
@@ -263,12 +272,42 @@ impl Cache {
     }
 
     fn rel(&self, slot: &Slot) -> &str {
-        std::str::from_utf8(&self.bytes[slot.rel.clone()]).unwrap_or("")
+        std::str::from_utf8(self.rel_bytes(slot)).unwrap_or("")
+    }
+
+    /// A path as bytes: UTF-8 byte order is `str` order, without re-checking UTF-8 per comparison.
+    fn rel_bytes(&self, slot: &Slot) -> &[u8] {
+        &self.bytes[slot.rel.clone()]
     }
 
     /// For each file, the entry that may be used for it: same path, size, mtime and inode, and an
     /// mtime old enough to rule out a racy change (see the module docs).
     pub fn matches(&self, files: &[SiteFile]) -> Matches {
+        let usable = |f: &SiteFile, i: usize| {
+            let s = &self.entries[i];
+            let same = s.size == f.size && s.mtime_ns == f.mtime_ns && s.inode == f.inode;
+            (same && trusted(f.mtime_ns, self.started_ns)).then_some(i)
+        };
+        // Entries are written in the walk's order, so a merge finds them without hashing 40,000
+        // paths; a cache in any other order falls back to a map.
+        let sorted = self
+            .entries
+            .windows(2)
+            .all(|w| self.rel_bytes(&w[0]) < self.rel_bytes(&w[1]));
+        if sorted && files.windows(2).all(|w| w[0].rel < w[1].rel) {
+            let mut j = 0;
+            return files
+                .iter()
+                .map(|f| {
+                    let rel = f.rel.as_bytes();
+                    while j < self.entries.len() && self.rel_bytes(&self.entries[j]) < rel {
+                        j += 1;
+                    }
+                    let found = j < self.entries.len() && self.rel_bytes(&self.entries[j]) == rel;
+                    found.then(|| usable(f, j)).flatten()
+                })
+                .collect();
+        }
         let by_rel: HashMap<&str, usize> = self
             .entries
             .iter()
@@ -277,12 +316,7 @@ impl Cache {
             .collect();
         files
             .iter()
-            .map(|f| {
-                let &i = by_rel.get(f.rel.as_str())?;
-                let s = &self.entries[i];
-                let same = s.size == f.size && s.mtime_ns == f.mtime_ns && s.inode == f.inode;
-                (same && trusted(f.mtime_ns, self.started_ns)).then_some(i)
-            })
+            .map(|f| usable(f, *by_rel.get(f.rel.as_str())?))
             .collect()
     }
 
@@ -517,7 +551,7 @@ fn schema_id() -> u64 {
 // ---------------------------------------------------------------------------------------------
 
 /// The run record's file name inside OUT.
-pub const RUN_FILE_NAME: &str = ".hintgen-run";
+pub const RUN_FILE_NAME: &str = ".hintgen-cache-run";
 
 const RUN_MAGIC: &[u8; 8] = b"HGRUN\0\0\0";
 
@@ -621,7 +655,12 @@ pub fn record_run(
         walk_diagnostics,
         outputs,
         summary,
-        diagnostics: diagnostics.iter().map(stored).collect(),
+        // Notes about this run's cache (`cache-ignored`, `cache-unwritable`) are not the site's.
+        diagnostics: diagnostics
+            .iter()
+            .filter(|d| !d.code.starts_with("cache-"))
+            .map(stored)
+            .collect(),
     };
     let Ok(body) = postcard::to_stdvec(&record) else {
         return;
@@ -759,9 +798,15 @@ mod tests {
     fn keys_must_match() {
         let (mut files, bytes) = sample();
         let c = Cache::parse(bytes, Sri::Sha256).unwrap();
+        // Files in another order than the cache's: found by path all the same.
+        let reversed: Vec<SiteFile> = files.iter().rev().cloned().collect();
+        assert_eq!(c.matches(&reversed), vec![None, Some(1), Some(0)]);
+        // A file the cache does not have, between two it has.
+        files.insert(1, site_file("b.js", 1, OLD, 7));
+        assert_eq!(c.matches(&files), vec![Some(0), None, Some(1), None]);
         files[0].inode = 9;
-        files[1].size = 11;
-        assert_eq!(c.matches(&files), vec![None, None, None]);
+        files[2].size = 11;
+        assert_eq!(c.matches(&files), vec![None, None, None, None]);
     }
 
     #[test]

@@ -79,14 +79,14 @@ pub fn build(config: &Config) -> Result<Build> {
     scan_and_plan(config, &|_| {}, false, false).map(Run::into_build)
 }
 
-/// What `hintgen check` runs: [`build`], calling `on_file(bytes)` as each file is done (for progress
-/// bars), and using the fingerprint cache.
+/// What `hintgen check` runs: [`build`], telling `progress` how much there is to read and then each
+/// file read (a closure `Fn(u64)` hears about files only), and using the fingerprint cache.
 ///
 /// Unless `config.cache` is off or there is no output folder, files unchanged since the last run are
 /// taken from `OUT/.hintgen-cache` ([`cache`]) rather than read, and the cache is rewritten (only when
 /// it would change) before planning.
-pub fn build_with_progress(config: &Config, on_file: &(dyn Fn(u64) + Sync)) -> Result<Build> {
-    scan_and_plan(config, on_file, config.cache, false).map(Run::into_build)
+pub fn build_with_progress(config: &Config, progress: &dyn Progress) -> Result<Build> {
+    scan_and_plan(config, progress, config.cache, false).map(Run::into_build)
 }
 
 /// The outcome of [`build_or_reuse`].
@@ -112,9 +112,27 @@ impl Run {
 /// What `hintgen build` runs: [`build_with_progress`], except that when the run recorded in OUT by
 /// [`record_build`] still stands (same hintgen, configuration, files and outputs), nothing is planned:
 /// the caller prints the recorded diagnostics and summary. With the cache off it is
-/// [`build_with_progress`].
-pub fn build_or_reuse(config: &Config, on_file: &(dyn Fn(u64) + Sync)) -> Result<Run> {
-    scan_and_plan(config, on_file, config.cache, true)
+/// [`build_with_progress`]. `progress` learns how much there is to read once the walk and the cache
+/// have said it (so a progress bar needs no walk of its own), then each file read.
+pub fn build_or_reuse(config: &Config, progress: &dyn Progress) -> Result<Run> {
+    scan_and_plan(config, progress, config.cache, true)
+}
+
+/// Progress of the reading stage, for progress bars. A closure `Fn(u64)` is a `Progress` that only
+/// hears about files.
+pub trait Progress: Sync {
+    /// About to read `files` files, `bytes` bytes in all (files taken from the cache not counted).
+    fn start(&self, files: u64, bytes: u64) {
+        let _ = (files, bytes);
+    }
+    /// One file was read; `bytes` is its size.
+    fn file(&self, bytes: u64);
+}
+
+impl<F: Fn(u64) + Sync> Progress for F {
+    fn file(&self, bytes: u64) {
+        self(bytes)
+    }
 }
 
 /// After `build` wrote `outputs` (from [`render_outputs`]) and printed `diagnostics`, records the run
@@ -163,7 +181,7 @@ pub struct RunKey {
 
 fn scan_and_plan(
     config: &Config,
-    on_file: &(dyn Fn(u64) + Sync),
+    progress: &dyn Progress,
     use_cache: bool,
     reuse_run: bool,
 ) -> Result<Run> {
@@ -200,7 +218,14 @@ fn scan_and_plan(
     }
     let matches = old.as_ref().map(|c| c.matches(&files));
     let prior = old.as_ref().zip(matches.as_ref());
-    let (scanned, from_cache) = scan::scan_all_cached(&files, config.sri, prior, on_file);
+    let (count, bytes) = files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matches.as_ref().is_none_or(|m| m[*i].is_none()))
+        .fold((0, 0), |(n, b), (_, f)| (n + 1, b + f.size));
+    progress.start(count, bytes);
+    let on_file = |b: u64| progress.file(b);
+    let (scanned, from_cache) = scan::scan_all_cached(&files, config.sri, prior, &on_file);
     if let Some(path) = &cache_path
         && !cache::unchanged(old.as_ref(), &from_cache)
     {

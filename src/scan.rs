@@ -49,7 +49,8 @@ pub fn scan_all(files: &[SiteFile], sri: Sri, on_done: &(dyn Fn(u64) + Sync)) ->
 
 /// [`scan_all`], taking each file that has a trusted entry in `cache` (`matches[i]`, from
 /// [`Cache::matches`]) from the cache instead of reading it. Also returns, per file, whether it came
-/// from the cache. The cache must have been loaded for the same `sri`.
+/// from the cache. The cache must have been loaded for the same `sri`. `on_done` hears only about
+/// the files read.
 pub fn scan_all_cached(
     files: &[SiteFile],
     sri: Sri,
@@ -61,12 +62,14 @@ pub fn scan_all_cached(
         .enumerate()
         .map(|(i, f)| {
             let hit = cache.and_then(|(c, m)| c.get(m.get(i).copied().flatten()?));
-            let (s, cached) = match hit {
+            match hit {
                 Some(hit) => (from_cache(f, hit), true),
-                None => (scan_one(f, sri), false),
-            };
-            on_done(s.size);
-            (s, cached)
+                None => {
+                    let s = scan_one(f, sri);
+                    on_done(s.size);
+                    (s, false)
+                }
+            }
         })
         .unzip()
 }

@@ -12,14 +12,17 @@
 //! file (or every file under a folder); anything else (a folder, a symbolic link, the root itself) asks
 //! for a full walk, which re-reads only files whose size, mtime or inode moved or whose mtime is too
 //! close to when they were read (the "racy mtime" problem). Our own outputs, our temp files and editor
-//! swap and backup files never count as events (see [`is_editor_temp`]), so they cannot start a rebuild.
+//! swap and backup files never count as events and are never listed (see [`is_editor_temp`]; a plain
+//! `hintgen build` does list them), so they cannot start a rebuild.
 //!
-//! **Incremental state** ([`Incremental`]). The graph's nodes, the fingerprints, every diagnostic by
+//! **Incremental state** (`Incremental`). The graph's nodes, the fingerprints, every diagnostic by
 //! file and by page, and the previous [`Plan`] stay in memory. A change replaces only the nodes of
 //! changed files ([`Node::from_scanned`]); existence checks are re-run only for files that refer to a
 //! file that appeared or vanished; and only pages whose closure touches a changed file are re-planned
 //! (each page remembers the files its closure reached, and whether it reached a missing one). The plan
 //! built this way is the same as a full build's; the unit tests below check that after every change.
+//! Each round also records which parts of the plan changed (pages, assets, the immutable set, the
+//! push id), and only the artifacts rendered from those parts are rendered again, in parallel.
 //!
 //! **The loop's edges.** Outputs are written with [`crate::write_outputs`] (atomic renames, untouched
 //! when the bytes are equal). When a round makes new references point at missing files, or removes
@@ -143,13 +146,42 @@ struct FileEntry {
     read_at_ns: i128,
 }
 
+/// Interned site-relative paths. The indexes hold these small ids rather than strings: on a generated
+/// site a page's closure reaches about 90 files, so 10,000 pages make some 900,000 (file, page) pairs.
+/// Ids are never reused; a name that goes away keeps its id (a few bytes per name ever seen).
+#[derive(Debug, Default)]
+struct Names {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.ids.get(name) {
+            return i;
+        }
+        let i = u32::try_from(self.names.len()).expect("fewer than 2^32 file names");
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), i);
+        i
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+}
+
 /// What a page's plan depends on.
 #[derive(Debug, Clone, Default)]
 struct PageState {
     /// The URL it is planned under.
     url: String,
-    /// The page and every site file its closure reached.
-    deps: Vec<String>,
+    /// The page and every site file its closure reached (ids, sorted).
+    deps: Vec<u32>,
     /// The closure reached a site file that does not exist.
     missing: bool,
     /// Files this page may push.
@@ -160,36 +192,36 @@ struct PageState {
 
 /// What one round changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Delta {
+struct Delta {
     /// Files whose bytes changed.
-    pub changed: Vec<String>,
+    changed: Vec<String>,
     /// New files.
-    pub added: Vec<String>,
+    added: Vec<String>,
     /// Files that are gone.
-    pub removed: Vec<String>,
+    removed: Vec<String>,
     /// Pages re-planned or removed (site-relative).
-    pub pages: BTreeSet<String>,
+    pages: BTreeSet<String>,
     /// Which parts of the plan changed (what the artifacts are rendered from).
-    pub inputs: Inputs,
+    inputs: Inputs,
 }
 
 /// The parts of a [`Plan`] that changed, so only the artifacts rendered from them are rendered again
-/// (see [`Inputs::needs`]).
+/// (see `Inputs::needs`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Inputs {
+struct Inputs {
     /// A page's plan changed, or a page came or went.
-    pub pages: bool,
+    pages: bool,
     /// Any asset's entry changed.
-    pub assets: bool,
+    assets: bool,
     /// The set of content-hashed (immutable) assets changed.
-    pub immutable: bool,
+    immutable: bool,
     /// The push guard id changed.
-    pub build_id: bool,
+    build_id: bool,
 }
 
 impl Inputs {
     /// Everything (the first render, or after a failed write).
-    pub const ALL: Inputs = Inputs {
+    const ALL: Inputs = Inputs {
         pages: true,
         assets: true,
         immutable: true,
@@ -206,7 +238,7 @@ impl Inputs {
     /// Whether an artifact must be rendered again. What each emitter reads is declared here and
     /// checked by the `render_inputs_are_declared` test, which renders every artifact from plans whose
     /// undeclared parts are scrambled.
-    pub fn needs(&self, artifact: Artifact) -> bool {
+    fn needs(&self, artifact: Artifact) -> bool {
         match artifact {
             Artifact::Assets => self.assets,
             Artifact::Push | Artifact::Hints | Artifact::Headers => self.pages,
@@ -219,7 +251,7 @@ impl Inputs {
 
 impl Delta {
     /// Nothing changed.
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty()
     }
 
@@ -267,7 +299,7 @@ impl Delta {
 
 /// The site as last seen: graph nodes, fingerprints, diagnostics and the plan, updated file by file.
 #[derive(Debug)]
-pub struct Incremental {
+struct Incremental {
     root: PathBuf,
     exclude: Vec<PathBuf>,
     sri: Sri,
@@ -281,15 +313,19 @@ pub struct Incremental {
     manifests: BTreeMap<String, Vec<(String, ChunkEdges)>>,
     /// All manifests' edges by output file, as [`Graph::build`] combines them.
     manifest_edges: HashMap<String, ChunkEdges>,
+    /// Ids of the names in the indexes below.
+    names: Names,
     /// Target file → files whose own references name it (existing or not).
-    referrers: HashMap<String, HashSet<String>>,
+    referrers: HashMap<u32, HashSet<u32>>,
     pages: HashMap<String, PageState>,
     /// File → pages whose closure reached it.
-    pages_by_file: HashMap<String, HashSet<String>>,
+    pages_by_file: HashMap<u32, HashSet<u32>>,
     /// Pages whose closure reached a missing file.
-    missing_pages: BTreeSet<String>,
+    missing_pages: HashSet<u32>,
     /// Pushable file → number of pages pushing it.
     pushed: BTreeMap<String, usize>,
+    /// The pushed set changed since the push guard id was computed.
+    pushed_moved: bool,
     plan: Plan,
 }
 
@@ -315,7 +351,7 @@ enum Looked {
 
 impl Incremental {
     /// An empty state for the site at `root` (canonical) with the settings of `config`.
-    pub fn new(root: PathBuf, config: &Config) -> Incremental {
+    fn new(root: PathBuf, config: &Config) -> Incremental {
         let space = UrlSpace::new(&config.base);
         Incremental {
             root,
@@ -336,36 +372,33 @@ impl Incremental {
             edge_diags: HashMap::new(),
             manifests: BTreeMap::new(),
             manifest_edges: HashMap::new(),
+            names: Names::default(),
             referrers: HashMap::new(),
             pages: HashMap::new(),
             pages_by_file: HashMap::new(),
-            missing_pages: BTreeSet::new(),
+            missing_pages: HashSet::new(),
             pushed: BTreeMap::new(),
+            pushed_moved: true,
         }
     }
 
     /// The current plan.
-    pub fn plan(&self) -> &Plan {
+    fn plan(&self) -> &Plan {
         &self.plan
     }
 
-    /// The current graph.
-    pub fn graph(&self) -> &Graph {
-        &self.graph
-    }
-
     /// Number of files known.
-    pub fn file_count(&self) -> usize {
+    fn file_count(&self) -> usize {
         self.files.len()
     }
 
     /// Total bytes of the files known.
-    pub fn bytes(&self) -> u64 {
+    fn bytes(&self) -> u64 {
         self.graph.nodes.values().map(|n| n.size).sum()
     }
 
     /// Every diagnostic of the site as it stands, sorted (as [`crate::build`] reports them).
-    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+    fn diagnostics(&self) -> Vec<Diagnostic> {
         let mut all: Vec<Diagnostic> = self.walk_diags.clone();
         all.extend(self.scan_diags.values().flatten().cloned());
         all.extend(self.edge_diags.values().flatten().cloned());
@@ -621,8 +654,8 @@ impl Incremental {
         }
 
         for rel in &flipped {
-            if let Some(r) = self.referrers.get(rel) {
-                recheck.extend(r.iter().cloned());
+            if let Some(r) = self.names.get(rel).and_then(|id| self.referrers.get(&id)) {
+                recheck.extend(r.iter().map(|&i| self.names.name(i).to_string()));
             }
         }
         let nodes = &self.graph.nodes;
@@ -647,15 +680,23 @@ impl Incremental {
         // appeared) pages that reached a missing file.
         let mut affected: BTreeSet<String> = BTreeSet::new();
         for rel in &touched {
-            if let Some(p) = self.pages_by_file.get(rel) {
-                affected.extend(p.iter().cloned());
+            if let Some(p) = self
+                .names
+                .get(rel)
+                .and_then(|id| self.pages_by_file.get(&id))
+            {
+                affected.extend(p.iter().map(|&i| self.names.name(i).to_string()));
             }
             if FileKind::of(rel) == FileKind::Html {
                 affected.insert(rel.clone());
             }
         }
         if !delta.added.is_empty() {
-            affected.extend(self.missing_pages.iter().cloned());
+            affected.extend(
+                self.missing_pages
+                    .iter()
+                    .map(|&i| self.names.name(i).to_string()),
+            );
         }
         delta.inputs.pages = self.replan(&affected);
         for rel in &touched {
@@ -672,30 +713,40 @@ impl Incremental {
                 delta.inputs.immutable |= immutable(old.as_ref()) != immutable(new);
             }
         }
-        let id = self.build_id();
-        delta.inputs.build_id = id != self.plan.build_id;
-        self.plan.build_id = id;
+        // The id hashes the pushed files and their digests: recompute it only when either moved.
+        if std::mem::take(&mut self.pushed_moved)
+            || touched.iter().any(|f| self.pushed.contains_key(f))
+        {
+            let id = self.build_id();
+            delta.inputs.build_id = id != self.plan.build_id;
+            self.plan.build_id = id;
+        }
         delta.pages = affected;
         delta
     }
 
     /// Records a node's own references in the referrer index.
     fn link(&mut self, node: &Node) {
+        let from = self.names.id(&node.rel);
         for t in own_targets(node) {
-            self.referrers
-                .entry(t.to_string())
-                .or_default()
-                .insert(node.rel.clone());
+            let to = self.names.id(t);
+            self.referrers.entry(to).or_default().insert(from);
         }
     }
 
     /// Removes a node's own references from the referrer index.
     fn unlink(&mut self, node: &Node) {
+        let Some(from) = self.names.get(&node.rel) else {
+            return;
+        };
         for t in own_targets(node) {
-            if let Some(set) = self.referrers.get_mut(t) {
-                set.remove(&node.rel);
+            let Some(to) = self.names.get(t) else {
+                continue;
+            };
+            if let Some(set) = self.referrers.get_mut(&to) {
+                set.remove(&from);
                 if set.is_empty() {
-                    self.referrers.remove(t);
+                    self.referrers.remove(&to);
                 }
             }
         }
@@ -707,17 +758,23 @@ impl Incremental {
         let mut changed = false;
         let graph = &self.graph;
         let policy = &self.policy;
-        let planned: Vec<(String, Option<(crate::plan::PagePlan, PageState)>)> = pages
+        // Planned in parallel; each closure's files are borrowed from the graph's keys, and interned
+        // afterwards.
+        type Planned<'g> = (crate::plan::PagePlan, PageState, Vec<&'g str>);
+        let planned: Vec<(String, Option<Planned>)> = pages
             .par_iter()
             .map(|rel| {
                 let Some(node) = graph.nodes.get(rel).filter(|n| n.kind == FileKind::Html) else {
                     return (rel.clone(), None);
                 };
                 let (pp, entries, diags) = page_plan(graph, node, policy);
-                let mut deps: Vec<String> = std::iter::once(rel.clone())
-                    .chain(entries.iter().filter_map(|e| e.file.clone()))
+                let mut deps: Vec<&str> = std::iter::once(node.rel.as_str())
+                    .chain(entries.iter().filter_map(|e| {
+                        let f = e.file.as_deref()?;
+                        graph.nodes.get_key_value(f).map(|(k, _)| k.as_str())
+                    }))
                     .collect();
-                deps.sort();
+                deps.sort_unstable();
                 deps.dedup();
                 let missing = entries
                     .iter()
@@ -728,25 +785,53 @@ impl Incremental {
                 pushed.dedup();
                 let state = PageState {
                     url: pp.url.clone(),
-                    deps,
+                    deps: Vec::new(),
                     missing,
                     pushed,
                     diags,
                 };
-                (rel.clone(), Some((pp, state)))
+                (rel.clone(), Some((pp, state, deps)))
+            })
+            .collect();
+        let names = &mut self.names;
+        let planned: Vec<(String, Option<(crate::plan::PagePlan, PageState)>)> = planned
+            .into_iter()
+            .map(|(rel, r)| {
+                let r = r.map(|(pp, mut state, deps)| {
+                    state.deps = deps.into_iter().map(|d| names.id(d)).collect();
+                    state.deps.sort_unstable();
+                    (pp, state)
+                });
+                (rel, r)
             })
             .collect();
         for (rel, result) in planned {
-            if let Some(old) = self.pages.remove(&rel) {
-                for d in &old.deps {
+            let page = self.names.id(&rel);
+            let old = self.pages.remove(&rel);
+            let new = result.as_ref().map(|(_, st)| st);
+            // The indexes change only where the closure or the pushed set changed (a content edit
+            // usually changes neither).
+            let old_deps = old.as_ref().map_or(&[][..], |o| &o.deps);
+            let new_deps = new.map_or(&[][..], |n| &n.deps);
+            if old_deps != new_deps {
+                for d in old_deps {
                     if let Some(set) = self.pages_by_file.get_mut(d) {
-                        set.remove(&rel);
+                        set.remove(&page);
                         if set.is_empty() {
                             self.pages_by_file.remove(d);
                         }
                     }
                 }
-                for f in &old.pushed {
+                for &d in new_deps {
+                    self.pages_by_file.entry(d).or_default().insert(page);
+                }
+            }
+            let no_files: &[String] = &[];
+            let old_pushed = old.as_ref().map_or(no_files, |o| &o.pushed);
+            let new_pushed = new.map_or(no_files, |n| &n.pushed);
+            if old_pushed != new_pushed {
+                self.pushed_moved = true;
+                for f in old_pushed {
                     if let Some(n) = self.pushed.get_mut(f) {
                         *n -= 1;
                         if *n == 0 {
@@ -754,27 +839,23 @@ impl Incremental {
                         }
                     }
                 }
-                self.missing_pages.remove(&rel);
-                if result.as_ref().is_none_or(|(pp, _)| pp.url != old.url)
-                    && self.plan.pages.get(&old.url).is_some_and(|p| p.file == rel)
-                {
-                    self.plan.pages.remove(&old.url);
-                    changed = true;
+                for f in new_pushed {
+                    *self.pushed.entry(f.clone()).or_default() += 1;
                 }
             }
+            if new.is_some_and(|n| n.missing) {
+                self.missing_pages.insert(page);
+            } else {
+                self.missing_pages.remove(&page);
+            }
+            if let Some(old) = &old
+                && new.is_none_or(|n| n.url != old.url)
+                && self.plan.pages.get(&old.url).is_some_and(|p| p.file == rel)
+            {
+                self.plan.pages.remove(&old.url);
+                changed = true;
+            }
             let Some((pp, state)) = result else { continue };
-            for d in &state.deps {
-                self.pages_by_file
-                    .entry(d.clone())
-                    .or_default()
-                    .insert(rel.clone());
-            }
-            for f in &state.pushed {
-                *self.pushed.entry(f.clone()).or_default() += 1;
-            }
-            if state.missing {
-                self.missing_pages.insert(rel.clone());
-            }
             if self.plan.pages.get(&pp.url) != Some(&pp) {
                 changed = true;
                 self.plan.pages.insert(pp.url.clone(), pp);
@@ -1298,6 +1379,23 @@ impl Session<'_> {
                 .map(|r| format!("removed page {r}")),
         );
         if !fresh.is_subset(&pending.waited) {
+            if !self.config.quiet {
+                let new: Vec<&String> = fresh.difference(&pending.waited).collect();
+                let removed = new
+                    .iter()
+                    .filter(|f| f.starts_with("removed page "))
+                    .count();
+                let missing = new.len() - removed;
+                eprintln!(
+                    "hintgen: waiting one more quiet window ({}): files may still be on their way",
+                    match (missing, removed) {
+                        (m, 0) => format!("{m} new reference(s) to missing files"),
+                        (0, r) => format!("{r} page(s) removed"),
+                        (m, r) =>
+                            format!("{m} new reference(s) to missing files, {r} page(s) removed"),
+                    }
+                );
+            }
             pending.waited.extend(fresh);
             pending.deadline = Some(Instant::now() + self.quiet);
             self.pending = Some(pending);
@@ -1552,7 +1650,7 @@ mod tests {
         (files, d)
     }
 
-    /// [`Inputs::needs`] declares what each emitter reads: scrambling anything else must not change
+    /// `Inputs::needs` declares what each emitter reads: scrambling anything else must not change
     /// its output.
     #[test]
     fn render_inputs_are_declared() {

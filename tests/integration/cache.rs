@@ -112,12 +112,12 @@ fn rewrite_in_place(path: &Path, text: &str) {
     set_mtime(path, meta.modified().unwrap());
 }
 
-/// Every output file (relative path → bytes), without the cache.
+/// Every output file (relative path → bytes), without the cache and its run record.
 fn outputs(out: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut map = BTreeMap::new();
     for e in walkdir::WalkDir::new(out) {
         let e = e.unwrap();
-        if e.file_type().is_file() && e.file_name() != CACHE {
+        if e.file_type().is_file() && !e.file_name().to_string_lossy().starts_with(CACHE) {
             let rel = e.path().strip_prefix(out).unwrap().display().to_string();
             map.insert(rel, std::fs::read(e.path()).unwrap());
         }

@@ -178,7 +178,10 @@ fn editing_css_changes_the_hints_of_exactly_the_pages_that_use_it() {
 
     // typography.css is imported (through base.css and reset.css) by the home page only.
     let mark = w.len();
-    append(&site.join("css/typography.css"), "\nh1 { letter-spacing: 0; }\n");
+    append(
+        &site.join("css/typography.css"),
+        "\nh1 { letter-spacing: 0; }\n",
+    );
     let (_, line) = w.rebuilt(mark);
     assert!(line.contains("1 changed (css/typography.css)"), "{line}");
     assert!(line.contains("1 page(s) affected"), "{line}");
@@ -188,7 +191,10 @@ fn editing_css_changes_the_hints_of_exactly_the_pages_that_use_it() {
 
     // shared-*.css is used by both pages.
     let mark = w.len();
-    append(&site.join("assets/shared-lu0-7dkk.css"), "\n.x { color: red }\n");
+    append(
+        &site.join("assets/shared-lu0-7dkk.css"),
+        "\n.x { color: red }\n",
+    );
     let (_, line) = w.rebuilt(mark);
     assert!(line.contains("2 page(s) affected"), "{line}");
     let last = page_hints(&out);
@@ -236,7 +242,10 @@ fn deleting_an_asset_is_reported() {
     let mark = w.len();
     std::fs::remove_file(site.join("assets/hero-BeIChoe8.png")).unwrap();
     let (i, line) = w.rebuilt(mark);
-    assert!(line.contains("1 removed (assets/hero-BeIChoe8.png)"), "{line}");
+    assert!(
+        line.contains("1 removed (assets/hero-BeIChoe8.png)"),
+        "{line}"
+    );
     assert!(line.contains("1 error(s)"), "{line}");
     let lines = w.lines();
     assert!(
@@ -262,7 +271,10 @@ fn atomic_rename_saves() {
     std::fs::rename(&tmp, site.join("css/reset.css")).unwrap();
     let (_, line) = w.rebuilt(mark);
     assert!(line.contains("1 changed (css/reset.css)"), "{line}");
-    assert!(!line.contains("added") && !line.contains("removed"), "{line}");
+    assert!(
+        !line.contains("added") && !line.contains("removed"),
+        "{line}"
+    );
     assert_same_as_build(&site, &out);
 
     // vim's default: write 4913, rename the file to a backup~, write a new file, drop the backup.
@@ -455,9 +467,18 @@ fn exec_runs_after_a_rebuild_with_the_changed_outputs() {
         let runs: Vec<&str> = text.split("---\n").filter(|r| !r.is_empty()).collect();
         if runs.len() >= 2 {
             let changed: Vec<&str> = runs[1].lines().collect();
-            assert!(changed.iter().any(|l| l.ends_with("early-hints.json")), "{changed:?}");
-            assert!(changed.iter().any(|l| l.ends_with("assets.json")), "{changed:?}");
-            assert!(!changed.iter().any(|l| l.ends_with("push_manifest.json")), "{changed:?}");
+            assert!(
+                changed.iter().any(|l| l.ends_with("early-hints.json")),
+                "{changed:?}"
+            );
+            assert!(
+                changed.iter().any(|l| l.ends_with("assets.json")),
+                "{changed:?}"
+            );
+            assert!(
+                !changed.iter().any(|l| l.ends_with("push_manifest.json")),
+                "{changed:?}"
+            );
             break;
         }
         assert!(start.elapsed() < TIMEOUT, "{text}");
@@ -496,11 +517,13 @@ fn outputs_inside_the_site_are_ignored() {
     let (_, line) = w.rebuilt(w.len());
     assert!(line.contains("1 changed (css/reset.css)"), "{line}");
     assert_eq!(w.rebuilds_since(mark).len(), 2, "{}", w.lines().join("\n"));
-    assert!(!json(&out, "assets.json")["assets"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .any(|k| k.contains("_hints")));
+    assert!(
+        !json(&out, "assets.json")["assets"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.contains("_hints"))
+    );
 }
 
 #[test]
@@ -515,4 +538,54 @@ fn polling_sees_an_edit() {
     let (_, line) = w.rebuilt(mark);
     assert!(line.contains("1 changed (css/typography.css)"), "{line}");
     assert_ne!(page_hints(&out)["/"], before["/"]);
+}
+
+#[test]
+fn a_reference_to_a_file_not_there_yet_waits_one_more_quiet_window() {
+    let (_dir, site, out) = vite();
+    // A long window, so the late file surely lands inside the second one.
+    let w = Watch::start(&site, &out, 1000, &[]);
+    let mark = w.len();
+    write(
+        &site.join("late/index.html"),
+        "<!doctype html><link rel=stylesheet href=/late/late.css><p>Late</p>\n",
+    );
+    w.wait_for(mark, |l| l.contains("waiting one more quiet window"));
+    // Nothing was written or reported yet.
+    assert!(!early_links(&out).contains_key("/late/"));
+    write(&site.join("late/late.css"), "p { margin: 0 }\n");
+    let (i, line) = w.rebuilt(mark);
+    assert!(line.contains("2 added"), "{line}");
+    assert!(line.contains("0 error(s)"), "{line}");
+    assert!(
+        !w.lines()[mark..i]
+            .iter()
+            .any(|l| l.contains("missing-file")),
+        "{}",
+        w.lines().join("\n")
+    );
+    assert_eq!(
+        early_links(&out)["/late/"],
+        vec!["</late/late.css>; rel=preload; as=style"]
+    );
+}
+
+#[test]
+fn a_failed_rebuild_is_reported_and_the_loop_goes_on() {
+    let (_dir, site, out) = vite();
+    let w = Watch::start(&site, &out, 50, &[]);
+    // An output that cannot be replaced: a folder where the file goes.
+    let hints = out.join("early-hints.json");
+    std::fs::remove_file(&hints).unwrap();
+    std::fs::create_dir(&hints).unwrap();
+    std::fs::write(hints.join("keep"), "x").unwrap();
+    let mark = w.len();
+    append(&site.join("css/reset.css"), "\n/* 1 */\n");
+    let (i, _) = w.wait_for(mark, |l| l.contains("rebuild failed"));
+    // Fixed; the next change writes everything.
+    std::fs::remove_dir_all(&hints).unwrap();
+    append(&site.join("css/reset.css"), "\n/* 2 */\n");
+    let (_, line) = w.rebuilt(i);
+    assert!(line.contains("1 changed (css/reset.css)"), "{line}");
+    assert_same_as_build(&site, &out);
 }
