@@ -81,7 +81,7 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let (outputs, mut emit_diags) = crate::render_outputs(&build.plan, &config);
+    let (report, mut emit_diags) = crate::render_and_write(&build.plan, &config, check)?;
     let mut diags = build.diagnostics.clone();
     diags.append(&mut emit_diags);
     diags.sort();
@@ -89,8 +89,8 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
     let site_prefix = site_prefix(&config.site);
     let hints: usize = build.plan.pages.values().map(|p| p.hints.len()).sum();
     if check {
-        let stale = crate::stale_outputs(&outputs, &config);
-        for s in &stale {
+        let stale = &report.changed;
+        for s in stale {
             diags.push(crate::Diagnostic::new(
                 Severity::Error,
                 "stale-output",
@@ -115,7 +115,6 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
             Outcome::Clean
         });
     }
-    let report = crate::write_outputs(&outputs, &config)?;
     print_diagnostics(&diags, config.format, color, config.quiet, &site_prefix);
     let (errors, warnings) = counts(&diags);
     if !config.quiet {

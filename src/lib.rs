@@ -303,7 +303,11 @@ fn destination(config: &Config, file: &OutputFile) -> Option<std::path::PathBuf>
 }
 
 /// The bytes an output should have on disk (the merge of `_headers` into the site's own file).
-fn final_bytes(config: &Config, file: &OutputFile, dest: &Path) -> Vec<u8> {
+fn final_bytes<'a>(
+    config: &Config,
+    file: &'a OutputFile,
+    dest: &Path,
+) -> std::borrow::Cow<'a, [u8]> {
     if config.headers_in_site && file.path == "_headers" {
         let existing = std::fs::read_to_string(dest).unwrap_or_default();
         let text = String::from_utf8_lossy(&file.bytes);
@@ -312,9 +316,9 @@ fn final_bytes(config: &Config, file: &OutputFile, dest: &Path) -> Vec<u8> {
             .and_then(|t| t.strip_prefix('\n'))
             .and_then(|t| t.strip_suffix(&format!("{}\n", emit::headers::END)))
             .unwrap_or(&text);
-        return emit::headers::merge(&existing, block).into_bytes();
+        return emit::headers::merge(&existing, block).into_bytes().into();
     }
-    file.bytes.clone()
+    std::borrow::Cow::Borrowed(&file.bytes)
 }
 
 /// Writes outputs atomically; files whose bytes are unchanged are not touched. With `-o -` the one
@@ -348,6 +352,39 @@ pub fn write_outputs(outputs: &[OutputFile], config: &Config) -> Result<WriteRep
     Ok(report)
 }
 
+/// Renders and writes the selected artifacts one at a time, so only one artifact's bytes are in memory
+/// at once (the server configs of a 10,000-page site are tens of megabytes each). Returns what was
+/// written and the emitters' diagnostics. With `check`, nothing is written: the report's `changed`
+/// lists the outputs that are missing or stale.
+pub fn render_and_write(
+    plan: &Plan,
+    config: &Config,
+    check: bool,
+) -> Result<(WriteReport, Vec<Diagnostic>)> {
+    let mut diags = Vec::new();
+    if config.out.is_none() && !check {
+        let (outputs, d) = render_outputs(plan, config);
+        return Ok((write_outputs(&outputs, config)?, d));
+    }
+    let mut report = WriteReport::default();
+    for &artifact in &config.emit {
+        let files = emit::render(plan, config, artifact, &mut diags);
+        if check {
+            let stale = stale_outputs(&files, config);
+            report.unchanged += files.len() - stale.len();
+            report.changed.extend(stale);
+        } else {
+            let r = write_outputs(&files, config)?;
+            report.changed.extend(r.changed);
+            report.unchanged += r.unchanged;
+        }
+    }
+    report.changed.sort();
+    diags.sort();
+    diags.dedup();
+    Ok((report, diags))
+}
+
 /// Compares rendered outputs with what is on disk; returns the stale or missing paths.
 pub fn stale_outputs(outputs: &[OutputFile], config: &Config) -> Vec<String> {
     outputs
@@ -356,7 +393,7 @@ pub fn stale_outputs(outputs: &[OutputFile], config: &Config) -> Vec<String> {
             let dest = destination(config, f)?;
             let want = final_bytes(config, f, &dest);
             match std::fs::read(&dest) {
-                Ok(have) if have == want => None,
+                Ok(have) if have == *want => None,
                 _ => Some(dest.display().to_string()),
             }
         })

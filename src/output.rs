@@ -18,7 +18,9 @@ pub enum Written {
 /// Writes `bytes` to `path` atomically unless it already holds exactly them. Parent folders are
 /// created. Readers see either the old or the new file, never a partial one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Written> {
-    if let Ok(existing) = std::fs::read(path)
+    // Compare sizes first: reading a big output back is only worth it when it could be equal.
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64)
+        && let Ok(existing) = std::fs::read(path)
         && existing == bytes
     {
         return Ok(Written::Unchanged);

@@ -1028,8 +1028,12 @@ struct Wrote {
     report: crate::WriteReport,
     /// Output files not rendered again (their inputs did not change).
     skipped: usize,
+    /// Time spent rendering, added up over the artifacts (several render at once).
     render: Duration,
+    /// Time spent writing, added up likewise.
     write: Duration,
+    /// From the first render to the last write.
+    wall: Duration,
 }
 
 /// Why rounds are on hold.
@@ -1438,7 +1442,7 @@ impl Session<'_> {
         };
         self.write_failed = false;
         let report = out.report;
-        let elapsed = pending.work + out.render + out.write;
+        let elapsed = pending.work + out.wall;
         let diags = self.all_diagnostics();
         let current: BTreeSet<Diagnostic> = diags.iter().cloned().collect();
         let fixed = self.reported.difference(&current).count();
@@ -1465,8 +1469,9 @@ impl Session<'_> {
         self.run_exec(&report.changed);
     }
 
-    /// Renders the artifacts whose inputs changed (in parallel) and writes them. Artifacts that were
-    /// not rendered keep their files and their diagnostics from the last render.
+    /// Renders the artifacts whose inputs changed and writes each as soon as it is rendered, several
+    /// at once, so only the artifacts in flight are in memory. Artifacts that were not rendered keep
+    /// their files and their diagnostics from the last render.
     fn write(&mut self, inputs: Inputs) -> Result<Wrote> {
         let start = Instant::now();
         let plan = self.state.plan();
@@ -1477,35 +1482,58 @@ impl Session<'_> {
             .copied()
             .filter(|&a| inputs.needs(a))
             .collect();
-        let rendered: Vec<(Artifact, Vec<crate::emit::OutputFile>, Vec<Diagnostic>)> = todo
+        type Done = (
+            Artifact,
+            usize,
+            Vec<Diagnostic>,
+            crate::WriteReport,
+            Duration,
+            Duration,
+        );
+        let done: Vec<Result<Done>> = todo
             .par_iter()
             .map(|&a| {
+                let t = Instant::now();
                 let mut diags = Vec::new();
                 let files = crate::emit::render(plan, config, a, &mut diags);
-                (a, files, diags)
+                let render = t.elapsed();
+                let t = Instant::now();
+                let report = crate::write_outputs(&files, config)?;
+                Ok((a, files.len(), diags, report, render, t.elapsed()))
             })
             .collect();
-        let mut outputs = Vec::new();
-        for (a, files, diags) in rendered {
-            self.rendered.insert(a, (files.len(), diags));
-            outputs.extend(files);
+        let mut wrote = Wrote {
+            report: crate::WriteReport::default(),
+            skipped: 0,
+            render: Duration::ZERO,
+            write: Duration::ZERO,
+            wall: Duration::ZERO,
+        };
+        let mut failed = None;
+        for d in done {
+            match d {
+                Ok((a, n, diags, report, render, write)) => {
+                    self.rendered.insert(a, (n, diags));
+                    wrote.report.changed.extend(report.changed);
+                    wrote.report.unchanged += report.unchanged;
+                    wrote.render += render;
+                    wrote.write += write;
+                }
+                Err(e) => failed = failed.or(Some(e)),
+            }
         }
-        outputs.sort_by(|a, b| a.path.cmp(&b.path));
-        let render = start.elapsed();
-        let start = Instant::now();
-        let report = crate::write_outputs(&outputs, config)?;
-        let skipped = config
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        wrote.report.changed.sort();
+        wrote.skipped = config
             .emit
             .iter()
             .filter(|a| !todo.contains(a))
             .filter_map(|a| self.rendered.get(a).map(|(n, _)| *n))
             .sum();
-        Ok(Wrote {
-            report,
-            skipped,
-            render,
-            write: start.elapsed(),
-        })
+        wrote.wall = start.elapsed();
+        Ok(wrote)
     }
 
     /// The site's diagnostics and the emitters' last ones, sorted.

@@ -7,11 +7,10 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::OutputFile;
 use crate::link::encode_url;
-use crate::plan::{Hint, Plan};
+use crate::plan::{Asset, Hint, Plan};
 
 /// Format version of the JSON artifacts.
 pub const FORMAT_VERSION: u32 = 1;
@@ -24,27 +23,28 @@ fn pretty(value: &impl Serialize) -> String {
 
 /// `assets.json`: every file with size, SHA-256, SRI, MIME type and `immutable`.
 pub fn assets(plan: &Plan) -> OutputFile {
-    let assets: BTreeMap<String, Value> = plan
-        .assets
-        .iter()
-        .map(|(url, a)| {
-            (
-                encode_url(url),
-                serde_json::to_value(a).expect("serializable"),
-            )
-        })
-        .collect();
+    #[derive(Serialize)]
+    struct AssetsJson<'a> {
+        version: u32,
+        base: &'a str,
+        integrity: &'a str,
+        assets: BTreeMap<String, &'a Asset>,
+    }
     let algorithm = plan.assets.values().next().map_or("sha256", |a| {
         a.integrity.split('-').next().unwrap_or("sha256")
     });
     OutputFile::text(
         "assets.json",
-        pretty(&json!({
-            "version": FORMAT_VERSION,
-            "base": plan.base_path,
-            "integrity": algorithm,
-            "assets": assets,
-        })),
+        pretty(&AssetsJson {
+            version: FORMAT_VERSION,
+            base: &plan.base_path,
+            integrity: algorithm,
+            assets: plan
+                .assets
+                .iter()
+                .map(|(url, a)| (encode_url(url), a))
+                .collect(),
+        }),
     )
 }
 
@@ -52,74 +52,146 @@ pub fn assets(plan: &Plan) -> OutputFile {
 /// listing each page's pushable hints. The `version` key sits beside the page keys (it is not a URL
 /// path, so readers that match keys against request paths never match it).
 pub fn push_manifest(plan: &Plan) -> OutputFile {
-    let mut root = serde_json::Map::new();
-    root.insert("version".into(), json!(FORMAT_VERSION));
-    for page in plan.pages.values() {
-        let mut assets = serde_json::Map::new();
-        for h in page.pushable() {
-            assets.insert(
-                encode_url(&h.url),
-                json!({ "type": h.push_type(), "weight": 1 }),
-            );
-        }
-        root.insert(encode_url(&page.url), Value::Object(assets));
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        #[serde(rename = "type")]
+        type_: &'a str,
+        weight: u32,
     }
-    OutputFile::text("push_manifest.json", pretty(&Value::Object(root)))
+    #[derive(Serialize)]
+    struct PushJson<'a> {
+        version: u32,
+        #[serde(flatten)]
+        pages: BTreeMap<String, BTreeMap<String, Entry<'a>>>,
+    }
+    let pages = plan
+        .pages
+        .values()
+        .map(|page| {
+            let assets = page
+                .pushable()
+                .map(|h| {
+                    let entry = Entry {
+                        type_: h.push_type(),
+                        weight: 1,
+                    };
+                    (encode_url(&h.url), entry)
+                })
+                .collect();
+            (encode_url(&page.url), assets)
+        })
+        .collect();
+    OutputFile::text(
+        "push_manifest.json",
+        pretty(&PushJson {
+            version: FORMAT_VERSION,
+            pages,
+        }),
+    )
 }
 
-/// A hint as it appears in `early-hints.json`.
+/// A hint as it appears in `early-hints.json`: the URL encoded as in its `Link` value, and
+/// `crossorigin` spelled out (`anonymous` for the value-less attribute).
 #[derive(Serialize)]
 struct HintJson<'a> {
     url: String,
-    #[serde(flatten)]
-    hint: &'a Hint,
+    rel: &'a str,
+    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
+    as_: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crossorigin: Option<&'a str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    type_: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imagesrcset: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imagesizes: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fetchpriority: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integrity: Option<&'a str>,
+    depth: u32,
+    bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    immutable: bool,
+    early: bool,
+    #[serde(rename = "final")]
+    final_: bool,
+    push: bool,
+}
+
+impl<'a> HintJson<'a> {
+    fn new(h: &'a Hint) -> Self {
+        HintJson {
+            url: encode_url(&h.url),
+            rel: h.rel.as_str(),
+            as_: h.as_.as_deref(),
+            crossorigin: h
+                .crossorigin
+                .as_deref()
+                .map(|c| if c.is_empty() { "anonymous" } else { c }),
+            type_: h.type_.as_deref(),
+            media: h.media.as_deref(),
+            imagesrcset: h.imagesrcset.as_deref(),
+            imagesizes: h.imagesizes.as_deref(),
+            fetchpriority: h.fetchpriority.as_deref(),
+            integrity: h.integrity.as_deref(),
+            depth: h.depth,
+            bytes: h.bytes,
+            file: h.file.as_deref(),
+            immutable: h.immutable,
+            early: h.early,
+            final_: h.final_,
+            push: h.push,
+        }
+    }
+}
+
+/// One page in `early-hints.json`.
+#[derive(Serialize)]
+struct PageJson<'a> {
+    file: &'a str,
+    /// `Link` values for the 103 response, in order.
+    early: Vec<String>,
+    /// `Link` values for the final response, in order.
+    #[serde(rename = "final")]
+    final_: Vec<String>,
+    hints: Vec<HintJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct EarlyHintsJson<'a> {
+    version: u32,
+    base: &'a str,
+    pages: BTreeMap<String, PageJson<'a>>,
 }
 
 /// `early-hints.json`: per page, the structured hints and the ready `Link` values for the 103 and
-/// for the final response.
+/// for the final response. Serialized from borrowed, typed structs (never an intermediate
+/// `serde_json::Value`), so memory stays close to the size of the text.
 pub fn early_hints(plan: &Plan) -> OutputFile {
-    let pages: BTreeMap<String, Value> = plan
+    let pages = plan
         .pages
         .values()
         .map(|p| {
-            let hints: Vec<Value> = p
-                .hints
-                .iter()
-                .map(|h| {
-                    let mut v = serde_json::to_value(HintJson {
-                        url: encode_url(&h.url),
-                        hint: h,
-                    })
-                    .expect("serializable");
-                    if let Some(o) = v.as_object_mut()
-                        && o.get("crossorigin").and_then(Value::as_str) == Some("")
-                    {
-                        o.insert("crossorigin".into(), json!("anonymous"));
-                    }
-                    v
-                })
-                .collect();
-            let early: Vec<String> = p.early().map(|h| h.link_header(false)).collect();
-            let final_: Vec<String> = p.final_().map(|h| h.link_header(false)).collect();
-            (
-                encode_url(&p.url),
-                json!({
-                    "file": p.file,
-                    "hints": hints,
-                    "early": early,
-                    "final": final_,
-                    "early_header": early.join(", "),
-                    "final_header": final_.join(", "),
-                }),
-            )
+            let page = PageJson {
+                file: &p.file,
+                early: p.early().map(|h| h.link_header(false)).collect(),
+                final_: p.final_().map(|h| h.link_header(false)).collect(),
+                hints: p.hints.iter().map(HintJson::new).collect(),
+            };
+            (encode_url(&p.url), page)
         })
         .collect();
     OutputFile::text(
         "early-hints.json",
-        pretty(&json!({
-            "version": FORMAT_VERSION,
-            "base": plan.base_path,
-            "pages": pages,
-        })),
+        pretty(&EarlyHintsJson {
+            version: FORMAT_VERSION,
+            base: &plan.base_path,
+            pages,
+        }),
     )
 }
