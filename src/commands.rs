@@ -39,48 +39,59 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
-/// A progress bar on stderr for big sites when stderr is a terminal.
-fn progress(config: &Config, files_hint: u64) -> Option<indicatif::ProgressBar> {
-    if config.quiet || !std::io::stderr().is_terminal() || files_hint < 2000 {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(files_hint);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} reading {pos}/{len} files {wide_bar} {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(bar)
+/// A progress bar on stderr when it is a terminal and there is much to read. It appears once the
+/// walk and the cache have said how much (no walk of its own), and counts bytes, so a big file moves
+/// it as much as it costs. Files taken from the cache are not counted.
+struct Bar {
+    enabled: bool,
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
 }
 
-fn rough_file_count(site: &std::path::Path) -> u64 {
-    // A cheap estimate for the bar's length: the walk itself is fast next to hashing.
-    walkdir::WalkDir::new(site)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .count() as u64
+impl Bar {
+    fn new(config: &Config) -> Bar {
+        Bar {
+            enabled: !config.quiet && std::io::stderr().is_terminal(),
+            bar: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = self.bar.get() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl crate::Progress for Bar {
+    fn start(&self, files: u64, bytes: u64) {
+        if !self.enabled || files < 2000 {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(bytes);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} reading {msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(format!("{files} files"));
+        let _ = self.bar.set(bar);
+    }
+
+    fn file(&self, bytes: u64) {
+        if let Some(b) = self.bar.get() {
+            b.inc(bytes);
+        }
+    }
 }
 
 fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
     let start = Instant::now();
     let config = Config::from_build_args(args)?;
     let color = use_color(config.color);
-    let bar = if config.quiet || !std::io::stderr().is_terminal() {
-        None
-    } else {
-        progress(&config, rough_file_count(&config.site))
-    };
-    let on_file = |_bytes: u64| {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    };
-    let build = crate::build_with_progress(&config, &on_file)?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let bar = Bar::new(&config);
+    let build = crate::build_with_progress(&config, &bar)?;
+    bar.finish();
     let (report, mut emit_diags) = crate::render_and_write(&build.plan, &config, check)?;
     let mut diags = build.diagnostics.clone();
     diags.append(&mut emit_diags);

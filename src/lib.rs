@@ -135,21 +135,18 @@ impl<F: Fn(u64) + Sync> Progress for F {
     }
 }
 
-/// After `build` wrote `outputs` (from [`render_outputs`]) and printed `diagnostics`, records the run
-/// for [`build_or_reuse`]. Does nothing when the cache is off or the build was not cached.
+/// After `build` wrote its outputs (`report`, from [`render_and_write`] or [`write_outputs`]) and
+/// printed `diagnostics`, records the run for [`build_or_reuse`]. Does nothing when the cache is off
+/// or the build was not cached.
 pub fn record_build(
     config: &Config,
     build: &Build,
-    outputs: &[OutputFile],
+    report: &WriteReport,
     diagnostics: &[Diagnostic],
 ) {
     let (Some(out), Some(key)) = (config.out.as_deref(), build.run_key) else {
         return;
     };
-    let destinations: Vec<_> = outputs
-        .iter()
-        .filter_map(|f| destination(config, f))
-        .collect();
     let summary = cache::Summary {
         pages: build.plan.pages.len() as u64,
         files: build.files as u64,
@@ -160,13 +157,13 @@ pub fn record_build(
             .values()
             .map(|p| p.hints.len() as u64)
             .sum(),
-        outputs: outputs.len() as u64,
+        outputs: report.destinations.len() as u64,
     };
     cache::record_run(
         out,
         key.config,
         key.walk,
-        &destinations,
+        &report.destinations,
         summary,
         diagnostics,
     );
@@ -292,6 +289,8 @@ pub struct WriteReport {
     pub changed: Vec<String>,
     /// Number of outputs already up to date.
     pub unchanged: usize,
+    /// Where every output is on disk, written or already up to date (for [`record_build`]).
+    pub destinations: Vec<std::path::PathBuf>,
 }
 
 /// Where an output goes: OUT/path, or SITE/_headers (merged) with `--headers-in-site`.
@@ -348,6 +347,7 @@ pub fn write_outputs(outputs: &[OutputFile], config: &Config) -> Result<WriteRep
             Written::Changed => report.changed.push(dest.display().to_string()),
             Written::Unchanged => report.unchanged += 1,
         }
+        report.destinations.push(dest);
     }
     Ok(report)
 }
@@ -377,6 +377,7 @@ pub fn render_and_write(
             let r = write_outputs(&files, config)?;
             report.changed.extend(r.changed);
             report.unchanged += r.unchanged;
+            report.destinations.extend(r.destinations);
         }
     }
     report.changed.sort();

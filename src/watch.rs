@@ -1139,6 +1139,8 @@ pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
     let mut walk_all = false;
     let mut rearm = false;
     let mut last_event = Instant::now();
+    // Watcher errors already reported.
+    let mut said: HashSet<String> = HashSet::new();
     // Poll mode: when to re-check recently modified files (see `Incremental::recent`).
     let mut recheck = session.recheck_time(arm.poll);
     loop {
@@ -1185,10 +1187,10 @@ pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
                 }
             },
             Some(Msg::Fs(Err(e))) => {
-                // A watcher error: report it unless the site folder is going away, and settle the
-                // state with a full walk.
-                if root.is_dir() && !config.quiet {
-                    let e = crate::messages::sanitize(&e.to_string());
+                // A watcher error: report it (once: a poller repeats it every interval) unless the
+                // site folder is going away, and settle the state with a full walk.
+                let e = crate::messages::sanitize(&e.to_string());
+                if root.is_dir() && !config.quiet && said.insert(e.clone()) {
                     eprintln!("hintgen: watch error: {e}");
                 }
                 walk_all = true;

@@ -4,3 +4,4 @@ mod build;
 mod harness;
 mod server_harness;
 mod servers;
+mod watch;
