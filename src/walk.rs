@@ -142,10 +142,28 @@ pub fn skips_rel(rel: &str) -> bool {
     dirs.any(|d| SKIP_DIRS.contains(&d)) || is_temp_name(rel) || PLATFORM_FILES.contains(&rel)
 }
 
-/// Our own atomic-write temp files (`.hintgen-*.tmp`), which may appear mid-write.
+/// Our own atomic-write temp files and editors' swap, backup and temp files, which come and go
+/// while a site is edited and are never served as part of it.
 fn is_temp_name(rel: &str) -> bool {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    name.starts_with(".hintgen-") && name.ends_with(".tmp")
+    is_editor_temp(rel.rsplit('/').next().unwrap_or(rel))
+}
+
+/// True for editor swap, backup and temp files, and for our own atomic-write temp files. Names only:
+/// vim (`.x.swp`, `.x.swx`, `x~`, `4913`), emacs (`#x#`, `.#x`), JetBrains (`x___jb_tmp___`,
+/// `x___jb_old___`, `x___jb_bak___`), kate (`x.kate-swp`), GNOME (`.goutputstream-*`), hintgen
+/// (`.hintgen-*.tmp`).
+pub fn is_editor_temp(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map(|(_, e)| e);
+    name.ends_with('~')
+        || name == "4913"
+        || (name.len() > 1 && name.starts_with('#') && name.ends_with('#'))
+        || name.starts_with(".#")
+        || name.starts_with(".goutputstream-")
+        || matches!(ext, Some("swp" | "swx" | "kate-swp"))
+        || ["___jb_tmp___", "___jb_old___", "___jb_bak___"]
+            .iter()
+            .any(|s| name.ends_with(s))
+        || (name.starts_with(".hintgen-") && name.ends_with(".tmp"))
 }
 
 fn rel_of(root: &Path, path: &Path) -> String {

@@ -82,23 +82,7 @@ const ROOT_CHECK: Duration = Duration::from_millis(250);
 /// tick; a full walk re-reads it. Two seconds covers the coarsest common file systems (FAT).
 const RACY_NS: i128 = 2_000_000_000;
 
-/// True for editor swap, backup and temp files, and for our own atomic-write temp files. Names only:
-/// vim (`.x.swp`, `.x.swx`, `x~`, `4913`), emacs (`#x#`, `.#x`), JetBrains (`x___jb_tmp___`,
-/// `x___jb_old___`, `x___jb_bak___`), kate (`x.kate-swp`), GNOME (`.goutputstream-*`), hintgen
-/// (`.hintgen-*.tmp`).
-pub fn is_editor_temp(name: &str) -> bool {
-    let ext = name.rsplit_once('.').map(|(_, e)| e);
-    name.ends_with('~')
-        || name == "4913"
-        || (name.len() > 1 && name.starts_with('#') && name.ends_with('#'))
-        || name.starts_with(".#")
-        || name.starts_with(".goutputstream-")
-        || matches!(ext, Some("swp" | "swx" | "kate-swp"))
-        || ["___jb_tmp___", "___jb_old___", "___jb_bak___"]
-            .iter()
-            .any(|s| name.ends_with(s))
-        || (name.starts_with(".hintgen-") && name.ends_with(".tmp"))
-}
+pub use crate::walk::is_editor_temp;
 
 /// Whether watch mode leaves out a site-relative path: what the walk skips, plus editor files.
 fn ignored_rel(rel: &str) -> bool {
