@@ -90,7 +90,41 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
     let config = Config::from_build_args(args)?;
     let color = use_color(config.color);
     let bar = Bar::new(&config);
-    let build = crate::build_with_progress(&config, &bar)?;
+    let build = if check {
+        crate::build_with_progress(&config, &bar)?
+    } else {
+        match crate::build_or_reuse(&config, &bar)? {
+            crate::Run::Built(b) => *b,
+            crate::Run::UpToDate(up) => {
+                // Nothing changed since the recorded build: say what it said.
+                let diags = up.diagnostics;
+                let prefix = site_prefix(&config.site);
+                print_diagnostics(&diags, config.format, color, config.quiet, &prefix);
+                let (errors, warnings) = counts(&diags);
+                if !config.quiet {
+                    let s = up.summary;
+                    let dest = config
+                        .out
+                        .as_ref()
+                        .map_or("stdout".to_string(), |o| o.display().to_string());
+                    eprintln!(
+                        "hintgen: {} pages, {} files ({}), {} hints; 0 output(s) written, {} unchanged in {dest} ({} ms); {errors} error(s), {warnings} warning(s)",
+                        s.pages,
+                        s.files,
+                        human_bytes(s.bytes),
+                        s.hints,
+                        s.outputs,
+                        start.elapsed().as_millis()
+                    );
+                }
+                return Ok(if errors > 0 {
+                    Outcome::Failed
+                } else {
+                    Outcome::Clean
+                });
+            }
+        }
+    };
     bar.finish();
     let (report, mut emit_diags) = crate::render_and_write(&build.plan, &config, check)?;
     let mut diags = build.diagnostics.clone();
@@ -126,6 +160,7 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
             Outcome::Clean
         });
     }
+    crate::record_build(&config, &build, &report, &diags);
     print_diagnostics(&diags, config.format, color, config.quiet, &site_prefix);
     let (errors, warnings) = counts(&diags);
     if !config.quiet {
