@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
+use rayon::prelude::*;
 use url::Url;
 
 use crate::error::{Diagnostic, Location, Severity};
@@ -245,12 +246,19 @@ impl Graph {
                 manifest_edges.extend(manifest_file_edges(&s.file.rel, m));
             }
         }
+        // Each file's references resolve independently: on all cores, merged in path order.
+        let built: Vec<(Node, Vec<Diagnostic>)> = scanned
+            .into_par_iter()
+            .map(|s| {
+                let (mut node, mut d) = Node::from_scanned(s, space);
+                d.extend(node.edge_diagnostics(space, &|f| exists.contains(f)));
+                node.set_manifest_edges(manifest_edges.get(&node.rel), space);
+                (node, d)
+            })
+            .collect();
         let mut nodes = BTreeMap::new();
-        for s in scanned {
-            let (mut node, mut d) = Node::from_scanned(s, space);
+        for (node, mut d) in built {
             diags.append(&mut d);
-            diags.extend(node.edge_diagnostics(space, &|f| exists.contains(f)));
-            node.set_manifest_edges(manifest_edges.get(&node.rel), space);
             nodes.insert(node.rel.clone(), node);
         }
         diags.sort();

@@ -74,9 +74,10 @@ pub fn rules(plan: &Plan, diags: &mut Vec<Diagnostic>) -> String {
             "headers-rules",
             "_headers",
             format!(
-                "Cloudflare Pages reads at most {MAX_RULES} rules; {} page URL(s) left out: {}",
+                "Cloudflare Pages reads at most {MAX_RULES} rules; {} page URL(s) left out: {}{}",
                 left_out.len(),
-                left_out.join(", ")
+                left_out[..left_out.len().min(10)].join(", "),
+                if left_out.len() > 10 { ", …" } else { "" }
             ),
         ));
     }
