@@ -87,7 +87,11 @@ impl crate::Progress for Bar {
 
 fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
     let start = Instant::now();
-    let config = Config::from_build_args(args)?;
+    let mut config = Config::from_build_args(args)?;
+    if check {
+        // `check` compares and reports; it must not write anything, the fingerprint cache included.
+        config.cache = false;
+    }
     let color = use_color(config.color);
     let bar = Bar::new(&config);
     let build = if check {

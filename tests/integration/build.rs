@@ -461,6 +461,12 @@ fn stdout_base_url_sri_and_check() {
     let o = check(&site);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("stale-output"), "{}", stderr(&o));
+    // `check` writes nothing, not even the fingerprint cache or the output folder.
+    let fresh = dir.path().join("never-built");
+    let mut c = bin();
+    c.arg("check").arg(&site).arg("-o").arg(&fresh);
+    assert_eq!(c.output().unwrap().status.code(), Some(1));
+    assert!(!fresh.exists());
 }
 
 #[test]
