@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::OutputFile;
 use crate::link::encode_url;
-use crate::plan::{Asset, Hint, Plan};
+use crate::plan::{Asset, Hint, PagePlan, Plan};
 
 /// Format version of the JSON artifacts.
 pub const FORMAT_VERSION: u32 = 1;
@@ -166,32 +166,46 @@ struct PageJson<'a> {
 struct EarlyHintsJson<'a> {
     version: u32,
     base: &'a str,
-    pages: BTreeMap<String, PageJson<'a>>,
+    pages: LazyPages<'a>,
 }
 
-/// `early-hints.json`: per page, the structured hints and the ready `Link` values for the 103 and
-/// for the final response. Serialized from borrowed, typed structs (never an intermediate
-/// `serde_json::Value`), so memory stays close to the size of the text.
-pub fn early_hints(plan: &Plan) -> OutputFile {
-    let pages = plan
-        .pages
-        .values()
-        .map(|p| {
+/// The `pages` object, built one page at a time while it is serialized, so a 10,000-page site never
+/// holds every page's `Link` strings at once. Keys are sorted in their encoded form.
+struct LazyPages<'a>(Vec<(String, &'a PagePlan)>);
+
+impl Serialize for LazyPages<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, p) in &self.0 {
             let page = PageJson {
                 file: &p.file,
                 early: p.early().map(|h| h.link_header(false)).collect(),
                 final_: p.final_().map(|h| h.link_header(false)).collect(),
                 hints: p.hints.iter().map(HintJson::new).collect(),
             };
-            (encode_url(&p.url), page)
-        })
+            map.serialize_entry(key, &page)?;
+        }
+        map.end()
+    }
+}
+
+/// `early-hints.json`: per page, the structured hints and the ready `Link` values for the 103 and
+/// for the final response. Serialized from borrowed, typed structs (never an intermediate
+/// `serde_json::Value`), so memory stays close to the size of the text.
+pub fn early_hints(plan: &Plan) -> OutputFile {
+    let mut pages: Vec<(String, &PagePlan)> = plan
+        .pages
+        .values()
+        .map(|p| (encode_url(&p.url), p))
         .collect();
+    pages.sort_by(|a, b| a.0.cmp(&b.0));
     OutputFile::text(
         "early-hints.json",
         pretty(&EarlyHintsJson {
             version: FORMAT_VERSION,
             base: &plan.base_path,
-            pages,
+            pages: LazyPages(pages),
         }),
     )
 }
