@@ -550,3 +550,29 @@ fn settings_file_budgets_and_policy() {
         .arg(&config);
     assert_eq!(c.output().unwrap().status.code(), Some(1));
 }
+
+#[test]
+fn report_is_a_self_contained_waterfall() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "report",
+        fixture("vite").to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    for page in [
+        "/about/",
+        "about/index.html",
+        "/assets/about-DzLYI_wF.js",
+        "hinted",
+    ] {
+        assert!(html.contains(page), "report lacks {page}");
+    }
+    // Self-contained: no scripts, no external style sheets or images.
+    assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("src="));
+    // The lazy chunk is shown, not hinted, with the reason in its tooltip.
+    assert!(html.contains("dynamic import(): loaded lazily"));
+}
