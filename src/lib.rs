@@ -366,20 +366,35 @@ pub fn render_and_write(
         let (outputs, d) = render_outputs(plan, config);
         return Ok((write_outputs(&outputs, config)?, d));
     }
+    // Artifacts are independent: each is rendered and written on its own core, so at most one
+    // artifact per core is in memory at a time.
+    use rayon::prelude::*;
+    let artifacts: Vec<Artifact> = config.emit.iter().copied().collect();
+    let done: Vec<Result<(WriteReport, Vec<Diagnostic>)>> = artifacts
+        .par_iter()
+        .map(|&artifact| {
+            let mut d = Vec::new();
+            let files = emit::render(plan, config, artifact, &mut d);
+            let mut r = WriteReport::default();
+            if check {
+                let stale = stale_outputs(&files, config);
+                r.unchanged += files.len() - stale.len();
+                r.changed.extend(stale);
+            } else {
+                r = write_outputs(&files, config)?;
+            }
+            Ok((r, d))
+        })
+        .collect();
     let mut report = WriteReport::default();
-    for &artifact in &config.emit {
-        let files = emit::render(plan, config, artifact, &mut diags);
-        if check {
-            let stale = stale_outputs(&files, config);
-            report.unchanged += files.len() - stale.len();
-            report.changed.extend(stale);
-        } else {
-            let r = write_outputs(&files, config)?;
-            report.changed.extend(r.changed);
-            report.unchanged += r.unchanged;
-            report.destinations.extend(r.destinations);
-        }
+    for result in done {
+        let (r, mut d) = result?;
+        report.changed.extend(r.changed);
+        report.unchanged += r.unchanged;
+        report.destinations.extend(r.destinations);
+        diags.append(&mut d);
     }
+    report.destinations.sort();
     report.changed.sort();
     diags.sort();
     diags.dedup();
