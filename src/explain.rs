@@ -81,7 +81,7 @@ fn print_children<'a>(
             indent = level * 2
         );
         if let Some(f) = &e.file
-            && visited.insert(f.as_str())
+            && visited.insert(f)
         {
             print_children(out, entries, f, level + 1, visited);
         }

@@ -7,6 +7,7 @@
 //! the browser can discover it: depth 1 is what the HTML names, depth 2 what those name, and so on.
 //! Cycles (CSS importing itself, modules importing each other) end because each URL is visited once.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use rayon::prelude::*;
@@ -86,12 +87,15 @@ pub enum Decision {
 }
 
 /// One resource a page loads (or names), as found by the closure walk.
+///
+/// Entries borrow from the graph (file names, element names, attributes), so a page's closure costs
+/// one allocation per resource, not one per string.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub struct Entry<'g> {
     /// Root-relative URL with query (site files) or the absolute URL (external).
     pub url: String,
     /// Site file, when it exists.
-    pub file: Option<String>,
+    pub file: Option<&'g str>,
     /// The origin of an external resource.
     pub external_origin: Option<String>,
     /// How the resource is consumed.
@@ -99,15 +103,15 @@ pub struct Entry {
     /// Waterfall level.
     pub depth: u32,
     /// The referring file (site-relative).
-    pub parent: String,
+    pub parent: &'g str,
     /// Element or rule that names it.
-    pub element: String,
+    pub element: &'g str,
     /// Where in the referring file.
     pub location: Location,
     /// Effective attributes (crossorigin inherited through module imports).
-    pub attrs: RefAttrs,
+    pub attrs: Cow<'g, RefAttrs>,
     /// `imagesrcset` value.
-    pub srcset: Option<String>,
+    pub srcset: Option<&'g str>,
     /// Discovery order.
     pub order: usize,
     /// Whether it is critical for first render (render-blocking CSS and what it needs, entry modules
@@ -119,7 +123,7 @@ pub struct Entry {
     pub decision: Decision,
     /// A `<link rel=preload|modulepreload>` in the page for the same URL, when the resource also has
     /// a consumer: its kind, attributes and location, to check that they match.
-    pub explicit: Option<(RefKind, RefAttrs, Location)>,
+    pub explicit: Option<(RefKind, Cow<'g, RefAttrs>, Location)>,
 }
 
 impl Node {
@@ -305,7 +309,7 @@ impl Graph {
     /// Everything a page loads or names, breadth-first, with depth, criticality and inherited
     /// attributes. `decision` is left as [`Decision::Hint`] for critical site files and set to a reason
     /// otherwise; the hint policy refines it. Also returns page-level diagnostics (bare specifiers).
-    pub fn closure(&self, page: &Node) -> (Vec<Entry>, Vec<Diagnostic>) {
+    pub fn closure<'g>(&'g self, page: &'g Node) -> (Vec<Entry<'g>>, Vec<Diagnostic>) {
         let mut diags = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -348,15 +352,18 @@ impl Graph {
             let (url, file, external_origin) = match &target {
                 Target::Site { file, url } => (
                     url.clone(),
-                    self.nodes.contains_key(file).then(|| file.clone()),
+                    self.nodes.get_key_value(file).map(|(k, _)| k.as_str()),
                     None,
                 ),
                 Target::External { url, origin } => (url.clone(), None, Some(origin.clone())),
                 _ => continue,
             };
-            let mut attrs = edge.attrs.clone();
-            if edge.kind == RefKind::JsImport && attrs.crossorigin.is_none() {
-                attrs.crossorigin = module_cors.clone();
+            let mut attrs = Cow::Borrowed(&edge.attrs);
+            if edge.kind == RefKind::JsImport
+                && attrs.crossorigin.is_none()
+                && module_cors.is_some()
+            {
+                attrs.to_mut().crossorigin = module_cors.clone();
             }
             let critical = ctx_critical && is_critical(edge.kind, &attrs);
             let idx = if let Some(&i) = seen.get(&url) {
@@ -377,16 +384,16 @@ impl Graph {
                     old.kind = edge.kind;
                     old.attrs = attrs.clone();
                     old.critical = critical || old.critical;
-                    old.element = edge.element.clone();
-                    old.parent = parent.to_string();
+                    old.element = &edge.element;
+                    old.parent = parent;
                     old.location = edge.location;
-                    old.srcset = edge.srcset.clone().or(old.srcset.take());
+                    old.srcset = edge.srcset.as_deref().or(old.srcset.take());
                 }
                 i
             } else {
                 let bytes = file
                     .as_ref()
-                    .and_then(|f| self.nodes.get(f))
+                    .and_then(|f| self.nodes.get(*f))
                     .map_or(0, |n| n.size);
                 let decision = if file.is_none() && external_origin.is_none() {
                     Decision::Skip("missing file".into())
@@ -396,15 +403,15 @@ impl Graph {
                 seen.insert(url.clone(), entries.len());
                 entries.push(Entry {
                     url,
-                    file: file.clone(),
+                    file,
                     external_origin,
                     kind: edge.kind,
                     depth,
-                    parent: parent.to_string(),
-                    element: edge.element.clone(),
+                    parent,
+                    element: &edge.element,
                     location: edge.location,
                     attrs: attrs.clone(),
-                    srcset: edge.srcset.clone(),
+                    srcset: edge.srcset.as_deref(),
                     order: entries.len(),
                     critical,
                     bytes,
@@ -414,7 +421,7 @@ impl Graph {
                 entries.len() - 1
             };
             // Follow into stylesheets and modules.
-            let Some(node) = file.as_ref().and_then(|f| self.nodes.get(f)) else {
+            let Some(node) = file.and_then(|f| self.nodes.get(f)) else {
                 continue;
             };
             let entry = &entries[idx];

@@ -109,11 +109,11 @@ pub fn mime_of(rel: &str) -> String {
 }
 
 /// One page: its plan, its closure with a decision on every entry (for `explain`), and diagnostics.
-pub fn page_plan(
-    graph: &Graph,
-    page: &Node,
+pub fn page_plan<'g>(
+    graph: &'g Graph,
+    page: &'g Node,
     policy: &Policy,
-) -> (PagePlan, Vec<Entry>, Vec<Diagnostic>) {
+) -> (PagePlan, Vec<Entry<'g>>, Vec<Diagnostic>) {
     let (mut entries, mut diags) = graph.closure(page);
     let mut candidates: Vec<(usize, Spec)> = Vec::new();
     let mut preconnects: BTreeMap<(String, bool), u32> = BTreeMap::new();
@@ -224,7 +224,7 @@ pub fn page_plan(
     }
     for (i, spec) in candidates {
         let e = &entries[i];
-        let node = e.file.as_ref().and_then(|f| graph.nodes.get(f));
+        let node = e.file.and_then(|f| graph.nodes.get(f));
         let category = match (spec.rel, spec.as_.as_deref()) {
             (Rel::Preload, Some("style")) => 1,
             (Rel::Preload, Some("font")) => 2,
@@ -245,7 +245,11 @@ pub fn page_plan(
                 crossorigin: spec.crossorigin,
                 type_: spec.type_,
                 media: spec.media,
-                imagesrcset: if image { e.srcset.clone() } else { None },
+                imagesrcset: if image {
+                    e.srcset.map(str::to_string)
+                } else {
+                    None
+                },
                 imagesizes: if image && e.srcset.is_some() {
                     e.attrs.sizes.clone()
                 } else {
@@ -259,7 +263,7 @@ pub fn page_plan(
                 integrity: node.map(|n| n.integrity.clone()),
                 depth: e.depth,
                 bytes: e.bytes,
-                file: e.file.clone(),
+                file: e.file.map(str::to_string),
                 immutable: node.is_some_and(|n| n.immutable),
                 early: true,
                 final_: !is_font || policy.fonts_on_final,

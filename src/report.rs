@@ -73,7 +73,7 @@ pub fn render(graph: &Graph, policy: &Policy) -> String {
                 esc(&why),
                 esc(&e.url),
                 e.depth,
-                esc(&e.element),
+                esc(e.element),
                 if e.file.is_some() {
                     human_bytes(e.bytes)
                 } else {

@@ -753,10 +753,7 @@ impl Incremental {
                 };
                 let (pp, entries, diags) = page_plan(graph, node, policy);
                 let mut deps: Vec<&str> = std::iter::once(node.rel.as_str())
-                    .chain(entries.iter().filter_map(|e| {
-                        let f = e.file.as_deref()?;
-                        graph.nodes.get_key_value(f).map(|(k, _)| k.as_str())
-                    }))
+                    .chain(entries.iter().filter_map(|e| e.file))
                     .collect();
                 deps.sort_unstable();
                 deps.dedup();
