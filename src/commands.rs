@@ -271,7 +271,7 @@ fn report(args: &ReportArgs) -> Result<Outcome> {
                 .map_err(|e| Error::io("<stdout>", e))?;
         }
         out => {
-            let dir = out.map_or_else(|| PathBuf::from("hintgen-out"), PathBuf::from);
+            let dir = out.map_or_else(|| crate::config::default_out(&config.site), PathBuf::from);
             let path = dir.join("report.html");
             crate::output::write_atomic(&path, html.as_bytes())?;
             eprintln!("hintgen: wrote {}", path.display());

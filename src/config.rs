@@ -341,7 +341,7 @@ impl Config {
         let out = match args.output.as_deref().or(file.out.as_deref()) {
             Some(p) if p == Path::new("-") => None,
             Some(p) => Some(p.to_path_buf()),
-            None => Some(PathBuf::from("hintgen-out")),
+            None => Some(default_out(&site)),
         };
         let emit = match args.emit.as_ref().or(file.emit.as_ref()) {
             None => Artifact::ALL.into_iter().collect(),
@@ -423,6 +423,20 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The default output folder: `hintgen-out` in the working folder, or beside the site when the working
+/// folder is inside the site (outputs never land in the site unless asked for).
+pub fn default_out(site: &Path) -> PathBuf {
+    let out = PathBuf::from("hintgen-out");
+    let (Ok(site_abs), Ok(cwd)) = (std::fs::canonicalize(site), std::env::current_dir()) else {
+        return out;
+    };
+    if cwd.starts_with(&site_abs) {
+        let parent = site_abs.parent().unwrap_or(&site_abs);
+        return parent.join("hintgen-out");
+    }
+    out
 }
 
 /// An absolute path without touching the disk beyond the working folder.
