@@ -576,3 +576,28 @@ fn report_is_a_self_contained_waterfall() {
     // The lazy chunk is shown, not hinted, with the reason in its tooltip.
     assert!(html.contains("dynamic import(): loaded lazily"));
 }
+
+#[test]
+fn default_output_is_never_inside_the_site() {
+    let (dir, site) = temp_fixture("vite");
+    let before = tree_state(&site);
+    let o = bin()
+        .arg("build")
+        .arg(".")
+        .current_dir(&site)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        tree_state(&site),
+        before,
+        "nothing is written into the site"
+    );
+    assert!(dir.path().join("hintgen-out/early-hints.json").is_file());
+    // `dist` is the default site, and OUT defaults to the working folder.
+    let work = dir.path().join("work");
+    copy_tree(&site, &work.join("dist"));
+    let o = bin().arg("build").current_dir(&work).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(work.join("hintgen-out/assets.json").is_file());
+}
