@@ -318,6 +318,8 @@ pub fn page_plan<'g>(
             h.push = true;
         }
     }
+    // Plans of every page stay in memory until the outputs are written: no spare capacity.
+    kept.shrink_to_fit();
     let plan = PagePlan {
         url: graph.space.page_url(&page.rel),
         file: page.rel.clone(),

@@ -16,9 +16,16 @@ use crate::plan::{Asset, Hint, PagePlan, Plan};
 pub const FORMAT_VERSION: u32 = 1;
 
 fn pretty(value: &impl Serialize) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("JSON values always serialize");
-    s.push('\n');
-    s
+    pretty_sized(value, 0)
+}
+
+/// Pretty JSON into a buffer reserved up front: a big output grown by doubling would copy itself
+/// several times and hold up to twice its size.
+fn pretty_sized(value: &impl Serialize, estimate: usize) -> String {
+    let mut buf = Vec::with_capacity(estimate);
+    serde_json::to_writer_pretty(&mut buf, value).expect("JSON values always serialize");
+    buf.push(b'\n');
+    String::from_utf8(buf).expect("serde_json writes UTF-8")
 }
 
 /// `assets.json`: every file with size, SHA-256, SRI, MIME type and `immutable`.
@@ -202,10 +209,14 @@ pub fn early_hints(plan: &Plan) -> OutputFile {
     pages.sort_by(|a, b| a.0.cmp(&b.0));
     OutputFile::text(
         "early-hints.json",
-        pretty(&EarlyHintsJson {
-            version: FORMAT_VERSION,
-            base: &plan.base_path,
-            pages: LazyPages(pages),
-        }),
+        pretty_sized(
+            &EarlyHintsJson {
+                version: FORMAT_VERSION,
+                base: &plan.base_path,
+                pages: LazyPages(pages),
+            },
+            // About 600 bytes per hint (its structured form and two Link values), 200 per page.
+            plan.pages.values().map(|p| 200 + 600 * p.hints.len()).sum(),
+        ),
     )
 }
