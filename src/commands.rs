@@ -130,7 +130,16 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
         }
     };
     bar.finish();
+    // Ctrl-C while outputs are being written lets the writes finish (each is atomic, so no temp file
+    // is left and no output is half-written), then exits 130. Before this point the default signal
+    // action applies: only the fingerprint cache, itself written atomically, has been written.
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
     let (report, mut emit_diags) = crate::render_and_write(&build.plan, &config, check)?;
+    if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(Error::Interrupted);
+    }
     let mut diags = build.diagnostics.clone();
     diags.append(&mut emit_diags);
     diags.sort();
