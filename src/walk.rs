@@ -33,23 +33,69 @@ const SKIP_DIRS: &[&str] = &[".git", ".hg", ".svn", "node_modules"];
 
 /// Lists the site's files, sorted by relative path. `exclude` folders (the output folder when it lies
 /// inside the site) are skipped.
+///
+/// The first two levels are listed first; then their folders are walked in parallel (a site's
+/// folders are independent, and listing 40,000 files is most of a no-change re-run).
 pub fn walk(root: &Path, exclude: &[PathBuf]) -> Result<(Vec<SiteFile>, Vec<Diagnostic>)> {
     let root_canon = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     let exclude: Vec<PathBuf> = exclude
         .iter()
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
+    let (mut files, mut diags) = walk_split(&root_canon, &root_canon, 2, &exclude);
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    diags.sort();
+    Ok((files, diags))
+}
+
+/// Lists `dir` one level deep and walks its folders in parallel, splitting `levels` more times, so
+/// a site whose files sit under one `assets/` folder still spreads over every core.
+fn walk_split(
+    root_canon: &Path,
+    dir: &Path,
+    levels: u32,
+    exclude: &[PathBuf],
+) -> (Vec<SiteFile>, Vec<Diagnostic>) {
+    use rayon::prelude::*;
+    if levels == 0 {
+        let (files, diags, _) = walk_from(root_canon, dir, None, exclude);
+        return (files, diags);
+    }
+    let (mut files, mut diags, subdirs) = walk_from(root_canon, dir, Some(1), exclude);
+    let deeper: Vec<_> = subdirs
+        .par_iter()
+        .map(|sub| walk_split(root_canon, sub, levels - 1, exclude))
+        .collect();
+    for (f, d) in deeper {
+        files.extend(f);
+        diags.extend(d);
+    }
+    (files, diags)
+}
+
+/// Walks `start` (the root, or one folder under it) and returns its files, its diagnostics, and,
+/// when `max_depth` stops the walk, the folders found at that depth that are to be walked next.
+fn walk_from(
+    root_canon: &Path,
+    start: &Path,
+    max_depth: Option<usize>,
+    exclude: &[PathBuf],
+) -> (Vec<SiteFile>, Vec<Diagnostic>, Vec<PathBuf>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
-    let mut it = walkdir::WalkDir::new(&root_canon)
+    let mut subdirs = Vec::new();
+    let mut walker = walkdir::WalkDir::new(start)
         .follow_links(true)
-        .sort_by_file_name()
-        .into_iter();
+        .sort_by_file_name();
+    if let Some(d) = max_depth {
+        walker = walker.max_depth(d);
+    }
+    let mut it = walker.into_iter();
     while let Some(entry) = it.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let rel = e.path().map(|p| rel_of(&root_canon, p)).unwrap_or_default();
+                let rel = e.path().map(|p| rel_of(root_canon, p)).unwrap_or_default();
                 let (code, msg) = if e.loop_ancestor().is_some() {
                     (
                         "symlink-loop",
@@ -66,7 +112,7 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> Result<(Vec<SiteFile>, Vec<Diag
         if entry.depth() == 0 {
             continue;
         }
-        let rel = rel_of(&root_canon, path);
+        let rel = rel_of(root_canon, path);
         let ft = entry.file_type();
         if ft.is_dir() && (SKIP_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())) {
             it.skip_current_dir();
@@ -74,7 +120,25 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> Result<(Vec<SiteFile>, Vec<Diag
         }
         if entry.path_is_symlink() {
             match std::fs::canonicalize(path) {
-                Ok(target) if target.starts_with(&root_canon) => {}
+                // A folder link to one of its own ancestors is a loop, also when the ancestor lies
+                // above where this walker started (walkdir only sees its own ancestors).
+                Ok(target)
+                    if ft.is_dir()
+                        && path
+                            .parent()
+                            .and_then(|p| std::fs::canonicalize(p).ok())
+                            .is_some_and(|p| p.starts_with(&target)) =>
+                {
+                    diags.push(Diagnostic::new(
+                        Severity::Error,
+                        "symlink-loop",
+                        rel,
+                        "symbolic link loop; not followed",
+                    ));
+                    it.skip_current_dir();
+                    continue;
+                }
+                Ok(target) if target.starts_with(root_canon) => {}
                 Ok(_) | Err(_) => {
                     diags.push(Diagnostic::new(
                         Severity::Error,
@@ -90,11 +154,18 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> Result<(Vec<SiteFile>, Vec<Diag
             }
         }
         if ft.is_dir() {
-            if exclude
-                .iter()
-                .any(|x| std::fs::canonicalize(path).is_ok_and(|c| &c == x))
-            {
+            // The walk starts at the canonical root, so a folder's path is canonical unless a
+            // symbolic link led to it; only then is it resolved (one `realpath` per folder adds up).
+            let excluded = !exclude.is_empty()
+                && if entry.path_is_symlink() {
+                    std::fs::canonicalize(path).is_ok_and(|c| exclude.contains(&c))
+                } else {
+                    exclude.iter().any(|x| x == path)
+                };
+            if excluded {
                 it.skip_current_dir();
+            } else if max_depth == Some(entry.depth()) {
+                subdirs.push(path.to_path_buf());
             }
             continue;
         }
@@ -130,8 +201,7 @@ pub fn walk(root: &Path, exclude: &[PathBuf]) -> Result<(Vec<SiteFile>, Vec<Diag
             inode: inode(&meta),
         });
     }
-    files.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok((files, diags))
+    (files, diags, subdirs)
 }
 
 /// Whether [`walk`] leaves out a file at this site-relative path because of its path alone: inside a
@@ -167,6 +237,19 @@ pub fn is_editor_temp(name: &str) -> bool {
 }
 
 fn rel_of(root: &Path, path: &Path) -> String {
+    // Fast path: walkdir joins names with `/` under the root, so on Unix the path's bytes after the
+    // root and its separator are the relative path already.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (p, r) = (path.as_os_str().as_bytes(), root.as_os_str().as_bytes());
+        if let Some(rest) = p.strip_prefix(r) {
+            let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+            if !rest.is_empty() && !rest.starts_with(b"/") && !rest.windows(2).any(|w| w == b"//") {
+                return String::from_utf8_lossy(rest).into_owned();
+            }
+        }
+    }
     let rel = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = rel
         .components()

@@ -373,8 +373,14 @@ fn hostile_tree_never_hangs_or_escapes() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("leak.txt: error[symlink-outside]"), "{err}");
     assert!(err.contains("pipe.css: warning[not-a-file]"), "{err}");
+    assert!(err.contains("css/loop: error[symlink-loop]"), "{err}");
     let assets = json(&out, "assets.json");
     assert!(assets["assets"].get("/leak.txt").is_none());
+    let listed = serde_json::to_string(&assets).unwrap();
+    assert!(
+        !listed.contains("/css/loop/"),
+        "a looping link is not walked"
+    );
     assert!(
         assets["assets"].get("/alias.js").is_some(),
         "a link inside the site is followed"
