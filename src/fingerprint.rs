@@ -13,13 +13,18 @@ pub struct Digest(pub [u8; 32]);
 impl Digest {
     /// Lowercase hex.
     pub fn hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex(&self.0)
     }
 
     /// The SRI value `sha256-<base64>`.
     pub fn sri(&self) -> String {
         format!("sha256-{}", STANDARD.encode(self.0))
     }
+}
+
+/// Lowercase hex of any bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hashes a stream incrementally: SHA-256 always, and SHA-384/512 when an SRI of that kind is asked for.

@@ -50,20 +50,8 @@ pub fn plan(graph: &Graph, config: &Config) -> (Plan, Vec<Diagnostic>) {
         .nodes
         .values()
         .filter(|n| n.ok)
-        .map(|n| {
-            let url = graph.space.file_url(&n.rel);
-            let asset = Asset {
-                path: n.rel.clone(),
-                size: n.size,
-                sha256: n.sha256.clone(),
-                integrity: n.integrity.clone(),
-                mime: mime_of(&n.rel),
-                immutable: n.immutable,
-            };
-            (url, asset)
-        })
+        .map(|n| (graph.space.file_url(&n.rel), asset_of(n)))
         .collect();
-    let mut id = Sha256::new();
     let pushed: BTreeSet<(&str, &str)> = pages
         .values()
         .flat_map(|p: &PagePlan| p.pushable())
@@ -72,16 +60,7 @@ pub fn plan(graph: &Graph, config: &Config) -> (Plan, Vec<Diagnostic>) {
             Some((f, graph.nodes.get(f)?.sha256.as_str()))
         })
         .collect();
-    for (f, sha) in pushed {
-        id.update(f.as_bytes());
-        id.update([0]);
-        id.update(sha.as_bytes());
-        id.update([0]);
-    }
-    let build_id = id.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let build_id = build_id(pushed);
     let plan = Plan {
         pages,
         assets,
@@ -89,6 +68,31 @@ pub fn plan(graph: &Graph, config: &Config) -> (Plan, Vec<Diagnostic>) {
         base_path: graph.space.base_path().to_string(),
     };
     (plan, diags)
+}
+
+/// A file's fingerprint entry in the plan.
+pub fn asset_of(n: &Node) -> Asset {
+    Asset {
+        path: n.rel.clone(),
+        size: n.size,
+        sha256: n.sha256.clone(),
+        integrity: n.integrity.clone(),
+        mime: mime_of(&n.rel),
+        immutable: n.immutable,
+    }
+}
+
+/// The id of a build's pushable asset set ([`Plan::build_id`]) from its `(file, sha256)` pairs in
+/// sorted order: 16 hex digits of a SHA-256 over them.
+pub fn build_id<'a>(pushed: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut id = Sha256::new();
+    for (f, sha) in pushed {
+        id.update(f.as_bytes());
+        id.update([0]);
+        id.update(sha.as_bytes());
+        id.update([0]);
+    }
+    crate::fingerprint::hex(&id.finalize()[..8])
 }
 
 /// MIME type by extension; JavaScript is `text/javascript` (RFC 9239), including `.mjs`.
@@ -202,23 +206,9 @@ pub fn page_plan<'g>(
             depth,
             0,
             Hint {
-                url: origin,
-                rel: Rel::Preconnect,
-                as_: None,
                 crossorigin: cors.then(String::new),
-                type_: None,
-                media: None,
-                imagesrcset: None,
-                imagesizes: None,
-                fetchpriority: None,
-                integrity: None,
                 depth,
-                bytes: 0,
-                file: None,
-                immutable: false,
-                early: true,
-                final_: true,
-                push: false,
+                ..Hint::new(origin, Rel::Preconnect)
             },
         ));
     }

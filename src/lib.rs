@@ -415,13 +415,3 @@ pub fn stale_outputs(outputs: &[OutputFile], config: &Config) -> Vec<String> {
         })
         .collect()
 }
-
-/// The selected artifacts' names, for messages.
-pub fn artifact_names(config: &Config) -> String {
-    config
-        .emit
-        .iter()
-        .map(|a: &Artifact| a.name())
-        .collect::<Vec<_>>()
-        .join(",")
-}

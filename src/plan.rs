@@ -81,6 +81,30 @@ pub struct Hint {
 }
 
 impl Hint {
+    /// A hint to `url` with no attributes, at depth 0, of 0 bytes, for no site file, sent in the 103
+    /// and on the 200, not pushable. Set the rest with struct update syntax.
+    pub fn new(url: impl Into<String>, rel: Rel) -> Hint {
+        Hint {
+            url: url.into(),
+            rel,
+            as_: None,
+            crossorigin: None,
+            type_: None,
+            media: None,
+            imagesrcset: None,
+            imagesizes: None,
+            fetchpriority: None,
+            integrity: None,
+            depth: 0,
+            bytes: 0,
+            file: None,
+            immutable: false,
+            early: true,
+            final_: true,
+            push: false,
+        }
+    }
+
     /// The `Link` value. `nopush` is added when `mark_nopush` is set and this hint must not be pushed.
     pub fn link(&self, mark_nopush: bool) -> LinkValue {
         let mut l = LinkValue::new(&self.url).param("rel", self.rel.as_str());

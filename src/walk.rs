@@ -236,7 +236,8 @@ pub fn is_editor_temp(name: &str) -> bool {
         || (name.starts_with(".hintgen-") && name.ends_with(".tmp"))
 }
 
-fn rel_of(root: &Path, path: &Path) -> String {
+/// The site-relative path (`/` separators) of `path` under `root`.
+pub fn rel_of(root: &Path, path: &Path) -> String {
     // Fast path: walkdir joins names with `/` under the root, so on Unix the path's bytes after the
     // root and its separator are the relative path already.
     #[cfg(unix)]

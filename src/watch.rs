@@ -37,17 +37,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode};
 use notify::{EventKind, RecursiveMode, Watcher};
 use rayon::prelude::*;
-use sha2::{Digest as _, Sha256};
 
 use crate::config::{Artifact, Config, Policy, Sri};
 use crate::error::{Diagnostic, Error, Result, Severity};
 use crate::graph::{Graph, Node, manifest_file_edges};
-use crate::hints::{mime_of, page_plan};
+use crate::hints::{asset_of, page_plan};
 use crate::messages::{counts, format_diagnostic, human_bytes, use_color};
 use crate::parse::FileKind;
 use crate::parse::vite::ChunkEdges;
@@ -91,19 +90,10 @@ fn ignored_rel(rel: &str) -> bool {
 
 /// `root/a/b` → `a/b` (empty for the root itself); `None` outside the root.
 fn rel_in(root: &Path, path: &Path) -> Option<String> {
-    let rel = path.strip_prefix(root).ok()?;
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Some(parts.join("/"))
+    path.starts_with(root).then(|| walk::rel_of(root, path))
 }
 
-fn now_ns() -> i128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i128)
-}
+use crate::cache::now_ns;
 
 /// What decides whether a listed file may have changed without an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -848,19 +838,11 @@ impl Incremental {
 
     /// The id of the pushable asset set, as [`crate::hints::plan`] computes it.
     fn build_id(&self) -> String {
-        let mut id = Sha256::new();
-        for f in self.pushed.keys() {
-            if let Some(n) = self.graph.nodes.get(f) {
-                id.update(f.as_bytes());
-                id.update([0]);
-                id.update(n.sha256.as_bytes());
-                id.update([0]);
-            }
-        }
-        id.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hints::build_id(
+            self.pushed
+                .keys()
+                .filter_map(|f| Some((f.as_str(), self.graph.nodes.get(f)?.sha256.as_str()))),
+        )
     }
 }
 
@@ -873,18 +855,6 @@ fn own_targets(node: &Node) -> impl Iterator<Item = &str> {
             crate::site::Target::Site { file, .. } => Some(file.as_str()),
             _ => None,
         })
-}
-
-/// A file's fingerprint entry, as [`crate::hints::plan`] builds it.
-fn asset_of(n: &Node) -> Asset {
-    Asset {
-        path: n.rel.clone(),
-        size: n.size,
-        sha256: n.sha256.clone(),
-        integrity: n.integrity.clone(),
-        mime: mime_of(&n.rel),
-        immutable: n.immutable,
-    }
 }
 
 /// Reads files in parallel; `None` when Ctrl-C came first.

@@ -231,16 +231,7 @@ fn header_format(s: &str) -> String {
 
 /// A double-quoted config argument: httpd unescapes `\"` and `\\` inside quotes.
 fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
+    escape::backslash_quoted(s, '"')
 }
 
 #[cfg(test)]
@@ -251,23 +242,13 @@ mod tests {
 
     fn hint(url: &str, as_: &str, early: bool, final_: bool, push: bool) -> Hint {
         Hint {
-            url: url.into(),
-            rel: Rel::Preload,
             as_: Some(as_.into()),
-            crossorigin: None,
-            type_: None,
-            media: None,
-            imagesrcset: None,
-            imagesizes: None,
-            fetchpriority: None,
-            integrity: None,
             depth: 1,
             bytes: 10,
-            file: None,
-            immutable: false,
             early,
             final_,
             push,
+            ..Hint::new(url, Rel::Preload)
         }
     }
 

@@ -247,23 +247,12 @@ mod tests {
 
     fn hint(url: &str, rel: Rel, as_: Option<&str>, early: bool, final_: bool) -> Hint {
         Hint {
-            url: url.into(),
-            rel,
             as_: as_.map(String::from),
-            crossorigin: None,
-            type_: None,
-            media: None,
-            imagesrcset: None,
-            imagesizes: None,
-            fetchpriority: None,
-            integrity: None,
             depth: 1,
             bytes: 10,
-            file: None,
-            immutable: false,
             early,
             final_,
-            push: false,
+            ..Hint::new(url, rel)
         }
     }
 

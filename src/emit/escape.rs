@@ -315,6 +315,21 @@ pub fn chunk_by_len(items: Vec<String>, max_len: usize) -> Vec<Vec<String>> {
     out
 }
 
+/// `s` between `quote` characters, with `quote` and `\` escaped by a backslash: the string syntax
+/// nginx and httpd (double quotes) and Ruby (single quotes) share.
+pub fn backslash_quoted(s: &str, quote: char) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        if c == quote || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push(quote);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

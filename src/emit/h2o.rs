@@ -207,16 +207,7 @@ fn header(push: bool, early_hints: bool) -> String {
 
 /// A Ruby single-quoted string literal: only `\\` and `\'` are escapes there.
 fn rb(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        if c == '\'' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
+    escape::backslash_quoted(s, '\'')
 }
 
 #[cfg(test)]
@@ -226,23 +217,13 @@ mod tests {
 
     fn plan() -> Plan {
         let h = |url: &str, early, final_, push| Hint {
-            url: url.into(),
-            rel: Rel::Preload,
             as_: Some("style".into()),
-            crossorigin: None,
-            type_: None,
-            media: None,
-            imagesrcset: None,
-            imagesizes: None,
-            fetchpriority: None,
-            integrity: None,
             depth: 1,
             bytes: 10,
-            file: None,
-            immutable: false,
             early,
             final_,
             push,
+            ..Hint::new(url, Rel::Preload)
         };
         let mut pages = BTreeMap::new();
         pages.insert(

@@ -305,16 +305,7 @@ fn split_links(values: impl Iterator<Item = String>) -> Vec<String> {
 /// and keeps other bytes as they are, so escaping `\` and `"` is enough (control characters never
 /// get here).
 fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
+    escape::backslash_quoted(s, '"')
 }
 
 /// One `map` block.
@@ -476,23 +467,11 @@ mod tests {
 
     fn hint(url: &str, rel: Rel, as_: Option<&str>) -> Hint {
         Hint {
-            url: url.into(),
-            rel,
             as_: as_.map(String::from),
-            crossorigin: None,
-            type_: None,
-            media: None,
-            imagesrcset: None,
-            imagesizes: None,
-            fetchpriority: None,
-            integrity: None,
             depth: 1,
             bytes: 10,
-            file: None,
-            immutable: false,
-            early: true,
-            final_: true,
             push: true,
+            ..Hint::new(url, rel)
         }
     }
 

@@ -767,23 +767,13 @@ const HOSTILE: &[&str] = &[
 
 fn hostile_hint(url: &str, early: bool, final_: bool) -> Hint {
     Hint {
-        url: url.into(),
-        rel: Rel::Preload,
         as_: Some("style".into()),
-        crossorigin: None,
-        type_: None,
-        media: None,
-        imagesrcset: None,
-        imagesizes: None,
-        fetchpriority: None,
-        integrity: None,
         depth: 1,
         bytes: 10,
-        file: None,
-        immutable: false,
         early,
         final_,
         push: true,
+        ..Hint::new(url, Rel::Preload)
     }
 }
 
