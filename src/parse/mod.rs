@@ -161,18 +161,26 @@ impl TextChars {
         if ranges.is_empty() {
             return true;
         }
-        ranges.iter().any(|&(lo, hi)| {
-            let (Some(lo), Some(hi)) = (char::from_u32(lo), char::from_u32(hi.min(0x10FFFF)))
-            else {
-                return ranges_fallback(&self.0, lo, hi);
-            };
-            lo <= hi && self.0.range(lo..=hi).next().is_some()
+        // Surrogates are not `char`s and never occur in text, so an endpoint among them moves to
+        // the nearest scalar value inside the range.
+        let first = |lo: u32| {
+            char::from_u32(if (0xD800..=0xDFFF).contains(&lo) {
+                0xE000
+            } else {
+                lo
+            })
+        };
+        let last = |hi: u32| {
+            char::from_u32(match hi {
+                0xD800..=0xDFFF => 0xD7FF,
+                _ => hi.min(0x10FFFF),
+            })
+        };
+        ranges.iter().any(|&(lo, hi)| match (first(lo), last(hi)) {
+            (Some(lo), Some(hi)) => lo <= hi && self.0.range(lo..=hi).next().is_some(),
+            _ => false,
         })
     }
-}
-
-fn ranges_fallback(set: &BTreeSet<char>, lo: u32, hi: u32) -> bool {
-    set.iter().any(|&c| (lo..=hi).contains(&(c as u32)))
 }
 
 /// What parsing one file found.
@@ -353,5 +361,12 @@ mod tests {
         assert!(t.intersects(&[(0, 0xFF)]));
         assert!(!t.intersects(&[(0x400, 0x4FF)]));
         assert!(t.intersects(&[]));
+        // Endpoints that are surrogates or past U+10FFFF.
+        let t = TextChars(['a', '\u{E000}'].into_iter().collect());
+        assert!(t.intersects(&[(0xD800, 0xE000)]));
+        assert!(t.intersects(&[(0x61, 0xDFFF)]));
+        assert!(!t.intersects(&[(0xD800, 0xDFFF)]));
+        assert!(!t.intersects(&[(0x110000, 0x120000)]));
+        assert!(t.intersects(&[(0xE000, 0x120000)]));
     }
 }
