@@ -94,38 +94,23 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
     }
     let color = use_color(config.color);
     let bar = Bar::new(&config);
-    let build = if check {
+    let mut build = if check {
         crate::build_with_progress(&config, &bar)?
     } else {
         match crate::build_or_reuse(&config, &bar)? {
             crate::Run::Built(b) => *b,
             crate::Run::UpToDate(up) => {
                 // Nothing changed since the recorded build: say what it said.
-                let diags = up.diagnostics;
-                let prefix = site_prefix(&config.site);
-                print_diagnostics(&diags, config.format, color, config.quiet, &prefix);
-                let (errors, warnings) = counts(&diags);
-                if !config.quiet {
-                    let s = up.summary;
-                    let dest = config
-                        .out
-                        .as_ref()
-                        .map_or("stdout".to_string(), |o| o.display().to_string());
-                    eprintln!(
-                        "hintgen: {} pages, {} files ({}), {} hints; 0 output(s) written, {} unchanged in {dest} ({} ms); {errors} error(s), {warnings} warning(s)",
-                        s.pages,
-                        s.files,
-                        human_bytes(s.bytes),
-                        s.hints,
-                        s.outputs,
-                        start.elapsed().as_millis()
-                    );
-                }
-                return Ok(if errors > 0 {
-                    Outcome::Failed
-                } else {
-                    Outcome::Clean
-                });
+                let s = up.summary;
+                let tally = Tally {
+                    pages: s.pages as usize,
+                    files: s.files as usize,
+                    bytes: s.bytes,
+                    hints: s.hints as usize,
+                    written: 0,
+                    unchanged: s.outputs as usize,
+                };
+                return Ok(finish(&config, color, &up.diagnostics, &tally, start));
             }
         }
     };
@@ -140,11 +125,10 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
     if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
         return Err(Error::Interrupted);
     }
-    let mut diags = build.diagnostics.clone();
+    let mut diags = std::mem::take(&mut build.diagnostics);
     diags.append(&mut emit_diags);
     diags.sort();
     diags.dedup();
-    let site_prefix = site_prefix(&config.site);
     let hints: usize = build.plan.pages.values().map(|p| p.hints.len()).sum();
     if check {
         let stale = &report.changed;
@@ -157,7 +141,13 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
             ));
         }
         let over_budget = diags.iter().any(|d| d.code == "budget");
-        print_diagnostics(&diags, config.format, color, config.quiet, &site_prefix);
+        print_diagnostics(
+            &diags,
+            config.format,
+            color,
+            config.quiet,
+            &site_prefix(&config.site),
+        );
         let (errors, warnings) = counts(&diags);
         if !config.quiet {
             eprintln!(
@@ -174,28 +164,64 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
         });
     }
     crate::record_build(&config, &build, &report, &diags);
-    print_diagnostics(&diags, config.format, color, config.quiet, &site_prefix);
-    let (errors, warnings) = counts(&diags);
+    let tally = Tally {
+        pages: build.plan.pages.len(),
+        files: build.files,
+        bytes: build.bytes,
+        hints,
+        written: report.changed.len(),
+        unchanged: report.unchanged,
+    };
+    Ok(finish(&config, color, &diags, &tally, start))
+}
+
+/// What a build's summary line counts.
+struct Tally {
+    pages: usize,
+    files: usize,
+    bytes: u64,
+    hints: usize,
+    written: usize,
+    unchanged: usize,
+}
+
+/// Prints a build's diagnostics and summary line; the outcome is a failure when there are errors.
+fn finish(
+    config: &Config,
+    color: bool,
+    diags: &[crate::Diagnostic],
+    t: &Tally,
+    start: Instant,
+) -> Outcome {
+    print_diagnostics(
+        diags,
+        config.format,
+        color,
+        config.quiet,
+        &site_prefix(&config.site),
+    );
+    let (errors, warnings) = counts(diags);
     if !config.quiet {
         let dest = config
             .out
             .as_ref()
             .map_or("stdout".to_string(), |o| o.display().to_string());
         eprintln!(
-            "hintgen: {} pages, {} files ({}), {hints} hints; {} output(s) written, {} unchanged in {dest} ({} ms); {errors} error(s), {warnings} warning(s)",
-            build.plan.pages.len(),
-            build.files,
-            human_bytes(build.bytes),
-            report.changed.len(),
-            report.unchanged,
+            "hintgen: {} pages, {} files ({}), {} hints; {} output(s) written, {} unchanged in {dest} ({} ms); {errors} error(s), {warnings} warning(s)",
+            t.pages,
+            t.files,
+            human_bytes(t.bytes),
+            t.hints,
+            t.written,
+            t.unchanged,
             start.elapsed().as_millis()
         );
     }
-    Ok(if errors > 0 {
+    if errors > 0 {
         Outcome::Failed
     } else {
         Outcome::Clean
-    })
+    }
 }
 
 /// `dist/` — shown before site-relative paths in messages.
