@@ -34,10 +34,12 @@
 //!
 //! **Run record.** `OUT/.hintgen-cache-run` ([`record_run`], [`up_to_date`]) lets a `build` with
 //! nothing to do skip planning, rendering and writing: it holds the hintgen identity, a hash of the
-//! whole configuration, the checksum of the cache the run used, a hash of the walk's diagnostics, the
-//! stat key (size, mtime, inode) of every output, and the diagnostics and summary the run printed. It
-//! applies only when all of these are unchanged and every site file is a trusted entry of that cache
-//! (so no file was added, removed, changed or is racy). Outputs are written by rename, so an output
+//! whole configuration, a hash of the walk's diagnostics, the *files key* (a SHA-256 over every site
+//! file's path, size, mtime and inode, made only when no mtime was racy at the start of the run; see
+//! [`files_key`]), the stat key (size, mtime, inode) of the cache and of every output, and the
+//! diagnostics and summary the run printed. (The cache's stat key ties the record to the cache it
+//! wrote, so a damaged or replaced cache is still read, and reported, by the next run.) It applies only when all of these are unchanged (so no file was added, removed,
+//! changed or is racy); checking it needs the walk but not the cache, which is not even read. Outputs are written by rename, so an output
 //! replaced by hand gets a new inode; one edited in place within the same timestamp tick as hintgen
 //! wrote it, keeping its size, would go unseen.
 //!
@@ -63,7 +65,7 @@ use crate::walk::SiteFile;
 pub const FILE_NAME: &str = ".hintgen-cache";
 
 /// Bumped whenever the framing or the meaning of a field changes.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"HGCACHE\0";
 
@@ -597,7 +599,8 @@ struct RunRecord<'a> {
     build_id: u64,
     schema: u64,
     config: u64,
-    cache_sum: Vec<u8>,
+    files: [u8; 32],
+    cache: StatKey,
     walk_diagnostics: u64,
     outputs: Vec<StatKey>,
     summary: Summary,
@@ -618,28 +621,40 @@ pub fn diagnostics_id(diagnostics: &[Diagnostic]) -> u64 {
     hash64(format!("{sorted:?}").as_bytes())
 }
 
-/// The last 32 bytes of the cache file: its checksum, which names its exact contents.
-fn cache_sum(out: &Path) -> Option<Vec<u8>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(out.join(FILE_NAME)).ok()?;
-    f.seek(SeekFrom::End(-(TRAILER_LEN as i64))).ok()?;
-    let mut sum = vec![0; TRAILER_LEN];
-    f.read_exact(&mut sum).ok()?;
-    Some(sum)
+/// The files key of a walk: a SHA-256 over every file's path, size, mtime and inode, in the walk's
+/// (sorted) order. `None` when a file's mtime is not older than `started_ns` (the moment the run began
+/// looking at the files) by more than the racy window, since a change within the same timestamp tick
+/// would then leave the key as it is.
+pub fn files_key(files: &[SiteFile], started_ns: i128) -> Option<[u8; 32]> {
+    if !files.iter().all(|f| trusted(f.mtime_ns, started_ns)) {
+        return None;
+    }
+    let mut h = sha2::Sha256::new();
+    for f in files {
+        h.update((f.rel.len() as u64).to_le_bytes());
+        h.update(f.rel.as_bytes());
+        h.update(f.size.to_le_bytes());
+        h.update(f.mtime_ns.to_le_bytes());
+        h.update(f.inode.to_le_bytes());
+    }
+    Some(h.finalize().into())
 }
 
-/// Records a finished `build` into `out`: its configuration, the cache it used, the walk's
+/// Records a finished `build` into `out`: its configuration, its [`files_key`], the walk's
 /// diagnostics, the stat keys of every output it wrote or left as it was (`destinations`), its summary
-/// and its diagnostics. Written atomically; a failure only means the next run does the work.
+/// and its diagnostics. Written atomically; a failure only means the next run does the work. Without
+/// a files key (a racy mtime) any old record is removed, as it no longer describes the outputs.
 pub fn record_run(
     out: &Path,
     config: u64,
     walk_diagnostics: u64,
+    files: Option<[u8; 32]>,
     destinations: &[PathBuf],
     summary: Summary,
     diagnostics: &[Diagnostic],
 ) {
-    let Some(cache_sum) = cache_sum(out) else {
+    let (Some(files), Some(cache)) = (files, StatKey::of(&out.join(FILE_NAME))) else {
+        let _ = std::fs::remove_file(out.join(RUN_FILE_NAME));
         return;
     };
     let Some(outputs) = destinations.iter().map(|p| StatKey::of(p)).collect() else {
@@ -651,7 +666,8 @@ pub fn record_run(
         build_id: ours.build_id,
         schema: ours.schema,
         config,
-        cache_sum,
+        files,
+        cache,
         walk_diagnostics,
         outputs,
         summary,
@@ -684,16 +700,15 @@ pub struct UpToDate {
 }
 
 /// Whether the `build` recorded in `out` still stands: same hintgen, same configuration, same walk
-/// diagnostics, every site file (`files`) a trusted entry of the same cache it used (see
-/// [`Cache::matches`]: same key, no racy mtime, no file added or removed), and every output with the
-/// stat key it had. Anything else, including a missing or damaged record, is `None`.
+/// diagnostics, the same [`files_key`] (`files`; `None`, for a racy walk, never matches), and every
+/// output with the stat key it had. Anything else, including a missing or damaged record, is `None`.
 pub fn up_to_date(
     out: &Path,
     config: u64,
     walk_diagnostics: u64,
-    files: &[SiteFile],
-    cache: &Cache,
+    files: Option<[u8; 32]>,
 ) -> Option<UpToDate> {
+    let files = files?;
     let bytes = std::fs::read(out.join(RUN_FILE_NAME)).ok()?;
     let body_end = bytes.len().checked_sub(TRAILER_LEN)?;
     if body_end < 12
@@ -710,9 +725,8 @@ pub fn up_to_date(
         && record.schema == ours.schema
         && record.config == config
         && record.walk_diagnostics == walk_diagnostics
-        && record.cache_sum == cache.bytes[cache.bytes.len() - TRAILER_LEN..]
-        && cache.len() == files.len()
-        && cache.matches(files).iter().all(Option::is_some)
+        && record.files == files
+        && StatKey::of(&out.join(FILE_NAME)).as_ref() == Some(&record.cache)
         && record
             .outputs
             .iter()
@@ -845,17 +859,16 @@ mod tests {
 
     #[test]
     fn run_records() {
-        let (files, _) = sample();
+        let (all, _) = sample();
         // Only trusted files: leave out the racy one.
-        let files = &files[..2];
-        let s: Vec<Scanned> = files.iter().map(|f| scanned(f.clone(), None)).collect();
-        let bytes = encode(&s, None, &[false; 2], Sri::Sha256, START);
+        let files = &all[..2];
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        crate::output::write_atomic(&out.join(FILE_NAME), &bytes).unwrap();
         let output = out.join("assets.json");
         std::fs::write(&output, "{}").unwrap();
-        let cache = Cache::parse(bytes, Sri::Sha256).unwrap();
+        std::fs::write(out.join(FILE_NAME), "cache").unwrap();
+        let key = |files: &[SiteFile]| files_key(files, START);
+        assert!(key(&all).is_none(), "a racy file leaves no key");
         let summary = Summary {
             pages: 1,
             files: 2,
@@ -867,33 +880,83 @@ mod tests {
             "index.html",
             "m",
         )];
-        let up = |config| up_to_date(out, config, 5, files, &cache);
+        let up = |config| up_to_date(out, config, 5, key(files));
         assert!(up(4).is_none(), "no record yet");
-        record_run(out, 4, 5, std::slice::from_ref(&output), summary, &diags);
+        record_run(
+            out,
+            4,
+            5,
+            key(files),
+            std::slice::from_ref(&output),
+            summary,
+            &diags,
+        );
         let got = up(4).unwrap();
         assert_eq!(got.summary, summary);
         assert_eq!(got.diagnostics, diags);
         assert!(up(3).is_none(), "another configuration");
         assert!(
-            up_to_date(out, 4, 6, files, &cache).is_none(),
+            up_to_date(out, 4, 6, key(files)).is_none(),
             "other walk diagnostics"
         );
         assert!(
-            up_to_date(out, 4, 5, &files[..1], &cache).is_none(),
+            up_to_date(out, 4, 5, key(&files[..1])).is_none(),
             "a file removed"
         );
         let mut changed = files.to_vec();
         changed[0].mtime_ns += 1;
         assert!(
-            up_to_date(out, 4, 5, &changed, &cache).is_none(),
+            up_to_date(out, 4, 5, key(&changed)).is_none(),
             "a file changed"
         );
         // An output replaced.
         std::fs::write(out.join("new"), "{}").unwrap();
         std::fs::rename(out.join("new"), &output).unwrap();
         assert!(up(4).is_none(), "an output changed");
-        record_run(out, 4, 5, std::slice::from_ref(&output), summary, &diags);
+        record_run(
+            out,
+            4,
+            5,
+            key(files),
+            std::slice::from_ref(&output),
+            summary,
+            &diags,
+        );
         assert!(up(4).is_some());
+        // The cache replaced.
+        std::fs::write(out.join("new"), "other").unwrap();
+        std::fs::rename(out.join("new"), out.join(FILE_NAME)).unwrap();
+        assert!(up(4).is_none(), "the cache changed");
+        record_run(
+            out,
+            4,
+            5,
+            key(files),
+            std::slice::from_ref(&output),
+            summary,
+            &diags,
+        );
+        assert!(up(4).is_some());
+        // A run with a racy file removes the record.
+        record_run(
+            out,
+            4,
+            5,
+            None,
+            std::slice::from_ref(&output),
+            summary,
+            &diags,
+        );
+        assert!(up(4).is_none(), "record removed");
+        record_run(
+            out,
+            4,
+            5,
+            key(files),
+            std::slice::from_ref(&output),
+            summary,
+            &diags,
+        );
         // A damaged record.
         let run = out.join(RUN_FILE_NAME);
         let mut b = std::fs::read(&run).unwrap();

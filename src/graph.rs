@@ -82,8 +82,8 @@ pub struct Graph {
 pub enum Decision {
     /// Hinted.
     Hint,
-    /// Not hinted, with the reason.
-    Skip(String),
+    /// Not hinted, with the reason (most reasons are fixed text, so planning allocates none).
+    Skip(Cow<'static, str>),
 }
 
 /// One resource a page loads (or names), as found by the closure walk.
@@ -93,9 +93,11 @@ pub enum Decision {
 #[derive(Debug, Clone)]
 pub struct Entry<'g> {
     /// Root-relative URL with query (site files) or the absolute URL (external).
-    pub url: String,
+    pub url: Cow<'g, str>,
     /// Site file, when it exists.
     pub file: Option<&'g str>,
+    /// The site file's node, when it exists.
+    pub node: Option<&'g Node>,
     /// The origin of an external resource.
     pub external_origin: Option<String>,
     /// How the resource is consumed.
@@ -312,7 +314,7 @@ impl Graph {
     pub fn closure<'g>(&'g self, page: &'g Node) -> (Vec<Entry<'g>>, Vec<Diagnostic>) {
         let mut diags = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut seen: HashMap<Cow<'g, str>, usize> = HashMap::new();
         let mut followed: HashSet<&str> = HashSet::new();
         let map_ctx = page
             .doc_base
@@ -325,7 +327,7 @@ impl Graph {
             queue.push_back((e, 1, &page.rel, true, None));
         }
         while let Some((edge, depth, parent, ctx_critical, module_cors)) = queue.pop_front() {
-            let target = match &edge.target {
+            let target: Cow<'g, Target> = match &edge.target {
                 Target::Bare(spec) => {
                     let parent_url = self.space.absolute(&self.space.file_url(parent));
                     let t = self.space.resolve_specifier(&parent_url, spec, map_ctx);
@@ -345,19 +347,27 @@ impl Graph {
                         );
                         continue;
                     }
-                    t
+                    Cow::Owned(t)
                 }
-                t => t.clone(),
+                t => Cow::Borrowed(t),
             };
-            let (url, file, external_origin) = match &target {
-                Target::Site { file, url } => (
-                    url.clone(),
-                    self.nodes.get_key_value(file).map(|(k, _)| k.as_str()),
-                    None,
-                ),
-                Target::External { url, origin } => (url.clone(), None, Some(origin.clone())),
+            // URLs and files borrow from the graph; only an import-mapped specifier owns its URL.
+            let (url, node, external_origin): (Cow<'g, str>, Option<&'g Node>, _) = match target {
+                Cow::Borrowed(Target::Site { file, url }) => {
+                    (Cow::Borrowed(url.as_str()), self.nodes.get(file), None)
+                }
+                Cow::Borrowed(Target::External { url, origin }) => {
+                    (Cow::Borrowed(url.as_str()), None, Some(origin.clone()))
+                }
+                Cow::Owned(Target::Site { file, url }) => {
+                    (Cow::Owned(url), self.nodes.get(&file), None)
+                }
+                Cow::Owned(Target::External { url, origin }) => {
+                    (Cow::Owned(url), None, Some(origin))
+                }
                 _ => continue,
             };
+            let file = node.map(|n| n.rel.as_str());
             let mut attrs = Cow::Borrowed(&edge.attrs);
             if edge.kind == RefKind::JsImport
                 && attrs.crossorigin.is_none()
@@ -366,7 +376,7 @@ impl Graph {
                 attrs.to_mut().crossorigin = module_cors.clone();
             }
             let critical = ctx_critical && is_critical(edge.kind, &attrs);
-            let idx = if let Some(&i) = seen.get(&url) {
+            let idx = if let Some(&i) = seen.get(url.as_ref()) {
                 // Seen before. The consumer decides how a resource is fetched, so a consumer found
                 // after an explicit preload takes over the entry (the preload is kept to check it);
                 // a critical use found after a non-critical one upgrades it.
@@ -391,10 +401,7 @@ impl Graph {
                 }
                 i
             } else {
-                let bytes = file
-                    .as_ref()
-                    .and_then(|f| self.nodes.get(*f))
-                    .map_or(0, |n| n.size);
+                let bytes = node.map_or(0, |n| n.size);
                 let decision = if file.is_none() && external_origin.is_none() {
                     Decision::Skip("missing file".into())
                 } else {
@@ -404,6 +411,7 @@ impl Graph {
                 entries.push(Entry {
                     url,
                     file,
+                    node,
                     external_origin,
                     kind: edge.kind,
                     depth,
@@ -421,7 +429,7 @@ impl Graph {
                 entries.len() - 1
             };
             // Follow into stylesheets and modules.
-            let Some(node) = file.and_then(|f| self.nodes.get(f)) else {
+            let Some(node) = node else {
                 continue;
             };
             let entry = &entries[idx];

@@ -7,6 +7,7 @@
 //! element's `crossorigin`. Order is stylesheets, fonts, then scripts and modules by depth, then images,
 //! each in document order; the tail beyond the count or header-size budget is dropped with a diagnostic.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
@@ -184,17 +185,20 @@ pub fn page_plan<'g>(
                     *d = (*d).min(e.depth + 1);
                 }
                 e.decision =
-                    Decision::Skip(format!("cross-origin: preconnect to {origin} instead"));
+                    Decision::Skip(format!("cross-origin: preconnect to {origin} instead").into());
             } else {
                 e.decision = Decision::Skip("cross-origin (policy.preconnect is off)".into());
             }
             continue;
         }
         if e.bytes > policy.max_file_bytes {
-            e.decision = Decision::Skip(format!(
-                "{} bytes, over policy.max-file-bytes ({})",
-                e.bytes, policy.max_file_bytes
-            ));
+            e.decision = Decision::Skip(
+                format!(
+                    "{} bytes, over policy.max-file-bytes ({})",
+                    e.bytes, policy.max_file_bytes
+                )
+                .into(),
+            );
             continue;
         }
         candidates.push((i, spec));
@@ -214,7 +218,7 @@ pub fn page_plan<'g>(
     }
     for (i, spec) in candidates {
         let e = &entries[i];
-        let node = e.file.and_then(|f| graph.nodes.get(f));
+        let node = e.node;
         let category = match (spec.rel, spec.as_.as_deref()) {
             (Rel::Preload, Some("style")) => 1,
             (Rel::Preload, Some("font")) => 2,
@@ -229,8 +233,6 @@ pub fn page_plan<'g>(
             e.depth,
             e.order,
             Hint {
-                url: e.url.clone(),
-                rel: spec.rel,
                 as_: spec.as_,
                 crossorigin: spec.crossorigin,
                 type_: spec.type_,
@@ -257,7 +259,7 @@ pub fn page_plan<'g>(
                 immutable: node.is_some_and(|n| n.immutable),
                 early: true,
                 final_: !is_font || policy.fonts_on_final,
-                push: false,
+                ..Hint::new(e.url.as_ref(), spec.rel)
             },
         ));
     }
@@ -278,7 +280,7 @@ pub fn page_plan<'g>(
                 )
             };
             if let Some(e) = entries.iter_mut().find(|e| e.url == h.url) {
-                e.decision = Decision::Skip(why);
+                e.decision = Decision::Skip(why.into());
             }
             dropped.push(h.url);
             continue;
@@ -319,7 +321,7 @@ pub fn page_plan<'g>(
 }
 
 /// Decides the hint for one reachable entry, or why there is none.
-fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, String> {
+fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static, str>> {
     let a = &e.attrs;
     let spec = |rel, as_: Option<&str>, crossorigin: Option<String>| Spec {
         rel,
@@ -367,7 +369,8 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, String> {
                         .as_deref()
                         .map(|f| format!(" {f:?}"))
                         .unwrap_or_default()
-                ));
+                )
+                .into());
             }
             let type_ = match e.url.split('?').next().and_then(|p| p.rsplit_once('.')) {
                 Some((_, ext)) if ["woff2", "woff", "ttf", "otf"].contains(&ext) => {
@@ -388,7 +391,8 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, String> {
         RefKind::JsImport => match a.type_.as_deref() {
             Some(t) if !t.eq_ignore_ascii_case("javascript") => Err(format!(
                 "{t} module import: modulepreload only applies to JavaScript modules"
-            )),
+            )
+            .into()),
             _ => Ok(spec(Rel::Modulepreload, None, a.crossorigin.clone())),
         },
         RefKind::ModulePreload if policy.explicit_preloads => {
@@ -412,7 +416,7 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, String> {
                         ..spec(Rel::Preload, Some(v), cors)
                     })
                 }
-                Some(v) => Err(format!("<link rel=preload> with unknown as={v:?}")),
+                Some(v) => Err(format!("<link rel=preload> with unknown as={v:?}").into()),
                 None => Err("<link rel=preload> without as: browsers ignore it".into()),
             }
         }

@@ -163,6 +163,7 @@ pub fn record_build(
         out,
         key.config,
         key.walk,
+        key.files,
         &report.destinations,
         summary,
         diagnostics,
@@ -174,6 +175,7 @@ pub fn record_build(
 pub struct RunKey {
     config: u64,
     walk: u64,
+    files: Option<[u8; 32]>,
 }
 
 fn scan_and_plan(
@@ -185,21 +187,23 @@ fn scan_and_plan(
     let exclude: Vec<_> = config.out.iter().cloned().collect();
     let started = cache::now_ns();
     let cache_path = cache::path_for(config.out.as_deref(), use_cache);
-    // The cache is read and checked on another core while the walk lists the site.
-    let (walked, loaded) = rayon::join(
-        || walk::walk(&config.site, &exclude),
-        || {
-            cache_path
-                .as_deref()
-                .map(|p| cache::Cache::load(p, config.sri))
-        },
-    );
-    let (files, mut diagnostics) = walked?;
+    let (files, mut diagnostics) = walk::walk(&config.site, &exclude)?;
     let run_key = cache_path.as_ref().map(|_| RunKey {
         config: cache::config_id(config),
         walk: cache::diagnostics_id(&diagnostics),
+        files: cache::files_key(&files, started),
     });
-    let old = match loaded {
+    // A build with nothing to do stops here, before the cache is even read.
+    if reuse_run
+        && let (Some(out), Some(key)) = (config.out.as_deref(), run_key)
+        && let Some(up) = cache::up_to_date(out, key.config, key.walk, key.files)
+    {
+        return Ok(Run::UpToDate(up));
+    }
+    let old = match cache_path
+        .as_deref()
+        .map(|p| cache::Cache::load(p, config.sri))
+    {
         Some(Ok(c)) => c,
         Some(Err(note)) => {
             diagnostics.push(note);
@@ -207,12 +211,6 @@ fn scan_and_plan(
         }
         None => None,
     };
-    if reuse_run
-        && let (Some(out), Some(key), Some(c)) = (config.out.as_deref(), run_key, old.as_ref())
-        && let Some(up) = cache::up_to_date(out, key.config, key.walk, &files, c)
-    {
-        return Ok(Run::UpToDate(up));
-    }
     let matches = old.as_ref().map(|c| c.matches(&files));
     let prior = old.as_ref().zip(matches.as_ref());
     let (count, bytes) = files

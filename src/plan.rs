@@ -1,6 +1,8 @@
 //! The plan: what every emitter renders. Plain data, built by [`crate::hints`], read by [`crate::emit`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -78,7 +80,24 @@ pub struct Hint {
     pub final_: bool,
     /// May be pushed when push is on (same origin, within the push budget).
     pub push: bool,
+    /// The serialized `Link` value, made on first use: every emitter writes it, and serializing
+    /// is most of the cost of rendering. Leave it as [`Hint::new`] sets it.
+    #[serde(skip)]
+    pub header: LinkCache,
 }
+
+/// [`Hint::header`]: a `Link` value serialized once. Not part of a hint's identity: two hints are
+/// equal whether or not either has been serialized yet.
+#[derive(Debug, Clone, Default)]
+pub struct LinkCache(OnceLock<String>);
+
+impl PartialEq for LinkCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LinkCache {}
 
 impl Hint {
     /// A hint to `url` with no attributes, at depth 0, of 0 bytes, for no site file, sent in the 103
@@ -102,6 +121,7 @@ impl Hint {
             early: true,
             final_: true,
             push: false,
+            header: LinkCache::default(),
         }
     }
 
@@ -137,9 +157,16 @@ impl Hint {
         l
     }
 
-    /// The `Link` value as header text.
-    pub fn link_header(&self, mark_nopush: bool) -> String {
-        self.link(mark_nopush).to_header()
+    /// The `Link` value as header text, serialized once per hint; `; nopush` is the last parameter
+    /// when `mark_nopush` is set and this hint must not be pushed. Fields must not change after
+    /// the first call (the plan is final once built).
+    pub fn link_header(&self, mark_nopush: bool) -> Cow<'_, str> {
+        let plain = self.header.0.get_or_init(|| self.link(false).to_header());
+        if mark_nopush && !self.push {
+            Cow::Owned(format!("{plain}; nopush"))
+        } else {
+            Cow::Borrowed(plain)
+        }
     }
 
     /// The `as` value for the legacy push manifest's `type`.

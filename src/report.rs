@@ -65,7 +65,7 @@ pub fn render(graph: &Graph, policy: &Policy) -> String {
         for e in &entries {
             let (class, why) = match &e.decision {
                 Decision::Hint => ("hinted", "hinted: can start with the 103".to_string()),
-                Decision::Skip(r) => ("skip", r.clone()),
+                Decision::Skip(r) => ("skip", r.to_string()),
             };
             let _ = writeln!(
                 body,

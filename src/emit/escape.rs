@@ -9,6 +9,7 @@
 //! `server-unsafe-name` diagnostic. No control character (CR, LF, NUL, …) is ever written: a name
 //! that holds one is left out everywhere.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::error::{Diagnostic, Severity};
@@ -179,15 +180,11 @@ pub enum Nopush {
 }
 
 /// One hint's `Link` value with the chosen `nopush` marking.
-pub fn link_value(h: &Hint, nopush: Nopush) -> String {
+pub fn link_value(h: &Hint, nopush: Nopush) -> Cow<'_, str> {
     match nopush {
         Nopush::Never => h.link_header(false),
         Nopush::Unpushable => h.link_header(true),
-        Nopush::All => {
-            let mut l = h.link(false);
-            l = l.flag("nopush");
-            l.to_header()
-        }
+        Nopush::All => Cow::Owned(format!("{}; nopush", h.link_header(false))),
     }
 }
 

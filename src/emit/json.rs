@@ -4,6 +4,7 @@
 //! `"version"` so consumers can detect a format change. URLs are root-relative and percent-encoded
 //! exactly as in the `Link` headers, so a consumer can compare them byte for byte.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -162,10 +163,10 @@ impl<'a> HintJson<'a> {
 struct PageJson<'a> {
     file: &'a str,
     /// `Link` values for the 103 response, in order.
-    early: Vec<String>,
+    early: Vec<Cow<'a, str>>,
     /// `Link` values for the final response, in order.
     #[serde(rename = "final")]
-    final_: Vec<String>,
+    final_: Vec<Cow<'a, str>>,
     hints: Vec<HintJson<'a>>,
 }
 

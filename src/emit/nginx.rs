@@ -27,6 +27,7 @@
 //!   was removed in nginx 1.25.1 (the directive is then ignored with a warning), so for an
 //!   `nginx-version` of 1.25.1 or later no push is written.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -287,18 +288,22 @@ fn value_problem(text: &str) -> Option<&'static str> {
 }
 
 /// Joins Link values with `, ` into parts whose quoted form stays under [`MAX_VALUE`].
-fn split_links(values: impl Iterator<Item = String>) -> Vec<String> {
-    let mut parts: Vec<String> = Vec::new();
+fn split_links<'a>(values: impl Iterator<Item = Cow<'a, str>>) -> Vec<String> {
+    // The length `quote` would give, without building the string.
+    let quoted_len = |s: &str| s.len() + 2 + s.bytes().filter(|&b| b == b'"' || b == b'\\').count();
+    let mut parts: Vec<(String, usize)> = Vec::new();
     for v in values {
+        let len = quoted_len(&v);
         match parts.last_mut() {
-            Some(last) if quote(last).len() + quote(&v).len() < MAX_VALUE => {
+            Some((last, last_len)) if *last_len + len < MAX_VALUE => {
                 last.push_str(", ");
                 last.push_str(&v);
+                *last_len += len;
             }
-            _ => parts.push(v),
+            _ => parts.push((v.into_owned(), len)),
         }
     }
-    parts
+    parts.into_iter().map(|(p, _)| p).collect()
 }
 
 /// An nginx double-quoted string. Inside quotes nginx unescapes `\"`, `\'`, `\\`, `\t`, `\r`, `\n`

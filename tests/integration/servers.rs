@@ -187,8 +187,8 @@ enum Mark {
 
 fn link(h: &Hint, mark: Mark) -> String {
     match mark {
-        Mark::Never => h.link_header(false),
-        Mark::Unpushable => h.link_header(true),
+        Mark::Never => h.link_header(false).into_owned(),
+        Mark::Unpushable => h.link_header(true).into_owned(),
         Mark::All => h.link(false).flag("nopush").to_header(),
     }
 }
