@@ -341,7 +341,13 @@ pub fn write_outputs(outputs: &[OutputFile], config: &Config) -> Result<WriteRep
             continue;
         };
         let bytes = final_bytes(config, f, &dest);
-        match write_atomic(&dest, &bytes)? {
+        let inside_out = config.out.as_deref().is_some_and(|o| dest.starts_with(o));
+        let written = if inside_out {
+            write_atomic(&dest, &bytes)?
+        } else {
+            output::write_atomic_durable(&dest, &bytes)?
+        };
+        match written {
             Written::Changed => report.changed.push(dest.display().to_string()),
             Written::Unchanged => report.unchanged += 1,
         }

@@ -175,6 +175,8 @@ struct Delta {
     removed: Vec<String>,
     /// Pages re-planned or removed (site-relative).
     pages: BTreeSet<String>,
+    /// URLs of the assets whose entry changed, appeared or vanished.
+    assets: BTreeSet<String>,
     /// Which parts of the plan changed (what the artifacts are rendered from).
     inputs: Inputs,
 }
@@ -241,6 +243,7 @@ impl Delta {
             mine.dedup();
         }
         self.pages.extend(later.pages);
+        self.assets.extend(later.assets);
         self.inputs.merge(later.inputs);
     }
 
@@ -682,6 +685,7 @@ impl Incremental {
             let new = self.plan.assets.get(&url);
             if old.as_ref() != new {
                 delta.inputs.assets = true;
+                delta.assets.insert(url.clone());
                 let immutable =
                     |a: Option<&Asset>| a.filter(|a| a.immutable).map(|a| a.path.clone());
                 delta.inputs.immutable |= immutable(old.as_ref()) != immutable(new);
@@ -1014,6 +1018,8 @@ struct Session<'a> {
     rendered: BTreeMap<Artifact, (usize, Vec<Diagnostic>)>,
     /// The last write failed: render everything next time.
     write_failed: bool,
+    /// `assets.json` as last rendered: a change to a few files rewrites a few entries.
+    assets_doc: std::sync::Mutex<crate::emit::json::AssetsDoc>,
 }
 
 /// Runs `hintgen watch`: an initial build, then a rebuild after each quiet window with changes.
@@ -1073,6 +1079,7 @@ pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
         pending: None,
         held: None,
         rendered: BTreeMap::new(),
+        assets_doc: Default::default(),
         write_failed: false,
     };
     session.initial()?;
@@ -1214,7 +1221,7 @@ impl Session<'_> {
         if self.interrupted.load(Ordering::SeqCst) {
             return Err(Error::Interrupted);
         }
-        let out = self.write(Inputs::ALL)?;
+        let out = self.write(Inputs::ALL, None)?;
         let report = out.report;
         let diags = self.all_diagnostics();
         self.print_diags(diags.iter());
@@ -1378,10 +1385,12 @@ impl Session<'_> {
             return;
         }
         let mut inputs = pending.delta.inputs;
+        let mut dirty_assets = Some(&pending.delta.assets);
         if self.write_failed {
             inputs = Inputs::ALL;
+            dirty_assets = None;
         }
-        let out = match self.write(inputs) {
+        let out = match self.write(inputs, dirty_assets) {
             Ok(o) => o,
             Err(e) => {
                 // Rendered again in full next time: what is on disk is unknown.
@@ -1425,7 +1434,9 @@ impl Session<'_> {
     /// Renders the artifacts whose inputs changed and writes each as soon as it is rendered, several
     /// at once, so only the artifacts in flight are in memory. Artifacts that were not rendered keep
     /// their files and their diagnostics from the last render.
-    fn write(&mut self, inputs: Inputs) -> Result<Wrote> {
+    /// Renders and writes the artifacts that `inputs` need. `dirty_assets` lists the asset URLs
+    /// whose entry changed (`None`: unknown, so `assets.json` is rendered whole).
+    fn write(&mut self, inputs: Inputs, dirty_assets: Option<&BTreeSet<String>>) -> Result<Wrote> {
         let start = Instant::now();
         let plan = self.state.plan();
         let config = self.config;
@@ -1448,7 +1459,15 @@ impl Session<'_> {
             .map(|&a| {
                 let t = Instant::now();
                 let mut diags = Vec::new();
-                let files = crate::emit::render(plan, config, a, &mut diags);
+                let files = if a == Artifact::Assets {
+                    let mut doc = self
+                        .assets_doc
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    vec![doc.update(plan, dirty_assets)]
+                } else {
+                    crate::emit::render(plan, config, a, &mut diags)
+                };
                 let render = t.elapsed();
                 let t = Instant::now();
                 let report = crate::write_outputs(&files, config)?;
