@@ -169,6 +169,45 @@ impl Hint {
         }
     }
 
+    /// Equal but for `integrity`, `depth` and `bytes`: what only `early-hints.json` shows, so a
+    /// change to a file's bytes alone leaves every other artifact as it is.
+    pub fn same_link(&self, o: &Hint) -> bool {
+        let Hint {
+            url,
+            rel,
+            as_,
+            crossorigin,
+            type_,
+            media,
+            imagesrcset,
+            imagesizes,
+            fetchpriority,
+            integrity: _,
+            depth: _,
+            bytes: _,
+            file,
+            immutable,
+            early,
+            final_,
+            push,
+            header: _,
+        } = self;
+        *url == o.url
+            && *rel == o.rel
+            && *as_ == o.as_
+            && *crossorigin == o.crossorigin
+            && *type_ == o.type_
+            && *media == o.media
+            && *imagesrcset == o.imagesrcset
+            && *imagesizes == o.imagesizes
+            && *fetchpriority == o.fetchpriority
+            && *file == o.file
+            && *immutable == o.immutable
+            && *early == o.early
+            && *final_ == o.final_
+            && *push == o.push
+    }
+
     /// The `as` value for the legacy push manifest's `type`.
     pub fn push_type(&self) -> &str {
         match self.rel {
@@ -208,6 +247,14 @@ impl PagePlan {
             }
         }
         v
+    }
+
+    /// Equal but for the hints' [`Hint::same_link`] metadata.
+    pub fn same_links(&self, o: &PagePlan) -> bool {
+        self.url == o.url
+            && self.file == o.file
+            && self.hints.len() == o.hints.len()
+            && self.hints.iter().zip(&o.hints).all(|(a, b)| a.same_link(b))
     }
 
     /// Hints for the 103 response.

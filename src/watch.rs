@@ -177,16 +177,23 @@ struct Delta {
     pages: BTreeSet<String>,
     /// URLs of the assets whose entry changed, appeared or vanished.
     assets: BTreeSet<String>,
+    /// URLs of the pages whose plan changed, appeared or vanished.
+    page_urls: BTreeSet<String>,
     /// Which parts of the plan changed (what the artifacts are rendered from).
     inputs: Inputs,
 }
+
+/// Asset URLs and page URLs whose JSON entries changed.
+type Dirty<'d> = (&'d BTreeSet<String>, &'d BTreeSet<String>);
 
 /// The parts of a [`Plan`] that changed, so only the artifacts rendered from them are rendered again
 /// (see `Inputs::needs`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Inputs {
-    /// A page's plan changed, or a page came or went.
+    /// A page's hints changed (more than [`Inputs::hint_meta`]), or a page came or went.
     pages: bool,
+    /// Only the integrity, depth or size of some page's hints changed (see [`crate::plan::Hint::same_link`]).
+    hint_meta: bool,
     /// Any asset's entry changed.
     assets: bool,
     /// The set of content-hashed (immutable) assets changed.
@@ -199,6 +206,7 @@ impl Inputs {
     /// Everything (the first render, or after a failed write).
     const ALL: Inputs = Inputs {
         pages: true,
+        hint_meta: true,
         assets: true,
         immutable: true,
         build_id: true,
@@ -206,6 +214,7 @@ impl Inputs {
 
     fn merge(&mut self, o: Inputs) {
         self.pages |= o.pages;
+        self.hint_meta |= o.hint_meta;
         self.assets |= o.assets;
         self.immutable |= o.immutable;
         self.build_id |= o.build_id;
@@ -214,13 +223,17 @@ impl Inputs {
     /// Whether an artifact must be rendered again. What each emitter reads is declared here and
     /// checked by the `render_inputs_are_declared` test, which renders every artifact from plans whose
     /// undeclared parts are scrambled.
-    fn needs(&self, artifact: Artifact) -> bool {
+    /// `push` is the server configs' push setting: without it only h2o's config names the push
+    /// guard id.
+    fn needs(&self, artifact: Artifact, push: bool) -> bool {
         match artifact {
             Artifact::Assets => self.assets,
-            Artifact::Push | Artifact::Hints | Artifact::Headers => self.pages,
-            Artifact::Nginx | Artifact::Caddy | Artifact::H2o | Artifact::Apache => {
-                self.pages || self.immutable || self.build_id
+            Artifact::Hints => self.pages || self.hint_meta,
+            Artifact::Push | Artifact::Headers => self.pages,
+            Artifact::Nginx | Artifact::Caddy | Artifact::Apache => {
+                self.pages || self.immutable || (push && self.build_id)
             }
+            Artifact::H2o => self.pages || self.immutable || self.build_id,
         }
     }
 }
@@ -244,6 +257,7 @@ impl Delta {
         }
         self.pages.extend(later.pages);
         self.assets.extend(later.assets);
+        self.page_urls.extend(later.page_urls);
         self.inputs.merge(later.inputs);
     }
 
@@ -675,7 +689,7 @@ impl Incremental {
                     .map(|&i| self.names.name(i).to_string()),
             );
         }
-        delta.inputs.pages = self.replan(&affected);
+        (delta.inputs.pages, delta.inputs.hint_meta) = self.replan(&affected, &mut delta.page_urls);
         for rel in &touched {
             let url = space.file_url(rel);
             let old = match self.graph.nodes.get(rel).filter(|n| n.ok) {
@@ -732,8 +746,11 @@ impl Incremental {
 
     /// Re-plans pages (in parallel) and updates every index that depends on their closures. Returns
     /// whether any page's plan changed.
-    fn replan(&mut self, pages: &BTreeSet<String>) -> bool {
+    /// Re-plans `pages`; returns whether any page's hints changed beyond their metadata, and
+    /// whether any changed only in it (see [`crate::plan::Hint::same_link`]).
+    fn replan(&mut self, pages: &BTreeSet<String>, urls: &mut BTreeSet<String>) -> (bool, bool) {
         let mut changed = false;
+        let mut meta = false;
         let graph = &self.graph;
         let policy = &self.policy;
         // Planned in parallel; each closure's files are borrowed from the graph's keys, and interned
@@ -828,16 +845,26 @@ impl Incremental {
                 && self.plan.pages.get(&old.url).is_some_and(|p| p.file == rel)
             {
                 self.plan.pages.remove(&old.url);
+                urls.insert(old.url.clone());
                 changed = true;
             }
             let Some((pp, state)) = result else { continue };
-            if self.plan.pages.get(&pp.url) != Some(&pp) {
-                changed = true;
-                self.plan.pages.insert(pp.url.clone(), pp);
+            match self.plan.pages.get(&pp.url) {
+                Some(old) if *old == pp => {}
+                Some(old) if old.same_links(&pp) => {
+                    meta = true;
+                    urls.insert(pp.url.clone());
+                    self.plan.pages.insert(pp.url.clone(), pp);
+                }
+                _ => {
+                    changed = true;
+                    urls.insert(pp.url.clone());
+                    self.plan.pages.insert(pp.url.clone(), pp);
+                }
             }
             self.pages.insert(rel, state);
         }
-        changed
+        (changed, meta)
     }
 
     /// The id of the pushable asset set, as [`crate::hints::plan`] computes it.
@@ -1018,8 +1045,16 @@ struct Session<'a> {
     rendered: BTreeMap<Artifact, (usize, Vec<Diagnostic>)>,
     /// The last write failed: render everything next time.
     write_failed: bool,
-    /// `assets.json` as last rendered: a change to a few files rewrites a few entries.
-    assets_doc: std::sync::Mutex<crate::emit::json::AssetsDoc>,
+    /// `assets.json` and `early-hints.json` as last rendered: a change to a few files rewrites a
+    /// few entries.
+    assets_doc: std::sync::Mutex<crate::emit::json::SplicedDoc>,
+    hints_doc: std::sync::Mutex<crate::emit::json::SplicedDoc>,
+}
+
+fn lock_doc(
+    m: &std::sync::Mutex<crate::emit::json::SplicedDoc>,
+) -> std::sync::MutexGuard<'_, crate::emit::json::SplicedDoc> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `hintgen watch`: an initial build, then a rebuild after each quiet window with changes.
@@ -1080,6 +1115,7 @@ pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
         held: None,
         rendered: BTreeMap::new(),
         assets_doc: Default::default(),
+        hints_doc: Default::default(),
         write_failed: false,
     };
     session.initial()?;
@@ -1385,12 +1421,12 @@ impl Session<'_> {
             return;
         }
         let mut inputs = pending.delta.inputs;
-        let mut dirty_assets = Some(&pending.delta.assets);
+        let mut dirty = Some((&pending.delta.assets, &pending.delta.page_urls));
         if self.write_failed {
             inputs = Inputs::ALL;
-            dirty_assets = None;
+            dirty = None;
         }
-        let out = match self.write(inputs, dirty_assets) {
+        let out = match self.write(inputs, dirty) {
             Ok(o) => o,
             Err(e) => {
                 // Rendered again in full next time: what is on disk is unknown.
@@ -1434,9 +1470,9 @@ impl Session<'_> {
     /// Renders the artifacts whose inputs changed and writes each as soon as it is rendered, several
     /// at once, so only the artifacts in flight are in memory. Artifacts that were not rendered keep
     /// their files and their diagnostics from the last render.
-    /// Renders and writes the artifacts that `inputs` need. `dirty_assets` lists the asset URLs
-    /// whose entry changed (`None`: unknown, so `assets.json` is rendered whole).
-    fn write(&mut self, inputs: Inputs, dirty_assets: Option<&BTreeSet<String>>) -> Result<Wrote> {
+    /// Renders and writes the artifacts that `inputs` need. `dirty` lists the URLs of the assets and
+    /// of the pages whose entry changed (`None`: unknown, so the JSON files are rendered whole).
+    fn write(&mut self, inputs: Inputs, dirty: Option<Dirty<'_>>) -> Result<Wrote> {
         let start = Instant::now();
         let plan = self.state.plan();
         let config = self.config;
@@ -1444,7 +1480,7 @@ impl Session<'_> {
             .emit
             .iter()
             .copied()
-            .filter(|&a| inputs.needs(a))
+            .filter(|&a| inputs.needs(a, config.server.push))
             .collect();
         type Done = (
             Artifact,
@@ -1459,14 +1495,14 @@ impl Session<'_> {
             .map(|&a| {
                 let t = Instant::now();
                 let mut diags = Vec::new();
-                let files = if a == Artifact::Assets {
-                    let mut doc = self
-                        .assets_doc
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    vec![doc.update(plan, dirty_assets)]
-                } else {
-                    crate::emit::render(plan, config, a, &mut diags)
+                let files = match a {
+                    Artifact::Assets => {
+                        vec![lock_doc(&self.assets_doc).assets(plan, dirty.map(|d| d.0))]
+                    }
+                    Artifact::Hints => {
+                        vec![lock_doc(&self.hints_doc).early_hints(plan, dirty.map(|d| d.1))]
+                    }
+                    _ => crate::emit::render(plan, config, a, &mut diags),
                 };
                 let render = t.elapsed();
                 let t = Instant::now();
@@ -1564,6 +1600,8 @@ mod tests {
         config: Config,
         state: Incremental,
         never: AtomicBool,
+        /// `assets.json` and `early-hints.json` kept up to date from each delta, as the watcher does.
+        docs: (crate::emit::json::SplicedDoc, crate::emit::json::SplicedDoc),
     }
 
     impl Fixture {
@@ -1583,6 +1621,7 @@ mod tests {
                 config,
                 state,
                 never: AtomicBool::new(false),
+                docs: Default::default(),
             };
             for (rel, text) in files {
                 f.write(rel, text);
@@ -1613,13 +1652,23 @@ mod tests {
                 self.check();
                 // An artifact that is not rendered again must render the same bytes.
                 for a in Artifact::ALL {
-                    if !d.inputs.needs(a) {
+                    if !d.inputs.needs(a, self.config.server.push) {
                         assert_eq!(
                             render(&before, &self.config, a),
                             render(self.state.plan(), &self.config, a),
                             "{a:?} changed but was not marked"
                         );
                     }
+                }
+                // The spliced JSON files equal a whole render.
+                let plan = self.state.plan();
+                if d.inputs.needs(Artifact::Assets, false) {
+                    let spliced = self.docs.0.assets(plan, Some(&d.assets));
+                    assert_eq!(spliced, crate::emit::json::assets(plan));
+                }
+                if d.inputs.needs(Artifact::Hints, false) {
+                    let spliced = self.docs.1.early_hints(plan, Some(&d.page_urls));
+                    assert_eq!(spliced, crate::emit::json::early_hints(plan));
                 }
             }
             delta
@@ -1676,12 +1725,30 @@ mod tests {
                 a.integrity = "sha256-x".into();
                 a.mime = "x/y".into();
             }
+            // Undeclared for all but early-hints.json: the hints' integrity, depth and size.
+            let mut hint_meta = plan.clone();
+            for h in hint_meta
+                .pages
+                .values_mut()
+                .flat_map(|p| p.hints.iter_mut())
+            {
+                h.integrity = Some("sha256-x".into());
+                h.depth += 7;
+                h.bytes += 1;
+            }
+            // Undeclared for nginx, Caddy and Apache with push off: the push guard id.
+            let mut other_id = plan.clone();
+            other_id.build_id = "0000".into();
             for a in Artifact::ALL {
                 let want = render(&plan, &config, a);
                 let scrambled: Vec<&Plan> = match a {
                     Artifact::Assets => vec![&no_pages],
-                    Artifact::Push | Artifact::Hints | Artifact::Headers => vec![&no_assets],
-                    _ => vec![&other_digests],
+                    Artifact::Hints => vec![&no_assets],
+                    Artifact::Push | Artifact::Headers => vec![&no_assets, &hint_meta],
+                    Artifact::Nginx | Artifact::Caddy | Artifact::Apache if !push => {
+                        vec![&other_digests, &hint_meta, &other_id]
+                    }
+                    _ => vec![&other_digests, &hint_meta],
                 };
                 for p in scrambled {
                     assert_eq!(

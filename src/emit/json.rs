@@ -32,49 +32,77 @@ fn pretty_sized(value: &impl Serialize, estimate: usize) -> String {
 
 /// `assets.json`: every file with size, SHA-256, SRI, MIME type and `immutable`.
 pub fn assets(plan: &Plan) -> OutputFile {
-    OutputFile::text("assets.json", render_assets(plan).0)
+    OutputFile::text("assets.json", assets_parts(plan).assemble().0)
 }
 
-/// `assets.json` kept by watch mode with the place of every entry, so that the entries of changed
-/// files are rewritten in place instead of rendering 30,000 entries for one edit.
+/// The JSON artifacts kept by watch mode with the place of every entry of their big map (assets by
+/// URL, pages by URL), so that a change rewrites the entries it touched instead of the document.
 #[derive(Debug, Default)]
-pub struct AssetsDoc {
+pub struct SplicedDoc {
     text: String,
-    /// Byte range of each asset's entry in `text`, by URL (as in [`Plan::assets`]).
+    /// Everything before the first entry: when it changes, the document is rendered whole.
+    head: String,
+    /// Byte range of each entry in `text`, by id (the URL as in [`Plan`]).
     spans: HashMap<String, Range<usize>>,
-    base: String,
 }
 
-impl AssetsDoc {
-    /// The document for `plan`, given the URLs whose entry changed since the last call (an asset
-    /// that appeared or vanished included). With `None`, or when the set of assets changed, it is
-    /// rendered whole; otherwise only the changed entries are.
-    pub fn update(&mut self, plan: &Plan, dirty: Option<&BTreeSet<String>>) -> OutputFile {
-        let spliced = dirty.is_some_and(|d| self.splice(plan, d));
+impl SplicedDoc {
+    /// `assets.json` for `plan`, given the URLs of the assets that changed, appeared or vanished
+    /// since the last call (`None`: unknown, render it whole).
+    pub fn assets(&mut self, plan: &Plan, dirty: Option<&BTreeSet<String>>) -> OutputFile {
+        let head = assets_head(plan);
+        let spliced = dirty.is_some_and(|d| {
+            self.splice(&head, plan.assets.len(), d, |url| {
+                Some(asset_entry(&encode_url(url), plan.assets.get(url)?))
+            })
+        });
         if !spliced {
-            let (text, spans) = render_assets(plan);
-            self.text = text;
-            self.spans = spans.into_iter().map(|(u, r)| (u.to_string(), r)).collect();
-            self.base.clone_from(&plan.base_path);
+            self.reset(head, assets_parts(plan));
         }
         OutputFile::text("assets.json", self.text.clone())
     }
 
-    /// Rewrites the entries of `dirty` in place; false when that cannot give the exact document
-    /// (an asset added or removed, another base, nothing rendered yet).
-    fn splice(&mut self, plan: &Plan, dirty: &BTreeSet<String>) -> bool {
-        if self.text.is_empty()
-            || self.base != plan.base_path
-            || self.spans.len() != plan.assets.len()
-        {
+    /// `early-hints.json` for `plan`, given the URLs of the pages whose plan changed, appeared or
+    /// vanished since the last call (`None`: unknown, render it whole).
+    pub fn early_hints(&mut self, plan: &Plan, dirty: Option<&BTreeSet<String>>) -> OutputFile {
+        let head = early_hints_head(plan);
+        let spliced = dirty.is_some_and(|d| {
+            self.splice(&head, plan.pages.len(), d, |url| {
+                let p = plan.pages.get(url)?;
+                Some(page_entry(&encode_url(&p.url), p))
+            })
+        });
+        if !spliced {
+            self.reset(head, early_hints_parts(plan));
+        }
+        OutputFile::text("early-hints.json", self.text.clone())
+    }
+
+    fn reset(&mut self, head: String, parts: Parts<'_>) {
+        let (text, spans) = parts.assemble();
+        self.text = text;
+        self.spans = spans.into_iter().map(|(u, r)| (u.to_string(), r)).collect();
+        self.head = head;
+    }
+
+    /// Rewrites the entries of `dirty` with `render`; false when that cannot give the exact
+    /// document (nothing rendered yet, another head, entries added or removed).
+    fn splice(
+        &mut self,
+        head: &str,
+        count: usize,
+        dirty: &BTreeSet<String>,
+        render: impl Fn(&str) -> Option<String>,
+    ) -> bool {
+        if self.text.is_empty() || self.head != head || self.spans.len() != count {
             return false;
         }
         let mut edits: Vec<(Range<usize>, String)> = Vec::with_capacity(dirty.len());
-        for url in dirty {
-            let (Some(a), Some(span)) = (plan.assets.get(url), self.spans.get(url)) else {
+        for id in dirty {
+            let (Some(text), Some(span)) = (render(id), self.spans.get(id)) else {
                 return false;
             };
-            edits.push((span.clone(), asset_entry(&encode_url(url), a)));
+            edits.push((span.clone(), text));
         }
         edits.sort_by_key(|(r, _)| r.start);
         if edits.iter().all(|(r, t)| r.len() == t.len()) {
@@ -97,15 +125,13 @@ impl AssetsDoc {
         }
         text.push_str(&self.text[at..]);
         self.text = text;
-        let moved = |pos: usize| -> usize {
-            // The total shift of the edits that start before `pos`.
-            let i = shifts.partition_point(|&(start, _)| start < pos);
-            let s = if i == 0 { 0 } else { shifts[i - 1].1 };
-            pos.wrapping_add_signed(s)
-        };
         let lens: HashMap<usize, usize> = edits.iter().map(|(r, t)| (r.start, t.len())).collect();
         for span in self.spans.values_mut() {
-            let start = moved(span.start);
+            // Moved by the edits that start before it.
+            let i = shifts.partition_point(|&(start, _)| start < span.start);
+            let start = span
+                .start
+                .wrapping_add_signed(if i == 0 { 0 } else { shifts[i - 1].1 });
             let len = lens.get(&span.start).copied().unwrap_or(span.len());
             *span = start..start + len;
         }
@@ -113,55 +139,81 @@ impl AssetsDoc {
     }
 }
 
-/// `assets.json` and the byte range of each asset's entry in it, by URL. Assembled from entries
-/// rendered one by one, byte for byte what serializing the document whole gives (a unit test
-/// checks).
-fn render_assets(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
-    let mut rendered: Vec<(String, &str, String)> = plan
-        .assets
-        .iter()
-        .map(|(url, a)| {
-            let key = encode_url(url);
-            let text = asset_entry(&key, a);
-            (key, url.as_str(), text)
-        })
-        .collect();
-    // Keys are sorted (and a key that two URLs encode to is written once, with the last one's
-    // entry), as a map of encoded keys serializes. Encoding rarely changes the order of URLs.
-    if !rendered.windows(2).all(|w| w[0].0 < w[1].0) {
-        rendered.sort_by(|a, b| a.0.cmp(&b.0));
-        rendered.reverse();
-        rendered.dedup_by(|a, b| a.0 == b.0);
-        rendered.reverse();
+/// A JSON document whose last member is one big map: the text before the map's first entry, and
+/// the entries as (encoded key, id, text) in any order.
+struct Parts<'a> {
+    head: String,
+    entries: Vec<(String, &'a str, String)>,
+    /// Write a key that several ids encode to once (the last id's entry), as a map serializes.
+    dedup: bool,
+}
+
+impl<'a> Parts<'a> {
+    /// The document and the byte range of each entry in it, by id. Byte for byte what serializing
+    /// the document whole gives (unit tests check).
+    fn assemble(mut self) -> (String, Vec<(&'a str, Range<usize>)>) {
+        let e = &mut self.entries;
+        // Encoding rarely changes the order of URLs.
+        if !e.windows(2).all(|w| w[0].0 < w[1].0) {
+            e.sort_by(|a, b| a.0.cmp(&b.0));
+            if self.dedup {
+                e.reverse();
+                e.dedup_by(|a, b| a.0 == b.0);
+                e.reverse();
+            }
+        }
+        let size: usize = e.iter().map(|r| r.2.len() + 2).sum();
+        let mut out = String::with_capacity(self.head.len() + size + 16);
+        out.push_str(&self.head);
+        let mut spans = Vec::with_capacity(e.len());
+        for (i, (_, id, text)) in e.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            spans.push((*id, out.len()..out.len() + text.len()));
+            out.push_str(text);
+        }
+        if !e.is_empty() {
+            out.push_str("\n  ");
+        }
+        out.push_str("}\n}\n");
+        (out, spans)
     }
+}
+
+fn assets_head(plan: &Plan) -> String {
     let algorithm = plan.assets.values().next().map_or("sha256", |a| {
         a.integrity.split('-').next().unwrap_or("sha256")
     });
-    let size: usize = rendered.iter().map(|r| r.2.len() + 2).sum();
-    let mut out = String::with_capacity(size + 256);
-    out.push_str("{\n  \"version\": ");
-    out.push_str(&FORMAT_VERSION.to_string());
-    out.push_str(",\n  \"base\": ");
-    out.push_str(&json_string(&plan.base_path));
-    out.push_str(",\n  \"integrity\": ");
-    out.push_str(&json_string(algorithm));
-    out.push_str(",\n  \"assets\": {");
-    let mut spans = Vec::with_capacity(rendered.len());
-    for (i, (_, url, text)) in rendered.iter().enumerate() {
-        out.push_str(if i == 0 { "\n" } else { ",\n" });
-        spans.push((*url, out.len()..out.len() + text.len()));
-        out.push_str(text);
+    format!(
+        "{{\n  \"version\": {FORMAT_VERSION},\n  \"base\": {},\n  \"integrity\": {},\n  \"assets\": {{",
+        json_string(&plan.base_path),
+        json_string(algorithm)
+    )
+}
+
+fn assets_parts(plan: &Plan) -> Parts<'_> {
+    Parts {
+        head: assets_head(plan),
+        entries: plan
+            .assets
+            .iter()
+            .map(|(url, a)| {
+                let key = encode_url(url);
+                let text = asset_entry(&key, a);
+                (key, url.as_str(), text)
+            })
+            .collect(),
+        dedup: true,
     }
-    if !rendered.is_empty() {
-        out.push_str("\n  ");
-    }
-    out.push_str("}\n}\n");
-    (out, spans)
 }
 
 /// One `"key": {…}` entry of `assets.json`, indented as it sits in the document.
 fn asset_entry(key: &str, a: &Asset) -> String {
-    let value = serde_json::to_string_pretty(a).expect("JSON values always serialize");
+    map_entry(key, a)
+}
+
+/// A map entry at the second level of a pretty document: `    "key": value`.
+fn map_entry(key: &str, value: &impl Serialize) -> String {
+    let value = serde_json::to_string_pretty(value).expect("JSON values always serialize");
     // JSON strings never hold a raw newline, so every newline is between lines of the value.
     format!(
         "    {}: {}",
@@ -288,56 +340,46 @@ struct PageJson<'a> {
     hints: Vec<HintJson<'a>>,
 }
 
-#[derive(Serialize)]
-struct EarlyHintsJson<'a> {
-    version: u32,
-    base: &'a str,
-    pages: LazyPages<'a>,
+fn early_hints_head(plan: &Plan) -> String {
+    format!(
+        "{{\n  \"version\": {FORMAT_VERSION},\n  \"base\": {},\n  \"pages\": {{",
+        json_string(&plan.base_path)
+    )
 }
 
-/// The `pages` object, built one page at a time while it is serialized, so a 10,000-page site never
-/// holds every page's `Link` strings at once. Keys are sorted in their encoded form.
-struct LazyPages<'a>(Vec<(String, &'a PagePlan)>);
+/// One page's entry, rendered from borrowed, typed structs (never an intermediate
+/// `serde_json::Value`).
+fn page_entry(key: &str, p: &PagePlan) -> String {
+    let page = PageJson {
+        file: &p.file,
+        early: p.early().map(|h| h.link_header(false)).collect(),
+        final_: p.final_().map(|h| h.link_header(false)).collect(),
+        hints: p.hints.iter().map(HintJson::new).collect(),
+    };
+    map_entry(key, &page)
+}
 
-impl Serialize for LazyPages<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, p) in &self.0 {
-            let page = PageJson {
-                file: &p.file,
-                early: p.early().map(|h| h.link_header(false)).collect(),
-                final_: p.final_().map(|h| h.link_header(false)).collect(),
-                hints: p.hints.iter().map(HintJson::new).collect(),
-            };
-            map.serialize_entry(key, &page)?;
-        }
-        map.end()
+fn early_hints_parts(plan: &Plan) -> Parts<'_> {
+    Parts {
+        head: early_hints_head(plan),
+        entries: plan
+            .pages
+            .iter()
+            .map(|(url, p)| {
+                let key = encode_url(&p.url);
+                let text = page_entry(&key, p);
+                (key, url.as_str(), text)
+            })
+            .collect(),
+        // Page URLs that encode alike are all written, as before.
+        dedup: false,
     }
 }
 
 /// `early-hints.json`: per page, the structured hints and the ready `Link` values for the 103 and
-/// for the final response. Serialized from borrowed, typed structs (never an intermediate
-/// `serde_json::Value`), so memory stays close to the size of the text.
+/// for the final response.
 pub fn early_hints(plan: &Plan) -> OutputFile {
-    let mut pages: Vec<(String, &PagePlan)> = plan
-        .pages
-        .values()
-        .map(|p| (encode_url(&p.url), p))
-        .collect();
-    pages.sort_by(|a, b| a.0.cmp(&b.0));
-    OutputFile::text(
-        "early-hints.json",
-        pretty_sized(
-            &EarlyHintsJson {
-                version: FORMAT_VERSION,
-                base: &plan.base_path,
-                pages: LazyPages(pages),
-            },
-            // About 600 bytes per hint (its structured form and two Link values), 200 per page.
-            plan.pages.values().map(|p| 200 + 600 * p.hints.len()).sum(),
-        ),
-    )
+    OutputFile::text("early-hints.json", early_hints_parts(plan).assemble().0)
 }
 
 #[cfg(test)]
@@ -363,6 +405,99 @@ mod tests {
                 .map(|(u, a)| (encode_url(u), a))
                 .collect(),
         })
+    }
+
+    /// `early-hints.json` as serde writes the whole document, pages in encoded-key order.
+    fn whole_hints(plan: &Plan) -> String {
+        struct Pages<'a>(Vec<(String, &'a PagePlan)>);
+        impl Serialize for Pages<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (key, p) in &self.0 {
+                    let page = PageJson {
+                        file: &p.file,
+                        early: p.early().map(|h| h.link_header(false)).collect(),
+                        final_: p.final_().map(|h| h.link_header(false)).collect(),
+                        hints: p.hints.iter().map(HintJson::new).collect(),
+                    };
+                    map.serialize_entry(key, &page)?;
+                }
+                map.end()
+            }
+        }
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            version: u32,
+            base: &'a str,
+            pages: Pages<'a>,
+        }
+        let mut pages: Vec<_> = plan
+            .pages
+            .values()
+            .map(|p| (encode_url(&p.url), p))
+            .collect();
+        pages.sort_by(|a, b| a.0.cmp(&b.0));
+        pretty(&Doc {
+            version: FORMAT_VERSION,
+            base: &plan.base_path,
+            pages: Pages(pages),
+        })
+    }
+
+    fn page(url: &str, hints: Vec<Hint>) -> PagePlan {
+        PagePlan {
+            url: url.into(),
+            file: url.trim_start_matches('/').into(),
+            hints,
+        }
+    }
+
+    #[test]
+    fn early_hints_are_spliced_exactly() {
+        use crate::plan::Rel;
+        let mut plan = Plan {
+            base_path: "/".into(),
+            ..Plan::default()
+        };
+        let text = |f: OutputFile| String::from_utf8(f.bytes).unwrap();
+        let mut doc = SplicedDoc::default();
+        assert_eq!(text(early_hints(&plan)), whole_hints(&plan), "no pages");
+        assert_eq!(text(doc.early_hints(&plan, None)), whole_hints(&plan));
+        let css = |sha: &str| Hint {
+            as_: Some("style".into()),
+            integrity: Some(format!("sha256-{sha}")),
+            bytes: 10,
+            depth: 1,
+            file: Some("a.css".into()),
+            ..Hint::new("/a.css", Rel::Preload)
+        };
+        let font = Hint {
+            as_: Some("font".into()),
+            crossorigin: Some(String::new()),
+            final_: false,
+            ..Hint::new("/f \"1\".woff2", Rel::Preload)
+        };
+        plan.pages
+            .insert("/".into(), page("/", vec![css("00"), font.clone()]));
+        plan.pages.insert("/b/".into(), page("/b/", vec![]));
+        plan.pages
+            .insert("/é.html".into(), page("/é.html", vec![css("00")]));
+        assert_eq!(text(early_hints(&plan)), whole_hints(&plan));
+        assert_eq!(text(doc.early_hints(&plan, None)), whole_hints(&plan));
+        let dirty = |urls: &[&str]| urls.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>();
+        plan.pages
+            .insert("/é.html".into(), page("/é.html", vec![css("11")]));
+        let d = dirty(&["/é.html"]);
+        assert_eq!(text(doc.early_hints(&plan, Some(&d))), whole_hints(&plan));
+        plan.pages.insert("/".into(), page("/", vec![css("1234")]));
+        plan.pages
+            .insert("/b/".into(), page("/b/", vec![font, css("9")]));
+        let d = dirty(&["/", "/b/"]);
+        assert_eq!(text(doc.early_hints(&plan, Some(&d))), whole_hints(&plan));
+        plan.pages.remove("/b/");
+        let d = dirty(&["/b/"]);
+        assert_eq!(text(doc.early_hints(&plan, Some(&d))), whole_hints(&plan));
     }
 
     fn asset(path: &str, sha: &str) -> Asset {
@@ -396,19 +531,19 @@ mod tests {
         }
         assert_eq!(text(assets(&plan)), whole(&plan));
         // `/a b.css` and `/a%20b.css` share a key (written once): such a site renders whole.
-        let mut doc = AssetsDoc::default();
+        let mut doc = SplicedDoc::default();
         assert_eq!(
-            text(doc.update(&plan, Some(&BTreeSet::new()))),
+            text(doc.assets(&plan, Some(&BTreeSet::new()))),
             whole(&plan)
         );
         plan.assets.insert("/a,b.css".into(), asset("a,b.css", "9"));
         let d = ["/a,b.css".to_string()].into();
-        assert_eq!(text(doc.update(&plan, Some(&d))), whole(&plan));
+        assert_eq!(text(doc.assets(&plan, Some(&d))), whole(&plan));
         plan.assets.remove("/a%20b.css");
-        let mut doc = AssetsDoc::default();
+        let mut doc = SplicedDoc::default();
         let dirty = |urls: &[&str]| urls.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>();
         assert_eq!(
-            text(doc.update(&plan, Some(&dirty(&[])))),
+            text(doc.assets(&plan, Some(&dirty(&[])))),
             whole(&plan),
             "first render"
         );
@@ -416,7 +551,7 @@ mod tests {
         plan.assets
             .insert("/a,b.css".into(), asset("a,b.css", "11"));
         assert_eq!(
-            text(doc.update(&plan, Some(&dirty(&["/a,b.css"])))),
+            text(doc.assets(&plan, Some(&dirty(&["/a,b.css"])))),
             whole(&plan)
         );
         // Longer and shorter entries: later spans move.
@@ -425,22 +560,22 @@ mod tests {
         plan.assets
             .insert("/z\"q.css".into(), asset("z\"q.css", "5"));
         let d = dirty(&["/a,b.css", "/z\"q.css"]);
-        assert_eq!(text(doc.update(&plan, Some(&d))), whole(&plan));
+        assert_eq!(text(doc.assets(&plan, Some(&d))), whole(&plan));
         plan.assets
             .insert("/m.css".into(), asset("m.css", "123456789"));
         plan.assets.insert("/a,b.css".into(), asset("a,b.css", "1"));
         let d = dirty(&["/m.css", "/a,b.css"]);
-        assert_eq!(text(doc.update(&plan, Some(&d))), whole(&plan));
+        assert_eq!(text(doc.assets(&plan, Some(&d))), whole(&plan));
         // Added and removed assets: rendered whole.
         plan.assets.insert("/new.js".into(), asset("new.js", "22"));
         plan.assets.remove("/é-1.css");
         let d = dirty(&["/new.js", "/é-1.css"]);
-        assert_eq!(text(doc.update(&plan, Some(&d))), whole(&plan));
+        assert_eq!(text(doc.assets(&plan, Some(&d))), whole(&plan));
         plan.assets.insert("/new.js".into(), asset("new.js", "223"));
         assert_eq!(
-            text(doc.update(&plan, Some(&dirty(&["/new.js"])))),
+            text(doc.assets(&plan, Some(&dirty(&["/new.js"])))),
             whole(&plan)
         );
-        assert_eq!(text(doc.update(&plan, None)), whole(&plan));
+        assert_eq!(text(doc.assets(&plan, None)), whole(&plan));
     }
 }
