@@ -32,7 +32,7 @@ fn pretty_sized(value: &impl Serialize, estimate: usize) -> String {
 
 /// `assets.json`: every file with size, SHA-256, SRI, MIME type and `immutable`.
 pub fn assets(plan: &Plan) -> OutputFile {
-    OutputFile::text("assets.json", assets_parts(plan).assemble().0)
+    OutputFile::text("assets.json", render_assets(plan).0)
 }
 
 /// The JSON artifacts kept by watch mode with the place of every entry of their big map (assets by
@@ -57,7 +57,7 @@ impl SplicedDoc {
             })
         });
         if !spliced {
-            self.reset(head, assets_parts(plan));
+            self.reset(head, render_assets(plan));
         }
         OutputFile::text("assets.json", self.text.clone())
     }
@@ -73,13 +73,12 @@ impl SplicedDoc {
             })
         });
         if !spliced {
-            self.reset(head, early_hints_parts(plan));
+            self.reset(head, render_early_hints(plan));
         }
         OutputFile::text("early-hints.json", self.text.clone())
     }
 
-    fn reset(&mut self, head: String, parts: Parts<'_>) {
-        let (text, spans) = parts.assemble();
+    fn reset(&mut self, head: String, (text, spans): (String, Vec<(&str, Range<usize>)>)) {
         self.text = text;
         self.spans = spans.into_iter().map(|(u, r)| (u.to_string(), r)).collect();
         self.head = head;
@@ -140,19 +139,27 @@ impl SplicedDoc {
 }
 
 /// A JSON document whose last member is one big map: the text before the map's first entry, and
-/// the entries as (encoded key, id, text) in any order.
+/// the (encoded key, id) of every entry, in any order.
 struct Parts<'a> {
     head: String,
-    entries: Vec<(String, &'a str, String)>,
+    keys: Vec<(String, &'a str)>,
     /// Write a key that several ids encode to once (the last id's entry), as a map serializes.
     dedup: bool,
+    /// The expected size of the document, reserved up front: a big output grown by doubling would
+    /// copy itself several times and hold up to twice its size.
+    estimate: usize,
 }
 
 impl<'a> Parts<'a> {
-    /// The document and the byte range of each entry in it, by id. Byte for byte what serializing
-    /// the document whole gives (unit tests check).
-    fn assemble(mut self) -> (String, Vec<(&'a str, Range<usize>)>) {
-        let e = &mut self.entries;
+    /// The document and the byte range of each entry in it, by id; `entry` writes the entry of an
+    /// id (given its key). Entries are written straight into the document, one at a time, so
+    /// memory stays close to the size of the text. Byte for byte what serializing the document
+    /// whole gives (unit tests check).
+    fn assemble(
+        mut self,
+        entry: impl Fn(&str, &str, &mut String),
+    ) -> (String, Vec<(&'a str, Range<usize>)>) {
+        let e = &mut self.keys;
         // Encoding rarely changes the order of URLs.
         if !e.windows(2).all(|w| w[0].0 < w[1].0) {
             e.sort_by(|a, b| a.0.cmp(&b.0));
@@ -162,14 +169,14 @@ impl<'a> Parts<'a> {
                 e.reverse();
             }
         }
-        let size: usize = e.iter().map(|r| r.2.len() + 2).sum();
-        let mut out = String::with_capacity(self.head.len() + size + 16);
+        let mut out = String::with_capacity(self.estimate);
         out.push_str(&self.head);
         let mut spans = Vec::with_capacity(e.len());
-        for (i, (_, id, text)) in e.iter().enumerate() {
+        for (i, (key, id)) in e.iter().enumerate() {
             out.push_str(if i == 0 { "\n" } else { ",\n" });
-            spans.push((*id, out.len()..out.len() + text.len()));
-            out.push_str(text);
+            let start = out.len();
+            entry(id, key, &mut out);
+            spans.push((*id, start..out.len()));
         }
         if !e.is_empty() {
             out.push_str("\n  ");
@@ -190,36 +197,41 @@ fn assets_head(plan: &Plan) -> String {
     )
 }
 
-fn assets_parts(plan: &Plan) -> Parts<'_> {
-    Parts {
+/// `assets.json` whole, with the place of every entry.
+fn render_assets(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
+    let parts = Parts {
         head: assets_head(plan),
-        entries: plan
+        keys: plan
             .assets
-            .iter()
-            .map(|(url, a)| {
-                let key = encode_url(url);
-                let text = asset_entry(&key, a);
-                (key, url.as_str(), text)
-            })
+            .keys()
+            .map(|url| (encode_url(url), url.as_str()))
             .collect(),
         dedup: true,
-    }
+        estimate: 400 * plan.assets.len() + 256,
+    };
+    parts.assemble(|url, key, out| map_entry_into(out, key, &plan.assets[url]))
 }
 
 /// One `"key": {…}` entry of `assets.json`, indented as it sits in the document.
 fn asset_entry(key: &str, a: &Asset) -> String {
-    map_entry(key, a)
+    let mut s = String::new();
+    map_entry_into(&mut s, key, a);
+    s
 }
 
-/// A map entry at the second level of a pretty document: `    "key": value`.
-fn map_entry(key: &str, value: &impl Serialize) -> String {
+/// Appends a map entry at the second level of a pretty document: `    "key": value`.
+fn map_entry_into(out: &mut String, key: &str, value: &impl Serialize) {
     let value = serde_json::to_string_pretty(value).expect("JSON values always serialize");
+    out.push_str("    ");
+    out.push_str(&json_string(key));
+    out.push_str(": ");
     // JSON strings never hold a raw newline, so every newline is between lines of the value.
-    format!(
-        "    {}: {}",
-        json_string(key),
-        value.replace('\n', "\n    ")
-    )
+    for (i, line) in value.split('\n').enumerate() {
+        if i > 0 {
+            out.push_str("\n    ");
+        }
+        out.push_str(line);
+    }
 }
 
 fn json_string(s: &str) -> String {
@@ -347,39 +359,45 @@ fn early_hints_head(plan: &Plan) -> String {
     )
 }
 
-/// One page's entry, rendered from borrowed, typed structs (never an intermediate
+/// Appends one page's entry, rendered from borrowed, typed structs (never an intermediate
 /// `serde_json::Value`).
-fn page_entry(key: &str, p: &PagePlan) -> String {
+fn page_entry_into(out: &mut String, key: &str, p: &PagePlan) {
     let page = PageJson {
         file: &p.file,
         early: p.early().map(|h| h.link_header(false)).collect(),
         final_: p.final_().map(|h| h.link_header(false)).collect(),
         hints: p.hints.iter().map(HintJson::new).collect(),
     };
-    map_entry(key, &page)
+    map_entry_into(out, key, &page);
 }
 
-fn early_hints_parts(plan: &Plan) -> Parts<'_> {
-    Parts {
+fn page_entry(key: &str, p: &PagePlan) -> String {
+    let mut s = String::new();
+    page_entry_into(&mut s, key, p);
+    s
+}
+
+/// `early-hints.json` whole, with the place of every page's entry.
+fn render_early_hints(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
+    let parts = Parts {
         head: early_hints_head(plan),
-        entries: plan
+        keys: plan
             .pages
             .iter()
-            .map(|(url, p)| {
-                let key = encode_url(&p.url);
-                let text = page_entry(&key, p);
-                (key, url.as_str(), text)
-            })
+            .map(|(url, p)| (encode_url(&p.url), url.as_str()))
             .collect(),
-        // Page URLs that encode alike are all written, as before.
+        // Page URLs that encode alike are all written.
         dedup: false,
-    }
+        // About 600 bytes per hint (its structured form and two Link values), 200 per page.
+        estimate: plan.pages.values().map(|p| 200 + 600 * p.hints.len()).sum(),
+    };
+    parts.assemble(|url, key, out| page_entry_into(out, key, &plan.pages[url]))
 }
 
 /// `early-hints.json`: per page, the structured hints and the ready `Link` values for the 103 and
 /// for the final response.
 pub fn early_hints(plan: &Plan) -> OutputFile {
-    OutputFile::text("early-hints.json", early_hints_parts(plan).assemble().0)
+    OutputFile::text("early-hints.json", render_early_hints(plan).0)
 }
 
 #[cfg(test)]
