@@ -164,6 +164,8 @@ pub fn scan_one(file: &SiteFile, sri: Sri) -> Scanned {
             d.file = file.rel.clone();
         }
         scanned.diagnostics.append(&mut facts.diagnostics);
+        // Parse results of every file stay in memory until planning: no spare capacity.
+        facts.refs.shrink_to_fit();
         scanned.facts = Some(facts);
     }
     scanned
