@@ -17,7 +17,7 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, media_is_print_only};
 use crate::parse::{RefAttrs, RefKind};
-use crate::plan::{Asset, Hint, PagePlan, Plan, Rel};
+use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
 /// The hint an entry would get, before budgets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +36,12 @@ pub fn plan(graph: &Graph, config: &Config) -> (Plan, Vec<Diagnostic>) {
     // Pages are planned independently, so on all cores; each closure is dropped as soon as its page
     // is planned, and results are merged in page order.
     let all: Vec<&Node> = graph.pages().collect();
+    let pool = HintPool::default();
     let planned: Vec<(PagePlan, Vec<Diagnostic>)> = all
         .par_iter()
         .map(|page| {
-            let (pp, _, d) = page_plan(graph, page, &config.policy);
+            let (mut pp, _, d) = page_plan(graph, page, &config.policy);
+            pool.share(&mut pp);
             (pp, d)
         })
         .collect();
@@ -312,11 +314,7 @@ pub fn page_plan<'g>(
     }
     // Plans of every page stay in memory until the outputs are written: no spare capacity.
     kept.shrink_to_fit();
-    let plan = PagePlan {
-        url: graph.space.page_url(&page.rel),
-        file: page.rel.clone(),
-        hints: kept,
-    };
+    let plan = PagePlan::new(graph.space.page_url(&page.rel), page.rel.clone(), kept);
     (plan, entries, diags)
 }
 

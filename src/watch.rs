@@ -50,7 +50,7 @@ use crate::hints::{asset_of, page_plan};
 use crate::messages::{counts, format_diagnostic, human_bytes, use_color};
 use crate::parse::FileKind;
 use crate::parse::vite::ChunkEdges;
-use crate::plan::{Asset, Plan};
+use crate::plan::{Asset, HintPool, Plan};
 use crate::scan::{Scanned, scan_one};
 use crate::site::UrlSpace;
 use crate::walk::{self, SiteFile};
@@ -317,6 +317,8 @@ struct Incremental {
     pushed: BTreeMap<String, usize>,
     /// The pushed set changed since the push guard id was computed.
     pushed_moved: bool,
+    /// Hints shared between pages (see [`HintPool`]).
+    pool: HintPool,
     plan: Plan,
 }
 
@@ -370,6 +372,7 @@ impl Incremental {
             missing_pages: HashSet::new(),
             pushed: BTreeMap::new(),
             pushed_moved: true,
+            pool: HintPool::default(),
         }
     }
 
@@ -753,6 +756,7 @@ impl Incremental {
         let mut meta = false;
         let graph = &self.graph;
         let policy = &self.policy;
+        let pool = &self.pool;
         // Planned in parallel; each closure's files are borrowed from the graph's keys, and interned
         // afterwards.
         type Planned<'g> = (crate::plan::PagePlan, PageState, Vec<&'g str>);
@@ -762,7 +766,8 @@ impl Incremental {
                 let Some(node) = graph.nodes.get(rel).filter(|n| n.kind == FileKind::Html) else {
                     return (rel.clone(), None);
                 };
-                let (pp, entries, diags) = page_plan(graph, node, policy);
+                let (mut pp, entries, diags) = page_plan(graph, node, policy);
+                pool.share(&mut pp);
                 let mut deps: Vec<&str> = std::iter::once(node.rel.as_str())
                     .chain(entries.iter().filter_map(|e| e.file))
                     .collect();
@@ -864,6 +869,7 @@ impl Incremental {
             }
             self.pages.insert(rel, state);
         }
+        self.pool.prune();
         (changed, meta)
     }
 
@@ -1732,6 +1738,7 @@ mod tests {
                 .values_mut()
                 .flat_map(|p| p.hints.iter_mut())
             {
+                let h = std::sync::Arc::make_mut(h);
                 h.integrity = Some("sha256-x".into());
                 h.depth += 7;
                 h.bytes += 1;

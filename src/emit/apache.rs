@@ -256,14 +256,14 @@ mod tests {
         let mut pages = BTreeMap::new();
         pages.insert(
             "/about/".to_string(),
-            PagePlan {
-                url: "/about/".into(),
-                file: "about/index.html".into(),
-                hints: vec![
+            PagePlan::new(
+                "/about/",
+                "about/index.html",
+                vec![
                     hint("/a b%.css", "style", true, true, true),
                     hint("/f.woff2", "font", true, false, false),
                 ],
-            },
+            ),
         );
         let mut assets = BTreeMap::new();
         assets.insert(

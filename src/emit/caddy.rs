@@ -57,7 +57,6 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
         // Caddy pushes from the first header block, so with push on the 103 carries every pushable
         // hint (when a page has any hint for the 103 at all, there is a 103).
         let early: Vec<&Hint> = page
-            .hints
             .iter()
             .filter(|h| h.early || (push && h.push))
             .collect();
@@ -261,22 +260,22 @@ mod tests {
         let mut pages = BTreeMap::new();
         pages.insert(
             "/".to_string(),
-            PagePlan {
-                url: "/".into(),
-                file: "index.html".into(),
-                hints: vec![
+            PagePlan::new(
+                "/",
+                "index.html",
+                vec![
                     hint("/a.css", Rel::Preload, Some("style"), true, true),
                     hint("/f.woff2", Rel::Preload, Some("font"), true, false),
                 ],
-            },
+            ),
         );
         pages.insert(
             "/{$HOME}.html".to_string(),
-            PagePlan {
-                url: "/{$HOME}.html".into(),
-                file: "{$HOME}.html".into(),
-                hints: vec![hint("/a.css", Rel::Preload, Some("style"), true, true)],
-            },
+            PagePlan::new(
+                "/{$HOME}.html",
+                "{$HOME}.html",
+                vec![hint("/a.css", Rel::Preload, Some("style"), true, true)],
+            ),
         );
         let plan = Plan {
             pages,

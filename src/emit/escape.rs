@@ -220,8 +220,7 @@ pub fn keep_expressible<'a>(
 /// only push `rel=preload` (nginx, Apache, h2o): the page's final hints, plus, with push on, the
 /// pushable `preload` hints that are early-only (a push needs a `Link` to start from).
 pub fn final_with_pushes(page: &PagePlan, push: bool) -> Vec<&Hint> {
-    page.hints
-        .iter()
+    page.iter()
         .filter(|h| h.final_ || (push && h.push && h.rel == Rel::Preload))
         .collect()
 }

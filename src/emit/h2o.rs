@@ -228,14 +228,14 @@ mod tests {
         let mut pages = BTreeMap::new();
         pages.insert(
             "/it's/".to_string(),
-            PagePlan {
-                url: "/it's/".into(),
-                file: "it's/index.html".into(),
-                hints: vec![
+            PagePlan::new(
+                "/it's/",
+                "it's/index.html",
+                vec![
                     h("/a.css", true, true, true),
                     h("/b.css", true, false, false),
                 ],
-            },
+            ),
         );
         Plan {
             pages,

@@ -366,7 +366,7 @@ fn page_entry_into(out: &mut String, key: &str, p: &PagePlan) {
         file: &p.file,
         early: p.early().map(|h| h.link_header(false)).collect(),
         final_: p.final_().map(|h| h.link_header(false)).collect(),
-        hints: p.hints.iter().map(HintJson::new).collect(),
+        hints: p.iter().map(HintJson::new).collect(),
     };
     map_entry_into(out, key, &page);
 }
@@ -437,7 +437,7 @@ mod tests {
                         file: &p.file,
                         early: p.early().map(|h| h.link_header(false)).collect(),
                         final_: p.final_().map(|h| h.link_header(false)).collect(),
-                        hints: p.hints.iter().map(HintJson::new).collect(),
+                        hints: p.iter().map(HintJson::new).collect(),
                     };
                     map.serialize_entry(key, &page)?;
                 }
@@ -464,11 +464,7 @@ mod tests {
     }
 
     fn page(url: &str, hints: Vec<Hint>) -> PagePlan {
-        PagePlan {
-            url: url.into(),
-            file: url.trim_start_matches('/').into(),
-            hints,
-        }
+        PagePlan::new(url, url.trim_start_matches('/'), hints)
     }
 
     #[test]

@@ -495,16 +495,16 @@ mod tests {
         ] {
             pages.insert(
                 url.to_string(),
-                PagePlan {
-                    url: url.into(),
-                    file: file.into(),
-                    hints: vec![
+                PagePlan::new(
+                    url,
+                    file,
+                    vec![
                         hint("/a-12345678.css", Rel::Preload, Some("style")),
                         font.clone(),
                         hint("/m-12345678.js", Rel::Modulepreload, None),
                         odd.clone(),
                     ],
-                },
+                ),
             );
         }
         let mut assets = BTreeMap::new();
@@ -579,8 +579,8 @@ mod tests {
         // A pushable early-only font goes on the 200 too: push starts from the final Link.
         let mut p = plan();
         for page in p.pages.values_mut() {
-            page.hints[1].push = true;
-            page.hints[2].push = false;
+            std::sync::Arc::make_mut(&mut page.hints[1]).push = true;
+            std::sync::Arc::make_mut(&mut page.hints[2]).push = false;
         }
         let out = render(&p, &opts, &mut diags);
         let http = String::from_utf8(out[0].bytes.clone()).unwrap();
@@ -626,6 +626,7 @@ mod tests {
                     Rel::Modulepreload,
                     None,
                 )
+                .into()
             })
             .collect();
         let out = render(&p, &ServerOptions::default(), &mut Vec::new());

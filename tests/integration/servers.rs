@@ -198,7 +198,6 @@ fn expected_final(server: Server, page: &PagePlan, push: bool, cookie: bool) -> 
     let hints: Vec<&Hint> = match server {
         // These push from the final response's Links, and only rel=preload.
         Server::Nginx | Server::Apache | Server::H2o => page
-            .hints
             .iter()
             .filter(|h| h.final_ || (push && h.push && h.rel == Rel::Preload))
             .collect(),
@@ -794,14 +793,14 @@ fn hostile_plan(site: &Path) -> Plan {
         fs::write(&css_file, "p{}\n").unwrap();
         pages.insert(
             url.clone(),
-            PagePlan {
-                url: url.clone(),
-                file: name.to_string(),
-                hints: vec![
+            PagePlan::new(
+                url.clone(),
+                name.to_string(),
+                vec![
                     hostile_hint(&css, true, true),
                     hostile_hint(&format!("/x/{name}?v=\"1\""), true, false),
                 ],
-            },
+            ),
         );
         assets.insert(
             css.clone(),
@@ -822,11 +821,7 @@ fn hostile_plan(site: &Path) -> Plan {
     fs::write(site.join("params.html"), "<!doctype html>params\n").unwrap();
     pages.insert(
         "/params.html".into(),
-        PagePlan {
-            url: "/params.html".into(),
-            file: "params.html".into(),
-            hints: vec![params, dollar],
-        },
+        PagePlan::new("/params.html", "params.html", vec![params, dollar]),
     );
     Plan {
         pages,
