@@ -331,6 +331,14 @@ impl Graph {
                 Target::Bare(spec) => {
                     let parent_url = self.space.absolute(&self.space.file_url(parent));
                     let t = self.space.resolve_specifier(&parent_url, spec, map_ctx);
+                    // A dynamic `import()` of a bare name is left alone: it is a lazy edge (never
+                    // hinted), and the usual way to probe for module support (Vite's legacy
+                    // plugin writes `import("_").catch(()=>1)` into every modern entry).
+                    if let Target::Bare(_) = t
+                        && edge.kind == RefKind::JsDynamicImport
+                    {
+                        continue;
+                    }
                     if let Target::Bare(_) = t {
                         diags.push(
                             Diagnostic::new(

@@ -16,7 +16,7 @@ use sha2::{Digest as _, Sha256};
 use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, media_is_print_only};
-use crate::parse::{RefAttrs, RefKind};
+use crate::parse::{RefAttrs, RefKind, TextChars};
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
 /// The hint an entry would get, before budgets.
@@ -318,6 +318,14 @@ pub fn page_plan<'g>(
     (plan, entries, diags)
 }
 
+/// The printable ASCII characters: the text assumed for a page whose scripts render all of it.
+const BASIC_LATIN: (u32, u32) = (0x21, 0x7E);
+
+/// Whether a page loads a script (classic or module).
+fn runs_scripts(page: &Node) -> bool {
+    page.edges.iter().any(|e| e.kind == RefKind::Script)
+}
+
 /// Decides the hint for one reachable entry, or why there is none.
 fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static, str>> {
     let a = &e.attrs;
@@ -356,19 +364,33 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
             if !policy.fonts {
                 return Err("fonts are not hinted (policy.fonts = false)".into());
             }
-            let covered = page
-                .text
-                .as_ref()
-                .is_none_or(|t| t.intersects(&a.unicode_range));
-            if !covered {
-                return Err(format!(
-                    "@font-face{}: no character of its unicode-range occurs in the page",
-                    a.font_family
-                        .as_deref()
-                        .map(|f| format!(" {f:?}"))
-                        .unwrap_or_default()
-                )
-                .into());
+            let family = || {
+                a.font_family
+                    .as_deref()
+                    .map(|f| format!(" {f:?}"))
+                    .unwrap_or_default()
+            };
+            match page.text.as_ref() {
+                // A page that runs scripts and has no text of its own is rendered by them (a
+                // client-rendered app): its text is unknown, so assume Basic Latin.
+                Some(t) if t.0.is_empty() && runs_scripts(page) => {
+                    if !TextChars::covers(&a.unicode_range, BASIC_LATIN) {
+                        return Err(format!(
+                            "@font-face{}: the page has no text of its own (its scripts render \
+                             it); Basic Latin is assumed, and its unicode-range does not cover it",
+                            family()
+                        )
+                        .into());
+                    }
+                }
+                Some(t) if !t.intersects(&a.unicode_range) => {
+                    return Err(format!(
+                        "@font-face{}: no character of its unicode-range occurs in the page",
+                        family()
+                    )
+                    .into());
+                }
+                _ => {}
             }
             let type_ = match e.url.split('?').next().and_then(|p| p.rsplit_once('.')) {
                 Some((_, ext)) if ["woff2", "woff", "ttf", "otf"].contains(&ext) => {

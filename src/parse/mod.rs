@@ -156,6 +156,15 @@ pub struct Reference {
 pub struct TextChars(pub BTreeSet<char>);
 
 impl TextChars {
+    /// True when the inclusive code point `range` overlaps any of `ranges` (an empty list covers
+    /// everything).
+    pub fn covers(ranges: &[(u32, u32)], range: (u32, u32)) -> bool {
+        ranges.is_empty()
+            || ranges
+                .iter()
+                .any(|&(lo, hi)| lo <= range.1 && range.0 <= hi)
+    }
+
     /// True when any character lies in any of the inclusive `ranges` (an empty list covers everything).
     pub fn intersects(&self, ranges: &[(u32, u32)]) -> bool {
         if ranges.is_empty() {

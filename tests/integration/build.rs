@@ -607,3 +607,65 @@ fn default_output_is_never_inside_the_site() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(work.join("hintgen-out/assets.json").is_file());
 }
+
+/// A client-rendered page (no text of its own, a script that renders it) gets the Basic Latin face
+/// of its web font; a page without text or scripts gets none. Vite's legacy guard, a dynamic
+/// `import("_")`, raises no bare-specifier warning; a static bare import still does.
+#[test]
+fn client_rendered_pages_and_feature_probes() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let files = [
+        (
+            "app.html",
+            "<!doctype html><link rel=stylesheet href=/f.css><div id=root></div>\
+             <script type=module src=/main.js></script>\
+             <script type=module>import.meta.url;import(\"_\").catch(()=>1);</script>",
+        ),
+        (
+            "blank.html",
+            "<!doctype html><link rel=stylesheet href=/f.css><div></div>",
+        ),
+        ("bare.html", "<script type=module src=/bare.js></script>"),
+        (
+            "f.css",
+            "@font-face{font-family:R;src:url(/latin.woff2) format(\"woff2\");\
+             unicode-range:U+0000-00FF}\
+             @font-face{font-family:R;src:url(/cyr.woff2) format(\"woff2\");\
+             unicode-range:U+0400-045F}",
+        ),
+        ("main.js", "export function g(){import(`_`).catch(()=>1)}\n"),
+        ("bare.js", "import 'vue';\n"),
+        ("latin.woff2", "w"),
+        ("cyr.woff2", "w"),
+    ];
+    for (rel, text) in files {
+        std::fs::create_dir_all(site.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(site.join(rel), text).unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    let err = stderr(&o);
+    let links = early_links(&out);
+    let fonts = |page: &str| -> Vec<String> {
+        links[page]
+            .iter()
+            .filter(|l| l.contains("as=font"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        fonts("/app.html"),
+        vec!["</latin.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin"]
+    );
+    assert!(fonts("/blank.html").is_empty(), "{links:?}");
+    let bare: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("bare-specifier"))
+        .collect();
+    assert_eq!(bare.len(), 1, "{err}");
+    assert!(
+        bare[0].contains("bare.js") && bare[0].contains("\"vue\""),
+        "{err}"
+    );
+}
