@@ -373,16 +373,19 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
             match page.text.as_ref() {
                 // A page that runs scripts and has no text of its own is rendered by them (a
                 // client-rendered app): its text is unknown, so assume Basic Latin.
-                Some(t) if t.0.is_empty() && runs_scripts(page) => {
-                    if !TextChars::covers(&a.unicode_range, BASIC_LATIN) {
-                        return Err(format!(
-                            "@font-face{}: the page has no text of its own (its scripts render \
-                             it); Basic Latin is assumed, and its unicode-range does not cover it",
-                            family()
-                        )
-                        .into());
-                    }
+                Some(t)
+                    if t.0.is_empty()
+                        && runs_scripts(page)
+                        && !TextChars::covers(&a.unicode_range, BASIC_LATIN) =>
+                {
+                    return Err(format!(
+                        "@font-face{}: the page has no text of its own (its scripts render it); \
+                         Basic Latin is assumed, and its unicode-range does not cover it",
+                        family()
+                    )
+                    .into());
                 }
+                Some(t) if t.0.is_empty() && runs_scripts(page) => {}
                 Some(t) if !t.intersects(&a.unicode_range) => {
                     return Err(format!(
                         "@font-face{}: no character of its unicode-range occurs in the page",
