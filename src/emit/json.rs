@@ -91,18 +91,24 @@ impl SplicedDoc {
         head: &str,
         count: usize,
         dirty: &BTreeSet<String>,
-        render: impl Fn(&str) -> Option<String>,
+        render: impl Fn(&str) -> Option<String> + Sync,
     ) -> bool {
         if self.text.is_empty() || self.head != head || self.spans.len() != count {
             return false;
         }
-        let mut edits: Vec<(Range<usize>, String)> = Vec::with_capacity(dirty.len());
-        for id in dirty {
-            let (Some(text), Some(span)) = (render(id), self.spans.get(id)) else {
-                return false;
-            };
-            edits.push((span.clone(), text));
+        use rayon::prelude::*;
+        if dirty.iter().any(|id| !self.spans.contains_key(id)) {
+            return false;
         }
+        // Entries render on all cores (a shared stylesheet changes every page's entry).
+        let spans = &self.spans;
+        let edits: Option<Vec<(Range<usize>, String)>> = dirty
+            .par_iter()
+            .map(|id| Some((spans[id].clone(), render(id)?)))
+            .collect();
+        let Some(mut edits) = edits else {
+            return false;
+        };
         edits.sort_by_key(|(r, _)| r.start);
         if edits.iter().all(|(r, t)| r.len() == t.len()) {
             for (r, t) in &edits {
