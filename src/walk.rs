@@ -84,9 +84,10 @@ fn walk_from(
     let mut files = Vec::new();
     let mut diags = Vec::new();
     let mut subdirs = Vec::new();
-    let mut walker = walkdir::WalkDir::new(start)
-        .follow_links(true)
-        .sort_by_file_name();
+    // Unsorted: `walk` sorts the whole list once (sorting each folder's entries costs a path parse
+    // per comparison).
+    let mut walker = walkdir::WalkDir::new(start).follow_links(true);
+    let mut folder = FolderStat::default();
     if let Some(d) = max_depth {
         walker = walker.max_depth(d);
     }
@@ -181,6 +182,16 @@ fn walk_from(
         if is_temp_name(&rel) || PLATFORM_FILES.contains(&rel.as_str()) {
             continue;
         }
+        if let Some((size, mtime_ns, inode)) = folder.stat(path) {
+            files.push(SiteFile {
+                rel,
+                path: path.to_path_buf(),
+                size,
+                mtime_ns,
+                inode,
+            });
+            continue;
+        }
         let meta = match entry.metadata() {
             Ok(m) => m,
             Err(e) => {
@@ -202,6 +213,43 @@ fn walk_from(
         });
     }
     (files, diags, subdirs)
+}
+
+/// Size, mtime (ns) and inode of listed files by a `stat` relative to their folder, opened once per
+/// folder: looking up the full path of each of 40,000 files again is most of a no-change re-run.
+/// Follows symbolic links, as `std::fs::metadata` does. `None` on any failure (the caller then asks
+/// `std::fs::metadata`, which reports the error).
+#[derive(Default)]
+struct FolderStat {
+    #[cfg(unix)]
+    open: Option<(PathBuf, rustix::fd::OwnedFd)>,
+}
+
+impl FolderStat {
+    #[cfg(unix)]
+    fn stat(&mut self, path: &Path) -> Option<(u64, i128, u64)> {
+        use rustix::fs::{AtFlags, Mode, OFlags};
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        let slash = bytes.iter().rposition(|&b| b == b'/')?;
+        let (dir, name) = (&bytes[..slash.max(1)], &bytes[slash + 1..]);
+        if self.open.as_ref().map(|(d, _)| d.as_os_str().as_bytes()) != Some(dir) {
+            let dir = Path::new(std::ffi::OsStr::from_bytes(dir));
+            let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
+            let fd = rustix::fs::open(dir, flags, Mode::empty()).ok()?;
+            self.open = Some((dir.to_path_buf(), fd));
+        }
+        let (_, fd) = self.open.as_ref()?;
+        let st =
+            rustix::fs::statat(fd, std::ffi::OsStr::from_bytes(name), AtFlags::empty()).ok()?;
+        let mtime = st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128;
+        Some((st.st_size as u64, mtime, st.st_ino as u64))
+    }
+
+    #[cfg(not(unix))]
+    fn stat(&mut self, _: &Path) -> Option<(u64, i128, u64)> {
+        None
+    }
 }
 
 /// Whether [`walk`] leaves out a file at this site-relative path because of its path alone: inside a
