@@ -21,7 +21,7 @@ use crate::scan::Scanned;
 use crate::site::{Target, UrlSpace};
 
 /// A resolved reference.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edge {
     /// What makes the reference.
     pub kind: RefKind,

@@ -80,26 +80,36 @@ pub struct Hint {
     pub final_: bool,
     /// May be pushed when push is on (same origin, within the push budget).
     pub push: bool,
-    /// The serialized `Link` value, made on first use: every emitter writes it, and serializing
-    /// is most of the cost of rendering. Leave it as [`Hint::new`] sets it.
+    /// Text rendered from this hint, made on first use: every emitter writes its `Link` value, and
+    /// serializing is most of the cost of rendering. Leave it as [`Hint::new`] sets it.
     #[serde(skip)]
-    pub header: LinkCache,
+    pub cache: RenderCache,
 }
 
-/// [`Hint::header`]: a `Link` value serialized once. Not part of a hint's identity: two hints are
-/// equal whether or not either has been serialized yet.
-#[derive(Debug, Clone, Default)]
-pub struct LinkCache(OnceLock<String>);
+/// [`Hint::cache`]: the `Link` value and the `early-hints.json` entry of a hint, each made once. Not
+/// part of a hint's identity (two hints are equal whether or not either was rendered yet), and not
+/// copied by `clone`, since a clone may then be changed.
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    link: OnceLock<String>,
+    json: OnceLock<String>,
+}
 
-impl PartialEq for LinkCache {
+impl Clone for RenderCache {
+    fn clone(&self) -> Self {
+        RenderCache::default()
+    }
+}
+
+impl PartialEq for RenderCache {
     fn eq(&self, _: &Self) -> bool {
         true
     }
 }
 
-impl Eq for LinkCache {}
+impl Eq for RenderCache {}
 
-impl std::hash::Hash for LinkCache {
+impl std::hash::Hash for RenderCache {
     fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
@@ -125,7 +135,7 @@ impl Hint {
             early: true,
             final_: true,
             push: false,
-            header: LinkCache::default(),
+            cache: RenderCache::default(),
         }
     }
 
@@ -165,12 +175,18 @@ impl Hint {
     /// when `mark_nopush` is set and this hint must not be pushed. Fields must not change after
     /// the first call (the plan is final once built).
     pub fn link_header(&self, mark_nopush: bool) -> Cow<'_, str> {
-        let plain = self.header.0.get_or_init(|| self.link(false).to_header());
+        let plain = self.cache.link.get_or_init(|| self.link(false).to_header());
         if mark_nopush && !self.push {
             Cow::Owned(format!("{plain}; nopush"))
         } else {
             Cow::Borrowed(plain)
         }
+    }
+
+    /// This hint's entry in `early-hints.json`, rendered by `render` on first use (pages share hints,
+    /// so each is rendered once for all of them).
+    pub fn json_entry(&self, render: impl FnOnce(&Hint) -> String) -> &str {
+        self.cache.json.get_or_init(|| render(self))
     }
 
     /// Equal but for `integrity`, `depth` and `bytes`: what only `early-hints.json` shows, so a
@@ -194,7 +210,7 @@ impl Hint {
             early,
             final_,
             push,
-            header: _,
+            cache: _,
         } = self;
         *url == o.url
             && *rel == o.rel

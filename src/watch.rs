@@ -50,7 +50,7 @@ use crate::hints::{asset_of, page_plan};
 use crate::messages::{counts, format_diagnostic, human_bytes, use_color};
 use crate::parse::FileKind;
 use crate::parse::vite::ChunkEdges;
-use crate::plan::{Asset, HintPool, Plan};
+use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 use crate::scan::{Scanned, scan_one};
 use crate::site::UrlSpace;
 use crate::walk::{self, SiteFile};
@@ -551,6 +551,9 @@ impl Incremental {
         // Files that appeared or vanished: their referrers' existence checks change.
         let mut flipped: Vec<String> = Vec::new();
         let mut recheck: BTreeSet<String> = BTreeSet::new();
+        // Changed files that are not pages and whose references are exactly as before: only their
+        // fingerprint and size moved, so the pages that use them are patched, not planned again.
+        let mut bytes_only: BTreeSet<String> = BTreeSet::new();
         let mut manifests_changed = false;
         let space = self.graph.space.clone();
 
@@ -603,8 +606,20 @@ impl Incremental {
             let (mut node, diags) = Node::from_scanned(s, &space);
             node.set_manifest_edges(self.manifest_edges.get(&rel), &space);
             self.link(&node);
+            let max = self.policy.max_file_bytes;
             let is_new = match self.graph.nodes.insert(rel.clone(), node) {
                 Some(old) => {
+                    let new = &self.graph.nodes[&rel];
+                    if old.ok
+                        && new.ok
+                        && old.kind == new.kind
+                        && new.kind != FileKind::Html
+                        && old.edges == new.edges
+                        && old.size <= max
+                        && new.size <= max
+                    {
+                        bytes_only.insert(rel.clone());
+                    }
                     self.unlink(&old);
                     false
                 }
@@ -641,6 +656,7 @@ impl Incremental {
                     && let Some(node) = self.graph.nodes.get_mut(&k)
                 {
                     node.set_manifest_edges(combined.get(&k), &space);
+                    bytes_only.remove(&k);
                     touched.insert(k);
                 }
             }
@@ -673,13 +689,19 @@ impl Incremental {
         // Pages to re-plan: those whose closure reached a touched file, touched pages, and (when files
         // appeared) pages that reached a missing file.
         let mut affected: BTreeSet<String> = BTreeSet::new();
+        let mut patch: BTreeSet<String> = BTreeSet::new();
         for rel in &touched {
             if let Some(p) = self
                 .names
                 .get(rel)
                 .and_then(|id| self.pages_by_file.get(&id))
             {
-                affected.extend(p.iter().map(|&i| self.names.name(i).to_string()));
+                let into = if bytes_only.contains(rel) {
+                    &mut patch
+                } else {
+                    &mut affected
+                };
+                into.extend(p.iter().map(|&i| self.names.name(i).to_string()));
             }
             if FileKind::of(rel) == FileKind::Html {
                 affected.insert(rel.clone());
@@ -692,7 +714,12 @@ impl Incremental {
                     .map(|&i| self.names.name(i).to_string()),
             );
         }
-        (delta.inputs.pages, delta.inputs.hint_meta) = self.replan(&affected, &mut delta.page_urls);
+        patch.retain(|p| !affected.contains(p));
+        let (pages, meta) = self.replan(&affected, &mut delta.page_urls);
+        let (p_pages, p_meta) = self.patch(&patch, &bytes_only, &mut delta.page_urls);
+        delta.inputs.pages = pages || p_pages;
+        delta.inputs.hint_meta = meta || p_meta;
+        affected.extend(patch);
         for rel in &touched {
             let url = space.file_url(rel);
             let old = match self.graph.nodes.get(rel).filter(|n| n.ok) {
@@ -826,20 +853,7 @@ impl Incremental {
             let no_files: &[String] = &[];
             let old_pushed = old.as_ref().map_or(no_files, |o| &o.pushed);
             let new_pushed = new.map_or(no_files, |n| &n.pushed);
-            if old_pushed != new_pushed {
-                self.pushed_moved = true;
-                for f in old_pushed {
-                    if let Some(n) = self.pushed.get_mut(f) {
-                        *n -= 1;
-                        if *n == 0 {
-                            self.pushed.remove(f);
-                        }
-                    }
-                }
-                for f in new_pushed {
-                    *self.pushed.entry(f.clone()).or_default() += 1;
-                }
-            }
+            self.move_pushed(old_pushed, new_pushed);
             if new.is_some_and(|n| n.missing) {
                 self.missing_pages.insert(page);
             } else {
@@ -868,6 +882,106 @@ impl Incremental {
                 }
             }
             self.pages.insert(rel, state);
+        }
+        self.pool.prune();
+        (changed, meta)
+    }
+
+    /// Counts a page's pushed files `new` instead of `old` (both sorted).
+    fn move_pushed(&mut self, old: &[String], new: &[String]) {
+        if old == new {
+            return;
+        }
+        self.pushed_moved = true;
+        for f in old {
+            if let Some(n) = self.pushed.get_mut(f) {
+                *n -= 1;
+                if *n == 0 {
+                    self.pushed.remove(f);
+                }
+            }
+        }
+        for f in new {
+            *self.pushed.entry(f.clone()).or_default() += 1;
+        }
+    }
+
+    /// Updates the plans of `pages` for `files` whose bytes changed but whose references did not:
+    /// their hints take the files' new `integrity` and size, and the push budget is applied again,
+    /// exactly as [`page_plan`] would (the closure, the decisions, the order and the `Link` values
+    /// cannot change). Returns, as [`Incremental::replan`] does, whether hints changed beyond their
+    /// metadata and whether only in it.
+    fn patch(
+        &mut self,
+        pages: &BTreeSet<String>,
+        files: &BTreeSet<String>,
+        urls: &mut BTreeSet<String>,
+    ) -> (bool, bool) {
+        let (mut changed, mut meta) = (false, false);
+        // Pages share hints: patch each shared hint once.
+        let mut done: HashMap<(*const Hint, bool), Arc<Hint>> = HashMap::new();
+        for rel in pages {
+            let Some(url) = self.pages.get(rel).map(|st| st.url.clone()) else {
+                continue;
+            };
+            let Some(old) = self.plan.pages.get(&url) else {
+                continue;
+            };
+            let mut pushed_bytes = 0u64;
+            let mut hints = Vec::with_capacity(old.hints.len());
+            for h in &old.hints {
+                let node = h
+                    .file
+                    .as_deref()
+                    .filter(|f| files.contains(*f))
+                    .and_then(|f| self.graph.nodes.get(f));
+                let bytes = node.map_or(h.bytes, |n| n.size);
+                let push = h.rel != Rel::Preconnect
+                    && h.file.is_some()
+                    && pushed_bytes + bytes <= self.policy.max_push_bytes;
+                if push {
+                    pushed_bytes += bytes;
+                }
+                if node.is_none() && push == h.push {
+                    hints.push(h.clone());
+                    continue;
+                }
+                let key = (Arc::as_ptr(h), push);
+                let new = done.entry(key).or_insert_with(|| {
+                    let mut n = Hint::clone(h);
+                    if let Some(node) = node {
+                        n.integrity = Some(node.integrity.clone());
+                        n.bytes = node.size;
+                    }
+                    n.push = push;
+                    Arc::new(n)
+                });
+                hints.push(new.clone());
+            }
+            let mut pp = PagePlan {
+                hints,
+                ..old.clone()
+            };
+            if pp == *old {
+                continue;
+            }
+            if pp.same_links(old) {
+                meta = true;
+            } else {
+                changed = true;
+            }
+            self.pool.share(&mut pp);
+            let mut pushed: Vec<String> = pp.pushable().filter_map(|h| h.file.clone()).collect();
+            pushed.sort();
+            pushed.dedup();
+            let old_pushed = self
+                .pages
+                .get_mut(rel)
+                .map(|st| std::mem::replace(&mut st.pushed, pushed.clone()))
+                .unwrap_or_default();
+            self.move_pushed(&old_pushed, &pushed);
+            urls.insert(url.clone());
+            self.plan.pages.insert(url, pp);
         }
         self.pool.prune();
         (changed, meta)
@@ -1612,12 +1726,17 @@ mod tests {
 
     impl Fixture {
         fn new(files: &[(&str, &str)]) -> Fixture {
+            Fixture::with_policy(files, crate::config::Policy::default())
+        }
+
+        fn with_policy(files: &[(&str, &str)], policy: crate::config::Policy) -> Fixture {
             let dir = tempfile::tempdir().unwrap();
             let site = std::fs::canonicalize(dir.path()).unwrap().join("site");
             std::fs::create_dir_all(&site).unwrap();
             let config = Config {
                 site: site.clone(),
                 out: Some(dir.path().join("out")),
+                policy,
                 ..Config::default()
             };
             let state = Incremental::new(site.clone(), &config);
@@ -1854,6 +1973,60 @@ mod tests {
             let full = next(5) == 0;
             f.sync(&dirty, full);
         }
+    }
+
+    /// A file whose bytes change but whose references do not is patched into the plans, and the
+    /// push budget and the size limit apply as in a full build.
+    #[test]
+    fn changed_bytes_patch_the_plans() {
+        let policy = crate::config::Policy {
+            max_push_bytes: 100,
+            max_file_bytes: 200,
+            ..crate::config::Policy::default()
+        };
+        let page = "<link rel=stylesheet href=/a.css><link rel=stylesheet href=/b.css>Hi";
+        let mut f = Fixture::with_policy(
+            &[
+                ("index.html", page),
+                ("p.html", page),
+                ("a.css", "a{}"),
+                ("b.css", "b{}"),
+            ],
+            policy,
+        );
+        let pushed = |f: &Fixture| -> Vec<String> {
+            f.state.plan().pages["/"]
+                .pushable()
+                .map(|h| h.url.clone())
+                .collect()
+        };
+        assert_eq!(pushed(&f), ["/a.css", "/b.css"]);
+        // a.css grows: b.css no longer fits the push budget.
+        f.write("a.css", &format!("a{{}}/*{}*/", "x".repeat(92)));
+        let d = f.sync(&["a.css"], false).unwrap();
+        assert_eq!(d.pages.len(), 2);
+        assert!(
+            d.inputs.pages,
+            "push flags are part of the Links: {:?} {d:?}",
+            pushed(&f)
+        );
+        assert_eq!(pushed(&f), ["/a.css"]);
+        // Only the fingerprint moves.
+        f.write("a.css", &format!("a{{}}/*{}*/", "y".repeat(92)));
+        let d = f.sync(&["a.css"], false).unwrap();
+        assert!(!d.inputs.pages && d.inputs.hint_meta);
+        // Over the size limit: no longer hinted (planned again, not patched).
+        f.write("a.css", &format!("a{{}}/*{}*/", "z".repeat(250)));
+        f.sync(&["a.css"], false).unwrap();
+        let hinted: Vec<String> = f.state.plan().pages["/"]
+            .iter()
+            .map(|h| h.url.clone())
+            .collect();
+        assert_eq!(hinted, ["/b.css"]);
+        // Back under it.
+        f.write("a.css", "a{}");
+        f.sync(&["a.css"], false).unwrap();
+        assert_eq!(pushed(&f), ["/a.css", "/b.css"]);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! `"version"` so consumers can detect a format change. URLs are root-relative and percent-encoded
 //! exactly as in the `Link` headers, so a consumer can compare them byte for byte.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
@@ -347,14 +346,15 @@ impl<'a> HintJson<'a> {
 }
 
 /// One page in `early-hints.json`.
+#[cfg(test)]
 #[derive(Serialize)]
 struct PageJson<'a> {
     file: &'a str,
     /// `Link` values for the 103 response, in order.
-    early: Vec<Cow<'a, str>>,
+    early: Vec<std::borrow::Cow<'a, str>>,
     /// `Link` values for the final response, in order.
     #[serde(rename = "final")]
-    final_: Vec<Cow<'a, str>>,
+    final_: Vec<std::borrow::Cow<'a, str>>,
     hints: Vec<HintJson<'a>>,
 }
 
@@ -365,16 +365,57 @@ fn early_hints_head(plan: &Plan) -> String {
     )
 }
 
-/// Appends one page's entry, rendered from borrowed, typed structs (never an intermediate
-/// `serde_json::Value`).
+/// Appends one page's entry: `    "key": {"file", "early", "final", "hints"}`, laid out as a pretty
+/// serializer lays out [`PageJson`] (a unit test compares). Each hint's object is rendered once (by
+/// serde, from [`HintJson`]) and kept in the hint, which pages share, so a page costs little more
+/// than copying its text.
 fn page_entry_into(out: &mut String, key: &str, p: &PagePlan) {
-    let page = PageJson {
-        file: &p.file,
-        early: p.early().map(|h| h.link_header(false)).collect(),
-        final_: p.final_().map(|h| h.link_header(false)).collect(),
-        hints: p.iter().map(HintJson::new).collect(),
+    // Indentation inside the entry: the page object's members at 6 spaces, array items at 8.
+    const MEMBER: &str = "\n      ";
+    const ITEM: &str = "\n        ";
+    let links = |out: &mut String, name: &str, hints: &mut dyn Iterator<Item = &Hint>| {
+        out.push_str(MEMBER);
+        out.push_str(name);
+        out.push_str(": [");
+        let mut any = false;
+        for h in hints {
+            out.push_str(if any { "," } else { "" });
+            out.push_str(ITEM);
+            out.push_str(&json_string(&h.link_header(false)));
+            any = true;
+        }
+        if any {
+            out.push_str(MEMBER);
+        }
+        out.push(']');
     };
-    map_entry_into(out, key, &page);
+    out.push_str("    ");
+    out.push_str(&json_string(key));
+    out.push_str(": {");
+    out.push_str(MEMBER);
+    out.push_str("\"file\": ");
+    out.push_str(&json_string(&p.file));
+    out.push(',');
+    links(out, "\"early\"", &mut p.early());
+    out.push(',');
+    links(out, "\"final\"", &mut p.final_());
+    out.push(',');
+    out.push_str(MEMBER);
+    out.push_str("\"hints\": [");
+    for (i, h) in p.iter().enumerate() {
+        out.push_str(if i == 0 { "" } else { "," });
+        out.push_str(ITEM);
+        out.push_str(h.json_entry(|h| {
+            let text = serde_json::to_string_pretty(&HintJson::new(h))
+                .expect("JSON values always serialize");
+            text.replace('\n', ITEM)
+        }));
+    }
+    if !p.hints.is_empty() {
+        out.push_str(MEMBER);
+    }
+    out.push(']');
+    out.push_str("\n    }");
 }
 
 fn page_entry(key: &str, p: &PagePlan) -> String {
