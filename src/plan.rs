@@ -189,8 +189,9 @@ impl Hint {
         self.cache.json.get_or_init(|| render(self))
     }
 
-    /// Equal but for `integrity`, `depth` and `bytes`: what only `early-hints.json` shows, so a
-    /// change to a file's bytes alone leaves every other artifact as it is.
+    /// Equal but for `integrity`, `depth`, `bytes` and `push`: what a change to a file's bytes alone
+    /// can move (its fingerprint, its size, and so the push budget). Only `early-hints.json` shows
+    /// the first three; `push` matters only where push is on.
     pub fn same_link(&self, o: &Hint) -> bool {
         let Hint {
             url,
@@ -209,7 +210,7 @@ impl Hint {
             immutable,
             early,
             final_,
-            push,
+            push: _,
             cache: _,
         } = self;
         *url == o.url
@@ -225,7 +226,6 @@ impl Hint {
             && *immutable == o.immutable
             && *early == o.early
             && *final_ == o.final_
-            && *push == o.push
     }
 
     /// The `as` value for the legacy push manifest's `type`.
@@ -277,6 +277,16 @@ impl PagePlan {
             }
         }
         v
+    }
+
+    /// Whether the hints (in order) have the same `push` flags.
+    pub fn same_pushes(&self, o: &PagePlan) -> bool {
+        self.hints.len() == o.hints.len()
+            && self
+                .hints
+                .iter()
+                .zip(&o.hints)
+                .all(|(a, b)| a.push == b.push)
     }
 
     /// Equal but for the hints' [`Hint::same_link`] metadata.

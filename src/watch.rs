@@ -192,8 +192,11 @@ type Dirty<'d> = (&'d BTreeSet<String>, &'d BTreeSet<String>);
 struct Inputs {
     /// A page's hints changed (more than [`Inputs::hint_meta`]), or a page came or went.
     pages: bool,
-    /// Only the integrity, depth or size of some page's hints changed (see [`crate::plan::Hint::same_link`]).
+    /// Only the integrity, depth, size or push flag of some page's hints changed (see
+    /// [`crate::plan::Hint::same_link`]).
     hint_meta: bool,
+    /// Some hint's push flag changed.
+    push_flags: bool,
     /// Any asset's entry changed.
     assets: bool,
     /// The set of content-hashed (immutable) assets changed.
@@ -203,10 +206,22 @@ struct Inputs {
 }
 
 impl Inputs {
+    /// Records how a page's plan changed from `old` (`None`: a new page) to `new`.
+    fn classify(&mut self, old: Option<&PagePlan>, new: &PagePlan) {
+        match old {
+            Some(old) if old.same_links(new) => {
+                self.hint_meta = true;
+                self.push_flags |= !old.same_pushes(new);
+            }
+            _ => self.pages = true,
+        }
+    }
+
     /// Everything (the first render, or after a failed write).
     const ALL: Inputs = Inputs {
         pages: true,
         hint_meta: true,
+        push_flags: true,
         assets: true,
         immutable: true,
         build_id: true,
@@ -215,6 +230,7 @@ impl Inputs {
     fn merge(&mut self, o: Inputs) {
         self.pages |= o.pages;
         self.hint_meta |= o.hint_meta;
+        self.push_flags |= o.push_flags;
         self.assets |= o.assets;
         self.immutable |= o.immutable;
         self.build_id |= o.build_id;
@@ -224,16 +240,17 @@ impl Inputs {
     /// checked by the `render_inputs_are_declared` test, which renders every artifact from plans whose
     /// undeclared parts are scrambled.
     /// `push` is the server configs' push setting: without it only h2o's config names the push
-    /// guard id.
+    /// guard id or reads the hints' push flags.
     fn needs(&self, artifact: Artifact, push: bool) -> bool {
         match artifact {
             Artifact::Assets => self.assets,
             Artifact::Hints => self.pages || self.hint_meta,
-            Artifact::Push | Artifact::Headers => self.pages,
+            Artifact::Push => self.pages || self.push_flags,
+            Artifact::Headers => self.pages,
             Artifact::Nginx | Artifact::Caddy | Artifact::Apache => {
-                self.pages || self.immutable || (push && self.build_id)
+                self.pages || self.immutable || (push && (self.build_id || self.push_flags))
             }
-            Artifact::H2o => self.pages || self.immutable || self.build_id,
+            Artifact::H2o => self.pages || self.immutable || self.build_id || self.push_flags,
         }
     }
 }
@@ -715,10 +732,8 @@ impl Incremental {
             );
         }
         patch.retain(|p| !affected.contains(p));
-        let (pages, meta) = self.replan(&affected, &mut delta.page_urls);
-        let (p_pages, p_meta) = self.patch(&patch, &bytes_only, &mut delta.page_urls);
-        delta.inputs.pages = pages || p_pages;
-        delta.inputs.hint_meta = meta || p_meta;
+        self.replan(&affected, &mut delta.page_urls, &mut delta.inputs);
+        self.patch(&patch, &bytes_only, &mut delta.page_urls, &mut delta.inputs);
         affected.extend(patch);
         for rel in &touched {
             let url = space.file_url(rel);
@@ -776,11 +791,13 @@ impl Incremental {
 
     /// Re-plans pages (in parallel) and updates every index that depends on their closures. Returns
     /// whether any page's plan changed.
-    /// Re-plans `pages`; returns whether any page's hints changed beyond their metadata, and
-    /// whether any changed only in it (see [`crate::plan::Hint::same_link`]).
-    fn replan(&mut self, pages: &BTreeSet<String>, urls: &mut BTreeSet<String>) -> (bool, bool) {
-        let mut changed = false;
-        let mut meta = false;
+    /// Re-plans `pages`, recording in `inputs` how their plans changed and in `urls` which.
+    fn replan(
+        &mut self,
+        pages: &BTreeSet<String>,
+        urls: &mut BTreeSet<String>,
+        inputs: &mut Inputs,
+    ) {
         let graph = &self.graph;
         let policy = &self.policy;
         let pool = &self.pool;
@@ -865,18 +882,13 @@ impl Incremental {
             {
                 self.plan.pages.remove(&old.url);
                 urls.insert(old.url.clone());
-                changed = true;
+                inputs.pages = true;
             }
             let Some((pp, state)) = result else { continue };
             match self.plan.pages.get(&pp.url) {
                 Some(old) if *old == pp => {}
-                Some(old) if old.same_links(&pp) => {
-                    meta = true;
-                    urls.insert(pp.url.clone());
-                    self.plan.pages.insert(pp.url.clone(), pp);
-                }
-                _ => {
-                    changed = true;
+                old => {
+                    inputs.classify(old, &pp);
                     urls.insert(pp.url.clone());
                     self.plan.pages.insert(pp.url.clone(), pp);
                 }
@@ -884,7 +896,6 @@ impl Incremental {
             self.pages.insert(rel, state);
         }
         self.pool.prune();
-        (changed, meta)
     }
 
     /// Counts a page's pushed files `new` instead of `old` (both sorted).
@@ -909,15 +920,14 @@ impl Incremental {
     /// Updates the plans of `pages` for `files` whose bytes changed but whose references did not:
     /// their hints take the files' new `integrity` and size, and the push budget is applied again,
     /// exactly as [`page_plan`] would (the closure, the decisions, the order and the `Link` values
-    /// cannot change). Returns, as [`Incremental::replan`] does, whether hints changed beyond their
-    /// metadata and whether only in it.
+    /// cannot change). Records changes as [`Incremental::replan`] does.
     fn patch(
         &mut self,
         pages: &BTreeSet<String>,
         files: &BTreeSet<String>,
         urls: &mut BTreeSet<String>,
-    ) -> (bool, bool) {
-        let (mut changed, mut meta) = (false, false);
+        inputs: &mut Inputs,
+    ) {
         // Pages share hints: patch each shared hint once.
         let mut done: HashMap<(*const Hint, bool), Arc<Hint>> = HashMap::new();
         for rel in pages {
@@ -965,11 +975,7 @@ impl Incremental {
             if pp == *old {
                 continue;
             }
-            if pp.same_links(old) {
-                meta = true;
-            } else {
-                changed = true;
-            }
+            inputs.classify(Some(old), &pp);
             self.pool.share(&mut pp);
             let mut pushed: Vec<String> = pp.pushable().filter_map(|h| h.file.clone()).collect();
             pushed.sort();
@@ -984,7 +990,6 @@ impl Incremental {
             self.plan.pages.insert(url, pp);
         }
         self.pool.prune();
-        (changed, meta)
     }
 
     /// The id of the pushable asset set, as [`crate::hints::plan`] computes it.
@@ -1862,17 +1867,28 @@ mod tests {
                 h.depth += 7;
                 h.bytes += 1;
             }
-            // Undeclared for nginx, Caddy and Apache with push off: the push guard id.
+            // Undeclared for nginx, Caddy and Apache with push off: the push guard id and the
+            // hints' push flags (for `_headers`, the push flags always).
             let mut other_id = plan.clone();
             other_id.build_id = "0000".into();
+            let mut other_push = plan.clone();
+            for h in other_push
+                .pages
+                .values_mut()
+                .flat_map(|p| p.hints.iter_mut())
+            {
+                let h = std::sync::Arc::make_mut(h);
+                h.push = !h.push;
+            }
             for a in Artifact::ALL {
                 let want = render(&plan, &config, a);
                 let scrambled: Vec<&Plan> = match a {
                     Artifact::Assets => vec![&no_pages],
                     Artifact::Hints => vec![&no_assets],
-                    Artifact::Push | Artifact::Headers => vec![&no_assets, &hint_meta],
+                    Artifact::Push => vec![&no_assets, &hint_meta],
+                    Artifact::Headers => vec![&no_assets, &hint_meta, &other_push],
                     Artifact::Nginx | Artifact::Caddy | Artifact::Apache if !push => {
-                        vec![&other_digests, &hint_meta, &other_id]
+                        vec![&other_digests, &hint_meta, &other_id, &other_push]
                     }
                     _ => vec![&other_digests, &hint_meta],
                 };
@@ -2005,16 +2021,12 @@ mod tests {
         f.write("a.css", &format!("a{{}}/*{}*/", "x".repeat(92)));
         let d = f.sync(&["a.css"], false).unwrap();
         assert_eq!(d.pages.len(), 2);
-        assert!(
-            d.inputs.pages,
-            "push flags are part of the Links: {:?} {d:?}",
-            pushed(&f)
-        );
+        assert!(d.inputs.push_flags && !d.inputs.pages, "{d:?}");
         assert_eq!(pushed(&f), ["/a.css"]);
         // Only the fingerprint moves.
         f.write("a.css", &format!("a{{}}/*{}*/", "y".repeat(92)));
         let d = f.sync(&["a.css"], false).unwrap();
-        assert!(!d.inputs.pages && d.inputs.hint_meta);
+        assert!(!d.inputs.pages && !d.inputs.push_flags && d.inputs.hint_meta);
         // Over the size limit: no longer hinted (planned again, not patched).
         f.write("a.css", &format!("a{{}}/*{}*/", "z".repeat(250)));
         f.sync(&["a.css"], false).unwrap();
