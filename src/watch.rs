@@ -239,18 +239,17 @@ impl Inputs {
     /// Whether an artifact must be rendered again. What each emitter reads is declared here and
     /// checked by the `render_inputs_are_declared` test, which renders every artifact from plans whose
     /// undeclared parts are scrambled.
-    /// `push` is the server configs' push setting: without it only h2o's config names the push
-    /// guard id or reads the hints' push flags.
+    /// `push` is the server configs' push setting: without it they neither name the push guard id
+    /// nor read the hints' push flags.
     fn needs(&self, artifact: Artifact, push: bool) -> bool {
         match artifact {
             Artifact::Assets => self.assets,
             Artifact::Hints => self.pages || self.hint_meta,
             Artifact::Push => self.pages || self.push_flags,
             Artifact::Headers => self.pages,
-            Artifact::Nginx | Artifact::Caddy | Artifact::Apache => {
+            Artifact::Nginx | Artifact::Caddy | Artifact::Apache | Artifact::H2o => {
                 self.pages || self.immutable || (push && (self.build_id || self.push_flags))
             }
-            Artifact::H2o => self.pages || self.immutable || self.build_id || self.push_flags,
         }
     }
 }
@@ -1887,7 +1886,9 @@ mod tests {
                     Artifact::Hints => vec![&no_assets],
                     Artifact::Push => vec![&no_assets, &hint_meta],
                     Artifact::Headers => vec![&no_assets, &hint_meta, &other_push],
-                    Artifact::Nginx | Artifact::Caddy | Artifact::Apache if !push => {
+                    Artifact::Nginx | Artifact::Caddy | Artifact::Apache | Artifact::H2o
+                        if !push =>
+                    {
                         vec![&other_digests, &hint_meta, &other_id, &other_push]
                     }
                     _ => vec![&other_digests, &hint_meta],

@@ -99,7 +99,16 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
     for url in escape::immutable_paths(plan, TARGET, diags) {
         let _ = writeln!(ruby, "  {} => true,", rb(&url));
     }
-    let cookie = format!("{PUSH_COOKIE}={}", escape::push_cookie_value(plan));
+    // Without push the guard cookie is never read or set: leave it empty, so the config does not
+    // change with the build's pushable set.
+    let (cookie, set_cookie) = if push {
+        (
+            format!("{PUSH_COOKIE}={}", escape::push_cookie_value(plan)),
+            escape::push_set_cookie(plan),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     let _ = write!(
         ruby,
         "}}\ncookie = {}\nset_cookie = {}\npush = {push}\nlambda do |env|\n  \
@@ -114,7 +123,7 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
          l = links[i]\n    \
          seen = push && (env['HTTP_COOKIE'] || '').split(';').any? {{ |c| c.strip == cookie }}\n",
         rb(&cookie),
-        rb(&escape::push_set_cookie(plan)),
+        rb(&set_cookie),
         rb(IMMUTABLE_CACHE_CONTROL),
     );
     if early_hints {
@@ -262,8 +271,8 @@ mod tests {
           ]
           immutable = {
           }
-          cookie = 'hintgen_push=c0ffee'
-          set_cookie = 'hintgen_push=c0ffee; Path=/; Max-Age=2592000; Secure; HttpOnly; SameSite=Lax'
+          cookie = ''
+          set_cookie = ''
           push = false
           lambda do |env|
             path = env['SCRIPT_NAME'].to_s + env['PATH_INFO'].to_s
