@@ -366,7 +366,7 @@ fn early_hints_head(plan: &Plan) -> String {
 }
 
 /// Appends one page's entry: `    "key": {"file", "early", "final", "hints"}`, laid out as a pretty
-/// serializer lays out [`PageJson`] (a unit test compares). Each hint's object is rendered once (by
+/// serializer lays out the page object (a unit test compares). Each hint's object is rendered once (by
 /// serde, from [`HintJson`]) and kept in the hint, which pages share, so a page costs little more
 /// than copying its text.
 fn page_entry_into(out: &mut String, key: &str, p: &PagePlan) {
