@@ -60,6 +60,8 @@ pub struct Node {
     pub edges: Vec<Edge>,
     /// Characters of the page's text (pages only).
     pub text: Option<TextChars>,
+    /// The `lang` of the page's `<html>` (pages only).
+    pub lang: Option<String>,
     /// The page's import map (pages only).
     pub import_map: BTreeMap<String, String>,
     /// The page's document base URL (pages only): its URL or `<base href>`.
@@ -144,6 +146,7 @@ impl Node {
             immutable: is_content_hashed(&rel),
             edges: Vec::new(),
             text: None,
+            lang: None,
             import_map: BTreeMap::new(),
             doc_base: None,
             ok: s.ok,
@@ -161,6 +164,7 @@ impl Node {
                 .map(|r| resolve_ref(space, &base, r))
                 .collect();
             node.text = facts.text;
+            node.lang = facts.lang;
             node.import_map = facts.import_map;
             if s.kind == FileKind::Html {
                 node.doc_base = Some(base);

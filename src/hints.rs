@@ -318,8 +318,32 @@ pub fn page_plan<'g>(
     (plan, entries, diags)
 }
 
-/// The printable ASCII characters: the text assumed for a page whose scripts render all of it.
+/// The printable ASCII characters: digits and punctuation occur in text of every language.
 const BASIC_LATIN: (u32, u32) = (0x21, 0x7E);
+
+/// The characters assumed for a page whose scripts render all of its text, by the primary subtag of
+/// its `<html lang>`, and a name for messages: Basic Latin, plus the letters of alphabets that font
+/// services split into their own `unicode-range` subsets. Languages written with thousands of
+/// characters (Chinese, Japanese, Korean) assume Basic Latin alone: their fonts come in dozens of
+/// slices, and preloading all of them would cost more than it saves.
+fn assumed_text(lang: Option<&str>) -> (&'static [(u32, u32)], &'static str) {
+    let primary = lang
+        .and_then(|l| l.split(['-', '_']).next())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match primary.as_str() {
+        "ru" | "uk" | "be" | "bg" | "sr" | "mk" | "kk" | "ky" | "mn" | "tg" | "tt" | "ba" => {
+            (&[BASIC_LATIN, (0x0410, 0x044F)], "Cyrillic")
+        }
+        "el" => (&[BASIC_LATIN, (0x0391, 0x03C9)], "Greek"),
+        "vi" => (&[BASIC_LATIN, (0x1EA0, 0x1EF9)], "Vietnamese"),
+        "he" | "yi" => (&[BASIC_LATIN, (0x05D0, 0x05EA)], "Hebrew"),
+        "ar" | "fa" | "ur" | "ps" => (&[BASIC_LATIN, (0x0621, 0x064A)], "Arabic"),
+        "hi" | "mr" | "ne" => (&[BASIC_LATIN, (0x0905, 0x0939)], "Devanagari"),
+        "th" => (&[BASIC_LATIN, (0x0E01, 0x0E3A)], "Thai"),
+        _ => (&[BASIC_LATIN], "Basic Latin"),
+    }
+}
 
 /// Whether a page loads a script (classic or module).
 fn runs_scripts(page: &Node) -> bool {
@@ -372,20 +396,21 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
             };
             match page.text.as_ref() {
                 // A page that runs scripts and has no text of its own is rendered by them (a
-                // client-rendered app): its text is unknown, so assume Basic Latin.
-                Some(t)
-                    if t.0.is_empty()
-                        && runs_scripts(page)
-                        && !TextChars::covers(&a.unicode_range, BASIC_LATIN) =>
-                {
-                    return Err(format!(
-                        "@font-face{}: the page has no text of its own (its scripts render it); \
-                         Basic Latin is assumed, and its unicode-range does not cover it",
-                        family()
-                    )
-                    .into());
+                // client-rendered app): its text is unknown, so assume the letters of its language.
+                Some(t) if t.0.is_empty() && runs_scripts(page) => {
+                    let (assumed, name) = assumed_text(page.lang.as_deref());
+                    if !assumed
+                        .iter()
+                        .any(|&r| TextChars::covers(&a.unicode_range, r))
+                    {
+                        return Err(format!(
+                            "@font-face{}: the page has no text of its own (its scripts render \
+                             it); {name} is assumed, and its unicode-range does not cover it",
+                            family()
+                        )
+                        .into());
+                    }
                 }
-                Some(t) if t.0.is_empty() && runs_scripts(page) => {}
                 Some(t) if !t.intersects(&a.unicode_range) => {
                     return Err(format!(
                         "@font-face{}: no character of its unicode-range occurs in the page",

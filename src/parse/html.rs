@@ -68,8 +68,8 @@ const MEMORY_LIMIT: usize = 256 << 20;
 /// the whole page, which costs more than all the rest; `<picture>` nesting is counted instead.
 /// `alt` and `placeholder` are only rendered on the listed elements; `title` and `style` may be on
 /// any element.
-const ELEMENTS: &str = "link, script, img, picture, source, video, audio, track, input, area, \
-                        textarea, button, base, style, template, title, meta, [style], [title]";
+const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, track, input, \
+                        area, textarea, button, base, style, template, title, meta, [style], [title]";
 
 /// The JavaScript MIME type essences (<https://mimesniff.spec.whatwg.org/#javascript-mime-type>).
 const JS_MIME_TYPES: &[&str] = &[
@@ -217,6 +217,7 @@ impl Parser for HtmlParser {
         FileFacts {
             refs: st.refs,
             base_href: st.base_href,
+            lang: st.lang,
             import_map: st.import_map,
             text: Some(TextChars(st.chars.into_set())),
             vite_manifest: None,
@@ -446,6 +447,8 @@ fn charset_from_content(content: &str) -> Option<&str> {
 struct State {
     refs: Vec<Reference>,
     base_href: Option<String>,
+    /// `lang` of `<html>`.
+    lang: Option<String>,
     import_map: BTreeMap<String, String>,
     diagnostics: Vec<Diagnostic>,
     chars: CharSet,
@@ -699,6 +702,13 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
                     ..RefAttrs::default()
                 };
                 st.push(url, RefKind::Media, format!("<{tag}>"), at, attrs);
+            }
+        }
+        "html" => {
+            if st.lang.is_none()
+                && let Some(lang) = a.get("lang")
+            {
+                st.lang = Some(lang.trim_matches(is_ascii_ws).to_string());
             }
         }
         "base" => {
@@ -2106,6 +2116,13 @@ mod tests {
     fn urls_are_trimmed_and_decoded() {
         let f = parse_html(b"<link rel=stylesheet href='\t/a.css?x=1&amp;y=2 '>");
         assert_eq!(urls(&f), ["/a.css?x=1&y=2"]);
+    }
+
+    #[test]
+    fn html_lang() {
+        let f = parse_html(b"<!doctype html><html lang=' pt-BR '><body><p lang=en>x");
+        assert_eq!(f.lang.as_deref(), Some("pt-BR"));
+        assert_eq!(parse_html(b"<p>x").lang, None);
     }
 
     #[test]

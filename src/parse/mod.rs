@@ -206,6 +206,8 @@ pub struct FileFacts {
     pub import_map: BTreeMap<String, String>,
     /// Characters of an HTML page's text (HTML only).
     pub text: Option<TextChars>,
+    /// The `lang` of the page's `<html>` element (HTML only).
+    pub lang: Option<String>,
     /// The parsed `.vite/manifest.json` (Vite manifest only).
     pub vite_manifest: Option<vite::Manifest>,
     /// Problems found while parsing; `file` is left empty and filled in by the caller. Not serialized:

@@ -609,7 +609,8 @@ fn default_output_is_never_inside_the_site() {
 }
 
 /// A client-rendered page (no text of its own, a script that renders it) gets the Basic Latin face
-/// of its web font; a page without text or scripts gets none. Vite's legacy guard, a dynamic
+/// of its web font, and with `<html lang=ru>` the Cyrillic one too; a page without text or scripts
+/// gets none. Vite's legacy guard, a dynamic
 /// `import("_")`, raises no bare-specifier warning; a static bare import still does.
 #[test]
 fn client_rendered_pages_and_feature_probes() {
@@ -621,6 +622,11 @@ fn client_rendered_pages_and_feature_probes() {
             "<!doctype html><link rel=stylesheet href=/f.css><div id=root></div>\
              <script type=module src=/main.js></script>\
              <script type=module>import.meta.url;import(\"_\").catch(()=>1);</script>",
+        ),
+        (
+            "ru.html",
+            "<!doctype html><html lang=ru-RU><link rel=stylesheet href=/f.css><div id=root></div>\
+             <script type=module src=/main.js></script>",
         ),
         (
             "blank.html",
@@ -648,7 +654,9 @@ fn client_rendered_pages_and_feature_probes() {
     let err = stderr(&o);
     let links = early_links(&out);
     let fonts = |page: &str| -> Vec<String> {
-        links[page]
+        links
+            .get(page)
+            .unwrap_or_else(|| panic!("{page} not in {links:?}"))
             .iter()
             .filter(|l| l.contains("as=font"))
             .cloned()
@@ -657,6 +665,14 @@ fn client_rendered_pages_and_feature_probes() {
     assert_eq!(
         fonts("/app.html"),
         vec!["</latin.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin"]
+    );
+    assert_eq!(
+        fonts("/ru.html"),
+        vec![
+            "</latin.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+            "</cyr.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin"
+        ],
+        "<html lang=ru>: Cyrillic letters are assumed too"
     );
     assert!(fonts("/blank.html").is_empty(), "{links:?}");
     let bare: Vec<&str> = err
