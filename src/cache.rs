@@ -57,7 +57,9 @@ use sha2::Digest as _;
 use crate::config::Sri;
 use crate::error::{Diagnostic, Location, Severity};
 use crate::fingerprint::Digest;
-use crate::parse::{FileFacts, RefAttrs, RefKind, Reference, SrcsetCandidate, TextChars, vite};
+use crate::parse::{
+    FileFacts, RareAttrs, RefAttrs, RefKind, Reference, SrcsetCandidate, TextChars, vite,
+};
 use crate::scan::Scanned;
 use crate::walk::SiteFile;
 
@@ -522,8 +524,11 @@ fn schema_id() -> u64 {
             element: String::new(),
             location: Location::default(),
             attrs: RefAttrs {
-                srcset: vec![SrcsetCandidate::default()],
-                unicode_range: vec![(0, 0)],
+                rare: Some(Box::new(RareAttrs {
+                    srcset: vec![SrcsetCandidate::default()],
+                    unicode_range: vec![(0, 0)],
+                    ..RareAttrs::default()
+                })),
                 ..RefAttrs::default()
             },
         }],

@@ -505,9 +505,9 @@ fn resolve_ref(space: &UrlSpace, base: &Url, r: Reference) -> Edge {
         RefKind::JsImport | RefKind::JsDynamicImport => space.resolve_specifier(base, &r.url, None),
         _ => space.resolve(base, &r.url),
     };
-    let srcset = (!r.attrs.srcset.is_empty()).then(|| {
+    let srcset = (!r.attrs.srcset().is_empty()).then(|| {
         r.attrs
-            .srcset
+            .srcset()
             .iter()
             .map(|c| {
                 let u = match space.resolve(base, &c.url) {

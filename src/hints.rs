@@ -245,7 +245,7 @@ pub fn page_plan<'g>(
                     None
                 },
                 imagesizes: if image && e.srcset.is_some() {
-                    e.attrs.sizes.clone()
+                    e.attrs.sizes().map(str::to_string)
                 } else {
                     None
                 },
@@ -389,8 +389,7 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
                 return Err("fonts are not hinted (policy.fonts = false)".into());
             }
             let family = || {
-                a.font_family
-                    .as_deref()
+                a.font_family()
                     .map(|f| format!(" {f:?}"))
                     .unwrap_or_default()
             };
@@ -401,7 +400,7 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
                     let (assumed, name) = assumed_text(page.lang.as_deref());
                     if !assumed
                         .iter()
-                        .any(|&r| TextChars::covers(&a.unicode_range, r))
+                        .any(|&r| TextChars::covers(a.unicode_range(), r))
                     {
                         return Err(format!(
                             "@font-face{}: the page has no text of its own (its scripts render \
@@ -411,7 +410,7 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
                         .into());
                     }
                 }
-                Some(t) if !t.intersects(&a.unicode_range) => {
+                Some(t) if !t.intersects(a.unicode_range()) => {
                     return Err(format!(
                         "@font-face{}: no character of its unicode-range occurs in the page",
                         family()

@@ -177,7 +177,9 @@ impl<'t> Walker<'t> {
             })
             .unwrap_or(0);
         if let Some(source) = sources.into_iter().nth(pick) {
-            attrs.format = source.format;
+            if source.format.is_some() {
+                attrs.rare_mut().format = source.format;
+            }
             self.push_with(&source.url, RefKind::Font, "@font-face", start, attrs);
         }
     }
@@ -223,9 +225,12 @@ fn font_descriptor<'i>(p: &mut Parser<'i>, sources: &mut Vec<FontSource>, attrs:
             *sources = parsed;
         }
     } else if name.eq_ignore_ascii_case("font-family") {
-        attrs.font_family = font_family(p);
+        let family = font_family(p);
+        if family.is_some() || attrs.font_family().is_some() {
+            attrs.rare_mut().font_family = family;
+        }
     } else if name.eq_ignore_ascii_case("unicode-range") {
-        attrs.unicode_range = p.parse_comma_separated_ignoring_errors(|p| {
+        attrs.rare_mut().unicode_range = p.parse_comma_separated_ignoring_errors(|p| {
             UnicodeRange::parse(p)
                 .map(|r| (r.start, r.end))
                 .map_err(Failure::from)
@@ -477,7 +482,7 @@ mod tests {
             let css = format!("@font-face {{ font-family: F; {src}; font-display: swap }}");
             let r = one(&css);
             assert_eq!((r.url.as_str(), r.kind), (url, Font), "{css}");
-            assert_eq!(r.attrs.format.as_deref(), format, "{css}");
+            assert_eq!(r.attrs.format(), format, "{css}");
             assert_eq!(r.element, "@font-face");
         }
     }
@@ -503,9 +508,9 @@ mod tests {
   src: url(/f/inter.woff2) format(\"woff2\");
   unicode-range: U+0000-00FF, U+0131, U+0152-0153, U+02BB-02BC, U+2000-206F, U+4??, u+1e00-1eff;
 }");
-        assert_eq!(r.attrs.font_family.as_deref(), Some("Inter Var"));
+        assert_eq!(r.attrs.font_family(), Some("Inter Var"));
         assert_eq!(
-            r.attrs.unicode_range,
+            r.attrs.unicode_range(),
             vec![
                 (0x0, 0xFF),
                 (0x131, 0x131),
@@ -517,17 +522,17 @@ mod tests {
             ]
         );
         let r = one("@font-face{font-family:Open Sans;src:url(o.woff2)}");
-        assert_eq!(r.attrs.font_family.as_deref(), Some("Open Sans"));
-        assert!(r.attrs.unicode_range.is_empty());
+        assert_eq!(r.attrs.font_family(), Some("Open Sans"));
+        assert!(r.attrs.unicode_range().is_empty());
         // Tricky unicode-range tokens: `U+1e3` (number then dimension), `U+0-7F`, `U+??`.
         let r = one("@font-face{src:url(x.woff2);unicode-range:U+1e3,U+0-7F,U+??,U+10FFFF}");
         assert_eq!(
-            r.attrs.unicode_range,
+            r.attrs.unicode_range(),
             vec![(0x1E3, 0x1E3), (0, 0x7F), (0, 0xFF), (0x10FFFF, 0x10FFFF)]
         );
         // Garbage entries are skipped, the good ones kept.
         let r = one("@font-face{src:url(x.woff2);unicode-range:U+0-7F, bogus, U+41}");
-        assert_eq!(r.attrs.unicode_range, vec![(0, 0x7F), (0x41, 0x41)]);
+        assert_eq!(r.attrs.unicode_range(), vec![(0, 0x7F), (0x41, 0x41)]);
     }
 
     /// The shape @fontsource packages ship: one face per subset, each with its own range.
@@ -566,11 +571,11 @@ mod tests {
         for (i, (r, (name, range))) in facts.refs.iter().zip(subsets).enumerate() {
             assert_eq!(r.url, format!("./files/roboto-{name}-400-normal.woff2"));
             assert_eq!(r.kind, Font);
-            assert_eq!(r.attrs.font_family.as_deref(), Some("Roboto"));
-            assert_eq!(r.attrs.unicode_range.len(), range.split(',').count());
+            assert_eq!(r.attrs.font_family(), Some("Roboto"));
+            assert_eq!(r.attrs.unicode_range().len(), range.split(',').count());
             assert_eq!(r.location, Location::new(2 + 9 * i as u32, 1));
         }
-        assert_eq!(facts.refs[4].attrs.unicode_range[0], (0, 0xFF));
+        assert_eq!(facts.refs[4].attrs.unicode_range()[0], (0, 0xFF));
     }
 
     #[test]

@@ -791,13 +791,12 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
                 type_: a.get("type"),
                 crossorigin: a.get("crossorigin"),
                 media: a.get("media"),
-                srcset,
-                sizes: a.get("imagesizes"),
                 fetchpriority: a.get("fetchpriority"),
                 integrity: a.get("integrity"),
                 primary: true,
                 ..RefAttrs::default()
-            };
+            }
+            .with_images(srcset, a.get("imagesizes"));
             st.push(url, RefKind::Preload, "<link rel=preload>", at, attrs);
         }
     }
@@ -950,22 +949,21 @@ fn on_img(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
         lazy,
         fetchpriority: fetchpriority.clone(),
         crossorigin: crossorigin.clone(),
-        sizes: sizes.clone(),
-        srcset,
         primary: true,
         picture_sources: st.picture_depth > 0 && st.picture_has_source,
         ..RefAttrs::default()
-    };
+    }
+    .with_images(srcset, sizes.clone());
     st.push(primary, RefKind::Image, "<img>", at, attrs);
     for url in rest {
         let attrs = RefAttrs {
             lazy,
             fetchpriority: fetchpriority.clone(),
             crossorigin: crossorigin.clone(),
-            sizes: sizes.clone(),
             primary: false,
             ..RefAttrs::default()
-        };
+        }
+        .with_images(Vec::new(), sizes.clone());
         st.push(url, RefKind::Image, "<img>", at, attrs);
     }
 }
@@ -996,10 +994,10 @@ fn on_picture_source(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
         let attrs = RefAttrs {
             type_: a.get("type"),
             media: a.get("media"),
-            sizes: a.get("sizes"),
             primary: false,
             ..RefAttrs::default()
-        };
+        }
+        .with_images(Vec::new(), a.get("sizes"));
         st.push(candidate.url, RefKind::Image, "<source srcset>", at, attrs);
     }
 }
@@ -1995,10 +1993,10 @@ mod tests {
 
         let hero = find("/h-1.png");
         assert_eq!(hero.attrs.as_.as_deref(), Some("image"));
-        assert_eq!(hero.attrs.sizes.as_deref(), Some("50vw"));
+        assert_eq!(hero.attrs.sizes(), Some("50vw"));
         let set: Vec<_> = hero
             .attrs
-            .srcset
+            .srcset()
             .iter()
             .map(|c| (&*c.url, &*c.descriptor))
             .collect();
@@ -2025,13 +2023,13 @@ mod tests {
         assert_eq!(img.element, "<img>");
         assert!(img.attrs.primary && img.attrs.lazy);
         assert_eq!(img.attrs.fetchpriority.as_deref(), Some("high"));
-        assert_eq!(img.attrs.sizes.as_deref(), Some("100vw"));
-        assert_eq!(img.attrs.srcset.len(), 2);
-        assert_eq!(img.attrs.srcset[0].url, "/a,1.png");
+        assert_eq!(img.attrs.sizes(), Some("100vw"));
+        assert_eq!(img.attrs.srcset().len(), 2);
+        assert_eq!(img.attrs.srcset()[0].url, "/a,1.png");
         assert!(!find("/a,1.png").attrs.primary);
         assert!(find("/a,1.png").attrs.lazy);
         assert!(find("/only-1.png").attrs.primary);
-        assert_eq!(find("/only-1.png").attrs.srcset.len(), 2);
+        assert_eq!(find("/only-1.png").attrs.srcset().len(), 2);
         assert!(!find("/only-2.png").attrs.primary);
 
         let avif = find("/p.avif");

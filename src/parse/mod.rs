@@ -122,18 +122,68 @@ pub struct RefAttrs {
     /// An `<img>` inside a `<picture>` that offers `<source>` candidates: the browser may pick a
     /// source instead of the `<img>`'s own URL.
     pub picture_sources: bool,
+    /// `integrity` as written in the HTML.
+    pub integrity: Option<String>,
+    /// What only images and fonts have, out of line: a site has hundreds of thousands of references
+    /// and most have none of it.
+    pub rare: Option<Box<RareAttrs>>,
+}
+
+/// The attributes of [`RefAttrs`] that only a few references have.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct RareAttrs {
     /// `srcset` / `imagesrcset` candidates of the element, as written.
     pub srcset: Vec<SrcsetCandidate>,
     /// `sizes` / `imagesizes`.
     pub sizes: Option<String>,
-    /// `integrity` as written in the HTML.
-    pub integrity: Option<String>,
     /// `unicode-range` of an `@font-face`, as inclusive code point ranges; empty means all.
     pub unicode_range: Vec<(u32, u32)>,
     /// The `format()` of a font `src`, when given.
     pub format: Option<String>,
     /// `font-family` of an `@font-face`.
     pub font_family: Option<String>,
+}
+
+impl RefAttrs {
+    /// The rare attributes, created empty if there are none yet.
+    pub fn rare_mut(&mut self) -> &mut RareAttrs {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
+    /// With `srcset` candidates and `sizes` (nothing is stored when both are empty).
+    pub fn with_images(mut self, srcset: Vec<SrcsetCandidate>, sizes: Option<String>) -> Self {
+        if !srcset.is_empty() || sizes.is_some() {
+            let r = self.rare_mut();
+            r.srcset = srcset;
+            r.sizes = sizes;
+        }
+        self
+    }
+
+    /// `srcset` / `imagesrcset` candidates of the element, as written.
+    pub fn srcset(&self) -> &[SrcsetCandidate] {
+        self.rare.as_ref().map_or(&[], |r| &r.srcset)
+    }
+
+    /// `sizes` / `imagesizes`.
+    pub fn sizes(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.sizes.as_deref())
+    }
+
+    /// `unicode-range` of an `@font-face`; empty means all.
+    pub fn unicode_range(&self) -> &[(u32, u32)] {
+        self.rare.as_ref().map_or(&[], |r| &r.unicode_range)
+    }
+
+    /// The `format()` of a font `src`, when given.
+    pub fn format(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.format.as_deref())
+    }
+
+    /// `font-family` of an `@font-face`.
+    pub fn font_family(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.font_family.as_deref())
+    }
 }
 
 /// A reference from one file to a URL, as the file says it.
