@@ -130,10 +130,13 @@ pub fn page_plan<'g>(
         }
         let spec = match spec_for(e, page, policy) {
             Ok(s) => s,
-            Err(reason) => {
-                e.decision = Decision::Skip(reason);
-                continue;
-            }
+            Err(reason) => match explicit_spec(e, page, policy) {
+                Some(s) => s,
+                None => {
+                    e.decision = Decision::Skip(reason);
+                    continue;
+                }
+            },
         };
         if let Some((kind, attrs, loc)) = &e.explicit {
             if let Some(msg) = mismatch(*kind, attrs, &spec) {
@@ -266,41 +269,63 @@ pub fn page_plan<'g>(
         ));
     }
     hints.sort_by_key(|h| (h.0, h.1, h.2));
-    // Budgets: count, then the size of the largest header we send (the 103's, which has every hint).
+    // Budgets: the hint count and the `Link` header size, for the 103 and for the 200 each. A hint
+    // over budget in one still goes in the other (the 103 carries fonts the 200 does not, so a long
+    // 103 must not cost the 200 its modules); one over budget in both is dropped.
     let mut kept: Vec<Hint> = Vec::new();
-    let mut header_len = 0usize;
+    let (mut early, mut final_) = (Budget::default(), Budget::default());
     let mut dropped: Vec<String> = Vec::new();
-    for (_, _, _, h) in hints {
-        let len = h.link_header(true).len() + if kept.is_empty() { 0 } else { 2 };
-        if kept.len() >= policy.max_hints || header_len + len > policy.max_header_bytes {
-            let why = if kept.len() >= policy.max_hints {
-                format!("over budget: policy.max-hints is {}", policy.max_hints)
-            } else {
-                format!(
-                    "over budget: the Link header would exceed policy.max-header-bytes ({})",
-                    policy.max_header_bytes
-                )
-            };
-            if let Some(e) = entries.iter_mut().find(|e| e.url == h.url) {
-                e.decision = Decision::Skip(why.into());
+    let mut partly: Vec<String> = Vec::new();
+    for (_, _, _, mut h) in hints {
+        let len = h.link_header(true).len();
+        let was = (h.early, h.final_);
+        h.early = h.early && early.take(len, policy);
+        h.final_ = h.final_ && final_.take(len, policy);
+        if h.early || h.final_ {
+            if (h.early, h.final_) != was {
+                partly.push(format!(
+                    "{} (left out of the {})",
+                    h.url,
+                    if h.early { "200" } else { "103" }
+                ));
             }
-            dropped.push(h.url);
+            kept.push(h);
             continue;
         }
-        header_len += len;
-        kept.push(h);
+        let why = format!(
+            "over budget: policy.max-hints is {} and policy.max-header-bytes {}",
+            policy.max_hints, policy.max_header_bytes
+        );
+        if let Some(e) = entries.iter_mut().find(|e| e.url == h.url) {
+            e.decision = Decision::Skip(why.into());
+        }
+        dropped.push(h.url);
     }
-    if !dropped.is_empty() {
+    if !dropped.is_empty() || !partly.is_empty() {
+        let mut what = Vec::new();
+        if !dropped.is_empty() {
+            what.push(format!(
+                "{} hint(s) dropped: {}",
+                dropped.len(),
+                dropped.join(", ")
+            ));
+        }
+        if !partly.is_empty() {
+            what.push(format!(
+                "{} hint(s) sent in one response only: {}",
+                partly.len(),
+                partly.join(", ")
+            ));
+        }
         diags.push(Diagnostic::new(
             Severity::Warning,
             "budget",
             &page.rel,
             format!(
-                "{} hint(s) dropped to stay within budget (max {} hints, {} header bytes): {}",
-                dropped.len(),
+                "over budget (max {} hints and {} header bytes per response); {}",
                 policy.max_hints,
                 policy.max_header_bytes,
-                dropped.join(", ")
+                what.join("; ")
             ),
         ));
     }
@@ -316,6 +341,26 @@ pub fn page_plan<'g>(
     kept.shrink_to_fit();
     let plan = PagePlan::new(graph.space.page_url(&page.rel), page.rel.clone(), kept);
     (plan, entries, diags)
+}
+
+/// What one response's `Link` header has used of the budget.
+#[derive(Default)]
+struct Budget {
+    hints: usize,
+    bytes: usize,
+}
+
+impl Budget {
+    /// Counts a `Link` value of `len` bytes in, if it fits.
+    fn take(&mut self, len: usize, policy: &Policy) -> bool {
+        let len = len + if self.hints == 0 { 0 } else { 2 };
+        if self.hints >= policy.max_hints || self.bytes + len > policy.max_header_bytes {
+            return false;
+        }
+        self.hints += 1;
+        self.bytes += len;
+        true
+    }
 }
 
 /// The printable ASCII characters: digits and punctuation occur in text of every language.
@@ -348,6 +393,18 @@ fn assumed_text(lang: Option<&str>) -> (&'static [(u32, u32)], &'static str) {
 /// Whether a page loads a script (classic or module).
 fn runs_scripts(page: &Node) -> bool {
     page.edges.iter().any(|e| e.kind == RefKind::Script)
+}
+
+/// The hint the page's own `<link rel=preload|modulepreload>` for an entry asks for, when the
+/// entry's consumer alone would not be hinted (an `<img>` without `fetchpriority=high`, say): the
+/// author asked for the preload, so it stands.
+fn explicit_spec(e: &Entry, page: &Node, policy: &Policy) -> Option<Spec> {
+    let (kind, attrs, _) = e.explicit.as_ref()?;
+    let mut preload = e.clone();
+    preload.kind = *kind;
+    preload.attrs = attrs.clone();
+    preload.critical = true;
+    spec_for(&preload, page, policy).ok()
 }
 
 /// Decides the hint for one reachable entry, or why there is none.

@@ -506,7 +506,8 @@ fn settings_file_budgets_and_policy() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "budget drops are warnings: {err}");
     assert!(
-        err.contains("index.html: warning[budget]: 5 hint(s) dropped"),
+        err.contains("index.html: warning[budget]: over budget")
+            && err.contains("5 hint(s) dropped"),
         "{err}"
     );
     assert!(
@@ -520,6 +521,38 @@ fn settings_file_budgets_and_policy() {
         hints["pages"]["/about/"]["final"].as_array().unwrap().len(),
         3
     );
+    // Each response has its own budget: with 4 hints a response, the early-only fonts fill the 103,
+    // and the modules still go on the 200.
+    std::fs::write(&config, "emit = [\"hints\"]\n[policy]\nmax-hints = 4\n").unwrap();
+    let o = build(
+        &fixture("vite"),
+        &out,
+        &["--config", config.to_str().unwrap()],
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "2 hint(s) sent in one response only: /assets/about-DzLYI_wF.js (left out of the 103)"
+        ),
+        "{err}"
+    );
+    let page = &json(&out, "early-hints.json")["pages"]["/about/"];
+    let list = |k: &str| -> Vec<String> {
+        page[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(list("early"), strings(&VITE_ABOUT[..4]));
+    let final_: Vec<&str> = [0, 1, 4, 5].iter().map(|&i| VITE_ABOUT[i]).collect();
+    assert_eq!(list("final"), strings(&final_));
+    std::fs::write(
+        &config,
+        "emit = [\"hints\"]\n[policy]\nmax-hints = 3\nfonts-on-final = true\npriority-images = false\n",
+    )
+    .unwrap();
     // A flag overrides the file; a bad key is a usage error naming the file.
     let o = build(
         &fixture("vite"),
@@ -683,5 +716,28 @@ fn client_rendered_pages_and_feature_probes() {
     assert!(
         bare[0].contains("bare.js") && bare[0].contains("\"vue\""),
         "{err}"
+    );
+}
+
+/// An author's `<link rel=preload>` is hinted even when the element that uses the file would not
+/// be on its own (an `<img>` without `fetchpriority=high`, as Docusaurus writes for its logo).
+#[test]
+fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        "<!doctype html><link rel=preload as=image href=/a.png><img src=/a.png><img src=/b.png>",
+    )
+    .unwrap();
+    std::fs::write(site.join("a.png"), "a").unwrap();
+    std::fs::write(site.join("b.png"), "b").unwrap();
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        early_links(&out)["/"],
+        vec!["</a.png>; rel=preload; as=image".to_string()]
     );
 }
