@@ -69,7 +69,8 @@ const MEMORY_LIMIT: usize = 256 << 20;
 /// `alt` and `placeholder` are only rendered on the listed elements; `title` and `style` may be on
 /// any element.
 const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, track, input, \
-                        area, textarea, button, base, style, template, title, meta, [style], [title]";
+                        area, textarea, button, base, style, template, title, meta, astro-island, \
+                        [style], [title]";
 
 /// The JavaScript MIME type essences (<https://mimesniff.spec.whatwg.org/#javascript-mime-type>).
 const JS_MIME_TYPES: &[&str] = &[
@@ -711,6 +712,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
                 st.lang = Some(lang.trim_matches(is_ascii_ws).to_string());
             }
         }
+        "astro-island" => on_astro_island(st, &a, at),
         "base" => {
             if st.base_href.is_none()
                 && let Some(href) = a.get("href")
@@ -985,6 +987,45 @@ fn count_open(
     }));
     if registered.is_ok() {
         *depth(st) += 1;
+    }
+}
+
+/// An Astro island: Astro's inline loader `import()`s the island's `renderer-url` and
+/// `component-url` as modules, at once for `client="load"` and `client="only"` (so they are entry
+/// modules of the page, hinted with their static imports), later for `idle`, `visible` and `media`
+/// (recorded as lazy, like any `import()`).
+fn on_astro_island(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
+    let client = a.get("client").unwrap_or_default().to_ascii_lowercase();
+    let eager = client == "load" || client == "only";
+    for name in ["renderer-url", "component-url"] {
+        let Some(url) = a.url(name) else { continue };
+        if eager {
+            let attrs = RefAttrs {
+                type_: Some("module".to_string()),
+                module: true,
+                primary: true,
+                ..RefAttrs::default()
+            };
+            st.push(
+                url,
+                RefKind::Script,
+                format!("<astro-island client={client}>"),
+                at,
+                attrs,
+            );
+        } else {
+            let attrs = RefAttrs {
+                primary: true,
+                ..RefAttrs::default()
+            };
+            st.push(
+                url,
+                RefKind::JsDynamicImport,
+                format!("<astro-island client={client}>"),
+                at,
+                attrs,
+            );
+        }
     }
 }
 
@@ -2114,6 +2155,31 @@ mod tests {
     fn urls_are_trimmed_and_decoded() {
         let f = parse_html(b"<link rel=stylesheet href='\t/a.css?x=1&amp;y=2 '>");
         assert_eq!(urls(&f), ["/a.css?x=1&y=2"]);
+    }
+
+    #[test]
+    fn astro_islands() {
+        let f = parse_html(
+            b"<astro-island uid=a component-url=\"/_astro/Counter.js\" \
+              renderer-url=\"/_astro/client.js\" client=\"load\"></astro-island>\
+              <astro-island uid=b component-url=\"/_astro/Lazy.js\" renderer-url=\"/_astro/client.js\" \
+              client=\"visible\"></astro-island>",
+        );
+        let got: Vec<(&str, RefKind, bool)> = f
+            .refs
+            .iter()
+            .map(|r| (r.url.as_str(), r.kind, r.attrs.module))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/_astro/client.js", RefKind::Script, true),
+                ("/_astro/Counter.js", RefKind::Script, true),
+                ("/_astro/client.js", RefKind::JsDynamicImport, false),
+                ("/_astro/Lazy.js", RefKind::JsDynamicImport, false),
+            ]
+        );
+        assert_eq!(f.refs[0].element, "<astro-island client=load>");
     }
 
     #[test]
