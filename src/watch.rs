@@ -1619,19 +1619,31 @@ impl Session<'_> {
             .map(|&a| {
                 let t = Instant::now();
                 let mut diags = Vec::new();
-                let files = match a {
-                    Artifact::Assets => {
-                        vec![lock_doc(&self.assets_doc).assets(plan, dirty.map(|d| d.0))]
+                // The spliced JSON files are lent by their document and given back once written.
+                let doc = match a {
+                    Artifact::Assets => Some(lock_doc(&self.assets_doc)),
+                    Artifact::Hints => Some(lock_doc(&self.hints_doc)),
+                    _ => None,
+                };
+                let (files, doc) = match doc {
+                    Some(mut doc) => {
+                        let file = if a == Artifact::Assets {
+                            doc.assets(plan, dirty.map(|d| d.0))
+                        } else {
+                            doc.early_hints(plan, dirty.map(|d| d.1))
+                        };
+                        (vec![file], Some(doc))
                     }
-                    Artifact::Hints => {
-                        vec![lock_doc(&self.hints_doc).early_hints(plan, dirty.map(|d| d.1))]
-                    }
-                    _ => crate::emit::render(plan, config, a, &mut diags),
+                    None => (crate::emit::render(plan, config, a, &mut diags), None),
                 };
                 let render = t.elapsed();
                 let t = Instant::now();
-                let report = crate::write_outputs(&files, config)?;
-                Ok((a, files.len(), diags, report, render, t.elapsed()))
+                let report = crate::write_outputs(&files, config);
+                let n = files.len();
+                if let Some(mut doc) = doc {
+                    files.into_iter().for_each(|f| doc.restore(f));
+                }
+                Ok((a, n, diags, report?, render, t.elapsed()))
             })
             .collect();
         let mut wrote = Wrote {
@@ -1794,10 +1806,12 @@ mod tests {
                 if d.inputs.needs(Artifact::Assets, false) {
                     let spliced = self.docs.0.assets(plan, Some(&d.assets));
                     assert_eq!(spliced, crate::emit::json::assets(plan));
+                    self.docs.0.restore(spliced);
                 }
                 if d.inputs.needs(Artifact::Hints, false) {
                     let spliced = self.docs.1.early_hints(plan, Some(&d.page_urls));
                     assert_eq!(spliced, crate::emit::json::early_hints(plan));
+                    self.docs.1.restore(spliced);
                 }
             }
             delta

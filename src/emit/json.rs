@@ -58,7 +58,7 @@ impl SplicedDoc {
         if !spliced {
             self.reset(head, render_assets(plan));
         }
-        OutputFile::text("assets.json", self.text.clone())
+        self.lend("assets.json")
     }
 
     /// `early-hints.json` for `plan`, given the URLs of the pages whose plan changed, appeared or
@@ -74,7 +74,23 @@ impl SplicedDoc {
         if !spliced {
             self.reset(head, render_early_hints(plan));
         }
-        OutputFile::text("early-hints.json", self.text.clone())
+        self.lend("early-hints.json")
+    }
+
+    /// The document as an output file, lent without a copy: give it back with [`SplicedDoc::restore`]
+    /// once written. Until then (or if it never comes back) the next render is a whole one.
+    fn lend(&mut self, path: &str) -> OutputFile {
+        OutputFile {
+            path: path.to_string(),
+            bytes: std::mem::take(&mut self.text).into_bytes(),
+        }
+    }
+
+    /// Takes back the file [`SplicedDoc::assets`] or [`SplicedDoc::early_hints`] lent.
+    pub fn restore(&mut self, file: OutputFile) {
+        if let Ok(text) = String::from_utf8(file.bytes) {
+            self.text = text;
+        }
     }
 
     fn reset(&mut self, head: String, (text, spans): (String, Vec<(&str, Range<usize>)>)) {
@@ -510,6 +526,14 @@ mod tests {
         })
     }
 
+    /// Renders through the document and gives the file back, as the watcher does.
+    fn through(doc: &mut SplicedDoc, render: impl FnOnce(&mut SplicedDoc) -> OutputFile) -> String {
+        let file = render(doc);
+        let text = String::from_utf8(file.bytes.clone()).unwrap();
+        doc.restore(file);
+        text
+    }
+
     fn page(url: &str, hints: Vec<Hint>) -> PagePlan {
         PagePlan::new(url, url.trim_start_matches('/'), hints)
     }
@@ -524,7 +548,10 @@ mod tests {
         let text = |f: OutputFile| String::from_utf8(f.bytes).unwrap();
         let mut doc = SplicedDoc::default();
         assert_eq!(text(early_hints(&plan)), whole_hints(&plan), "no pages");
-        assert_eq!(text(doc.early_hints(&plan, None)), whole_hints(&plan));
+        assert_eq!(
+            through(&mut doc, |doc| doc.early_hints(&plan, None)),
+            whole_hints(&plan)
+        );
         let css = |sha: &str| Hint {
             as_: Some("style".into()),
             integrity: Some(format!("sha256-{sha}")),
@@ -545,20 +572,32 @@ mod tests {
         plan.pages
             .insert("/é.html".into(), page("/é.html", vec![css("00")]));
         assert_eq!(text(early_hints(&plan)), whole_hints(&plan));
-        assert_eq!(text(doc.early_hints(&plan, None)), whole_hints(&plan));
+        assert_eq!(
+            through(&mut doc, |doc| doc.early_hints(&plan, None)),
+            whole_hints(&plan)
+        );
         let dirty = |urls: &[&str]| urls.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>();
         plan.pages
             .insert("/é.html".into(), page("/é.html", vec![css("11")]));
         let d = dirty(&["/é.html"]);
-        assert_eq!(text(doc.early_hints(&plan, Some(&d))), whole_hints(&plan));
+        assert_eq!(
+            through(&mut doc, |doc| doc.early_hints(&plan, Some(&d))),
+            whole_hints(&plan)
+        );
         plan.pages.insert("/".into(), page("/", vec![css("1234")]));
         plan.pages
             .insert("/b/".into(), page("/b/", vec![font, css("9")]));
         let d = dirty(&["/", "/b/"]);
-        assert_eq!(text(doc.early_hints(&plan, Some(&d))), whole_hints(&plan));
+        assert_eq!(
+            through(&mut doc, |doc| doc.early_hints(&plan, Some(&d))),
+            whole_hints(&plan)
+        );
         plan.pages.remove("/b/");
         let d = dirty(&["/b/"]);
-        assert_eq!(text(doc.early_hints(&plan, Some(&d))), whole_hints(&plan));
+        assert_eq!(
+            through(&mut doc, |doc| doc.early_hints(&plan, Some(&d))),
+            whole_hints(&plan)
+        );
     }
 
     fn asset(path: &str, sha: &str) -> Asset {
@@ -594,17 +633,20 @@ mod tests {
         // `/a b.css` and `/a%20b.css` share a key (written once): such a site renders whole.
         let mut doc = SplicedDoc::default();
         assert_eq!(
-            text(doc.assets(&plan, Some(&BTreeSet::new()))),
+            through(&mut doc, |doc| doc.assets(&plan, Some(&BTreeSet::new()))),
             whole(&plan)
         );
         plan.assets.insert("/a,b.css".into(), asset("a,b.css", "9"));
         let d = ["/a,b.css".to_string()].into();
-        assert_eq!(text(doc.assets(&plan, Some(&d))), whole(&plan));
+        assert_eq!(
+            through(&mut doc, |doc| doc.assets(&plan, Some(&d))),
+            whole(&plan)
+        );
         plan.assets.remove("/a%20b.css");
         let mut doc = SplicedDoc::default();
         let dirty = |urls: &[&str]| urls.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>();
         assert_eq!(
-            text(doc.assets(&plan, Some(&dirty(&[])))),
+            through(&mut doc, |doc| doc.assets(&plan, Some(&dirty(&[])))),
             whole(&plan),
             "first render"
         );
@@ -612,7 +654,8 @@ mod tests {
         plan.assets
             .insert("/a,b.css".into(), asset("a,b.css", "11"));
         assert_eq!(
-            text(doc.assets(&plan, Some(&dirty(&["/a,b.css"])))),
+            through(&mut doc, |doc| doc
+                .assets(&plan, Some(&dirty(&["/a,b.css"])))),
             whole(&plan)
         );
         // Longer and shorter entries: later spans move.
@@ -621,22 +664,35 @@ mod tests {
         plan.assets
             .insert("/z\"q.css".into(), asset("z\"q.css", "5"));
         let d = dirty(&["/a,b.css", "/z\"q.css"]);
-        assert_eq!(text(doc.assets(&plan, Some(&d))), whole(&plan));
+        assert_eq!(
+            through(&mut doc, |doc| doc.assets(&plan, Some(&d))),
+            whole(&plan)
+        );
         plan.assets
             .insert("/m.css".into(), asset("m.css", "123456789"));
         plan.assets.insert("/a,b.css".into(), asset("a,b.css", "1"));
         let d = dirty(&["/m.css", "/a,b.css"]);
-        assert_eq!(text(doc.assets(&plan, Some(&d))), whole(&plan));
+        assert_eq!(
+            through(&mut doc, |doc| doc.assets(&plan, Some(&d))),
+            whole(&plan)
+        );
         // Added and removed assets: rendered whole.
         plan.assets.insert("/new.js".into(), asset("new.js", "22"));
         plan.assets.remove("/é-1.css");
         let d = dirty(&["/new.js", "/é-1.css"]);
-        assert_eq!(text(doc.assets(&plan, Some(&d))), whole(&plan));
-        plan.assets.insert("/new.js".into(), asset("new.js", "223"));
         assert_eq!(
-            text(doc.assets(&plan, Some(&dirty(&["/new.js"])))),
+            through(&mut doc, |doc| doc.assets(&plan, Some(&d))),
             whole(&plan)
         );
-        assert_eq!(text(doc.assets(&plan, None)), whole(&plan));
+        plan.assets.insert("/new.js".into(), asset("new.js", "223"));
+        assert_eq!(
+            through(&mut doc, |doc| doc
+                .assets(&plan, Some(&dirty(&["/new.js"])))),
+            whole(&plan)
+        );
+        assert_eq!(
+            through(&mut doc, |doc| doc.assets(&plan, None)),
+            whole(&plan)
+        );
     }
 }
