@@ -76,8 +76,13 @@ impl Hasher {
 
 /// True when a file name already carries a content hash, so the file can be cached forever:
 /// Vite's `name-[hash].ext` (8 base64url characters), webpack's `[name].[contenthash].ext`
-/// (hex, 8–64 characters, any separator), gulp-rev's `name-[10 hex].ext`.
+/// (hex, 8–64 characters, any separator), gulp-rev's `name-[10 hex].ext`; and anything under
+/// Next.js's `_next/static/`, whose names are hashes or sit in a build-id folder (Next.js serves that
+/// folder as immutable itself).
 pub fn is_content_hashed(rel_path: &str) -> bool {
+    if rel_path.starts_with("_next/static/") || rel_path.contains("/_next/static/") {
+        return true;
+    }
     let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
     // Drop every extension (`x.abc123.min.js`, `x-Ab12Cd34.js.map`): look at each dot/dash segment.
     let stem_end = name.find('.').unwrap_or(name.len());
@@ -131,7 +136,11 @@ fn is_base64url_hash(s: &str) -> bool {
         .filter(|&&n| n > 0)
         .count();
     let capitalized_word = upper == 1 && lower == 7 && s.as_bytes()[0].is_ascii_uppercase();
-    classes >= 2 && !capitalized_word && !(digit == 0 && other == 0 && upper <= 1)
+    // Capitals and separators alone (`__PAGE__`, `LICENSE_`) are a marker, not a hash: random
+    // base64url lacks both lowercase letters and digits once in about 770 names.
+    let marker = lower == 0 && digit == 0;
+    let word = digit == 0 && other == 0 && upper <= 1;
+    classes >= 2 && !(capitalized_word || marker || word)
 }
 
 #[cfg(test)]
@@ -167,6 +176,8 @@ mod tests {
             "vendor.3b1f9c0e.chunk.js",
             "app-d41d8cd98f.css",
             "inter-latin-400-normal-Cb4Tsa0V.woff2",
+            "_next/static/chunks/1pcw6gskne7pf.js",
+            "app/_next/static/abcBuildId/_buildManifest.js",
         ] {
             assert!(is_content_hashed(yes), "{yes}");
         }
@@ -179,6 +190,10 @@ mod tests {
             "inter-latin-400-normal.woff2",
             "favicon.ico",
             "a-deadbeef.js",
+            // Next.js's per-route data keeps its name from build to build.
+            "__next.__PAGE__.txt",
+            "about/__next.about.__PAGE__.txt",
+            "LICENSE_.txt",
         ] {
             assert!(!is_content_hashed(no), "{no}");
         }

@@ -27,6 +27,8 @@ struct Spec {
     crossorigin: Option<String>,
     type_: Option<String>,
     media: Option<String>,
+    /// `high` or `low`, from the element the hint follows (the consumer, or the page's own preload).
+    fetchpriority: Option<String>,
 }
 
 /// Builds the plan for every page.
@@ -252,11 +254,7 @@ pub fn page_plan<'g>(
                 } else {
                     None
                 },
-                fetchpriority: e
-                    .attrs
-                    .fetchpriority
-                    .clone()
-                    .filter(|p| p.eq_ignore_ascii_case("high") || p.eq_ignore_ascii_case("low")),
+                fetchpriority: spec.fetchpriority,
                 integrity: node.map(|n| n.integrity.clone()),
                 depth: e.depth,
                 bytes: e.bytes,
@@ -416,6 +414,10 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
         crossorigin,
         type_: None,
         media: None,
+        fetchpriority: a
+            .fetchpriority
+            .clone()
+            .filter(|p| p.eq_ignore_ascii_case("high") || p.eq_ignore_ascii_case("low")),
     };
     if !e.critical {
         return Err(match e.kind {

@@ -719,8 +719,9 @@ fn client_rendered_pages_and_feature_probes() {
     );
 }
 
-/// An author's `<link rel=preload>` is hinted even when the element that uses the file would not
-/// be on its own (an `<img>` without `fetchpriority=high`, as Docusaurus writes for its logo).
+/// An author's `<link rel=preload>` is hinted, with its own `fetchpriority`, even when the element
+/// that uses the file would not be on its own (an `<img>` without `fetchpriority=high`, as
+/// Docusaurus writes for its logo; an `async` script, as Next.js writes for its chunks).
 #[test]
 fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
     let dir = tempfile::tempdir().unwrap();
@@ -728,16 +729,22 @@ fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
     std::fs::create_dir_all(&site).unwrap();
     std::fs::write(
         site.join("index.html"),
-        "<!doctype html><link rel=preload as=image href=/a.png><img src=/a.png><img src=/b.png>",
+        "<!doctype html><link rel=preload as=image href=/a.png><img src=/a.png><img src=/b.png>\
+         <link rel=preload as=script fetchpriority=low href=/s.js><script async src=/s.js></script>",
     )
     .unwrap();
     std::fs::write(site.join("a.png"), "a").unwrap();
     std::fs::write(site.join("b.png"), "b").unwrap();
+    std::fs::write(site.join("s.js"), "s").unwrap();
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Next.js preloads its `async` chunks with `fetchpriority=low`: the hint keeps it low.
     assert_eq!(
         early_links(&out)["/"],
-        vec!["</a.png>; rel=preload; as=image".to_string()]
+        vec![
+            "</s.js>; rel=preload; as=script; fetchpriority=low".to_string(),
+            "</a.png>; rel=preload; as=image".to_string()
+        ]
     );
 }
