@@ -886,16 +886,19 @@ mod tests {
             "m",
         )];
         let up = |config| up_to_date(out, config, 5, key(files));
+        let record = |files| {
+            record_run(
+                out,
+                4,
+                5,
+                files,
+                std::slice::from_ref(&output),
+                summary,
+                &diags,
+            )
+        };
         assert!(up(4).is_none(), "no record yet");
-        record_run(
-            out,
-            4,
-            5,
-            key(files),
-            std::slice::from_ref(&output),
-            summary,
-            &diags,
-        );
+        record(key(files));
         let got = up(4).unwrap();
         assert_eq!(got.summary, summary);
         assert_eq!(got.diagnostics, diags);
@@ -918,50 +921,18 @@ mod tests {
         std::fs::write(out.join("new"), "{}").unwrap();
         std::fs::rename(out.join("new"), &output).unwrap();
         assert!(up(4).is_none(), "an output changed");
-        record_run(
-            out,
-            4,
-            5,
-            key(files),
-            std::slice::from_ref(&output),
-            summary,
-            &diags,
-        );
+        record(key(files));
         assert!(up(4).is_some());
         // The cache replaced.
         std::fs::write(out.join("new"), "other").unwrap();
         std::fs::rename(out.join("new"), out.join(FILE_NAME)).unwrap();
         assert!(up(4).is_none(), "the cache changed");
-        record_run(
-            out,
-            4,
-            5,
-            key(files),
-            std::slice::from_ref(&output),
-            summary,
-            &diags,
-        );
+        record(key(files));
         assert!(up(4).is_some());
         // A run with a racy file removes the record.
-        record_run(
-            out,
-            4,
-            5,
-            None,
-            std::slice::from_ref(&output),
-            summary,
-            &diags,
-        );
+        record(None);
         assert!(up(4).is_none(), "record removed");
-        record_run(
-            out,
-            4,
-            5,
-            key(files),
-            std::slice::from_ref(&output),
-            summary,
-            &diags,
-        );
+        record(key(files));
         // A damaged record.
         let run = out.join(RUN_FILE_NAME);
         let mut b = std::fs::read(&run).unwrap();

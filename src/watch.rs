@@ -1868,31 +1868,26 @@ mod tests {
                 a.integrity = "sha256-x".into();
                 a.mime = "x/y".into();
             }
+            // Every hint of the plan changed by `change`.
+            let hints_changed = |change: &dyn Fn(&mut crate::plan::Hint)| {
+                let mut p = plan.clone();
+                p.pages
+                    .values_mut()
+                    .flat_map(|p| p.hints.iter_mut())
+                    .for_each(|h| change(std::sync::Arc::make_mut(h)));
+                p
+            };
             // Undeclared for all but early-hints.json: the hints' integrity, depth and size.
-            let mut hint_meta = plan.clone();
-            for h in hint_meta
-                .pages
-                .values_mut()
-                .flat_map(|p| p.hints.iter_mut())
-            {
-                let h = std::sync::Arc::make_mut(h);
+            let hint_meta = hints_changed(&|h| {
                 h.integrity = Some("sha256-x".into());
                 h.depth += 7;
                 h.bytes += 1;
-            }
+            });
             // Undeclared for nginx, Caddy and Apache with push off: the push guard id and the
             // hints' push flags (for `_headers`, the push flags always).
             let mut other_id = plan.clone();
             other_id.build_id = "0000".into();
-            let mut other_push = plan.clone();
-            for h in other_push
-                .pages
-                .values_mut()
-                .flat_map(|p| p.hints.iter_mut())
-            {
-                let h = std::sync::Arc::make_mut(h);
-                h.push = !h.push;
-            }
+            let other_push = hints_changed(&|h| h.push = !h.push);
             for a in Artifact::ALL {
                 let want = render(&plan, &config, a);
                 let scrambled: Vec<&Plan> = match a {
