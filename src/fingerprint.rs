@@ -94,11 +94,12 @@ pub fn is_content_hashed(rel_path: &str) -> bool {
     {
         return true;
     }
-    // Vite's base64url hash may itself contain `-`, so take the last 8 characters after a `-`.
+    // Vite's base64url hash may itself contain `-`, so take the last 8 characters after a `-`;
+    // esbuild's (Angular's) is base32, capitals and the digits 2–7, often without a digit.
     if stem.len() > 9
         && stem.is_char_boundary(stem.len() - 8)
         && stem.as_bytes()[stem.len() - 9] == b'-'
-        && is_base64url_hash(&stem[stem.len() - 8..])
+        && (is_base64url_hash(&stem[stem.len() - 8..]) || is_base32_hash(&stem[stem.len() - 8..]))
     {
         return true;
     }
@@ -107,6 +108,14 @@ pub fn is_content_hashed(rel_path: &str) -> bool {
     dot_parts
         .iter()
         .any(|p| is_hex_hash(p) || is_base64url_hash(p))
+}
+
+/// esbuild's default `[hash]`: 8 characters of base32 (`A`–`Z`, `2`–`7`), as Angular writes them
+/// (`main-WWICEUJR.js`, `chunk-SBN7ISVL.js`). Only trusted after a `-` at the end of the stem.
+fn is_base32_hash(s: &str) -> bool {
+    s.len() == 8
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
 }
 
 fn is_hex_hash(s: &str) -> bool {
@@ -136,9 +145,9 @@ fn is_base64url_hash(s: &str) -> bool {
         .filter(|&&n| n > 0)
         .count();
     let capitalized_word = upper == 1 && lower == 7 && s.as_bytes()[0].is_ascii_uppercase();
-    // Capitals and separators alone (`__PAGE__`, `LICENSE_`) are a marker, not a hash: random
-    // base64url lacks both lowercase letters and digits once in about 770 names.
-    let marker = lower == 0 && digit == 0;
+    // Capitals with separators and nothing else (`__PAGE__`, `LICENSE_`) are a marker, not a
+    // hash: random base64url looks like that about once in 2,000 names.
+    let marker = lower == 0 && digit == 0 && other > 0;
     let word = digit == 0 && other == 0 && upper <= 1;
     classes >= 2 && !(capitalized_word || marker || word)
 }
@@ -177,6 +186,10 @@ mod tests {
             "app-d41d8cd98f.css",
             "inter-latin-400-normal-Cb4Tsa0V.woff2",
             "_next/static/chunks/1pcw6gskne7pf.js",
+            // Angular (esbuild, base32), with and without a digit.
+            "main-WWICEUJR.js",
+            "chunk-SBN7ISVL.js",
+            "media/roboto-greek-ext-400-normal-IONFYYIZ.woff2",
             "app/_next/static/abcBuildId/_buildManifest.js",
         ] {
             assert!(is_content_hashed(yes), "{yes}");
