@@ -54,14 +54,22 @@ fn print_children<'a>(
     for e in entries.iter().filter(|e| e.parent == parent) {
         let status = match &e.decision {
             Decision::Hint => {
-                let how = match e.kind {
+                let kind = match (&e.explicit, e.by_preload) {
+                    (Some((kind, _, _)), true) => *kind,
+                    _ => e.kind,
+                };
+                let how = match kind {
                     crate::parse::RefKind::Script if e.attrs.module => "modulepreload",
                     crate::parse::RefKind::JsImport | crate::parse::RefKind::ModulePreload => {
                         "modulepreload"
                     }
                     _ => "preload",
                 };
-                format!("hinted ({how})")
+                if e.by_preload {
+                    format!("hinted ({how}, as the page's own <link rel={how}> asks)")
+                } else {
+                    format!("hinted ({how})")
+                }
             }
             Decision::Skip(why) => format!("not hinted: {why}"),
         };

@@ -128,6 +128,9 @@ pub struct Entry<'g> {
     /// A `<link rel=preload|modulepreload>` in the page for the same URL, when the resource also has
     /// a consumer: its kind, attributes and location, to check that they match.
     pub explicit: Option<(RefKind, Cow<'g, RefAttrs>, Location)>,
+    /// Set by the hint policy when the hint follows that `<link>` rather than the consumer (which
+    /// alone would not be hinted).
+    pub by_preload: bool,
 }
 
 impl Node {
@@ -437,6 +440,7 @@ impl Graph {
                     bytes,
                     decision,
                     explicit: None,
+                    by_preload: false,
                 });
                 entries.len() - 1
             };

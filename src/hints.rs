@@ -133,7 +133,10 @@ pub fn page_plan<'g>(
         let spec = match spec_for(e, page, policy) {
             Ok(s) => s,
             Err(reason) => match explicit_spec(e, page, policy) {
-                Some(s) => s,
+                Some(s) => {
+                    e.by_preload = true;
+                    s
+                }
                 None => {
                     e.decision = Decision::Skip(reason);
                     continue;

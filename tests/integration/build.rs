@@ -747,4 +747,12 @@ fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
             "</a.png>; rel=preload; as=image".to_string()
         ]
     );
+    let o = run(&["explain", site.to_str().unwrap(), "/"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(
+            "/a.png  <img>  1 B  — hinted (preload, as the page's own <link rel=preload> asks)"
+        ),
+        "{text}"
+    );
 }
