@@ -428,14 +428,44 @@ fn elt_size(len: usize) -> usize {
 
 fn fits(keys: &[(u64, usize)], bucket: usize, size: usize, test: &mut [usize]) -> bool {
     test[..size].fill(0);
+    let m = FastMod::new(size as u64);
     for (hash, elt) in keys {
-        let i = (*hash % size as u64) as usize;
+        let i = m.of(*hash) as usize;
         test[i] += elt;
         if test[i] > bucket - 8 {
             return false;
         }
     }
     true
+}
+
+/// `x % d` by multiplication (Lemire, Kaser and Kurz, "Faster remainder by direct computation",
+/// 2019): exact for every 64-bit `x` and every divisor below 2^32. The hash-size search takes the
+/// remainder of every key for every candidate size, and a 64-bit division costs several times more.
+struct FastMod {
+    m: u128,
+    d: u64,
+}
+
+impl FastMod {
+    fn new(d: u64) -> FastMod {
+        debug_assert!(d > 0 && d < 1 << 32);
+        // For d = 1 the reciprocal does not fit; m = 0 gives the remainder 0.
+        let m = if d == 1 {
+            0
+        } else {
+            u128::MAX / u128::from(d) + 1
+        };
+        FastMod { m, d }
+    }
+
+    fn of(&self, x: u64) -> u64 {
+        let low = self.m.wrapping_mul(u128::from(x));
+        // The high 128 bits of `low * d`, of which only the low 64 can be set.
+        let hi = (low >> 64) * u128::from(self.d);
+        let lo = ((low & u128::from(u64::MAX)) * u128::from(self.d)) >> 64;
+        ((hi + lo) >> 64) as u64
+    }
 }
 
 /// The first table size nginx's search (from its own start) accepts, within `budget` tries.
@@ -635,6 +665,23 @@ mod tests {
         assert!(http.lines().all(|l| l.len() < 3100));
         let server = String::from_utf8(out[1].bytes.clone()).unwrap();
         assert!(server.contains("add_header Link $hintgen_link_2 always;"));
+    }
+
+    #[test]
+    fn fast_remainder_is_exact() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for d in (1..5000u64).chain([65_521, 1 << 20, (1 << 32) - 1]) {
+            let m = FastMod::new(d);
+            for _ in 0..200 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                assert_eq!(m.of(x), x % d, "{x} % {d}");
+            }
+            for edge in [0, 1, d - 1, d, u64::MAX, u64::MAX - 1] {
+                assert_eq!(m.of(edge), edge % d, "{edge} % {d}");
+            }
+        }
     }
 
     #[test]
