@@ -146,7 +146,8 @@ impl BaseUrl {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Policy {
-    /// Most hints per page; the tail (lowest priority) is dropped with a diagnostic.
+    /// Most hints per response (the 103 and the 200 are counted apart); the tail (lowest priority)
+    /// is left out of that response, and a hint left out of both is dropped, with a diagnostic.
     pub max_hints: usize,
     /// Most bytes of one `Link` header value; servers and CDNs cap a header near 8 KiB.
     pub max_header_bytes: usize,
