@@ -485,6 +485,7 @@ fn is_critical(kind: RefKind, attrs: &RefAttrs) -> bool {
         RefKind::JsDynamicImport
         | RefKind::Icon
         | RefKind::Manifest
+        | RefKind::Prefetch
         | RefKind::Poster
         | RefKind::Media => false,
     }

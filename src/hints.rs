@@ -427,6 +427,9 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
             RefKind::JsDynamicImport => "dynamic import(): loaded lazily".into(),
             RefKind::Icon => "icon: not needed for first render".into(),
             RefKind::Manifest => "web app manifest: not needed for first render".into(),
+            RefKind::Prefetch => {
+                "prefetch: fetched for a later navigation, at idle priority".into()
+            }
             RefKind::Media => "audio/video source: not hinted".into(),
             RefKind::Poster => "video poster: not hinted".into(),
             RefKind::Image if a.lazy => "loading=lazy".into(),
@@ -552,9 +555,11 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
         RefKind::CssUrl if policy.css_images => Ok(spec(Rel::Preload, Some("image"), None)),
         RefKind::CssUrl => Err("CSS url(): not hinted (policy.css-images = false)".into()),
         RefKind::JsDynamicImport => Err("dynamic import(): loaded lazily".into()),
-        RefKind::Icon | RefKind::Manifest | RefKind::Media | RefKind::Poster => {
-            Err("not needed for first render".into())
-        }
+        RefKind::Icon
+        | RefKind::Manifest
+        | RefKind::Prefetch
+        | RefKind::Media
+        | RefKind::Poster => Err("not needed for first render".into()),
     }
 }
 

@@ -856,6 +856,23 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
             attrs,
         );
     }
+    if has("prefetch")
+        && let Some(url) = &href
+    {
+        let attrs = RefAttrs {
+            as_: a.get("as"),
+            crossorigin: a.get("crossorigin"),
+            primary: true,
+            ..RefAttrs::default()
+        };
+        st.push(
+            url.clone(),
+            RefKind::Prefetch,
+            "<link rel=prefetch>",
+            at,
+            attrs,
+        );
+    }
 }
 
 fn script_type(a: &Attrs<'_, '_>) -> ScriptType {
@@ -2180,6 +2197,13 @@ mod tests {
             ]
         );
         assert_eq!(f.refs[0].element, "<astro-island client=load>");
+    }
+
+    #[test]
+    fn prefetch_is_recorded() {
+        let f = parse_html(b"<link rel=prefetch href=/next.js as=script><link rel=dns-prefetch href=//cdn.example>");
+        let got: Vec<(&str, RefKind)> = f.refs.iter().map(|r| (r.url.as_str(), r.kind)).collect();
+        assert_eq!(got, [("/next.js", RefKind::Prefetch)]);
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub enum RefKind {
     Icon,
     /// `<link rel=manifest>`.
     Manifest,
+    /// `<link rel=prefetch>`: for a later navigation; recorded, never hinted.
+    Prefetch,
     /// `<script src>`; `attrs.module`, `attrs.async_`, `attrs.defer` say which kind.
     Script,
     /// `<img src>`, `<img srcset>` and `<picture><source srcset>` candidates, `<input type=image src>`.
