@@ -38,10 +38,11 @@
 //! file's path, size, mtime and inode, made only when no mtime was racy at the start of the run; see
 //! [`files_key`]), the stat key (size, mtime, inode) of the cache and of every output, and the
 //! diagnostics and summary the run printed. (The cache's stat key ties the record to the cache it
-//! wrote, so a damaged or replaced cache is still read, and reported, by the next run.) It applies only when all of these are unchanged (so no file was added, removed,
-//! changed or is racy); checking it needs the walk but not the cache, which is not even read. Outputs are written by rename, so an output
-//! replaced by hand gets a new inode; one edited in place within the same timestamp tick as hintgen
-//! wrote it, keeping its size, would go unseen.
+//! wrote, so a damaged or replaced cache is still read, and reported, by the next run.) It applies
+//! only when all of these are unchanged (so no file was added, removed, changed or is racy);
+//! checking it needs the walk but not the cache, which is not even read. Outputs are written by
+//! rename, so an output replaced by hand gets a new inode; one edited in place within the same
+//! timestamp tick as hintgen wrote it, keeping its size, would go unseen.
 //!
 //! **Memory.** The file is read whole (about 3 KiB per page and 100 bytes per other file) and entries
 //! are decoded on demand, in parallel, by the scanner; nothing depends on the size of the site's files.

@@ -132,7 +132,7 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
     diags.append(&mut emit_diags);
     diags.sort();
     diags.dedup();
-    let hints: usize = build.plan.pages.values().map(|p| p.hints.len()).sum();
+    let hints = build.plan.hint_count();
     if check {
         let stale = &report.changed;
         for s in stale {

@@ -332,16 +332,22 @@ pub fn page_plan<'g>(
     }
     let mut pushed = 0u64;
     for h in kept.iter_mut() {
-        if h.rel != Rel::Preconnect && h.file.is_some() && pushed + h.bytes <= policy.max_push_bytes
-        {
-            pushed += h.bytes;
-            h.push = true;
-        }
+        h.push = fits_push(h, h.bytes, &mut pushed, policy);
     }
-    // Plans of every page stay in memory until the outputs are written: no spare capacity.
-    kept.shrink_to_fit();
     let plan = PagePlan::new(graph.space.page_url(&page.rel), page.rel.clone(), kept);
     (plan, entries, diags)
+}
+
+/// The push budget, hint by hint in priority order: whether `h`, of `bytes` bytes, is pushed, given
+/// the bytes `pushed` so far (updated). Only files of the site are pushed, the first ones that fit in
+/// `policy.max-push-bytes` together. Watch mode applies it again when a file's size changes.
+pub fn fits_push(h: &Hint, bytes: u64, pushed: &mut u64, policy: &Policy) -> bool {
+    let push =
+        h.rel != Rel::Preconnect && h.file.is_some() && *pushed + bytes <= policy.max_push_bytes;
+    if push {
+        *pushed += bytes;
+    }
+    push
 }
 
 /// What one response's `Link` header has used of the budget.

@@ -151,12 +151,7 @@ pub fn record_build(
         pages: build.plan.pages.len() as u64,
         files: build.files as u64,
         bytes: build.bytes,
-        hints: build
-            .plan
-            .pages
-            .values()
-            .map(|p| p.hints.len() as u64)
-            .sum(),
+        hints: build.plan.hint_count() as u64,
         outputs: report.destinations.len() as u64,
     };
     cache::record_run(
@@ -356,10 +351,10 @@ pub fn write_outputs(outputs: &[OutputFile], config: &Config) -> Result<WriteRep
     Ok(report)
 }
 
-/// Renders and writes the selected artifacts one at a time, so only one artifact's bytes are in memory
-/// at once (the server configs of a 10,000-page site are tens of megabytes each). Returns what was
-/// written and the emitters' diagnostics. With `check`, nothing is written: the report's `changed`
-/// lists the outputs that are missing or stale.
+/// Renders and writes the selected artifacts, each written as soon as it is rendered, on all cores,
+/// so only the artifacts in flight are in memory (the server configs of a 10,000-page site are tens
+/// of megabytes each). Returns what was written and the emitters' diagnostics. With `check`,
+/// nothing is written: the report's `changed` lists the outputs that are missing or stale.
 pub fn render_and_write(
     plan: &Plan,
     config: &Config,

@@ -376,3 +376,10 @@ pub struct Plan {
     /// The base path prefix (`/` or `/app/`).
     pub base_path: String,
 }
+
+impl Plan {
+    /// Hints over all pages (for summaries).
+    pub fn hint_count(&self) -> usize {
+        self.pages.values().map(|p| p.hints.len()).sum()
+    }
+}

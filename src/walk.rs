@@ -182,34 +182,28 @@ fn walk_from(
         if is_temp_name(&rel) || PLATFORM_FILES.contains(&rel.as_str()) {
             continue;
         }
-        if let Some((size, mtime_ns, inode)) = folder.stat(path) {
-            files.push(SiteFile {
-                rel,
-                path: path.to_path_buf(),
-                size,
-                mtime_ns,
-                inode,
-            });
-            continue;
-        }
-        let meta = match entry.metadata() {
-            Ok(m) => m,
-            Err(e) => {
-                diags.push(Diagnostic::new(
-                    Severity::Error,
-                    "unreadable",
-                    rel,
-                    format!("cannot read metadata: {e}"),
-                ));
-                continue;
-            }
+        let stat = match folder.stat(path) {
+            Some(stat) => stat,
+            None => match entry.metadata() {
+                Ok(m) => (m.len(), mtime_ns(&m), inode(&m)),
+                Err(e) => {
+                    diags.push(Diagnostic::new(
+                        Severity::Error,
+                        "unreadable",
+                        rel,
+                        format!("cannot read metadata: {e}"),
+                    ));
+                    continue;
+                }
+            },
         };
+        let (size, mtime_ns, inode) = stat;
         files.push(SiteFile {
             rel,
             path: path.to_path_buf(),
-            size: meta.len(),
-            mtime_ns: mtime_ns(&meta),
-            inode: inode(&meta),
+            size,
+            mtime_ns,
+            inode,
         });
     }
     (files, diags, subdirs)

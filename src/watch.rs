@@ -46,11 +46,11 @@ use rayon::prelude::*;
 use crate::config::{Artifact, Config, Policy, Sri};
 use crate::error::{Diagnostic, Error, Result, Severity};
 use crate::graph::{Graph, Node, manifest_file_edges};
-use crate::hints::{asset_of, page_plan};
+use crate::hints::{asset_of, fits_push, page_plan};
 use crate::messages::{counts, format_diagnostic, human_bytes, use_color};
 use crate::parse::FileKind;
 use crate::parse::vite::ChunkEdges;
-use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
+use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan};
 use crate::scan::{Scanned, scan_one};
 use crate::site::UrlSpace;
 use crate::walk::{self, SiteFile};
@@ -788,9 +788,8 @@ impl Incremental {
         }
     }
 
-    /// Re-plans pages (in parallel) and updates every index that depends on their closures. Returns
-    /// whether any page's plan changed.
-    /// Re-plans `pages`, recording in `inputs` how their plans changed and in `urls` which.
+    /// Re-plans `pages` (in parallel) and updates every index that depends on their closures,
+    /// recording in `inputs` how their plans changed and in `urls` which.
     fn replan(
         &mut self,
         pages: &BTreeSet<String>,
@@ -819,10 +818,7 @@ impl Incremental {
                 let missing = entries
                     .iter()
                     .any(|e| e.file.is_none() && e.external_origin.is_none());
-                let mut pushed: Vec<String> =
-                    pp.pushable().filter_map(|h| h.file.clone()).collect();
-                pushed.sort();
-                pushed.dedup();
+                let pushed = pushed_files(&pp);
                 let state = PageState {
                     url: pp.url.clone(),
                     deps: Vec::new(),
@@ -945,12 +941,7 @@ impl Incremental {
                     .filter(|f| files.contains(*f))
                     .and_then(|f| self.graph.nodes.get(f));
                 let bytes = node.map_or(h.bytes, |n| n.size);
-                let push = h.rel != Rel::Preconnect
-                    && h.file.is_some()
-                    && pushed_bytes + bytes <= self.policy.max_push_bytes;
-                if push {
-                    pushed_bytes += bytes;
-                }
+                let push = fits_push(h, bytes, &mut pushed_bytes, &self.policy);
                 if node.is_none() && push == h.push {
                     hints.push(h.clone());
                     continue;
@@ -976,9 +967,7 @@ impl Incremental {
             }
             inputs.classify(Some(old), &pp);
             self.pool.share(&mut pp);
-            let mut pushed: Vec<String> = pp.pushable().filter_map(|h| h.file.clone()).collect();
-            pushed.sort();
-            pushed.dedup();
+            let pushed = pushed_files(&pp);
             let old_pushed = self
                 .pages
                 .get_mut(rel)
@@ -999,6 +988,14 @@ impl Incremental {
                 .filter_map(|f| Some((f.as_str(), self.graph.nodes.get(f)?.sha256.as_str()))),
         )
     }
+}
+
+/// The files a page's plan pushes, sorted, once each.
+fn pushed_files(pp: &PagePlan) -> Vec<String> {
+    let mut pushed: Vec<String> = pp.pushable().filter_map(|h| h.file.clone()).collect();
+    pushed.sort();
+    pushed.dedup();
+    pushed
 }
 
 /// Files a node's own references (not the Vite manifest's) name.
@@ -1388,7 +1385,7 @@ impl Session<'_> {
         let (errors, warnings) = counts(&diags);
         if !self.config.quiet {
             let plan = self.state.plan();
-            let hints: usize = plan.pages.values().map(|p| p.hints.len()).sum();
+            let hints = plan.hint_count();
             eprintln!(
                 "hintgen: {} pages, {} files ({}), {hints} hints; {} output(s) written, {} unchanged ({} ms); {errors} error(s), {warnings} warning(s)",
                 plan.pages.len(),
@@ -1591,11 +1588,10 @@ impl Session<'_> {
         self.run_exec(&report.changed);
     }
 
-    /// Renders the artifacts whose inputs changed and writes each as soon as it is rendered, several
+    /// Renders the artifacts that `inputs` need and writes each as soon as it is rendered, several
     /// at once, so only the artifacts in flight are in memory. Artifacts that were not rendered keep
-    /// their files and their diagnostics from the last render.
-    /// Renders and writes the artifacts that `inputs` need. `dirty` lists the URLs of the assets and
-    /// of the pages whose entry changed (`None`: unknown, so the JSON files are rendered whole).
+    /// their files and their diagnostics from the last render. `dirty` lists the URLs of the assets
+    /// and of the pages whose entry changed (`None`: unknown, so the JSON files are rendered whole).
     fn write(&mut self, inputs: Inputs, dirty: Option<Dirty<'_>>) -> Result<Wrote> {
         let start = Instant::now();
         let plan = self.state.plan();
@@ -1620,21 +1616,16 @@ impl Session<'_> {
                 let t = Instant::now();
                 let mut diags = Vec::new();
                 // The spliced JSON files are lent by their document and given back once written.
-                let doc = match a {
-                    Artifact::Assets => Some(lock_doc(&self.assets_doc)),
-                    Artifact::Hints => Some(lock_doc(&self.hints_doc)),
-                    _ => None,
-                };
-                let (files, doc) = match doc {
-                    Some(mut doc) => {
-                        let file = if a == Artifact::Assets {
-                            doc.assets(plan, dirty.map(|d| d.0))
-                        } else {
-                            doc.early_hints(plan, dirty.map(|d| d.1))
-                        };
-                        (vec![file], Some(doc))
+                let (files, doc) = match a {
+                    Artifact::Assets => {
+                        let mut doc = lock_doc(&self.assets_doc);
+                        (vec![doc.assets(plan, dirty.map(|d| d.0))], Some(doc))
                     }
-                    None => (crate::emit::render(plan, config, a, &mut diags), None),
+                    Artifact::Hints => {
+                        let mut doc = lock_doc(&self.hints_doc);
+                        (vec![doc.early_hints(plan, dirty.map(|d| d.1))], Some(doc))
+                    }
+                    _ => (crate::emit::render(plan, config, a, &mut diags), None),
                 };
                 let render = t.elapsed();
                 let t = Instant::now();

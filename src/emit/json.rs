@@ -17,16 +17,9 @@ use crate::plan::{Asset, Hint, PagePlan, Plan};
 pub const FORMAT_VERSION: u32 = 1;
 
 fn pretty(value: &impl Serialize) -> String {
-    pretty_sized(value, 0)
-}
-
-/// Pretty JSON into a buffer reserved up front: a big output grown by doubling would copy itself
-/// several times and hold up to twice its size.
-fn pretty_sized(value: &impl Serialize, estimate: usize) -> String {
-    let mut buf = Vec::with_capacity(estimate);
-    serde_json::to_writer_pretty(&mut buf, value).expect("JSON values always serialize");
-    buf.push(b'\n');
-    String::from_utf8(buf).expect("serde_json writes UTF-8")
+    let mut s = serde_json::to_string_pretty(value).expect("JSON values always serialize");
+    s.push('\n');
+    s
 }
 
 /// `assets.json`: every file with size, SHA-256, SRI, MIME type and `immutable`.
@@ -242,17 +235,18 @@ fn asset_entry(key: &str, a: &Asset) -> String {
 
 /// Appends a map entry at the second level of a pretty document: `    "key": value`.
 fn map_entry_into(out: &mut String, key: &str, value: &impl Serialize) {
-    let value = serde_json::to_string_pretty(value).expect("JSON values always serialize");
     out.push_str("    ");
     out.push_str(&json_string(key));
     out.push_str(": ");
+    out.push_str(&pretty_indented(value, "\n    "));
+}
+
+/// `value` as pretty JSON whose lines after the first start with `newline` (a newline and the
+/// indentation of the place it is written at).
+fn pretty_indented(value: &impl Serialize, newline: &str) -> String {
+    let text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
     // JSON strings never hold a raw newline, so every newline is between lines of the value.
-    for (i, line) in value.split('\n').enumerate() {
-        if i > 0 {
-            out.push_str("\n    ");
-        }
-        out.push_str(line);
-    }
+    text.replace('\n', newline)
 }
 
 fn json_string(s: &str) -> String {
@@ -421,11 +415,7 @@ fn page_entry_into(out: &mut String, key: &str, p: &PagePlan) {
     for (i, h) in p.iter().enumerate() {
         out.push_str(if i == 0 { "" } else { "," });
         out.push_str(ITEM);
-        out.push_str(h.json_entry(|h| {
-            let text = serde_json::to_string_pretty(&HintJson::new(h))
-                .expect("JSON values always serialize");
-            text.replace('\n', ITEM)
-        }));
+        out.push_str(h.json_entry(|h| pretty_indented(&HintJson::new(h), ITEM)));
     }
     if !p.hints.is_empty() {
         out.push_str(MEMBER);

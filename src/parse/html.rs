@@ -840,38 +840,21 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
             attrs,
         );
     }
-    if has("manifest")
-        && let Some(url) = &href
-    {
-        let attrs = RefAttrs {
-            crossorigin: a.get("crossorigin"),
-            primary: true,
-            ..RefAttrs::default()
-        };
-        st.push(
-            url.clone(),
-            RefKind::Manifest,
-            "<link rel=manifest>",
-            at,
-            attrs,
-        );
-    }
-    if has("prefetch")
-        && let Some(url) = &href
-    {
-        let attrs = RefAttrs {
-            as_: a.get("as"),
-            crossorigin: a.get("crossorigin"),
-            primary: true,
-            ..RefAttrs::default()
-        };
-        st.push(
-            url.clone(),
-            RefKind::Prefetch,
-            "<link rel=prefetch>",
-            at,
-            attrs,
-        );
+    // Recorded for `explain` (and existence checks), never hinted.
+    for (rel, kind) in [
+        ("manifest", RefKind::Manifest),
+        ("prefetch", RefKind::Prefetch),
+    ] {
+        if has(rel)
+            && let Some(url) = &href
+        {
+            let attrs = RefAttrs {
+                crossorigin: a.get("crossorigin"),
+                primary: true,
+                ..RefAttrs::default()
+            };
+            st.push(url.clone(), kind, format!("<link rel={rel}>"), at, attrs);
+        }
     }
 }
 
@@ -1016,33 +999,28 @@ fn on_astro_island(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
     let eager = client == "load" || client == "only";
     for name in ["renderer-url", "component-url"] {
         let Some(url) = a.url(name) else { continue };
-        if eager {
+        let (kind, attrs) = if eager {
             let attrs = RefAttrs {
                 type_: Some("module".to_string()),
                 module: true,
                 primary: true,
                 ..RefAttrs::default()
             };
-            st.push(
-                url,
-                RefKind::Script,
-                format!("<astro-island client={client}>"),
-                at,
-                attrs,
-            );
+            (RefKind::Script, attrs)
         } else {
             let attrs = RefAttrs {
                 primary: true,
                 ..RefAttrs::default()
             };
-            st.push(
-                url,
-                RefKind::JsDynamicImport,
-                format!("<astro-island client={client}>"),
-                at,
-                attrs,
-            );
-        }
+            (RefKind::JsDynamicImport, attrs)
+        };
+        st.push(
+            url,
+            kind,
+            format!("<astro-island client={client}>"),
+            at,
+            attrs,
+        );
     }
 }
 
