@@ -42,32 +42,51 @@ impl SplicedDoc {
     /// `assets.json` for `plan`, given the URLs of the assets that changed, appeared or vanished
     /// since the last call (`None`: unknown, render it whole).
     pub fn assets(&mut self, plan: &Plan, dirty: Option<&BTreeSet<String>>) -> OutputFile {
-        let head = assets_head(plan);
-        let spliced = dirty.is_some_and(|d| {
-            self.splice(&head, plan.assets.len(), d, |url| {
-                Some(asset_entry(&encode_url(url), plan.assets.get(url)?))
-            })
-        });
-        if !spliced {
-            self.reset(head, render_assets(plan));
-        }
-        self.lend("assets.json")
+        self.update(
+            "assets.json",
+            assets_head(plan),
+            plan.assets.len(),
+            dirty,
+            |url| Some(asset_entry(&encode_url(url), plan.assets.get(url)?)),
+            || render_assets(plan),
+        )
     }
 
     /// `early-hints.json` for `plan`, given the URLs of the pages whose plan changed, appeared or
     /// vanished since the last call (`None`: unknown, render it whole).
     pub fn early_hints(&mut self, plan: &Plan, dirty: Option<&BTreeSet<String>>) -> OutputFile {
-        let head = early_hints_head(plan);
-        let spliced = dirty.is_some_and(|d| {
-            self.splice(&head, plan.pages.len(), d, |url| {
+        self.update(
+            "early-hints.json",
+            early_hints_head(plan),
+            plan.pages.len(),
+            dirty,
+            |url| {
                 let p = plan.pages.get(url)?;
                 Some(page_entry(&encode_url(&p.url), p))
-            })
-        });
+            },
+            || render_early_hints(plan),
+        )
+    }
+
+    /// Splices the `dirty` entries (rendered by `entry`) when that gives the exact document, else
+    /// renders it `whole`; then lends it as the output file `path`.
+    fn update<'p>(
+        &mut self,
+        path: &str,
+        head: String,
+        count: usize,
+        dirty: Option<&BTreeSet<String>>,
+        entry: impl Fn(&str) -> Option<String> + Sync,
+        whole: impl FnOnce() -> (String, Vec<(&'p str, Range<usize>)>),
+    ) -> OutputFile {
+        let spliced = dirty.is_some_and(|d| self.splice(&head, count, d, entry));
         if !spliced {
-            self.reset(head, render_early_hints(plan));
+            let (text, spans) = whole();
+            self.text = text;
+            self.spans = spans.into_iter().map(|(u, r)| (u.to_string(), r)).collect();
+            self.head = head;
         }
-        self.lend("early-hints.json")
+        self.lend(path)
     }
 
     /// The document as an output file, lent without a copy: give it back with [`SplicedDoc::restore`]
@@ -84,12 +103,6 @@ impl SplicedDoc {
         if let Ok(text) = String::from_utf8(file.bytes) {
             self.text = text;
         }
-    }
-
-    fn reset(&mut self, head: String, (text, spans): (String, Vec<(&str, Range<usize>)>)) {
-        self.text = text;
-        self.spans = spans.into_iter().map(|(u, r)| (u.to_string(), r)).collect();
-        self.head = head;
     }
 
     /// Rewrites the entries of `dirty` with `render`; false when that cannot give the exact
