@@ -161,11 +161,11 @@ impl Node {
             } else {
                 space.absolute(&space.file_url(&rel))
             };
-            node.edges = facts
-                .refs
-                .into_iter()
-                .map(|r| resolve_ref(space, &base, r))
-                .collect();
+            // Built in a new vector: an in-place collect would keep the references' larger
+            // allocation for the node's whole life.
+            node.edges = Vec::with_capacity(facts.refs.len());
+            node.edges
+                .extend(facts.refs.into_iter().map(|r| resolve_ref(space, &base, r)));
             node.text = facts.text;
             node.lang = facts.lang;
             node.import_map = facts.import_map;

@@ -372,6 +372,9 @@ pub fn render_and_write(
     let done: Vec<Result<(WriteReport, Vec<Diagnostic>)>> = artifacts
         .par_iter()
         .map(|&artifact| {
+            if let (Some((path, stream)), Some(out)) = (emit::streamed(artifact), &config.out) {
+                return stream_output(plan, &out.join(path), stream, check);
+            }
             let mut d = Vec::new();
             let files = emit::render(plan, config, artifact, &mut d);
             let mut r = WriteReport::default();
@@ -400,6 +403,30 @@ pub fn render_and_write(
     Ok((report, diags))
 }
 
+/// Writes (or with `check` compares) one streamed artifact.
+fn stream_output(
+    plan: &Plan,
+    dest: &Path,
+    stream: emit::StreamFn,
+    check: bool,
+) -> Result<(WriteReport, Vec<Diagnostic>)> {
+    let mut w = if check {
+        output::Stream::compare(dest)
+    } else {
+        output::Stream::new(dest)
+    };
+    stream(plan, &mut w).map_err(|e| Error::io(dest, e))?;
+    let mut r = WriteReport::default();
+    match w.finish()? {
+        Written::Changed => r.changed.push(dest.display().to_string()),
+        Written::Unchanged => r.unchanged += 1,
+    }
+    if !check {
+        r.destinations.push(dest.to_path_buf());
+    }
+    Ok((r, Vec::new()))
+}
+
 /// Compares rendered outputs with what is on disk; returns the stale or missing paths.
 pub fn stale_outputs(outputs: &[OutputFile], config: &Config) -> Vec<String> {
     outputs
@@ -407,10 +434,7 @@ pub fn stale_outputs(outputs: &[OutputFile], config: &Config) -> Vec<String> {
         .filter_map(|f| {
             let dest = destination(config, f)?;
             let want = final_bytes(config, f, &dest);
-            match std::fs::read(&dest) {
-                Ok(have) if have == *want => None,
-                _ => Some(dest.display().to_string()),
-            }
+            (!output::holds(&dest, &want)).then(|| dest.display().to_string())
         })
         .collect()
 }

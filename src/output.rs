@@ -1,7 +1,7 @@
 //! Writing outputs: atomically (a temp file in the same folder, then a rename), and only when the bytes
 //! differ, so watchers and CI caches see no change when nothing changed.
 
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -31,29 +31,155 @@ pub fn write_atomic_durable(path: &Path, bytes: &[u8]) -> Result<Written> {
     write(path, bytes, true)
 }
 
-fn write(path: &Path, bytes: &[u8], durable: bool) -> Result<Written> {
-    // Compare sizes first: reading a big output back is only worth it when it could be equal.
-    if std::fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64)
-        && let Ok(existing) = std::fs::read(path)
-        && existing == bytes
-    {
-        return Ok(Written::Unchanged);
+/// An output written as it is rendered, piece by piece, with the guarantees of [`write_atomic`]:
+/// while the pieces match the file already there nothing is written; at the first difference a
+/// temp file is started with the matching part copied from the old file, and [`Stream::finish`]
+/// renames it over the old one. A big output is never held whole in memory.
+pub struct Stream {
+    path: std::path::PathBuf,
+    /// The file already there, read alongside while it matches.
+    old: Option<std::io::BufReader<std::fs::File>>,
+    /// Bytes compared equal so far.
+    matched: u64,
+    /// The new file, once the output differs.
+    tmp: Option<std::io::BufWriter<tempfile::NamedTempFile>>,
+    /// Compare only, never write ([`Stream::compare`]).
+    compare_only: bool,
+    /// Set when the output differs and nothing is written.
+    differs: bool,
+    buf: Vec<u8>,
+}
+
+impl Stream {
+    /// Starts writing `path`.
+    pub fn new(path: &Path) -> Stream {
+        let old = std::fs::File::open(path)
+            .ok()
+            .map(|f| std::io::BufReader::with_capacity(256 * 1024, f));
+        Stream {
+            path: path.to_path_buf(),
+            old,
+            matched: 0,
+            tmp: None,
+            compare_only: false,
+            differs: false,
+            buf: Vec::new(),
+        }
     }
+
+    /// Only compares with `path`: [`Stream::finish`] says whether it would change, and writes
+    /// nothing.
+    pub fn compare(path: &Path) -> Stream {
+        Stream {
+            compare_only: true,
+            ..Stream::new(path)
+        }
+    }
+
+    fn diverge(&mut self) -> std::io::Result<()> {
+        if self.compare_only {
+            self.differs = true;
+            return Ok(());
+        }
+        let mut tmp = temp_beside(&self.path)?;
+        if self.matched > 0 {
+            let mut old = std::fs::File::open(&self.path)?;
+            let copied = std::io::copy(&mut (&mut old).take(self.matched), tmp.as_file_mut())?;
+            if copied != self.matched {
+                return Err(std::io::Error::other(
+                    "the old output shrank while being read",
+                ));
+            }
+        }
+        self.old = None;
+        self.tmp = Some(std::io::BufWriter::with_capacity(256 * 1024, tmp));
+        Ok(())
+    }
+
+    /// Ends the output: renames the new file into place, or leaves the old one when every byte
+    /// matched.
+    pub fn finish(mut self) -> Result<Written> {
+        if self.tmp.is_none() && !self.differs {
+            let at_end = match self.old.as_mut() {
+                Some(old) => old
+                    .fill_buf()
+                    .map_err(|e| Error::io(&self.path, e))?
+                    .is_empty(),
+                None => false,
+            };
+            if at_end {
+                return Ok(Written::Unchanged);
+            }
+            self.diverge().map_err(|e| Error::io(&self.path, e))?;
+        }
+        let Some(tmp) = self.tmp.take() else {
+            return Ok(Written::Changed);
+        };
+        let tmp = tmp
+            .into_inner()
+            .map_err(|e| Error::io(&self.path, e.into_error()))?;
+        persist(tmp, &self.path, false)?;
+        Ok(Written::Changed)
+    }
+}
+
+impl std::io::Write for Stream {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if let Some(tmp) = self.tmp.as_mut() {
+            return tmp.write(data);
+        }
+        if self.differs {
+            return Ok(data.len());
+        }
+        let Some(old) = self.old.as_mut() else {
+            self.diverge()?;
+            return self.write(data);
+        };
+        self.buf.resize(data.len(), 0);
+        let mut have = 0;
+        while have < data.len() {
+            match old.read(&mut self.buf[have..]) {
+                Ok(0) => break,
+                Ok(n) => have += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if have == data.len() && self.buf[..] == *data {
+            self.matched += data.len() as u64;
+            return Ok(data.len());
+        }
+        self.diverge()?;
+        self.write(data)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.tmp.as_mut() {
+            Some(t) => t.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A temp file in `path`'s folder (created when missing), named after it.
+fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(&format!(".hintgen-{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+}
+
+/// Renames a finished temp file over `path`, keeping `path`'s permissions (0644 for a new file).
+fn persist(tmp: tempfile::NamedTempFile, path: &Path, durable: bool) -> Result<()> {
     if durable {
         tmp.as_file()
             .sync_data()
@@ -67,7 +193,39 @@ fn write(path: &Path, bytes: &[u8], durable: bool) -> Result<Written> {
         let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode));
     }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8], durable: bool) -> Result<Written> {
+    if holds(path, bytes) {
+        return Ok(Written::Unchanged);
+    }
+    let mut tmp = temp_beside(path).map_err(|e| Error::io(path, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    persist(tmp, path, durable)?;
     Ok(Written::Changed)
+}
+
+/// Whether the file at `path` holds exactly `bytes`. Sizes are compared first; then the file is read
+/// in pieces, so a big output is never held twice.
+pub fn holds(path: &Path, bytes: &[u8]) -> bool {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if !file.metadata().is_ok_and(|m| m.len() == bytes.len() as u64) {
+        return false;
+    }
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut rest = bytes;
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return rest.is_empty(),
+            Ok(n) if n <= rest.len() && buf[..n] == rest[..n] => rest = &rest[n..],
+            Ok(_) => return false,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -82,7 +240,54 @@ mod tests {
         assert_eq!(write_atomic(&p, b"x\n").unwrap(), Written::Unchanged);
         assert_eq!(write_atomic(&p, b"y\n").unwrap(), Written::Changed);
         assert_eq!(std::fs::read(&p).unwrap(), b"y\n");
+        assert!(holds(&p, b"y\n"));
+        assert!(!holds(&p, b"y\nz"));
+        assert!(!holds(&p, b"z\n"));
+        assert!(!holds(&dir.path().join("a/missing"), b""));
         let leftovers = std::fs::read_dir(dir.path().join("a")).unwrap().count();
         assert_eq!(leftovers, 1);
+    }
+
+    /// Writes `pieces` through a [`Stream`] (or only compares them) and reports what happened.
+    fn stream(path: &Path, pieces: &[&str], compare: bool) -> Written {
+        let mut w = if compare {
+            Stream::compare(path)
+        } else {
+            Stream::new(path)
+        };
+        for p in pieces {
+            w.write_all(p.as_bytes()).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    #[test]
+    fn streams_compare_then_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out/e.json");
+        assert_eq!(stream(&p, &["abc", "def"], false), Written::Changed);
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "abcdef");
+        // Equal bytes, in other pieces: nothing written.
+        let before = std::fs::metadata(&p).unwrap().modified().unwrap();
+        assert_eq!(stream(&p, &["a", "bcde", "f"], false), Written::Unchanged);
+        assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), before);
+        // A difference after a matching start, a longer and a shorter text, an empty one.
+        for (pieces, want) in [
+            (&["abc", "dXf"][..], "abcdXf"),
+            (&["abcdXf", "gh"][..], "abcdXfgh"),
+            (&["abc"][..], "abc"),
+            (&[][..], ""),
+        ] {
+            assert_eq!(stream(&p, pieces, true), Written::Changed, "{want}");
+            assert_ne!(std::fs::read_to_string(&p).unwrap(), want);
+            assert_eq!(stream(&p, pieces, false), Written::Changed, "{want}");
+            assert_eq!(std::fs::read_to_string(&p).unwrap(), want);
+            assert_eq!(stream(&p, pieces, true), Written::Unchanged, "{want}");
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["e.json"]);
     }
 }

@@ -256,7 +256,13 @@ impl PagePlan {
         PagePlan {
             url: url.into(),
             file: file.into(),
-            hints: hints.into_iter().map(Arc::new).collect(),
+            // Not an in-place collect: that would keep the `Vec<Hint>`'s allocation, which is many
+            // times the size of the pointers it ends up holding.
+            hints: {
+                let mut shared = Vec::with_capacity(hints.len());
+                shared.extend(hints.into_iter().map(Arc::new));
+                shared
+            },
         }
     }
 

@@ -183,9 +183,45 @@ impl<'a> Parts<'a> {
     /// memory stays close to the size of the text. Byte for byte what serializing the document
     /// whole gives (unit tests check).
     fn assemble(
-        mut self,
+        self,
         entry: impl Fn(&str, &str, &mut String),
     ) -> (String, Vec<(&'a str, Range<usize>)>) {
+        let mut out = String::with_capacity(self.estimate);
+        let mut spans = Vec::with_capacity(self.keys.len());
+        self.write(&mut out, entry, |_, id, span| spans.push((id, span)));
+        (out, spans)
+    }
+
+    /// The document written to `w` piece by piece, through a buffer of about 1 MiB, so a big
+    /// document is never whole in memory.
+    fn stream(
+        self,
+        entry: impl Fn(&str, &str, &mut String),
+        w: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        const PIECE: usize = 1 << 20;
+        let mut out = String::with_capacity(PIECE + PIECE / 4);
+        let mut failed = None;
+        self.write(&mut out, entry, |out, _, _| {
+            if out.len() >= PIECE && failed.is_none() {
+                failed = w.write_all(out.as_bytes()).err();
+                out.clear();
+            }
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => w.write_all(out.as_bytes()),
+        }
+    }
+
+    /// Writes the document into `out`; `after` hears of each entry (its id and its byte range in
+    /// `out`) right after it is written, and may take `out`'s text away.
+    fn write(
+        mut self,
+        out: &mut String,
+        entry: impl Fn(&str, &str, &mut String),
+        mut after: impl FnMut(&mut String, &'a str, Range<usize>),
+    ) {
         let e = &mut self.keys;
         // Encoding rarely changes the order of URLs.
         if !e.windows(2).all(|w| w[0].0 < w[1].0) {
@@ -196,20 +232,18 @@ impl<'a> Parts<'a> {
                 e.reverse();
             }
         }
-        let mut out = String::with_capacity(self.estimate);
         out.push_str(&self.head);
-        let mut spans = Vec::with_capacity(e.len());
         for (i, (key, id)) in e.iter().enumerate() {
             out.push_str(if i == 0 { "\n" } else { ",\n" });
             let start = out.len();
-            entry(id, key, &mut out);
-            spans.push((*id, start..out.len()));
+            entry(id, key, out);
+            let end = out.len();
+            after(out, id, start..end);
         }
         if !e.is_empty() {
             out.push_str("\n  ");
         }
         out.push_str("}\n}\n");
-        (out, spans)
     }
 }
 
@@ -226,7 +260,19 @@ fn assets_head(plan: &Plan) -> String {
 
 /// `assets.json` whole, with the place of every entry.
 fn render_assets(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
-    let parts = Parts {
+    assets_parts(plan).assemble(|url, key, out| map_entry_into(out, key, &plan.assets[url]))
+}
+
+/// [`assets`], written to `w` as it is rendered.
+pub fn stream_assets(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    assets_parts(plan).stream(
+        |url, key, out| map_entry_into(out, key, &plan.assets[url]),
+        w,
+    )
+}
+
+fn assets_parts(plan: &Plan) -> Parts<'_> {
+    Parts {
         head: assets_head(plan),
         keys: plan
             .assets
@@ -235,8 +281,7 @@ fn render_assets(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
             .collect(),
         dedup: true,
         estimate: 400 * plan.assets.len() + 256,
-    };
-    parts.assemble(|url, key, out| map_entry_into(out, key, &plan.assets[url]))
+    }
 }
 
 /// One `"key": {…}` entry of `assets.json`, indented as it sits in the document.
@@ -445,7 +490,19 @@ fn page_entry(key: &str, p: &PagePlan) -> String {
 
 /// `early-hints.json` whole, with the place of every page's entry.
 fn render_early_hints(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
-    let parts = Parts {
+    early_hints_parts(plan).assemble(|url, key, out| page_entry_into(out, key, &plan.pages[url]))
+}
+
+/// [`early_hints`], written to `w` as it is rendered.
+pub fn stream_early_hints(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    early_hints_parts(plan).stream(
+        |url, key, out| page_entry_into(out, key, &plan.pages[url]),
+        w,
+    )
+}
+
+fn early_hints_parts(plan: &Plan) -> Parts<'_> {
+    Parts {
         head: early_hints_head(plan),
         keys: plan
             .pages
@@ -456,8 +513,7 @@ fn render_early_hints(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
         dedup: false,
         // About 600 bytes per hint (its structured form and two Link values), 200 per page.
         estimate: plan.pages.values().map(|p| 200 + 600 * p.hints.len()).sum(),
-    };
-    parts.assemble(|url, key, out| page_entry_into(out, key, &plan.pages[url]))
+    }
 }
 
 /// `early-hints.json`: per page, the structured hints and the ready `Link` values for the 103 and

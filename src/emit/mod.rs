@@ -53,3 +53,16 @@ pub fn render(
         Artifact::Headers => vec![headers::render(plan, diags)],
     }
 }
+
+/// A renderer that writes its one file as it goes.
+pub type StreamFn = fn(&Plan, &mut dyn std::io::Write) -> std::io::Result<()>;
+
+/// For the artifacts big enough to be worth it and made of one file: the file's path (relative to
+/// OUT) and its streaming renderer, which writes the same bytes as [`render`].
+pub fn streamed(artifact: Artifact) -> Option<(&'static str, StreamFn)> {
+    match artifact {
+        Artifact::Assets => Some(("assets.json", json::stream_assets)),
+        Artifact::Hints => Some(("early-hints.json", json::stream_early_hints)),
+        _ => None,
+    }
+}
