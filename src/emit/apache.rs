@@ -145,7 +145,10 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
         }
         s.push_str("</IfModule>\n");
     }
-    s.push_str(&page_blocks);
+    // The page blocks are most of the file: put the head before them in their own buffer
+    // rather than copying them.
+    page_blocks.insert_str(0, &s);
+    let mut s = page_blocks;
     let immutable: Vec<String> = escape::immutable_paths(plan, TARGET, diags)
         .iter()
         .map(|p| regex_literal(p))

@@ -70,8 +70,8 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
 
     // Per page: the Link value parts for a first visit (with pushes) and, with push on, for a
     // visitor who carries the guard cookie (everything `nopush`).
-    let mut first: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    let mut cached: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut first: BTreeMap<&str, &[String]> = BTreeMap::new();
+    let mut cached: BTreeMap<&str, &[String]> = BTreeMap::new();
     let mut pushing: BTreeSet<&str> = BTreeSet::new();
     let mut per_page: BTreeMap<&str, (Vec<String>, Vec<String>, bool)> = BTreeMap::new();
     for page in plan.pages.values() {
@@ -103,14 +103,14 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
             continue;
         };
         if !a.is_empty() {
-            first.insert(path, a.clone());
-            cached.insert(path, b.clone());
+            first.insert(path, a);
+            cached.insert(path, b);
         }
         if *pushes {
             pushing.insert(path);
         }
     }
-    let parts = first.values().map(Vec::len).max().unwrap_or(1).max(1);
+    let parts = first.values().map(|v| v.len()).max().unwrap_or(1).max(1);
     let immutable = escape::immutable_paths(plan, TARGET, diags);
     let immutable: Vec<String> = immutable
         .into_iter()
@@ -124,23 +124,24 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
     let mut maps: Vec<Map> = Vec::new();
     for i in 0..parts {
         let var = link_var(i);
-        let entries = |m: &BTreeMap<&str, Vec<String>>| -> Vec<(String, String)> {
+        fn entries<'a>(m: &BTreeMap<&'a str, &'a [String]>, i: usize) -> Vec<(&'a str, &'a str)> {
             m.iter()
-                .filter_map(|(k, v)| v.get(i).map(|x| (k.to_string(), x.clone())))
+                .filter_map(|(k, v)| v.get(i).map(|x| (*k, x.as_str())))
                 .collect()
-        };
+        }
         if push {
-            maps.push(Map::new("$uri", &format!("{var}_push"), entries(&first)));
-            maps.push(Map::new("$uri", &format!("{var}_cached"), entries(&cached)));
+            maps.push(Map::new("$uri", &format!("{var}_push"), entries(&first, i)));
+            maps.push(Map::new(
+                "$uri",
+                &format!("{var}_cached"),
+                entries(&cached, i),
+            ));
         } else {
-            maps.push(Map::new("$uri", &var, entries(&first)));
+            maps.push(Map::new("$uri", &var, entries(&first, i)));
         }
     }
     if push {
-        let entries = pushing
-            .iter()
-            .map(|p| (p.to_string(), "1".to_string()))
-            .collect();
+        let entries = pushing.iter().map(|p| (*p, "1")).collect();
         maps.push(Map::new("$uri", "$hintgen_push_page", entries));
     }
     maps.push(Map::new(
@@ -148,7 +149,7 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
         "$hintgen_cache_control",
         immutable
             .iter()
-            .map(|p| (p.clone(), IMMUTABLE_CACHE_CONTROL.to_string()))
+            .map(|p| (p.as_str(), IMMUTABLE_CACHE_CONTROL))
             .collect(),
     ));
     let (bucket, max_size) = hash_sizes(&maps);
@@ -314,26 +315,26 @@ fn quote(s: &str) -> String {
 }
 
 /// One `map` block.
-struct Map {
+struct Map<'a> {
     source: String,
     var: String,
     /// (key, value) in key order.
-    entries: Vec<(String, String)>,
+    entries: Vec<(&'a str, &'a str)>,
     /// Keys written as case-sensitive regexes because another key differs only by case.
-    regex: BTreeSet<String>,
+    regex: BTreeSet<&'a str>,
 }
 
-impl Map {
-    fn new(source: &str, var: &str, entries: Vec<(String, String)>) -> Map {
-        let mut by_lower: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-        for (k, _) in &entries {
+impl<'a> Map<'a> {
+    fn new(source: &str, var: &str, entries: Vec<(&'a str, &'a str)>) -> Map<'a> {
+        let mut by_lower: BTreeMap<String, Vec<&'a str>> = BTreeMap::new();
+        for &(k, _) in &entries {
             by_lower.entry(k.to_lowercase()).or_default().push(k);
         }
         let regex = by_lower
             .values()
             .filter(|v| v.len() > 1)
             .flatten()
-            .map(|k| k.to_string())
+            .copied()
             .collect();
         Map {
             source: source.into(),
@@ -347,7 +348,7 @@ impl Map {
     fn hashed_keys(&self) -> impl Iterator<Item = &str> {
         self.entries
             .iter()
-            .map(|(k, _)| k.as_str())
+            .map(|(k, _)| *k)
             .filter(|k| !self.regex.contains(*k))
     }
 
@@ -686,10 +687,14 @@ mod tests {
 
     #[test]
     fn hash_sizes_follow_the_keys() {
-        let keys: Vec<(String, String)> = (0..15000)
-            .map(|i| (format!("/blog/post-{i}/index.html"), "x".to_string()))
+        let keys: Vec<String> = (0..15000)
+            .map(|i| format!("/blog/post-{i}/index.html"))
             .collect();
-        let m = Map::new("$uri", "$v", keys);
+        let m = Map::new(
+            "$uri",
+            "$v",
+            keys.iter().map(|k| (k.as_str(), "x")).collect(),
+        );
         let (bucket, max) = hash_sizes(std::slice::from_ref(&m));
         let k: Vec<(u64, usize)> = m
             .hashed_keys()
