@@ -161,6 +161,83 @@ impl std::io::Write for Stream {
     }
 }
 
+/// What identifies a file's exact contents without reading it: size, modification and change
+/// times, inode. Any write through the file system changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    changed: (i64, i64),
+    #[cfg(unix)]
+    ino: u64,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path`, when there is one.
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Some(Stamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            #[cfg(unix)]
+            changed: (m.ctime(), m.ctime_nsec()),
+            #[cfg(unix)]
+            ino: m.ino(),
+        })
+    }
+}
+
+/// Rewrites byte ranges of the file at `path`, atomically: `edits` (sorted, not overlapping) give
+/// each range and its new bytes. Edits whose bytes are already there are dropped; when none is
+/// left nothing is written. Otherwise the new file is the old one with the edits applied: the
+/// stretches between edits are copied by the kernel (`copy_file_range` on Linux), so the cost is
+/// a copy of the file, not a render of it.
+pub fn splice(path: &Path, edits: &[(std::ops::Range<u64>, &[u8])]) -> Result<Written> {
+    use std::io::Seek;
+    let io = |e| Error::io(path, e);
+    let mut old = std::fs::File::open(path).map_err(io)?;
+    let len = old.metadata().map_err(io)?.len();
+    let mut have = Vec::new();
+    let mut changed = Vec::with_capacity(edits.len());
+    for (r, new) in edits {
+        if r.start > r.end || r.end > len {
+            return Err(Error::io(
+                path,
+                std::io::Error::other("the file is shorter than the places recorded in it"),
+            ));
+        }
+        have.resize((r.end - r.start) as usize, 0);
+        old.seek(std::io::SeekFrom::Start(r.start)).map_err(io)?;
+        old.read_exact(&mut have).map_err(io)?;
+        if have != *new {
+            changed.push((r.clone(), *new));
+        }
+    }
+    if changed.is_empty() {
+        return Ok(Written::Unchanged);
+    }
+    let mut tmp = temp_beside(path).map_err(io)?;
+    let mut at = 0;
+    for (r, new) in changed.into_iter().chain([(len..len, &[][..])]) {
+        old.seek(std::io::SeekFrom::Start(at)).map_err(io)?;
+        let want = r.start - at;
+        let copied = std::io::copy(&mut (&mut old).take(want), tmp.as_file_mut()).map_err(io)?;
+        if copied != want {
+            return Err(Error::io(
+                path,
+                std::io::Error::other("the file shrank while being read"),
+            ));
+        }
+        tmp.as_file_mut().write_all(new).map_err(io)?;
+        at = r.end;
+    }
+    persist(tmp, path, false)?;
+    Ok(Written::Changed)
+}
+
 /// A temp file in `path`'s folder (created when missing), named after it.
 fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
@@ -289,5 +366,41 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["e.json"]);
+    }
+
+    #[test]
+    fn splices_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("doc.json");
+        std::fs::write(&p, "head [aa, bb, cc] tail").unwrap();
+        let stamp = Stamp::of(&p).unwrap();
+        assert_eq!(
+            splice(&p, &[(6..8, b"aa".as_slice()), (14..16, b"cc".as_slice())]).unwrap(),
+            Written::Unchanged
+        );
+        assert_eq!(Stamp::of(&p), Some(stamp.clone()));
+        assert_eq!(
+            splice(&p, &[(6..8, b"a".as_slice()), (10..12, b"bbbb".as_slice())]).unwrap(),
+            Written::Changed
+        );
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "head [a, bbbb, cc] tail"
+        );
+        assert_ne!(Stamp::of(&p), Some(stamp));
+        assert_eq!(
+            splice(
+                &p,
+                &[(0..4, b"HEAD".as_slice()), (18..23, b"end".as_slice())]
+            )
+            .unwrap(),
+            Written::Changed
+        );
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "HEAD [a, bbbb, cc]end"
+        );
+        assert!(splice(&p, &[(20..40, b"x".as_slice())]).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

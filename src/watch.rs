@@ -1615,25 +1615,36 @@ impl Session<'_> {
             .map(|&a| {
                 let t = Instant::now();
                 let mut diags = Vec::new();
-                // The spliced JSON files are lent by their document and given back once written.
-                let (files, doc) = match a {
-                    Artifact::Assets => {
-                        let mut doc = lock_doc(&self.assets_doc);
-                        (vec![doc.assets(plan, dirty.map(|d| d.0))], Some(doc))
-                    }
-                    Artifact::Hints => {
-                        let mut doc = lock_doc(&self.hints_doc);
-                        (vec![doc.early_hints(plan, dirty.map(|d| d.1))], Some(doc))
-                    }
-                    _ => (crate::emit::render(plan, config, a, &mut diags), None),
+                // The spliced JSON files are written by their document, in place of their
+                // rendering.
+                let doc = match a {
+                    Artifact::Assets => Some((&self.assets_doc, "assets.json")),
+                    Artifact::Hints => Some((&self.hints_doc, "early-hints.json")),
+                    _ => None,
                 };
+                if let (Some((doc, name)), Some(out)) = (doc, &config.out) {
+                    let dest = out.join(name);
+                    let mut doc = lock_doc(doc);
+                    let written = if a == Artifact::Assets {
+                        doc.write_assets(plan, dirty.map(|d| d.0), &dest)
+                    } else {
+                        doc.write_early_hints(plan, dirty.map(|d| d.1), &dest)
+                    }?;
+                    let mut report = crate::WriteReport::default();
+                    match written {
+                        crate::output::Written::Changed => {
+                            report.changed.push(dest.display().to_string());
+                        }
+                        crate::output::Written::Unchanged => report.unchanged += 1,
+                    }
+                    report.destinations.push(dest);
+                    return Ok((a, 1, diags, report, Duration::ZERO, t.elapsed()));
+                }
+                let files = crate::emit::render(plan, config, a, &mut diags);
                 let render = t.elapsed();
                 let t = Instant::now();
                 let report = crate::write_outputs(&files, config);
                 let n = files.len();
-                if let Some(mut doc) = doc {
-                    files.into_iter().for_each(|f| doc.restore(f));
-                }
                 Ok((a, n, diags, report?, render, t.elapsed()))
             })
             .collect();
@@ -1794,15 +1805,30 @@ mod tests {
                 }
                 // The spliced JSON files equal a whole render.
                 let plan = self.state.plan();
+                let out = self.config.out.clone().unwrap();
                 if d.inputs.needs(Artifact::Assets, false) {
-                    let spliced = self.docs.0.assets(plan, Some(&d.assets));
-                    assert_eq!(spliced, crate::emit::json::assets(plan));
-                    self.docs.0.restore(spliced);
+                    let dest = out.join("assets.json");
+                    self.docs
+                        .0
+                        .write_assets(plan, Some(&d.assets), &dest)
+                        .unwrap();
+                    let want = crate::emit::json::assets(plan).bytes;
+                    assert_eq!(
+                        String::from_utf8(std::fs::read(&dest).unwrap()),
+                        String::from_utf8(want)
+                    );
                 }
                 if d.inputs.needs(Artifact::Hints, false) {
-                    let spliced = self.docs.1.early_hints(plan, Some(&d.page_urls));
-                    assert_eq!(spliced, crate::emit::json::early_hints(plan));
-                    self.docs.1.restore(spliced);
+                    let dest = out.join("early-hints.json");
+                    self.docs
+                        .1
+                        .write_early_hints(plan, Some(&d.page_urls), &dest)
+                        .unwrap();
+                    let want = crate::emit::json::early_hints(plan).bytes;
+                    assert_eq!(
+                        String::from_utf8(std::fs::read(&dest).unwrap()),
+                        String::from_utf8(want)
+                    );
                 }
             }
             delta

@@ -6,11 +6,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::OutputFile;
+use crate::error::Result;
 use crate::link::encode_url;
+use crate::output::{self, Stamp, Stream, Written};
 use crate::plan::{Asset, Hint, PagePlan, Plan};
 
 /// Format version of the JSON artifacts.
@@ -27,36 +30,54 @@ pub fn assets(plan: &Plan) -> OutputFile {
     OutputFile::text("assets.json", render_assets(plan).0)
 }
 
-/// The JSON artifacts kept by watch mode with the place of every entry of their big map (assets by
-/// URL, pages by URL), so that a change rewrites the entries it touched instead of the document.
+/// The JSON artifacts kept current by watch mode, with the place of every entry of their big map
+/// (assets by URL, pages by URL) in the file, so that a change rewrites the entries it touched
+/// instead of the document. The text itself stays in the file: only the places are kept.
 #[derive(Debug, Default)]
 pub struct SplicedDoc {
-    text: String,
     /// Everything before the first entry: when it changes, the document is rendered whole.
     head: String,
-    /// Byte range of each entry in `text`, by id (the URL as in [`Plan`]).
+    /// Byte range of each entry in the file, by id (the URL as in [`Plan`]).
     spans: HashMap<String, Range<usize>>,
+    /// The file the places describe, as last written. When it is not exactly that any more (another
+    /// program wrote it, or a write failed), the document is rendered whole.
+    file: Option<(PathBuf, Stamp)>,
 }
 
 impl SplicedDoc {
-    /// `assets.json` for `plan`, given the URLs of the assets that changed, appeared or vanished
-    /// since the last call (`None`: unknown, render it whole).
-    pub fn assets(&mut self, plan: &Plan, dirty: Option<&BTreeSet<String>>) -> OutputFile {
+    /// Writes `assets.json` for `plan` to `dest`, given the URLs of the assets that changed,
+    /// appeared or vanished since the last call (`None`: unknown, render it whole).
+    pub fn write_assets(
+        &mut self,
+        plan: &Plan,
+        dirty: Option<&BTreeSet<String>>,
+        dest: &Path,
+    ) -> Result<Written> {
         self.update(
-            "assets.json",
+            dest,
             assets_head(plan),
             plan.assets.len(),
             dirty,
             |url| Some(asset_entry(&encode_url(url), plan.assets.get(url)?)),
-            || render_assets(plan),
+            |w| {
+                assets_parts(plan).stream(
+                    |url, key, out| map_entry_into(out, key, &plan.assets[url]),
+                    w,
+                )
+            },
         )
     }
 
-    /// `early-hints.json` for `plan`, given the URLs of the pages whose plan changed, appeared or
-    /// vanished since the last call (`None`: unknown, render it whole).
-    pub fn early_hints(&mut self, plan: &Plan, dirty: Option<&BTreeSet<String>>) -> OutputFile {
+    /// Writes `early-hints.json` for `plan` to `dest`, given the URLs of the pages whose plan
+    /// changed, appeared or vanished since the last call (`None`: unknown, render it whole).
+    pub fn write_early_hints(
+        &mut self,
+        plan: &Plan,
+        dirty: Option<&BTreeSet<String>>,
+        dest: &Path,
+    ) -> Result<Written> {
         self.update(
-            "early-hints.json",
+            dest,
             early_hints_head(plan),
             plan.pages.len(),
             dirty,
@@ -64,93 +85,85 @@ impl SplicedDoc {
                 let p = plan.pages.get(url)?;
                 Some(page_entry(&encode_url(&p.url), p))
             },
-            || render_early_hints(plan),
+            |w| {
+                early_hints_parts(plan).stream(
+                    |url, key, out| page_entry_into(out, key, &plan.pages[url]),
+                    w,
+                )
+            },
         )
     }
 
-    /// Splices the `dirty` entries (rendered by `entry`) when that gives the exact document, else
-    /// renders it `whole`; then lends it as the output file `path`.
+    /// Splices the `dirty` entries (rendered by `entry`) into the file when that gives the exact
+    /// document, else streams it `whole` into the file.
     fn update<'p>(
         &mut self,
-        path: &str,
+        dest: &Path,
         head: String,
         count: usize,
         dirty: Option<&BTreeSet<String>>,
         entry: impl Fn(&str) -> Option<String> + Sync,
-        whole: impl FnOnce() -> (String, Vec<(&'p str, Range<usize>)>),
-    ) -> OutputFile {
-        let spliced = dirty.is_some_and(|d| self.splice(&head, count, d, entry));
-        if !spliced {
-            let (text, spans) = whole();
-            self.text = text;
-            self.spans = spans.into_iter().map(|(u, r)| (u.to_string(), r)).collect();
-            self.head = head;
+        whole: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<Vec<(&'p str, Range<usize>)>>,
+    ) -> Result<Written> {
+        let file = self.file.take();
+        let current = file
+            .as_ref()
+            .is_some_and(|(p, stamp)| p == dest && Stamp::of(dest).as_ref() == Some(stamp));
+        if current
+            && self.head == head
+            && self.spans.len() == count
+            && let Some(dirty) = dirty
+            && let Some(Ok(written)) = self.splice(dest, dirty, entry)
+        {
+            self.file = Stamp::of(dest).map(|s| (dest.to_path_buf(), s));
+            return Ok(written);
         }
-        self.lend(path)
+        let mut w = Stream::new(dest);
+        let spans = whole(&mut w).map_err(|e| crate::Error::io(dest, e))?;
+        let written = w.finish()?;
+        self.spans = spans.into_iter().map(|(u, r)| (u.to_string(), r)).collect();
+        self.head = head;
+        self.file = Stamp::of(dest).map(|s| (dest.to_path_buf(), s));
+        Ok(written)
     }
 
-    /// The document as an output file, lent without a copy: give it back with [`SplicedDoc::restore`]
-    /// once written. Until then (or if it never comes back) the next render is a whole one.
-    fn lend(&mut self, path: &str) -> OutputFile {
-        OutputFile {
-            path: path.to_string(),
-            bytes: std::mem::take(&mut self.text).into_bytes(),
-        }
-    }
-
-    /// Takes back the file [`SplicedDoc::assets`] or [`SplicedDoc::early_hints`] lent.
-    pub fn restore(&mut self, file: OutputFile) {
-        if let Ok(text) = String::from_utf8(file.bytes) {
-            self.text = text;
-        }
-    }
-
-    /// Rewrites the entries of `dirty` with `render`; false when that cannot give the exact
-    /// document (nothing rendered yet, another head, entries added or removed).
+    /// Rewrites the entries of `dirty` with `render` in the file; `None` when that cannot give the
+    /// exact document (an entry added or removed).
     fn splice(
         &mut self,
-        head: &str,
-        count: usize,
+        dest: &Path,
         dirty: &BTreeSet<String>,
         render: impl Fn(&str) -> Option<String> + Sync,
-    ) -> bool {
-        if self.text.is_empty() || self.head != head || self.spans.len() != count {
-            return false;
-        }
+    ) -> Option<Result<Written>> {
         use rayon::prelude::*;
         if dirty.iter().any(|id| !self.spans.contains_key(id)) {
-            return false;
+            return None;
         }
         // Entries render on all cores (a shared stylesheet changes every page's entry).
         let spans = &self.spans;
-        let edits: Option<Vec<(Range<usize>, String)>> = dirty
+        let mut edits: Vec<(Range<usize>, String)> = dirty
             .par_iter()
             .map(|id| Some((spans[id].clone(), render(id)?)))
-            .collect();
-        let Some(mut edits) = edits else {
-            return false;
-        };
+            .collect::<Option<_>>()?;
         edits.sort_by_key(|(r, _)| r.start);
+        let ranges: Vec<(Range<u64>, &[u8])> = edits
+            .iter()
+            .map(|(r, t)| (r.start as u64..r.end as u64, t.as_bytes()))
+            .collect();
+        let written = match output::splice(dest, &ranges) {
+            Ok(w) => w,
+            Err(e) => return Some(Err(e)),
+        };
         if edits.iter().all(|(r, t)| r.len() == t.len()) {
-            for (r, t) in &edits {
-                self.text.replace_range(r.clone(), t);
-            }
-            return true;
+            return Some(Ok(written));
         }
-        // Lengths changed: copy the text between edits once, then move every later span.
-        let mut text = String::with_capacity(self.text.len() + 64 * edits.len());
-        let mut at = 0;
+        // Lengths changed: move every later span.
         let mut shifts: Vec<(usize, isize)> = Vec::with_capacity(edits.len());
         let mut shift = 0isize;
         for (r, t) in &edits {
-            text.push_str(&self.text[at..r.start]);
-            text.push_str(t);
-            at = r.end;
             shift += t.len() as isize - r.len() as isize;
             shifts.push((r.start, shift));
         }
-        text.push_str(&self.text[at..]);
-        self.text = text;
         let lens: HashMap<usize, usize> = edits.iter().map(|(r, t)| (r.start, t.len())).collect();
         for span in self.spans.values_mut() {
             // Moved by the edits that start before it.
@@ -161,7 +174,7 @@ impl SplicedDoc {
             let len = lens.get(&span.start).copied().unwrap_or(span.len());
             *span = start..start + len;
         }
-        true
+        Some(Ok(written))
     }
 }
 
@@ -193,24 +206,29 @@ impl<'a> Parts<'a> {
     }
 
     /// The document written to `w` piece by piece, through a buffer of about 1 MiB, so a big
-    /// document is never whole in memory.
+    /// document is never whole in memory; returns the byte range of each entry, by id.
     fn stream(
         self,
         entry: impl Fn(&str, &str, &mut String),
         w: &mut dyn std::io::Write,
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<Vec<(&'a str, Range<usize>)>> {
         const PIECE: usize = 1 << 20;
         let mut out = String::with_capacity(PIECE + PIECE / 4);
+        let mut spans = Vec::with_capacity(self.keys.len());
+        // Bytes already handed to `w`.
+        let mut base = 0;
         let mut failed = None;
-        self.write(&mut out, entry, |out, _, _| {
+        self.write(&mut out, entry, |out, id, span| {
+            spans.push((id, base + span.start..base + span.end));
             if out.len() >= PIECE && failed.is_none() {
                 failed = w.write_all(out.as_bytes()).err();
+                base += out.len();
                 out.clear();
             }
         });
         match failed {
             Some(e) => Err(e),
-            None => w.write_all(out.as_bytes()),
+            None => w.write_all(out.as_bytes()).map(|()| spans),
         }
     }
 
@@ -265,10 +283,12 @@ fn render_assets(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
 
 /// [`assets`], written to `w` as it is rendered.
 pub fn stream_assets(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    assets_parts(plan).stream(
-        |url, key, out| map_entry_into(out, key, &plan.assets[url]),
-        w,
-    )
+    assets_parts(plan)
+        .stream(
+            |url, key, out| map_entry_into(out, key, &plan.assets[url]),
+            w,
+        )
+        .map(drop)
 }
 
 fn assets_parts(plan: &Plan) -> Parts<'_> {
@@ -495,10 +515,12 @@ fn render_early_hints(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
 
 /// [`early_hints`], written to `w` as it is rendered.
 pub fn stream_early_hints(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    early_hints_parts(plan).stream(
-        |url, key, out| page_entry_into(out, key, &plan.pages[url]),
-        w,
-    )
+    early_hints_parts(plan)
+        .stream(
+            |url, key, out| page_entry_into(out, key, &plan.pages[url]),
+            w,
+        )
+        .map(drop)
 }
 
 fn early_hints_parts(plan: &Plan) -> Parts<'_> {
@@ -585,12 +607,15 @@ mod tests {
         })
     }
 
-    /// Renders through the document and gives the file back, as the watcher does.
-    fn through(doc: &mut SplicedDoc, render: impl FnOnce(&mut SplicedDoc) -> OutputFile) -> String {
-        let file = render(doc);
-        let text = String::from_utf8(file.bytes.clone()).unwrap();
-        doc.restore(file);
-        text
+    /// Writes through the document into `dir`, as the watcher does; returns the file's text.
+    fn through(
+        doc: &mut SplicedDoc,
+        dir: &tempfile::TempDir,
+        write: impl FnOnce(&mut SplicedDoc, &Path) -> Result<Written>,
+    ) -> String {
+        let dest = dir.path().join("doc.json");
+        write(doc, &dest).unwrap();
+        std::fs::read_to_string(&dest).unwrap()
     }
 
     fn page(url: &str, hints: Vec<Hint>) -> PagePlan {
@@ -606,9 +631,11 @@ mod tests {
         };
         let text = |f: OutputFile| String::from_utf8(f.bytes).unwrap();
         let mut doc = SplicedDoc::default();
+        let dir = tempfile::tempdir().unwrap();
         assert_eq!(text(early_hints(&plan)), whole_hints(&plan), "no pages");
         assert_eq!(
-            through(&mut doc, |doc| doc.early_hints(&plan, None)),
+            through(&mut doc, &dir, |doc, p| doc
+                .write_early_hints(&plan, None, p)),
             whole_hints(&plan)
         );
         let css = |sha: &str| Hint {
@@ -632,7 +659,8 @@ mod tests {
             .insert("/é.html".into(), page("/é.html", vec![css("00")]));
         assert_eq!(text(early_hints(&plan)), whole_hints(&plan));
         assert_eq!(
-            through(&mut doc, |doc| doc.early_hints(&plan, None)),
+            through(&mut doc, &dir, |doc, p| doc
+                .write_early_hints(&plan, None, p)),
             whole_hints(&plan)
         );
         let dirty = |urls: &[&str]| urls.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>();
@@ -640,7 +668,11 @@ mod tests {
             .insert("/é.html".into(), page("/é.html", vec![css("11")]));
         let d = dirty(&["/é.html"]);
         assert_eq!(
-            through(&mut doc, |doc| doc.early_hints(&plan, Some(&d))),
+            through(&mut doc, &dir, |doc, p| doc.write_early_hints(
+                &plan,
+                Some(&d),
+                p
+            )),
             whole_hints(&plan)
         );
         plan.pages.insert("/".into(), page("/", vec![css("1234")]));
@@ -648,13 +680,21 @@ mod tests {
             .insert("/b/".into(), page("/b/", vec![font, css("9")]));
         let d = dirty(&["/", "/b/"]);
         assert_eq!(
-            through(&mut doc, |doc| doc.early_hints(&plan, Some(&d))),
+            through(&mut doc, &dir, |doc, p| doc.write_early_hints(
+                &plan,
+                Some(&d),
+                p
+            )),
             whole_hints(&plan)
         );
         plan.pages.remove("/b/");
         let d = dirty(&["/b/"]);
         assert_eq!(
-            through(&mut doc, |doc| doc.early_hints(&plan, Some(&d))),
+            through(&mut doc, &dir, |doc, p| doc.write_early_hints(
+                &plan,
+                Some(&d),
+                p
+            )),
             whole_hints(&plan)
         );
     }
@@ -691,21 +731,35 @@ mod tests {
         assert_eq!(text(assets(&plan)), whole(&plan));
         // `/a b.css` and `/a%20b.css` share a key (written once): such a site renders whole.
         let mut doc = SplicedDoc::default();
+        let dir = tempfile::tempdir().unwrap();
         assert_eq!(
-            through(&mut doc, |doc| doc.assets(&plan, Some(&BTreeSet::new()))),
+            through(&mut doc, &dir, |doc, p| doc.write_assets(
+                &plan,
+                Some(&BTreeSet::new()),
+                p
+            )),
             whole(&plan)
         );
         plan.assets.insert("/a,b.css".into(), asset("a,b.css", "9"));
         let d = ["/a,b.css".to_string()].into();
         assert_eq!(
-            through(&mut doc, |doc| doc.assets(&plan, Some(&d))),
+            through(&mut doc, &dir, |doc, p| doc.write_assets(
+                &plan,
+                Some(&d),
+                p
+            )),
             whole(&plan)
         );
         plan.assets.remove("/a%20b.css");
         let mut doc = SplicedDoc::default();
+        let dir = tempfile::tempdir().unwrap();
         let dirty = |urls: &[&str]| urls.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>();
         assert_eq!(
-            through(&mut doc, |doc| doc.assets(&plan, Some(&dirty(&[])))),
+            through(&mut doc, &dir, |doc, p| doc.write_assets(
+                &plan,
+                Some(&dirty(&[])),
+                p
+            )),
             whole(&plan),
             "first render"
         );
@@ -713,8 +767,11 @@ mod tests {
         plan.assets
             .insert("/a,b.css".into(), asset("a,b.css", "11"));
         assert_eq!(
-            through(&mut doc, |doc| doc
-                .assets(&plan, Some(&dirty(&["/a,b.css"])))),
+            through(&mut doc, &dir, |doc, p| doc.write_assets(
+                &plan,
+                Some(&dirty(&["/a,b.css"])),
+                p
+            )),
             whole(&plan)
         );
         // Longer and shorter entries: later spans move.
@@ -724,7 +781,11 @@ mod tests {
             .insert("/z\"q.css".into(), asset("z\"q.css", "5"));
         let d = dirty(&["/a,b.css", "/z\"q.css"]);
         assert_eq!(
-            through(&mut doc, |doc| doc.assets(&plan, Some(&d))),
+            through(&mut doc, &dir, |doc, p| doc.write_assets(
+                &plan,
+                Some(&d),
+                p
+            )),
             whole(&plan)
         );
         plan.assets
@@ -732,7 +793,11 @@ mod tests {
         plan.assets.insert("/a,b.css".into(), asset("a,b.css", "1"));
         let d = dirty(&["/m.css", "/a,b.css"]);
         assert_eq!(
-            through(&mut doc, |doc| doc.assets(&plan, Some(&d))),
+            through(&mut doc, &dir, |doc, p| doc.write_assets(
+                &plan,
+                Some(&d),
+                p
+            )),
             whole(&plan)
         );
         // Added and removed assets: rendered whole.
@@ -740,17 +805,35 @@ mod tests {
         plan.assets.remove("/é-1.css");
         let d = dirty(&["/new.js", "/é-1.css"]);
         assert_eq!(
-            through(&mut doc, |doc| doc.assets(&plan, Some(&d))),
+            through(&mut doc, &dir, |doc, p| doc.write_assets(
+                &plan,
+                Some(&d),
+                p
+            )),
             whole(&plan)
         );
         plan.assets.insert("/new.js".into(), asset("new.js", "223"));
         assert_eq!(
-            through(&mut doc, |doc| doc
-                .assets(&plan, Some(&dirty(&["/new.js"])))),
+            through(&mut doc, &dir, |doc, p| doc.write_assets(
+                &plan,
+                Some(&dirty(&["/new.js"])),
+                p
+            )),
+            whole(&plan)
+        );
+        // A file written behind the document's back is rendered whole, not spliced.
+        std::fs::write(dir.path().join("doc.json"), "{}\n").unwrap();
+        plan.assets.insert("/new.js".into(), asset("new.js", "224"));
+        assert_eq!(
+            through(&mut doc, &dir, |doc, p| doc.write_assets(
+                &plan,
+                Some(&dirty(&["/new.js"])),
+                p
+            )),
             whole(&plan)
         );
         assert_eq!(
-            through(&mut doc, |doc| doc.assets(&plan, None)),
+            through(&mut doc, &dir, |doc, p| doc.write_assets(&plan, None, p)),
             whole(&plan)
         );
     }
