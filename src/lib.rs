@@ -286,6 +286,17 @@ pub struct WriteReport {
     pub destinations: Vec<std::path::PathBuf>,
 }
 
+impl WriteReport {
+    /// Counts one output written to `dest`.
+    pub fn record(&mut self, dest: std::path::PathBuf, written: Written) {
+        match written {
+            Written::Changed => self.changed.push(dest.display().to_string()),
+            Written::Unchanged => self.unchanged += 1,
+        }
+        self.destinations.push(dest);
+    }
+}
+
 /// Where an output goes: OUT/path, or SITE/_headers (merged) with `--headers-in-site`.
 fn destination(config: &Config, file: &OutputFile) -> Option<std::path::PathBuf> {
     if config.headers_in_site && file.path == "_headers" {
@@ -342,11 +353,7 @@ pub fn write_outputs(outputs: &[OutputFile], config: &Config) -> Result<WriteRep
         } else {
             output::write_atomic_durable(&dest, &bytes)?
         };
-        match written {
-            Written::Changed => report.changed.push(dest.display().to_string()),
-            Written::Unchanged => report.unchanged += 1,
-        }
-        report.destinations.push(dest);
+        report.record(dest, written);
     }
     Ok(report)
 }
@@ -417,12 +424,10 @@ fn stream_output(
     };
     stream(plan, &mut w).map_err(|e| Error::io(dest, e))?;
     let mut r = WriteReport::default();
-    match w.finish()? {
-        Written::Changed => r.changed.push(dest.display().to_string()),
-        Written::Unchanged => r.unchanged += 1,
-    }
-    if !check {
-        r.destinations.push(dest.to_path_buf());
+    r.record(dest.to_path_buf(), w.finish()?);
+    if check {
+        // As for the other artifacts, `check` lists stale outputs only.
+        r.destinations.clear();
     }
     Ok((r, Vec::new()))
 }

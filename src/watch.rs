@@ -1631,13 +1631,7 @@ impl Session<'_> {
                         doc.write_early_hints(plan, dirty.map(|d| d.1), &dest)
                     }?;
                     let mut report = crate::WriteReport::default();
-                    match written {
-                        crate::output::Written::Changed => {
-                            report.changed.push(dest.display().to_string());
-                        }
-                        crate::output::Written::Unchanged => report.unchanged += 1,
-                    }
-                    report.destinations.push(dest);
+                    report.record(dest, written);
                     return Ok((a, 1, diags, report, Duration::ZERO, t.elapsed()));
                 }
                 let files = crate::emit::render(plan, config, a, &mut diags);
