@@ -115,8 +115,8 @@ fn build(args: &BuildArgs, check: bool) -> Result<Outcome> {
         }
     };
     bar.finish();
-    // Rendering needs only the plan: give the graph's memory back first (on a big site it is as
-    // large as the outputs being rendered).
+    // Rendering needs only the plan. `build` gave the graph up while planning; `check` gives it
+    // up here (on a big site it is as large as the outputs being rendered).
     drop(std::mem::take(&mut build.graph.nodes));
     // Ctrl-C while outputs are being written lets the writes finish (each is atomic, so no temp file
     // is left and no output is half-written), then exits 130. Before this point the default signal

@@ -111,7 +111,8 @@ impl Run {
 
 /// What `hintgen build` runs: [`build_with_progress`], except that when the run recorded in OUT by
 /// [`record_build`] still stands (same hintgen, configuration, files and outputs), nothing is planned:
-/// the caller prints the recorded diagnostics and summary. With the cache off it is
+/// the caller prints the recorded diagnostics and summary. The graph is given up while planning, to
+/// keep memory low: the build's `graph` has no nodes. With the cache off it is
 /// [`build_with_progress`]. `progress` learns how much there is to read once the walk and the cache
 /// have said it (so a progress bar needs no walk of its own), then each file read.
 pub fn build_or_reuse(config: &Config, progress: &dyn Progress) -> Result<Run> {
@@ -231,7 +232,7 @@ fn scan_and_plan(
     }
     drop(old);
     let cached = from_cache.iter().filter(|&&c| c).count();
-    let mut build = plan_scanned(config, scanned, &mut diagnostics);
+    let mut build = graph_and_plan(config, scanned, &mut diagnostics, !reuse_run);
     build.cached = cached;
     build.run_key = run_key;
     Ok(Run::Built(Box::new(build)))
@@ -243,12 +244,32 @@ pub fn plan_scanned(
     scanned: Vec<scan::Scanned>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Build {
+    graph_and_plan(config, scanned, diagnostics, true)
+}
+
+/// [`plan_scanned`]; without `keep_graph` the graph is given up while planning
+/// ([`hints::plan_releasing`]) and the build's graph has no nodes.
+fn graph_and_plan(
+    config: &Config,
+    scanned: Vec<scan::Scanned>,
+    diagnostics: &mut Vec<Diagnostic>,
+    keep_graph: bool,
+) -> Build {
     let files = scanned.len();
     let bytes = scanned.iter().map(|s| s.size).sum();
     let space = UrlSpace::new(&config.base);
     let (graph, mut d) = Graph::build(scanned, &space);
     diagnostics.append(&mut d);
-    let (plan, mut d) = hints::plan(&graph, config);
+    let (graph, (plan, mut d)) = if keep_graph {
+        let planned = hints::plan(&graph, config);
+        (graph, planned)
+    } else {
+        let empty = Graph {
+            nodes: Default::default(),
+            space: graph.space.clone(),
+        };
+        (empty, hints::plan_releasing(graph, config))
+    };
     diagnostics.append(&mut d);
     diagnostics.sort();
     diagnostics.dedup();

@@ -18,3 +18,8 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// mimalloc (2.x): about a fifth less time than the system allocator on a big site, whose build
+/// makes millions of small allocations on all cores, and a lower peak (README, Performance).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

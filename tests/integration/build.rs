@@ -756,3 +756,27 @@ fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
         "{text}"
     );
 }
+
+/// `hintgen build` gives the graph up while planning (each page's references are freed once the
+/// page is planned); the plan and diagnostics must be those of a build that keeps it.
+#[test]
+fn releasing_the_graph_while_planning_changes_nothing() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for site in ["vite", "webpack", "handmade"] {
+        let args = hintgen::cli::BuildArgs {
+            site: Some(fixtures.join(site)),
+            no_cache: true,
+            ..Default::default()
+        };
+        let config = hintgen::config::Config::from_build_args(&args).unwrap();
+        let kept = hintgen::build(&config).unwrap();
+        let hintgen::Run::Built(released) = hintgen::build_or_reuse(&config, &|_| {}).unwrap()
+        else {
+            panic!("{site}: nothing recorded, so nothing to reuse");
+        };
+        assert!(!kept.graph.nodes.is_empty());
+        assert!(released.graph.nodes.is_empty(), "{site}");
+        assert_eq!(released.plan, kept.plan, "{site}");
+        assert_eq!(released.diagnostics, kept.diagnostics, "{site}");
+    }
+}
