@@ -260,7 +260,7 @@ impl Graph {
             }
         }
         // Each file's references resolve independently: on all cores, merged in path order.
-        let built: Vec<(Node, Vec<Diagnostic>)> = scanned
+        let mut built: Vec<(Node, Vec<Diagnostic>)> = scanned
             .into_par_iter()
             .map(|s| {
                 let (mut node, mut d) = Node::from_scanned(s, space);
@@ -269,11 +269,16 @@ impl Graph {
                 (node, d)
             })
             .collect();
-        let mut nodes = BTreeMap::new();
-        for (node, mut d) in built {
-            diags.append(&mut d);
-            nodes.insert(node.rel.clone(), node);
+        drop(exists);
+        for (_, d) in &mut built {
+            diags.append(d);
         }
+        // Collected, not inserted one by one: a map built from a sorted list has full nodes, half
+        // the memory of one grown by inserts in order (which leaves every node half empty).
+        let nodes: BTreeMap<String, Node> = built
+            .into_iter()
+            .map(|(node, _)| (node.rel.clone(), node))
+            .collect();
         diags.sort();
         diags.dedup();
         (
