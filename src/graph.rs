@@ -334,7 +334,7 @@ impl Graph {
             .filter(|_| !page.import_map.is_empty())
             .map(|b| (&page.import_map, b));
         // (edge, depth, referrer, critical context, inherited module crossorigin)
-        let mut queue: VecDeque<(&Edge, u32, &str, bool, Option<String>)> = VecDeque::new();
+        let mut queue: VecDeque<(&Edge, u32, &str, bool, Option<Box<str>>)> = VecDeque::new();
         for e in &page.edges {
             queue.push_back((e, 1, &page.rel, true, None));
         }

@@ -441,6 +441,11 @@ fn assumed_text(lang: Option<&str>) -> (&'static [(u32, u32)], &'static str) {
     }
 }
 
+/// An attribute value as a hint's own string.
+fn owned(v: &Option<Box<str>>) -> Option<String> {
+    v.as_deref().map(String::from)
+}
+
 /// Whether a page loads a script (classic or module).
 fn runs_scripts(page: &Node) -> bool {
     page.edges.iter().any(|e| e.kind == RefKind::Script)
@@ -467,9 +472,7 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
         crossorigin,
         type_: None,
         media: None,
-        fetchpriority: a
-            .fetchpriority
-            .clone()
+        fetchpriority: owned(&a.fetchpriority)
             .filter(|p| p.eq_ignore_ascii_case("high") || p.eq_ignore_ascii_case("low")),
     };
     if !e.critical {
@@ -493,11 +496,9 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
     }
     match e.kind {
         RefKind::Stylesheet | RefKind::CssImport => Ok(Spec {
-            media: a
-                .media
-                .clone()
+            media: owned(&a.media)
                 .filter(|m| !m.trim().eq_ignore_ascii_case("all")),
-            ..spec(Rel::Preload, Some("style"), a.crossorigin.clone())
+            ..spec(Rel::Preload, Some("style"), owned(&a.crossorigin))
         }),
         RefKind::Font => {
             if !policy.fonts {
@@ -548,17 +549,17 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
         RefKind::Script if a.async_ && !policy.async_scripts => {
             Err("async script: not critical (policy.async-scripts = false)".into())
         }
-        RefKind::Script if a.module => Ok(spec(Rel::Modulepreload, None, a.crossorigin.clone())),
-        RefKind::Script => Ok(spec(Rel::Preload, Some("script"), a.crossorigin.clone())),
+        RefKind::Script if a.module => Ok(spec(Rel::Modulepreload, None, owned(&a.crossorigin))),
+        RefKind::Script => Ok(spec(Rel::Preload, Some("script"), owned(&a.crossorigin))),
         RefKind::JsImport => match a.type_.as_deref() {
             Some(t) if !t.eq_ignore_ascii_case("javascript") => Err(format!(
                 "{t} module import: modulepreload only applies to JavaScript modules"
             )
             .into()),
-            _ => Ok(spec(Rel::Modulepreload, None, a.crossorigin.clone())),
+            _ => Ok(spec(Rel::Modulepreload, None, owned(&a.crossorigin))),
         },
         RefKind::ModulePreload if policy.explicit_preloads => {
-            Ok(spec(Rel::Modulepreload, None, a.crossorigin.clone()))
+            Ok(spec(Rel::Modulepreload, None, owned(&a.crossorigin)))
         }
         RefKind::Preload if policy.explicit_preloads => {
             let as_ = a.as_.as_deref().map(str::to_ascii_lowercase);
@@ -568,13 +569,13 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
                     | "video" | "document" | "worker" | "embed" | "object"),
                 ) => {
                     let cors = if v == "font" || v == "fetch" {
-                        Some(a.crossorigin.clone().unwrap_or_default())
+                        Some(owned(&a.crossorigin).unwrap_or_default())
                     } else {
-                        a.crossorigin.clone()
+                        owned(&a.crossorigin)
                     };
                     Ok(Spec {
-                        type_: a.type_.clone(),
-                        media: a.media.clone(),
+                        type_: owned(&a.type_),
+                        media: owned(&a.media),
                         ..spec(Rel::Preload, Some(v), cors)
                     })
                 }
@@ -599,7 +600,7 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
             } else if !policy.priority_images {
                 Err("images are not hinted (policy.priority-images = false)".into())
             } else {
-                Ok(spec(Rel::Preload, Some("image"), a.crossorigin.clone()))
+                Ok(spec(Rel::Preload, Some("image"), owned(&a.crossorigin)))
             }
         }
         RefKind::CssUrl if policy.css_images => Ok(spec(Rel::Preload, Some("image"), None)),

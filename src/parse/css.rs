@@ -133,7 +133,7 @@ impl<'t> Walker<'t> {
             let media = media_start
                 .map(|at| p.slice_from(at).trim())
                 .filter(|m| !m.is_empty())
-                .map(str::to_owned);
+                .map(Box::from);
             if let Some(url) = url {
                 let attrs = RefAttrs {
                     media,

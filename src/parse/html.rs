@@ -675,8 +675,8 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             {
                 let attrs = RefAttrs {
                     lazy: a.is("loading", "lazy"),
-                    fetchpriority: a.get("fetchpriority"),
-                    crossorigin: a.get("crossorigin"),
+                    fetchpriority: a.val("fetchpriority"),
+                    crossorigin: a.val("crossorigin"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -688,7 +688,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
                 && let Some(url) = a.url("poster")
             {
                 let attrs = RefAttrs {
-                    crossorigin: a.get("crossorigin"),
+                    crossorigin: a.val("crossorigin"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -696,9 +696,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             }
             if let Some(url) = a.url("src") {
                 let attrs = RefAttrs {
-                    crossorigin: a.get("crossorigin"),
-                    type_: a.get("type"),
-                    media: a.get("media"),
+                    crossorigin: a.val("crossorigin"),
+                    type_: a.val("type"),
+                    media: a.val("media"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -766,10 +766,10 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
         && let Some(url) = &href
     {
         let attrs = RefAttrs {
-            media: a.get("media"),
-            crossorigin: a.get("crossorigin"),
-            integrity: a.get("integrity"),
-            type_: a.get("type"),
+            media: a.val("media"),
+            crossorigin: a.val("crossorigin"),
+            integrity: a.val("integrity"),
+            type_: a.val("type"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -789,12 +789,12 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
             .or_else(|| srcset.first().map(|c| c.url.clone()));
         if let Some(url) = url {
             let attrs = RefAttrs {
-                as_: a.get("as"),
-                type_: a.get("type"),
-                crossorigin: a.get("crossorigin"),
-                media: a.get("media"),
-                fetchpriority: a.get("fetchpriority"),
-                integrity: a.get("integrity"),
+                as_: a.val("as"),
+                type_: a.val("type"),
+                crossorigin: a.val("crossorigin"),
+                media: a.val("media"),
+                fetchpriority: a.val("fetchpriority"),
+                integrity: a.val("integrity"),
                 primary: true,
                 ..RefAttrs::default()
             }
@@ -806,8 +806,8 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
         && let Some(url) = &href
     {
         let attrs = RefAttrs {
-            crossorigin: a.get("crossorigin"),
-            integrity: a.get("integrity"),
+            crossorigin: a.val("crossorigin"),
+            integrity: a.val("integrity"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -827,8 +827,8 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
     });
     if let (Some(icon), Some(url)) = (icon, &href) {
         let attrs = RefAttrs {
-            type_: a.get("type"),
-            media: a.get("media"),
+            type_: a.val("type"),
+            media: a.val("media"),
             primary: true,
             ..RefAttrs::default()
         };
@@ -849,7 +849,7 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
             && let Some(url) = &href
         {
             let attrs = RefAttrs {
-                crossorigin: a.get("crossorigin"),
+                crossorigin: a.val("crossorigin"),
                 primary: true,
                 ..RefAttrs::default()
             };
@@ -887,17 +887,17 @@ fn on_script(st: &mut State, a: &Attrs<'_, '_>, at: Location, tag_end: usize) {
             if let Some(url) = a.url("src") {
                 let attrs = RefAttrs {
                     type_: if module {
-                        Some("module".to_string())
+                        Some("module".into())
                     } else {
-                        a.get("type")
+                        a.val("type")
                     },
                     module,
                     async_: a.has("async"),
                     defer: a.has("defer"),
                     nomodule: a.has("nomodule"),
-                    crossorigin: a.get("crossorigin"),
-                    integrity: a.get("integrity"),
-                    fetchpriority: a.get("fetchpriority"),
+                    crossorigin: a.val("crossorigin"),
+                    integrity: a.val("integrity"),
+                    fetchpriority: a.val("fetchpriority"),
                     primary: true,
                     ..RefAttrs::default()
                 };
@@ -934,8 +934,8 @@ fn on_script(st: &mut State, a: &Attrs<'_, '_>, at: Location, tag_end: usize) {
 fn on_img(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
     let srcset = a.srcset("srcset");
     let lazy = a.is("loading", "lazy");
-    let fetchpriority = a.get("fetchpriority");
-    let crossorigin = a.get("crossorigin");
+    let fetchpriority = a.val("fetchpriority");
+    let crossorigin = a.val("crossorigin");
     let sizes = a.get("sizes");
     let mut others = srcset.iter();
     // The primary reference is `src`, else the first candidate.
@@ -1001,7 +1001,7 @@ fn on_astro_island(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
         let Some(url) = a.url(name) else { continue };
         let (kind, attrs) = if eager {
             let attrs = RefAttrs {
-                type_: Some("module".to_string()),
+                type_: Some("module".into()),
                 module: true,
                 primary: true,
                 ..RefAttrs::default()
@@ -1028,8 +1028,8 @@ fn on_picture_source(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
     st.picture_has_source = true;
     for candidate in a.srcset("srcset") {
         let attrs = RefAttrs {
-            type_: a.get("type"),
-            media: a.get("media"),
+            type_: a.val("type"),
+            media: a.val("media"),
             primary: false,
             ..RefAttrs::default()
         }
@@ -1252,6 +1252,11 @@ impl<'a, 'i> Attrs<'a, 'i> {
     /// The value, decoded; `None` when absent.
     fn get(&self, name: &str) -> Option<String> {
         self.find(name).map(|at| decode_attribute(at.value()))
+    }
+
+    /// [`Attrs::get`], in the compact form [`RefAttrs`] keeps.
+    fn val(&self, name: &str) -> Option<Box<str>> {
+        self.get(name).map(String::into_boxed_str)
     }
 
     fn has(&self, name: &str) -> bool {

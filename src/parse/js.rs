@@ -357,7 +357,7 @@ impl Lexer<'_> {
             element: element.to_owned(),
             location: self.locator.locate(start),
             attrs: RefAttrs {
-                type_,
+                type_: type_.map(String::into_boxed_str),
                 ..RefAttrs::default()
             },
         });

@@ -99,15 +99,15 @@ pub struct SrcsetCandidate {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RefAttrs {
     /// `as` of a `<link rel=preload>`.
-    pub as_: Option<String>,
+    pub as_: Option<Box<str>>,
     /// `crossorigin`.
-    pub crossorigin: Option<String>,
+    pub crossorigin: Option<Box<str>>,
     /// `type` (`module` for module scripts, a MIME type on links and sources).
-    pub type_: Option<String>,
+    pub type_: Option<Box<str>>,
     /// `media`.
-    pub media: Option<String>,
+    pub media: Option<Box<str>>,
     /// `fetchpriority` (`high`, `low`, `auto`).
-    pub fetchpriority: Option<String>,
+    pub fetchpriority: Option<Box<str>>,
     /// `<script type=module>`.
     pub module: bool,
     /// `<script async>`.
@@ -125,7 +125,7 @@ pub struct RefAttrs {
     /// source instead of the `<img>`'s own URL.
     pub picture_sources: bool,
     /// `integrity` as written in the HTML.
-    pub integrity: Option<String>,
+    pub integrity: Option<Box<str>>,
     /// What only images and fonts have, out of line: a site has hundreds of thousands of references
     /// and most have none of it.
     pub rare: Option<Box<RareAttrs>>,
