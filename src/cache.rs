@@ -522,7 +522,7 @@ fn schema_id() -> u64 {
         refs: vec![Reference {
             url: String::new(),
             kind: RefKind::Stylesheet,
-            element: String::new(),
+            element: String::new().into(),
             location: Location::default(),
             attrs: RefAttrs {
                 rare: Some(Box::new(RareAttrs {

@@ -29,8 +29,8 @@ pub struct Edge {
     pub target: Target,
     /// The URL as written.
     pub written: String,
-    /// The element or rule, for messages.
-    pub element: String,
+    /// The element or rule, for messages (most are fixed text, shared by every reference).
+    pub element: Cow<'static, str>,
     /// Where in the referring file.
     pub location: Location,
     /// The consuming element's attributes.
@@ -202,14 +202,14 @@ impl Node {
     pub fn set_manifest_edges(&mut self, m: Option<&ChunkEdges>, space: &UrlSpace) {
         self.edges.retain(|e| !e.from_manifest);
         let Some(m) = m else { return };
-        let mk = |kind: RefKind, file: &String, element: &str| Edge {
+        let mk = |kind: RefKind, file: &String, element: &'static str| Edge {
             kind,
             target: Target::Site {
                 file: file.clone(),
                 url: space.file_url(file),
             },
             written: file.clone(),
-            element: element.to_string(),
+            element: element.into(),
             location: Location::default(),
             attrs: RefAttrs::default(),
             srcset: None,

@@ -496,8 +496,7 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
     }
     match e.kind {
         RefKind::Stylesheet | RefKind::CssImport => Ok(Spec {
-            media: owned(&a.media)
-                .filter(|m| !m.trim().eq_ignore_ascii_case("all")),
+            media: owned(&a.media).filter(|m| !m.trim().eq_ignore_ascii_case("all")),
             ..spec(Rel::Preload, Some("style"), owned(&a.crossorigin))
         }),
         RefKind::Font => {

@@ -184,7 +184,7 @@ impl<'t> Walker<'t> {
         }
     }
 
-    fn push(&mut self, url: &str, kind: RefKind, element: &str, start: usize) {
+    fn push(&mut self, url: &str, kind: RefKind, element: &'static str, start: usize) {
         self.push_with(url, kind, element, start, RefAttrs::default());
     }
 
@@ -192,7 +192,7 @@ impl<'t> Walker<'t> {
         &mut self,
         url: &str,
         kind: RefKind,
-        element: &str,
+        element: &'static str,
         start: usize,
         attrs: RefAttrs,
     ) {
@@ -203,7 +203,7 @@ impl<'t> Walker<'t> {
         self.refs.push(Reference {
             url: url.to_owned(),
             kind,
-            element: element.to_owned(),
+            element: element.into(),
             location: self.locator.locate(start),
             attrs,
         });

@@ -501,7 +501,7 @@ impl State {
         &mut self,
         url: String,
         kind: RefKind,
-        element: impl Into<String>,
+        element: impl Into<std::borrow::Cow<'static, str>>,
         at: Location,
         attrs: RefAttrs,
     ) {

@@ -329,7 +329,7 @@ impl Lexer<'_> {
 
     /// Records a static import whose specifier is `literal`, reads an import-attributes clause after
     /// it, and moves the lexer past both (everything in between was checked to be import syntax).
-    fn finish_static(&mut self, literal: Literal, element: &str, start: usize) {
+    fn finish_static(&mut self, literal: Literal, element: &'static str, start: usize) {
         let (type_, after) = match attributes_clause(self.src, literal.after) {
             Some((type_, after)) => (type_, after),
             None => (None, literal.after),
@@ -343,7 +343,7 @@ impl Lexer<'_> {
         &mut self,
         literal: &Literal,
         kind: RefKind,
-        element: &str,
+        element: &'static str,
         start: usize,
         type_: Option<String>,
     ) {
@@ -354,7 +354,7 @@ impl Lexer<'_> {
         self.refs.push(Reference {
             url: decode_escapes(raw),
             kind,
-            element: element.to_owned(),
+            element: element.into(),
             location: self.locator.locate(start),
             attrs: RefAttrs {
                 type_: type_.map(String::into_boxed_str),
@@ -993,7 +993,7 @@ mod tests {
         let got: Vec<_> = parse_js(js)
             .refs
             .into_iter()
-            .map(|r| (r.element, r.location))
+            .map(|r| (r.element.into_owned(), r.location))
             .collect();
         assert_eq!(
             got,

@@ -196,7 +196,7 @@ pub struct Reference {
     /// What makes the reference.
     pub kind: RefKind,
     /// A short description for diagnostics, e.g. `<link rel=stylesheet>`, `@import`, `import`.
-    pub element: String,
+    pub element: std::borrow::Cow<'static, str>,
     /// Where in the referring file (start of the element or rule).
     pub location: Location,
     /// Attributes copied from the consuming element.
