@@ -247,6 +247,10 @@ pub fn manifest_file_edges(manifest_rel: &str, m: &Manifest) -> Vec<(String, Chu
         .collect()
 }
 
+/// An edge waiting in a closure's walk: the edge, its depth, the referrer, whether its context is
+/// critical, and the module `crossorigin` it inherits.
+type Queued<'g> = (&'g Edge, u32, &'g str, bool, Option<Box<str>>);
+
 impl Graph {
     /// Builds the graph from scanned files; diagnostics report broken and escaping references.
     pub fn build(scanned: Vec<Scanned>, space: &UrlSpace) -> (Graph, Vec<Diagnostic>) {
@@ -333,8 +337,7 @@ impl Graph {
             .as_ref()
             .filter(|_| !page.import_map.is_empty())
             .map(|b| (&page.import_map, b));
-        // (edge, depth, referrer, critical context, inherited module crossorigin)
-        let mut queue: VecDeque<(&Edge, u32, &str, bool, Option<Box<str>>)> = VecDeque::new();
+        let mut queue: VecDeque<Queued> = VecDeque::new();
         for e in &page.edges {
             queue.push_back((e, 1, &page.rel, true, None));
         }
