@@ -337,7 +337,8 @@ impl Cache {
         })
     }
 
-    fn frame(&self, i: usize) -> &[u8] {
+    /// Entry `i` as stored (with its length prefix), to copy into a new cache.
+    pub fn frame(&self, i: usize) -> &[u8] {
         &self.bytes[self.entries[i].frame.clone()]
     }
 }
@@ -382,23 +383,49 @@ pub fn encode(
     sri: Sri,
     started_ns: i128,
 ) -> Vec<u8> {
-    let ours = identity();
-    let mut body = Vec::with_capacity(old.map_or(scanned.len() * 128, |(c, _)| c.bytes.len()));
-    let mut count = 0u64;
+    let mut frames = Frames::new(old.map_or(scanned.len() * 128, |(c, _)| c.bytes.len()));
     for (i, s) in scanned.iter().enumerate() {
         let reuse = old
             .filter(|_| from_cache.get(i) == Some(&true))
             .and_then(|(c, m)| m.get(i).copied().flatten().map(|j| c.frame(j)));
-        if let Some(frame) = reuse {
-            body.extend_from_slice(frame);
-            count += 1;
-            continue;
+        match reuse {
+            Some(frame) => frames.push(frame),
+            None => frames.encode(s),
         }
+    }
+    frames.finish(sri, started_ns)
+}
+
+/// The entries of a new cache, one frame per file in the walk's order; see [`encode`].
+#[derive(Debug, Default)]
+pub struct Frames {
+    body: Vec<u8>,
+    count: u64,
+}
+
+impl Frames {
+    /// An empty list, with room for about `bytes`.
+    pub fn new(bytes: usize) -> Frames {
+        Frames {
+            body: Vec::with_capacity(bytes),
+            count: 0,
+        }
+    }
+
+    /// Appends an entry as the old cache holds it ([`Cache::frame`] or [`Frames::of`]).
+    pub fn push(&mut self, frame: &[u8]) {
+        self.body.extend_from_slice(frame);
+        self.count += 1;
+    }
+
+    /// Appends the entry of a file just read (nothing for a file that could not be read, or
+    /// that changed size while being read).
+    pub fn encode(&mut self, s: &Scanned) {
         if !s.ok || s.size != s.file.size {
-            continue;
+            return;
         }
-        let at = body.len();
-        body.extend_from_slice(&[0; 4]);
+        let at = self.body.len();
+        self.body.extend_from_slice(&[0; 4]);
         let key = Key {
             rel: &s.file.rel,
             size: s.file.size,
@@ -411,37 +438,50 @@ pub fn encode(
             facts: s.facts.as_ref(),
             diagnostics: s.diagnostics.iter().map(stored).collect(),
         };
-        let ok = postcard::to_io(&key, &mut body)
+        let ok = postcard::to_io(&key, &mut self.body)
             .and_then(|b| postcard::to_io(&value, b))
             .is_ok();
-        let len = u32::try_from(body.len() - at - 4);
+        let len = u32::try_from(self.body.len() - at - 4);
         match (ok, len) {
             (true, Ok(len)) => {
-                body[at..at + 4].copy_from_slice(&len.to_le_bytes());
-                count += 1;
+                self.body[at..at + 4].copy_from_slice(&len.to_le_bytes());
+                self.count += 1;
             }
-            _ => body.truncate(at),
+            _ => self.body.truncate(at),
         }
     }
-    let header = Header {
-        crate_version: ours.crate_version,
-        build_id: ours.build_id,
-        schema: ours.schema,
-        sri: sri.name().to_string(),
-        started_ns,
-        granularity_ns: GRANULARITY_NS,
-        entries: count,
-    };
-    let header = postcard::to_stdvec(&header).unwrap_or_default();
-    let mut out = Vec::with_capacity(PREFIX_LEN + header.len() + body.len() + TRAILER_LEN);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&body);
-    let sum = sha2::Sha256::digest(&out);
-    out.extend_from_slice(&sum);
-    out
+
+    /// One file's frame alone, to be [`Frames::push`]ed later (`None` when it gets none).
+    pub fn of(s: &Scanned) -> Option<Vec<u8>> {
+        let mut one = Frames::default();
+        one.encode(s);
+        (one.count == 1).then_some(one.body)
+    }
+
+    /// The cache file's bytes.
+    pub fn finish(self, sri: Sri, started_ns: i128) -> Vec<u8> {
+        let ours = identity();
+        let (body, count) = (self.body, self.count);
+        let header = Header {
+            crate_version: ours.crate_version,
+            build_id: ours.build_id,
+            schema: ours.schema,
+            sri: sri.name().to_string(),
+            started_ns,
+            granularity_ns: GRANULARITY_NS,
+            entries: count,
+        };
+        let header = postcard::to_stdvec(&header).unwrap_or_default();
+        let mut out = Vec::with_capacity(PREFIX_LEN + header.len() + body.len() + TRAILER_LEN);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&body);
+        let sum = sha2::Sha256::digest(&out);
+        out.extend_from_slice(&sum);
+        out
+    }
 }
 
 /// Nanoseconds since the epoch on the system clock: the `started_ns` of a run.

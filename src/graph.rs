@@ -251,29 +251,60 @@ pub fn manifest_file_edges(manifest_rel: &str, m: &Manifest) -> Vec<(String, Chu
 /// critical, and the module `crossorigin` it inherits.
 type Queued<'g> = (&'g Edge, u32, &'g str, bool, Option<Box<str>>);
 
-impl Graph {
-    /// Builds the graph from scanned files; diagnostics report broken and escaping references.
-    pub fn build(scanned: Vec<Scanned>, space: &UrlSpace) -> (Graph, Vec<Diagnostic>) {
-        let mut diags = Vec::new();
-        let exists: HashSet<String> = scanned.iter().map(|s| s.file.rel.clone()).collect();
-        // Vite manifests: output file (site-relative) → edges (site-relative files).
-        let mut manifest_edges: HashMap<String, ChunkEdges> = HashMap::new();
-        for s in &scanned {
+/// What resolving one file's references needs besides the file: which files exist, and the edges
+/// that Vite manifests give output files.
+pub struct Resolver<'a> {
+    space: &'a UrlSpace,
+    exists: HashSet<String>,
+    /// Output file (site-relative) → edges (site-relative files).
+    manifest_edges: HashMap<String, ChunkEdges>,
+}
+
+impl<'a> Resolver<'a> {
+    /// For a site of the files `rels`, with the Vite manifests found among `scanned`.
+    pub fn new<'r>(
+        space: &'a UrlSpace,
+        rels: impl Iterator<Item = &'r str>,
+        scanned: &[Scanned],
+    ) -> Resolver<'a> {
+        let mut manifest_edges = HashMap::new();
+        for s in scanned {
             if let Some(m) = s.facts.as_ref().and_then(|f| f.vite_manifest.as_ref()) {
                 manifest_edges.extend(manifest_file_edges(&s.file.rel, m));
             }
         }
+        Resolver {
+            space,
+            exists: rels.map(str::to_string).collect(),
+            manifest_edges,
+        }
+    }
+
+    /// A file's node, its references resolved, with their diagnostics.
+    pub fn node(&self, s: Scanned) -> (Node, Vec<Diagnostic>) {
+        let (mut node, mut d) = Node::from_scanned(s, self.space);
+        d.extend(node.edge_diagnostics(self.space, &|f| self.exists.contains(f)));
+        node.set_manifest_edges(self.manifest_edges.get(&node.rel), self.space);
+        (node, d)
+    }
+}
+
+impl Graph {
+    /// Builds the graph from scanned files; diagnostics report broken and escaping references.
+    pub fn build(scanned: Vec<Scanned>, space: &UrlSpace) -> (Graph, Vec<Diagnostic>) {
+        let resolver = Resolver::new(space, scanned.iter().map(|s| s.file.rel.as_str()), &scanned);
         // Each file's references resolve independently: on all cores, merged in path order.
-        let mut built: Vec<(Node, Vec<Diagnostic>)> = scanned
-            .into_par_iter()
-            .map(|s| {
-                let (mut node, mut d) = Node::from_scanned(s, space);
-                d.extend(node.edge_diagnostics(space, &|f| exists.contains(f)));
-                node.set_manifest_edges(manifest_edges.get(&node.rel), space);
-                (node, d)
-            })
-            .collect();
-        drop(exists);
+        let built: Vec<(Node, Vec<Diagnostic>)> =
+            scanned.into_par_iter().map(|s| resolver.node(s)).collect();
+        Graph::from_built(built, space)
+    }
+
+    /// The graph of resolved nodes ([`Resolver::node`]), and their diagnostics, sorted.
+    pub fn from_built(
+        mut built: Vec<(Node, Vec<Diagnostic>)>,
+        space: &UrlSpace,
+    ) -> (Graph, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
         for (_, d) in &mut built {
             diags.append(d);
         }

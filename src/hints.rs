@@ -44,39 +44,8 @@ pub fn plan(graph: &Graph, config: &Config) -> (Plan, Vec<Diagnostic>) {
     assemble(graph, planned)
 }
 
-/// [`plan`] for a graph that is not needed afterwards (`hintgen build`). A page's own references,
-/// text, import map and base are needed by that page's plan only: they are taken out of the graph
-/// first, and each page's are freed as soon as the page is planned, so the plan grows while the
-/// graph shrinks instead of both being whole in memory at once. Same result as [`plan`].
-pub fn plan_releasing(mut graph: Graph, config: &Config) -> (Plan, Vec<Diagnostic>) {
-    // Only stylesheets and modules are followed into (see `Graph::closure`), so no page reads
-    // another page's references.
-    let pages: Vec<Node> = graph
-        .nodes
-        .values_mut()
-        .filter(|n| n.kind == crate::parse::FileKind::Html)
-        .map(|n| Node {
-            rel: n.rel.clone(),
-            sha256: n.sha256.clone(),
-            integrity: n.integrity.clone(),
-            edges: std::mem::take(&mut n.edges),
-            text: n.text.take(),
-            lang: n.lang.take(),
-            import_map: std::mem::take(&mut n.import_map),
-            doc_base: n.doc_base.take(),
-            ..*n
-        })
-        .collect();
-    let pool = HintPool::default();
-    let planned = pages
-        .into_par_iter()
-        .map(|page| plan_one(&graph, &page, &pool, &config.policy))
-        .collect();
-    assemble(&graph, planned)
-}
-
 /// One page's plan, its hints shared through `pool`.
-fn plan_one(
+pub(crate) fn plan_one(
     graph: &Graph,
     page: &Node,
     pool: &HintPool,
@@ -88,7 +57,10 @@ fn plan_one(
 }
 
 /// The plan from every page's, in page order.
-fn assemble(graph: &Graph, planned: Vec<(PagePlan, Vec<Diagnostic>)>) -> (Plan, Vec<Diagnostic>) {
+pub(crate) fn assemble(
+    graph: &Graph,
+    planned: Vec<(PagePlan, Vec<Diagnostic>)>,
+) -> (Plan, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut pages = BTreeMap::new();
     for (pp, mut d) in planned {

@@ -216,6 +216,19 @@ fn scan_and_plan(
         .fold((0, 0), |(n, b), (_, f)| (n + 1, b + f.size));
     progress.start(count, bytes);
     let on_file = |b: u64| progress.file(b);
+    if reuse_run {
+        let mut build = stream_build(
+            config,
+            &files,
+            prior,
+            cache_path.as_deref(),
+            started,
+            &on_file,
+            &mut diagnostics,
+        );
+        build.run_key = run_key;
+        return Ok(Run::Built(Box::new(build)));
+    }
     let (scanned, from_cache) = scan::scan_all_cached(&files, config.sri, prior, &on_file);
     if let Some(path) = &cache_path
         && !cache::unchanged(old.as_ref(), &from_cache)
@@ -232,44 +245,24 @@ fn scan_and_plan(
     }
     drop(old);
     let cached = from_cache.iter().filter(|&&c| c).count();
-    let mut build = graph_and_plan(config, scanned, &mut diagnostics, !reuse_run);
+    let mut build = plan_scanned(config, scanned, &mut diagnostics);
     build.cached = cached;
     build.run_key = run_key;
     Ok(Run::Built(Box::new(build)))
 }
 
-/// The graph and plan for files already scanned (used by `build` and by watch mode).
+/// The graph and plan for files already scanned (used by `check`, `explain` and watch mode).
 pub fn plan_scanned(
     config: &Config,
     scanned: Vec<scan::Scanned>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Build {
-    graph_and_plan(config, scanned, diagnostics, true)
-}
-
-/// [`plan_scanned`]; without `keep_graph` the graph is given up while planning
-/// ([`hints::plan_releasing`]) and the build's graph has no nodes.
-fn graph_and_plan(
-    config: &Config,
-    scanned: Vec<scan::Scanned>,
-    diagnostics: &mut Vec<Diagnostic>,
-    keep_graph: bool,
 ) -> Build {
     let files = scanned.len();
     let bytes = scanned.iter().map(|s| s.size).sum();
     let space = UrlSpace::new(&config.base);
     let (graph, mut d) = Graph::build(scanned, &space);
     diagnostics.append(&mut d);
-    let (graph, (plan, mut d)) = if keep_graph {
-        let planned = hints::plan(&graph, config);
-        (graph, planned)
-    } else {
-        let empty = Graph {
-            nodes: Default::default(),
-            space: graph.space.clone(),
-        };
-        (empty, hints::plan_releasing(graph, config))
-    };
+    let (plan, mut d) = hints::plan(&graph, config);
     diagnostics.append(&mut d);
     diagnostics.sort();
     diagnostics.dedup();
@@ -280,6 +273,174 @@ fn graph_and_plan(
         files,
         bytes,
         cached: 0,
+        run_key: None,
+    }
+}
+
+/// `hintgen build`'s pipeline, for memory: the files that are not pages are read first and resolved
+/// into the graph; then the pages are read on all cores, and each is planned as soon as it is read
+/// and its references freed. So the pages' references (most of a site's) are never all in memory
+/// at once, only their plans. Same plan and diagnostics as [`plan_scanned`] (a test compares them);
+/// the build's graph has no nodes.
+///
+/// A page whose closure could look up another page (it names an HTML file, or has an import map,
+/// or a stylesheet or module of the site names one) is planned last, once every page's fingerprint
+/// is in the graph. The fingerprint cache, when used, is written after planning.
+fn stream_build(
+    config: &Config,
+    files: &[walk::SiteFile],
+    prior: Option<(&cache::Cache, &cache::Matches)>,
+    cache_path: Option<&Path>,
+    started: i128,
+    on_file: &(dyn Fn(u64) + Sync),
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Build {
+    use rayon::prelude::*;
+    let page_kind = |rel: &str| parse::FileKind::of(rel) == parse::FileKind::Html;
+    let (pages, others): (Vec<usize>, Vec<usize>) =
+        (0..files.len()).partition(|&i| page_kind(&files[i].rel));
+    let frames_wanted = cache_path.is_some();
+    let scan = |i: usize| scan::scan_cached(files, i, config.sri, prior, on_file);
+    // A read file's cache entry, made while its scan results are at hand.
+    let frame = |s: &scan::Scanned, hit: bool| {
+        (frames_wanted && !hit)
+            .then(|| cache::Frames::of(s))
+            .flatten()
+    };
+
+    let read: Vec<(usize, scan::Scanned, bool, Option<Vec<u8>>)> = others
+        .par_iter()
+        .map(|&i| {
+            let (s, hit) = scan(i);
+            let f = frame(&s, hit);
+            (i, s, hit, f)
+        })
+        .collect();
+    let mut from_cache = vec![false; files.len()];
+    let mut frames: Vec<Option<Vec<u8>>> = vec![None; files.len()];
+    let mut bytes = 0;
+    let mut scanned = Vec::with_capacity(read.len());
+    for (i, s, hit, f) in read {
+        from_cache[i] = hit;
+        frames[i] = f;
+        bytes += s.size;
+        scanned.push(s);
+    }
+    let space = UrlSpace::new(&config.base);
+    let resolver = graph::Resolver::new(&space, files.iter().map(|f| f.rel.as_str()), &scanned);
+    let built = scanned.into_par_iter().map(|s| resolver.node(s)).collect();
+    let (mut graph, mut d) = Graph::from_built(built, &space);
+    diagnostics.append(&mut d);
+
+    let names_page =
+        |e: &graph::Edge| matches!(&e.target, site::Target::Site { file, .. } if page_kind(file));
+    let assets_name_pages = graph.nodes.values().any(|n| n.edges.iter().any(names_page));
+    let pool = plan::HintPool::default();
+    struct Page {
+        i: usize,
+        hit: bool,
+        frame: Option<Vec<u8>>,
+        /// The page's node without its references, text and import map.
+        node: graph::Node,
+        /// The whole node of a page planned last.
+        later: Option<graph::Node>,
+        planned: Option<(plan::PagePlan, Vec<Diagnostic>)>,
+        diags: Vec<Diagnostic>,
+    }
+    let done: Vec<Page> = pages
+        .par_iter()
+        .map(|&i| {
+            let (s, hit) = scan(i);
+            let frame = frame(&s, hit);
+            let (node, diags) = resolver.node(s);
+            let later = assets_name_pages
+                || !node.import_map.is_empty()
+                || node.edges.iter().any(names_page);
+            let planned = (!later).then(|| hints::plan_one(&graph, &node, &pool, &config.policy));
+            let stub = graph::Node {
+                rel: node.rel.clone(),
+                sha256: node.sha256.clone(),
+                integrity: node.integrity.clone(),
+                edges: Vec::new(),
+                text: None,
+                lang: None,
+                import_map: Default::default(),
+                doc_base: None,
+                ..node
+            };
+            Page {
+                i,
+                hit,
+                frame,
+                node: stub,
+                later: later.then_some(node),
+                planned,
+                diags,
+            }
+        })
+        .collect();
+    drop(resolver);
+    let mut planned = Vec::with_capacity(done.len());
+    let mut later = Vec::new();
+    let mut stubs = Vec::with_capacity(done.len());
+    for mut p in done {
+        from_cache[p.i] = p.hit;
+        frames[p.i] = p.frame;
+        bytes += p.node.size;
+        diagnostics.append(&mut p.diags);
+        planned.extend(p.planned);
+        later.extend(p.later);
+        stubs.push(p.node);
+    }
+    graph
+        .nodes
+        .extend(stubs.into_iter().map(|n| (n.rel.clone(), n)));
+    planned.extend(
+        later
+            .par_iter()
+            .map(|page| hints::plan_one(&graph, page, &pool, &config.policy))
+            .collect::<Vec<_>>(),
+    );
+    drop(later);
+    let (plan, mut d) = hints::assemble(&graph, planned);
+    diagnostics.append(&mut d);
+
+    if let Some(path) = cache_path
+        && !cache::unchanged(prior.map(|(c, _)| c), &from_cache)
+    {
+        let mut all = cache::Frames::new(frames.iter().flatten().map(Vec::len).sum());
+        for (i, f) in frames.iter().enumerate() {
+            match (f, prior) {
+                (Some(f), _) => all.push(f),
+                (None, Some((c, m))) if from_cache[i] => {
+                    if let Some(j) = m.get(i).copied().flatten() {
+                        all.push(c.frame(j));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Err(e) = write_atomic(path, &all.finish(config.sri, started)) {
+            diagnostics.push(Diagnostic::new(
+                Severity::Warning,
+                "cache-unwritable",
+                "",
+                format!("the fingerprint cache could not be written: {e}"),
+            ));
+        }
+    }
+    diagnostics.sort();
+    diagnostics.dedup();
+    Build {
+        graph: Graph {
+            nodes: Default::default(),
+            space,
+        },
+        plan,
+        diagnostics: std::mem::take(diagnostics),
+        files: files.len(),
+        bytes,
+        cached: from_cache.iter().filter(|&&c| c).count(),
         run_key: None,
     }
 }

@@ -57,21 +57,30 @@ pub fn scan_all_cached(
     cache: Option<(&Cache, &Matches)>,
     on_done: &(dyn Fn(u64) + Sync),
 ) -> (Vec<Scanned>, Vec<bool>) {
-    files
-        .par_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let hit = cache.and_then(|(c, m)| c.get(m.get(i).copied().flatten()?));
-            match hit {
-                Some(hit) => (from_cache(f, hit), true),
-                None => {
-                    let s = scan_one(f, sri);
-                    on_done(s.size);
-                    (s, false)
-                }
-            }
-        })
+    (0..files.len())
+        .into_par_iter()
+        .map(|i| scan_cached(files, i, sri, cache, on_done))
         .unzip()
+}
+
+/// One file of [`scan_all_cached`]: `files[i]`, from the cache when it has a trusted entry, else
+/// read (and `on_done` hears of it). The flag says whether it came from the cache.
+pub fn scan_cached(
+    files: &[SiteFile],
+    i: usize,
+    sri: Sri,
+    cache: Option<(&Cache, &Matches)>,
+    on_done: &(dyn Fn(u64) + Sync),
+) -> (Scanned, bool) {
+    let f = &files[i];
+    match cache.and_then(|(c, m)| c.get(m.get(i).copied().flatten()?)) {
+        Some(hit) => (from_cache(f, hit), true),
+        None => {
+            let s = scan_one(f, sri);
+            on_done(s.size);
+            (s, false)
+        }
+    }
 }
 
 /// A file's scan results as the cache recorded them.

@@ -757,26 +757,80 @@ fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
     );
 }
 
-/// `hintgen build` gives the graph up while planning (each page's references are freed once the
-/// page is planned); the plan and diagnostics must be those of a build that keeps it.
+/// `hintgen build` plans each page as soon as it is read and frees its references (the other
+/// commands keep the whole graph): the plan and diagnostics must be the same, with and without
+/// the fingerprint cache.
 #[test]
-fn releasing_the_graph_while_planning_changes_nothing() {
+fn planning_pages_as_they_are_read_changes_nothing() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    for site in ["vite", "webpack", "handmade"] {
-        let args = hintgen::cli::BuildArgs {
-            site: Some(fixtures.join(site)),
-            no_cache: true,
-            ..Default::default()
-        };
-        let config = hintgen::config::Config::from_build_args(&args).unwrap();
-        let kept = hintgen::build(&config).unwrap();
-        let hintgen::Run::Built(released) = hintgen::build_or_reuse(&config, &|_| {}).unwrap()
-        else {
-            panic!("{site}: nothing recorded, so nothing to reuse");
-        };
-        assert!(!kept.graph.nodes.is_empty());
-        assert!(released.graph.nodes.is_empty(), "{site}");
-        assert_eq!(released.plan, kept.plan, "{site}");
-        assert_eq!(released.diagnostics, kept.diagnostics, "{site}");
+    // Pages that name other pages, or have an import map, are planned after every page is read.
+    let tmp = tempfile::tempdir().unwrap();
+    let mixed = tmp.path().join("site");
+    for (rel, text) in [
+        (
+            "index.html",
+            "<link rel=stylesheet href=a.css><iframe src=embed.html></iframe>\
+             <link rel=preload as=fetch crossorigin href=data/frag.html><p>Hi",
+        ),
+        ("embed.html", "<link rel=stylesheet href=a.css><p>Embedded"),
+        ("data/frag.html", "<p>Fragment"),
+        (
+            "map.html",
+            "<script type=importmap>{\"imports\":{\"x\":\"/x.js\"}}</script>\
+             <script type=module src=m.js></script>",
+        ),
+        ("a.css", "body{color:red}"),
+        ("m.js", "import 'x';"),
+        ("x.js", "export const x = 1;"),
+    ] {
+        let p = mixed.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        // Old enough for the cache to trust.
+        let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let sites = [
+        fixtures.join("vite"),
+        fixtures.join("webpack"),
+        fixtures.join("handmade"),
+        mixed,
+    ];
+    for site in &sites {
+        let out = tmp.path().join("out");
+        let _ = std::fs::remove_dir_all(&out);
+        for (run, no_cache) in [true, false, false].into_iter().enumerate() {
+            let args = hintgen::cli::BuildArgs {
+                site: Some(site.clone()),
+                output: Some(out.clone()),
+                no_cache,
+                ..Default::default()
+            };
+            let config = hintgen::config::Config::from_build_args(&args).unwrap();
+            let kept = hintgen::build(&config).unwrap();
+            let hintgen::Run::Built(streamed) = hintgen::build_or_reuse(&config, &|_| {}).unwrap()
+            else {
+                panic!("{}: nothing recorded, so nothing to reuse", site.display());
+            };
+            let what = format!("{} (cache: {})", site.display(), !no_cache);
+            assert!(!kept.graph.nodes.is_empty());
+            assert!(streamed.graph.nodes.is_empty(), "{what}");
+            assert_eq!(streamed.plan, kept.plan, "{what}");
+            assert_eq!(streamed.diagnostics, kept.diagnostics, "{what}");
+            assert_eq!(
+                (streamed.files, streamed.bytes),
+                (kept.files, kept.bytes),
+                "{what}"
+            );
+            if run == 2 {
+                // The cache the first cached run wrote served every file.
+                assert_eq!(streamed.cached, streamed.files, "{what}");
+            }
+        }
     }
 }
