@@ -561,8 +561,10 @@ pub fn render_and_write(
     let done: Vec<Result<(WriteReport, Vec<Diagnostic>)>> = artifacts
         .par_iter()
         .map(|&artifact| {
-            if let (Some((path, stream)), Some(out)) = (emit::streamed(artifact), &config.out) {
-                return stream_output(plan, &out.join(path), stream, check);
+            if let (Some((path, stream)), Some(out)) =
+                (emit::streamed(artifact, config), &config.out)
+            {
+                return stream_output(plan, config, &out.join(path), stream, check);
             }
             let mut d = Vec::new();
             let files = emit::render(plan, config, artifact, &mut d);
@@ -595,6 +597,7 @@ pub fn render_and_write(
 /// Writes (or with `check` compares) one streamed artifact.
 fn stream_output(
     plan: &Plan,
+    config: &Config,
     dest: &Path,
     stream: emit::StreamFn,
     check: bool,
@@ -604,14 +607,15 @@ fn stream_output(
     } else {
         output::Stream::new(dest)
     };
-    stream(plan, &mut w).map_err(|e| Error::io(dest, e))?;
+    let mut diags = Vec::new();
+    stream(plan, config, &mut diags, &mut w).map_err(|e| Error::io(dest, e))?;
     let mut r = WriteReport::default();
     r.record(dest.to_path_buf(), w.finish()?);
     if check {
         // As for the other artifacts, `check` lists stale outputs only.
         r.destinations.clear();
     }
-    Ok((r, Vec::new()))
+    Ok((r, diags))
 }
 
 /// Compares rendered outputs with what is on disk; returns the stale or missing paths.

@@ -41,6 +41,13 @@ const MAX_PATTERN: usize = 2000;
 
 /// Renders `apache/hintgen.conf`.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
+    let mut out = super::Out::whole();
+    render_to(plan, opts, diags, &mut out);
+    vec![OutputFile::text(FILE, out.finish().unwrap_or_default())]
+}
+
+/// [`render`], written to `s` as it is rendered.
+pub fn render_to(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>, s: &mut super::Out) {
     let push = opts.push;
     let early_hints = at_least(&opts.apache_version, &[2, 4, 58]);
     let mode = if push {
@@ -53,8 +60,14 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
         escape::note_unpushable_modules(plan, TARGET, diags);
     }
 
-    // Each page's paths, in the order the page's aliases give them.
-    let mut page_blocks = String::new();
+    // Each page's paths, in the order the page's aliases give them; its blocks are written after
+    // the head, which needs to know the index pages.
+    struct Block<'p> {
+        pattern: String,
+        early: Vec<&'p crate::plan::Hint>,
+        final_: Vec<&'p crate::plan::Hint>,
+    }
+    let mut blocks: Vec<Block> = Vec::new();
     let mut index_pages: Vec<String> = Vec::new();
     let mut any_early = false;
     let cookie = escape::push_cookie_value(plan);
@@ -79,8 +92,6 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
         if early.is_empty() && final_.is_empty() {
             continue;
         }
-        let pattern = alternation(&aliases);
-        let _ = writeln!(page_blocks, "\n<LocationMatch {}>", quote(&pattern));
         if !early.is_empty() {
             any_early = true;
             if let Ok(own) = escape::decoded_path(&page.url)
@@ -90,38 +101,14 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
             {
                 index_pages.push(own);
             }
-            page_blocks.push_str("    <IfModule http2_module>\n");
-            for h in &early {
-                let _ = writeln!(
-                    page_blocks,
-                    "        H2EarlyHint Link {}",
-                    quote(&link_value(h, mode))
-                );
-            }
-            page_blocks.push_str("    </IfModule>\n");
         }
-        for h in &final_ {
-            let _ = writeln!(
-                page_blocks,
-                "    Header add Link {}",
-                quote(&header_format(&link_value(h, mode)))
-            );
-        }
-        if push && pushes(&final_) {
-            let _ = write!(
-                page_blocks,
-                "    # Push once per build: not to a visitor whose guard cookie names this build.\n    \
-                 Header add Set-Cookie {} {}\n    <If {}>\n        <IfModule http2_module>\n            \
-                 H2Push off\n        </IfModule>\n    </If>\n",
-                quote(&header_format(&escape::push_set_cookie(plan))),
-                quote(&format!("expr=%{{HTTP_COOKIE}} !~ {has_cookie}")),
-                quote(&format!("%{{HTTP_COOKIE}} =~ {has_cookie}")),
-            );
-        }
-        page_blocks.push_str("</LocationMatch>\n");
+        blocks.push(Block {
+            pattern: alternation(&aliases),
+            early,
+            final_,
+        });
     }
 
-    let mut s = String::new();
     s.push_str(&header(push, early_hints));
     s.push_str("<IfModule http2_module>\n");
     let _ = writeln!(s, "    H2Push {}", if push { "on" } else { "off" });
@@ -145,10 +132,40 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
         }
         s.push_str("</IfModule>\n");
     }
-    // The page blocks are most of the file: put the head before them in their own buffer
-    // rather than copying them.
-    page_blocks.insert_str(0, &s);
-    let mut s = page_blocks;
+    for Block {
+        pattern,
+        early,
+        final_,
+    } in &blocks
+    {
+        let _ = writeln!(s, "\n<LocationMatch {}>", quote(pattern));
+        if !early.is_empty() {
+            s.push_str("    <IfModule http2_module>\n");
+            for h in early {
+                let _ = writeln!(s, "        H2EarlyHint Link {}", quote(&link_value(h, mode)));
+            }
+            s.push_str("    </IfModule>\n");
+        }
+        for h in final_ {
+            let _ = writeln!(
+                s,
+                "    Header add Link {}",
+                quote(&header_format(&link_value(h, mode)))
+            );
+        }
+        if push && pushes(final_) {
+            let _ = write!(
+                s,
+                "    # Push once per build: not to a visitor whose guard cookie names this build.\n    \
+                 Header add Set-Cookie {} {}\n    <If {}>\n        <IfModule http2_module>\n            \
+                 H2Push off\n        </IfModule>\n    </If>\n",
+                quote(&header_format(&escape::push_set_cookie(plan))),
+                quote(&format!("expr=%{{HTTP_COOKIE}} !~ {has_cookie}")),
+                quote(&format!("%{{HTTP_COOKIE}} =~ {has_cookie}")),
+            );
+        }
+        s.push_str("</LocationMatch>\n");
+    }
     let immutable: Vec<String> = escape::immutable_paths(plan, TARGET, diags)
         .iter()
         .map(|p| regex_literal(p))
@@ -166,7 +183,6 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
             quote(IMMUTABLE_CACHE_CONTROL)
         );
     }
-    vec![OutputFile::text(FILE, s)]
 }
 
 /// Whether mod_http2 pushes anything for these final Links (it pushes `rel=preload` only).

@@ -44,6 +44,13 @@ struct Row {
 
 /// Renders the `Caddyfile` snippet.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
+    let mut out = super::Out::whole();
+    render_to(plan, opts, diags, &mut out);
+    vec![OutputFile::text(FILE, out.finish().unwrap_or_default())]
+}
+
+/// [`render`], written to `s` as it is rendered.
+pub fn render_to(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>, s: &mut super::Out) {
     let push = opts.push;
     let mode = if push {
         Nopush::Unpushable
@@ -124,7 +131,6 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
         rows.entry(url).or_default().cache = true;
     }
 
-    let mut s = String::new();
     s.push_str(&header(push));
     let _ = writeln!(
         s,
@@ -178,7 +184,6 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
         );
     }
     s.push_str("header @hintgen_cache Cache-Control {hintgen_cache}\n");
-    vec![OutputFile::text(FILE, s)]
 }
 
 fn header(push: bool) -> String {

@@ -54,15 +54,131 @@ pub fn render(
     }
 }
 
-/// A renderer that writes its one file as it goes.
-pub type StreamFn = fn(&Plan, &mut dyn std::io::Write) -> std::io::Result<()>;
+/// A renderer that writes its one file as it goes; problems go to the diagnostics.
+pub type StreamFn = fn(
+    &Plan,
+    &Config,
+    &mut Vec<Diagnostic>,
+    &mut dyn std::io::Write,
+) -> std::io::Result<()>;
 
 /// For the artifacts big enough to be worth it and made of one file: the file's path (relative to
 /// OUT) and its streaming renderer, which writes the same bytes as [`render`].
-pub fn streamed(artifact: Artifact) -> Option<(&'static str, StreamFn)> {
+pub fn streamed(artifact: Artifact, config: &Config) -> Option<(&'static str, StreamFn)> {
     match artifact {
-        Artifact::Assets => Some(("assets.json", json::stream_assets)),
-        Artifact::Hints => Some(("early-hints.json", json::stream_early_hints)),
+        Artifact::Assets => Some(("assets.json", |p, _, _, w| json::stream_assets(p, w))),
+        Artifact::Hints => Some(("early-hints.json", |p, _, _, w| {
+            json::stream_early_hints(p, w)
+        })),
+        Artifact::Caddy => Some((caddy::FILE, |p, c, d, w| {
+            let mut out = Out::to(w);
+            caddy::render_to(p, &c.server, d, &mut out);
+            out.finish().map(drop)
+        })),
+        Artifact::Apache => Some((apache::FILE, |p, c, d, w| {
+            let mut out = Out::to(w);
+            apache::render_to(p, &c.server, d, &mut out);
+            out.finish().map(drop)
+        })),
+        // With push, h2o has a second file.
+        Artifact::H2o if !config.server.push => Some((h2o::FILE, |p, c, d, w| {
+            let mut out = Out::to(w);
+            h2o::render_to(p, &c.server, d, &mut out);
+            out.finish().map(drop)
+        })),
         _ => None,
+    }
+}
+
+/// Where a renderer writes its text: into a string kept whole, or to a writer in pieces of about
+/// 1 MiB, so that a big output is never whole in memory. `write!` works on it.
+pub struct Out<'w> {
+    buf: String,
+    sink: Option<&'w mut dyn std::io::Write>,
+    /// The first write error; later text is dropped.
+    failed: Option<std::io::Error>,
+    /// Whether the text handed to the writer so far ends with a newline.
+    written_ends_line: bool,
+}
+
+/// Text handed to the writer at a time.
+const PIECE: usize = 1 << 20;
+
+impl Out<'static> {
+    /// Keeps the text whole ([`Out::finish`] returns it).
+    pub fn whole() -> Out<'static> {
+        Out {
+            buf: String::new(),
+            sink: None,
+            failed: None,
+            written_ends_line: false,
+        }
+    }
+}
+
+impl<'w> Out<'w> {
+    /// Hands the text to `w` as it grows.
+    pub fn to(w: &'w mut dyn std::io::Write) -> Out<'w> {
+        Out {
+            buf: String::with_capacity(PIECE + PIECE / 4),
+            sink: Some(w),
+            failed: None,
+            written_ends_line: false,
+        }
+    }
+
+    /// Appends text.
+    pub fn push_str(&mut self, text: &str) {
+        self.buf.push_str(text);
+        if self.buf.len() >= PIECE {
+            self.spill();
+        }
+    }
+
+    /// Appends a character.
+    pub fn push(&mut self, c: char) {
+        self.buf.push(c);
+    }
+
+    fn spill(&mut self) {
+        let Some(w) = self.sink.as_mut() else {
+            return;
+        };
+        if self.buf.is_empty() {
+            return;
+        }
+        if self.failed.is_none() {
+            self.failed = w.write_all(self.buf.as_bytes()).err();
+        }
+        self.written_ends_line = self.buf.ends_with('\n');
+        self.buf.clear();
+    }
+
+    /// Ends the text with a newline when it has none, as [`OutputFile::text`] does; returns the
+    /// text when it was kept whole (empty when it went to a writer).
+    pub fn finish(mut self) -> std::io::Result<String> {
+        let ends_line = if self.buf.is_empty() {
+            self.written_ends_line
+        } else {
+            self.buf.ends_with('\n')
+        };
+        if !ends_line {
+            self.buf.push('\n');
+        }
+        if self.sink.is_none() {
+            return Ok(self.buf);
+        }
+        self.spill();
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => Ok(String::new()),
+        }
+    }
+}
+
+impl std::fmt::Write for Out<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
     }
 }
