@@ -568,15 +568,7 @@ pub fn render_and_write(
             }
             let mut d = Vec::new();
             let files = emit::render(plan, config, artifact, &mut d);
-            let mut r = WriteReport::default();
-            if check {
-                let stale = stale_outputs(&files, config);
-                r.unchanged += files.len() - stale.len();
-                r.changed.extend(stale);
-            } else {
-                r = write_outputs(&files, config)?;
-            }
-            Ok((r, d))
+            Ok((settle(&files, config, check)?, d))
         })
         .collect();
     let mut report = WriteReport::default();
@@ -608,14 +600,31 @@ fn stream_output(
         output::Stream::new(dest)
     };
     let mut diags = Vec::new();
-    stream(plan, config, &mut diags, &mut w).map_err(|e| Error::io(dest, e))?;
+    let rest = stream(plan, config, &mut diags, &mut w).map_err(|e| Error::io(dest, e))?;
     let mut r = WriteReport::default();
     r.record(dest.to_path_buf(), w.finish()?);
     if check {
         // As for the other artifacts, `check` lists stale outputs only.
         r.destinations.clear();
     }
+    let more = settle(&rest, config, check)?;
+    r.changed.extend(more.changed);
+    r.unchanged += more.unchanged;
+    r.destinations.extend(more.destinations);
     Ok((r, diags))
+}
+
+/// Writes rendered outputs, or with `check` only compares them with the files on disk.
+fn settle(files: &[OutputFile], config: &Config, check: bool) -> Result<WriteReport> {
+    if !check {
+        return write_outputs(files, config);
+    }
+    let stale = stale_outputs(files, config);
+    Ok(WriteReport {
+        unchanged: files.len() - stale.len(),
+        changed: stale,
+        destinations: Vec::new(),
+    })
 }
 
 /// Compares rendered outputs with what is on disk; returns the stale or missing paths.

@@ -47,7 +47,12 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
 }
 
 /// [`render`], written to `s` as it is rendered.
-pub fn render_to(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>, s: &mut super::Out) {
+pub fn render_to(
+    plan: &Plan,
+    opts: &ServerOptions,
+    diags: &mut Vec<Diagnostic>,
+    s: &mut super::Out,
+) {
     let push = opts.push;
     let early_hints = at_least(&opts.apache_version, &[2, 4, 58]);
     let mode = if push {
@@ -142,7 +147,11 @@ pub fn render_to(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>,
         if !early.is_empty() {
             s.push_str("    <IfModule http2_module>\n");
             for h in early {
-                let _ = writeln!(s, "        H2EarlyHint Link {}", quote(&link_value(h, mode)));
+                let _ = writeln!(
+                    s,
+                    "        H2EarlyHint Link {}",
+                    quote(&link_value(h, mode))
+                );
             }
             s.push_str("    </IfModule>\n");
         }

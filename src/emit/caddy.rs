@@ -19,6 +19,7 @@
 //!   tokens take every other character literally. So values are backtick-quoted, and a name or value
 //!   holding `{`, `}` or a backtick (with a quote or backslash) is left out with a diagnostic.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -35,9 +36,9 @@ const TARGET: &str = "Caddy";
 
 /// One map row.
 #[derive(Default)]
-struct Row {
-    early: String,
-    final_: String,
+struct Row<'a> {
+    early: Cow<'a, str>,
+    final_: Cow<'a, str>,
     push: bool,
     cache: bool,
 }
@@ -50,7 +51,12 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
 }
 
 /// [`render`], written to `s` as it is rendered.
-pub fn render_to(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>, s: &mut super::Out) {
+pub fn render_to(
+    plan: &Plan,
+    opts: &ServerOptions,
+    diags: &mut Vec<Diagnostic>,
+    s: &mut super::Out,
+) {
     let push = opts.push;
     let mode = if push {
         Nopush::Unpushable
@@ -79,8 +85,8 @@ pub fn render_to(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>,
         by_url.insert(
             &page.url,
             Row {
-                early: join(&early),
-                final_: join(&final_),
+                early: join(&early).into(),
+                final_: join(&final_).into(),
                 push: push && early.iter().any(|h| h.push),
                 cache: false,
             },
@@ -109,8 +115,8 @@ pub fn render_to(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>,
         rows.insert(
             path.clone(),
             Row {
-                early: r.early.clone(),
-                final_: r.final_.clone(),
+                early: Cow::Borrowed(&r.early),
+                final_: Cow::Borrowed(&r.final_),
                 push: r.push,
                 cache: false,
             },

@@ -64,7 +64,12 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
 }
 
 /// `h2o.conf` of [`render`], written to `s` as it is rendered.
-pub fn render_to(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>, s: &mut super::Out) {
+pub fn render_to(
+    plan: &Plan,
+    opts: &ServerOptions,
+    diags: &mut Vec<Diagnostic>,
+    s: &mut super::Out,
+) {
     let push = opts.push;
     let early_hints = at_least(&opts.h2o_version, &[2, 3]);
     let first_mode = if push {

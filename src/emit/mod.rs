@@ -54,37 +54,48 @@ pub fn render(
     }
 }
 
-/// A renderer that writes its one file as it goes; problems go to the diagnostics.
+/// A renderer that writes its main file as it goes; problems go to the diagnostics. It returns
+/// the artifact's other files, small ones, rendered whole.
 pub type StreamFn = fn(
     &Plan,
     &Config,
     &mut Vec<Diagnostic>,
     &mut dyn std::io::Write,
-) -> std::io::Result<()>;
+) -> std::io::Result<Vec<OutputFile>>;
 
-/// For the artifacts big enough to be worth it and made of one file: the file's path (relative to
-/// OUT) and its streaming renderer, which writes the same bytes as [`render`].
+/// For the artifacts worth it (the big ones): the path of the main file (relative to OUT) and the
+/// streaming renderer, which writes the same bytes as [`render`].
 pub fn streamed(artifact: Artifact, config: &Config) -> Option<(&'static str, StreamFn)> {
+    fn done(out: Out, rest: Vec<OutputFile>) -> std::io::Result<Vec<OutputFile>> {
+        out.finish().map(|_| rest)
+    }
     match artifact {
-        Artifact::Assets => Some(("assets.json", |p, _, _, w| json::stream_assets(p, w))),
+        Artifact::Assets => Some(("assets.json", |p, _, _, w| {
+            json::stream_assets(p, w).map(|()| Vec::new())
+        })),
         Artifact::Hints => Some(("early-hints.json", |p, _, _, w| {
-            json::stream_early_hints(p, w)
+            json::stream_early_hints(p, w).map(|()| Vec::new())
+        })),
+        Artifact::Nginx => Some((nginx::HTTP_FILE, |p, c, d, w| {
+            let mut out = Out::to(w);
+            let server = nginx::render_to(p, &c.server, d, &mut out);
+            done(out, vec![server])
         })),
         Artifact::Caddy => Some((caddy::FILE, |p, c, d, w| {
             let mut out = Out::to(w);
             caddy::render_to(p, &c.server, d, &mut out);
-            out.finish().map(drop)
+            done(out, Vec::new())
         })),
         Artifact::Apache => Some((apache::FILE, |p, c, d, w| {
             let mut out = Out::to(w);
             apache::render_to(p, &c.server, d, &mut out);
-            out.finish().map(drop)
+            done(out, Vec::new())
         })),
-        // With push, h2o has a second file.
+        // With push, h2o has a second file, which `render` makes.
         Artifact::H2o if !config.server.push => Some((h2o::FILE, |p, c, d, w| {
             let mut out = Out::to(w);
             h2o::render_to(p, &c.server, d, &mut out);
-            out.finish().map(drop)
+            done(out, Vec::new())
         })),
         _ => None,
     }

@@ -53,6 +53,22 @@ const TARGET: &str = "nginx";
 
 /// Renders `nginx/hintgen-http.conf` and `nginx/hintgen-server.conf`.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
+    let mut http = super::Out::whole();
+    let server = render_to(plan, opts, diags, &mut http);
+    vec![
+        OutputFile::text(HTTP_FILE, http.finish().unwrap_or_default()),
+        server,
+    ]
+}
+
+/// [`render`]: the http-level file written to `http` as it is rendered; returns the (small)
+/// server-level file.
+pub fn render_to(
+    plan: &Plan,
+    opts: &ServerOptions,
+    diags: &mut Vec<Diagnostic>,
+    http: &mut super::Out,
+) -> OutputFile {
     // nginx 1.25.1 removed push: for such a target, write the hints without it.
     let push = opts.push && !escape::at_least(&opts.nginx_version, &[1, 25, 1]);
     if opts.push && !push {
@@ -154,14 +170,13 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
     ));
     let (bucket, max_size) = hash_sizes(&maps);
 
-    let mut http = String::new();
     http.push_str(&http_header(push, parts));
     let _ = writeln!(http, "types {{\n    text/javascript mjs;\n}}\n");
     let _ = writeln!(http, "map_hash_bucket_size {bucket};");
     let _ = writeln!(http, "map_hash_max_size {max_size};");
     for m in &maps {
         http.push('\n');
-        m.write(&mut http);
+        m.write(http);
     }
     if push {
         let cookie = escape::push_cookie_value(plan);
@@ -198,10 +213,7 @@ pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) ->
              add_header Set-Cookie $hintgen_set_cookie;\n",
         );
     }
-    vec![
-        OutputFile::text(HTTP_FILE, http),
-        OutputFile::text(SERVER_FILE, server),
-    ]
+    OutputFile::text(SERVER_FILE, server)
 }
 
 fn link_var(i: usize) -> String {
@@ -352,7 +364,7 @@ impl<'a> Map<'a> {
             .filter(|k| !self.regex.contains(*k))
     }
 
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut super::Out) {
         let _ = writeln!(out, "map {} {} {{", self.source, self.var);
         out.push_str("    default \"\";\n");
         for (k, v) in &self.entries {
