@@ -587,7 +587,7 @@ pub fn render_and_write(
 }
 
 /// Writes (or with `check` compares) one streamed artifact.
-fn stream_output(
+pub(crate) fn stream_output(
     plan: &Plan,
     config: &Config,
     dest: &Path,

@@ -1634,6 +1634,15 @@ impl Session<'_> {
                     report.record(dest, written);
                     return Ok((a, 1, diags, report, Duration::ZERO, t.elapsed()));
                 }
+                // The big server configs are written as they are rendered.
+                if let (Some((path, stream)), Some(out)) =
+                    (crate::emit::streamed(a, config), &config.out)
+                {
+                    let (report, d) =
+                        crate::stream_output(plan, config, &out.join(path), stream, false)?;
+                    let n = report.changed.len() + report.unchanged;
+                    return Ok((a, n, d, report, Duration::ZERO, t.elapsed()));
+                }
                 let files = crate::emit::render(plan, config, a, &mut diags);
                 let render = t.elapsed();
                 let t = Instant::now();
