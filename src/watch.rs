@@ -1809,29 +1809,24 @@ mod tests {
                 // The spliced JSON files equal a whole render.
                 let plan = self.state.plan();
                 let out = self.config.out.clone().unwrap();
-                if d.inputs.needs(Artifact::Assets, false) {
-                    let dest = out.join("assets.json");
-                    self.docs
-                        .0
-                        .write_assets(plan, Some(&d.assets), &dest)
-                        .unwrap();
-                    let want = crate::emit::json::assets(plan).bytes;
+                let same = |file: &str, want: crate::emit::OutputFile| {
+                    let have = std::fs::read(out.join(file)).unwrap();
                     assert_eq!(
-                        String::from_utf8(std::fs::read(&dest).unwrap()),
-                        String::from_utf8(want)
+                        String::from_utf8(have),
+                        String::from_utf8(want.bytes),
+                        "{file}"
                     );
+                };
+                if d.inputs.needs(Artifact::Assets, false) {
+                    let (docs, dest) = (&mut self.docs.0, out.join("assets.json"));
+                    docs.write_assets(plan, Some(&d.assets), &dest).unwrap();
+                    same("assets.json", crate::emit::json::assets(plan));
                 }
                 if d.inputs.needs(Artifact::Hints, false) {
-                    let dest = out.join("early-hints.json");
-                    self.docs
-                        .1
-                        .write_early_hints(plan, Some(&d.page_urls), &dest)
+                    let (docs, dest) = (&mut self.docs.1, out.join("early-hints.json"));
+                    docs.write_early_hints(plan, Some(&d.page_urls), &dest)
                         .unwrap();
-                    let want = crate::emit::json::early_hints(plan).bytes;
-                    assert_eq!(
-                        String::from_utf8(std::fs::read(&dest).unwrap()),
-                        String::from_utf8(want)
-                    );
+                    same("early-hints.json", crate::emit::json::early_hints(plan));
                 }
             }
             delta

@@ -41,9 +41,7 @@ const MAX_PATTERN: usize = 2000;
 
 /// Renders `apache/hintgen.conf`.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    let mut out = super::Out::whole();
-    render_to(plan, opts, diags, &mut out);
-    vec![OutputFile::text(FILE, out.finish().unwrap_or_default())]
+    vec![super::whole(FILE, |out| render_to(plan, opts, diags, out))]
 }
 
 /// [`render`], written to `s` as it is rendered.

@@ -45,9 +45,7 @@ struct Row<'a> {
 
 /// Renders the `Caddyfile` snippet.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    let mut out = super::Out::whole();
-    render_to(plan, opts, diags, &mut out);
-    vec![OutputFile::text(FILE, out.finish().unwrap_or_default())]
+    vec![super::whole(FILE, |out| render_to(plan, opts, diags, out))]
 }
 
 /// [`render`], written to `s` as it is rendered.

@@ -38,9 +38,7 @@ const TARGET: &str = "h2o";
 
 /// Renders `h2o.conf` (and `h2o-host.conf` with push).
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    let mut text = super::Out::whole();
-    render_to(plan, opts, diags, &mut text);
-    let mut out = vec![OutputFile::text(FILE, text.finish().unwrap_or_default())];
+    let mut out = vec![super::whole(FILE, |s| render_to(plan, opts, diags, s))];
     if opts.push {
         out.push(OutputFile::text(
             HOST_FILE,

@@ -19,6 +19,20 @@ use crate::plan::{Asset, Hint, PagePlan, Plan};
 /// Format version of the JSON artifacts.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// A streamed document, kept in memory.
+fn in_memory(
+    path: &str,
+    stream: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> OutputFile {
+    let mut bytes = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = stream(&mut bytes);
+    OutputFile {
+        path: path.to_string(),
+        bytes,
+    }
+}
+
 fn pretty(value: &impl Serialize) -> String {
     let mut s = serde_json::to_string_pretty(value).expect("JSON values always serialize");
     s.push('\n');
@@ -27,7 +41,7 @@ fn pretty(value: &impl Serialize) -> String {
 
 /// `assets.json`: every file with size, SHA-256, SRI, MIME type and `immutable`.
 pub fn assets(plan: &Plan) -> OutputFile {
-    OutputFile::text("assets.json", render_assets(plan).0)
+    in_memory("assets.json", |w| stream_assets(plan, w))
 }
 
 /// The JSON artifacts kept current by watch mode, with the place of every entry of their big map
@@ -185,28 +199,13 @@ struct Parts<'a> {
     keys: Vec<(String, &'a str)>,
     /// Write a key that several ids encode to once (the last id's entry), as a map serializes.
     dedup: bool,
-    /// The expected size of the document, reserved up front: a big output grown by doubling would
-    /// copy itself several times and hold up to twice its size.
-    estimate: usize,
 }
 
 impl<'a> Parts<'a> {
-    /// The document and the byte range of each entry in it, by id; `entry` writes the entry of an
-    /// id (given its key). Entries are written straight into the document, one at a time, so
-    /// memory stays close to the size of the text. Byte for byte what serializing the document
-    /// whole gives (unit tests check).
-    fn assemble(
-        self,
-        entry: impl Fn(&str, &str, &mut String),
-    ) -> (String, Vec<(&'a str, Range<usize>)>) {
-        let mut out = String::with_capacity(self.estimate);
-        let mut spans = Vec::with_capacity(self.keys.len());
-        self.write(&mut out, entry, |_, id, span| spans.push((id, span)));
-        (out, spans)
-    }
-
     /// The document written to `w` piece by piece, through a buffer of about 1 MiB, so a big
-    /// document is never whole in memory; returns the byte range of each entry, by id.
+    /// document is never whole in memory; returns the byte range of each entry, by id. `entry`
+    /// writes the entry of an id (given its key). Byte for byte what serializing the document
+    /// whole gives (unit tests check).
     fn stream(
         self,
         entry: impl Fn(&str, &str, &mut String),
@@ -276,11 +275,6 @@ fn assets_head(plan: &Plan) -> String {
     )
 }
 
-/// `assets.json` whole, with the place of every entry.
-fn render_assets(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
-    assets_parts(plan).assemble(|url, key, out| map_entry_into(out, key, &plan.assets[url]))
-}
-
 /// [`assets`], written to `w` as it is rendered.
 pub fn stream_assets(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     assets_parts(plan)
@@ -300,7 +294,6 @@ fn assets_parts(plan: &Plan) -> Parts<'_> {
             .map(|url| (encode_url(url), url.as_str()))
             .collect(),
         dedup: true,
-        estimate: 400 * plan.assets.len() + 256,
     }
 }
 
@@ -508,11 +501,6 @@ fn page_entry(key: &str, p: &PagePlan) -> String {
     s
 }
 
-/// `early-hints.json` whole, with the place of every page's entry.
-fn render_early_hints(plan: &Plan) -> (String, Vec<(&str, Range<usize>)>) {
-    early_hints_parts(plan).assemble(|url, key, out| page_entry_into(out, key, &plan.pages[url]))
-}
-
 /// [`early_hints`], written to `w` as it is rendered.
 pub fn stream_early_hints(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     early_hints_parts(plan)
@@ -534,14 +522,13 @@ fn early_hints_parts(plan: &Plan) -> Parts<'_> {
         // Page URLs that encode alike are all written.
         dedup: false,
         // About 600 bytes per hint (its structured form and two Link values), 200 per page.
-        estimate: plan.pages.values().map(|p| 200 + 600 * p.hints.len()).sum(),
     }
 }
 
 /// `early-hints.json`: per page, the structured hints and the ready `Link` values for the 103 and
 /// for the final response.
 pub fn early_hints(plan: &Plan) -> OutputFile {
-    OutputFile::text("early-hints.json", render_early_hints(plan).0)
+    in_memory("early-hints.json", |w| stream_early_hints(plan, w))
 }
 
 #[cfg(test)]

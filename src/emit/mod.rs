@@ -101,6 +101,13 @@ pub fn streamed(artifact: Artifact, config: &Config) -> Option<(&'static str, St
     }
 }
 
+/// A renderer's text kept whole, as the output file `path`.
+fn whole(path: &str, render: impl FnOnce(&mut Out)) -> OutputFile {
+    let mut out = Out::whole();
+    render(&mut out);
+    OutputFile::text(path, out.finish().unwrap_or_default())
+}
+
 /// Where a renderer writes its text: into a string kept whole, or to a writer in pieces of about
 /// 1 MiB, so that a big output is never whole in memory. `write!` works on it.
 pub struct Out<'w> {

@@ -53,12 +53,13 @@ const TARGET: &str = "nginx";
 
 /// Renders `nginx/hintgen-http.conf` and `nginx/hintgen-server.conf`.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    let mut http = super::Out::whole();
-    let server = render_to(plan, opts, diags, &mut http);
-    vec![
-        OutputFile::text(HTTP_FILE, http.finish().unwrap_or_default()),
-        server,
-    ]
+    let mut server = None;
+    let http = super::whole(HTTP_FILE, |http| {
+        server = Some(render_to(plan, opts, diags, http));
+    });
+    let mut files = vec![http];
+    files.extend(server);
+    files
 }
 
 /// [`render`]: the http-level file written to `http` as it is rendered; returns the (small)
