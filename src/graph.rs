@@ -361,8 +361,9 @@ impl Graph {
     pub fn closure<'g>(&'g self, page: &'g Node) -> (Vec<Entry<'g>>, Vec<Diagnostic>) {
         let mut diags = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
-        let mut seen: HashMap<Cow<'g, str>, usize> = HashMap::new();
-        let mut followed: HashSet<&str> = HashSet::new();
+        // Keys are the page's own URLs and files: a fast hash (no flooding to fear).
+        let mut seen: rustc_hash::FxHashMap<Cow<'g, str>, usize> = Default::default();
+        let mut followed: rustc_hash::FxHashSet<&str> = Default::default();
         let map_ctx = page
             .doc_base
             .as_ref()

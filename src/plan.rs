@@ -1,7 +1,7 @@
 //! The plan: what every emitter renders. Plain data, built by [`crate::hints`], read by [`crate::emit`].
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Serialize;
@@ -328,7 +328,7 @@ impl PagePlan {
 /// scripts, so 10,000 pages with 11 hints each hold about as many distinct hints as files: the plan
 /// stays small, and each `Link` value is serialized once ([`Hint::link_header`]) for all the pages.
 #[derive(Debug, Default)]
-pub struct HintPool(Mutex<HashSet<Arc<Hint>>>);
+pub struct HintPool(Mutex<rustc_hash::FxHashSet<Arc<Hint>>>);
 
 impl HintPool {
     /// Replaces each of the page's hints with the pooled equal one, pooling those not seen yet.
