@@ -44,6 +44,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use rayon::prelude::*;
 
 use crate::config::{Artifact, Config, Policy, Sri};
+use crate::emit::json::{MapDoc, SplicedDoc};
 use crate::error::{Diagnostic, Error, Result, Severity};
 use crate::graph::{Graph, Node, manifest_file_edges};
 use crate::hints::{asset_of, fits_push, page_plan};
@@ -1168,13 +1169,11 @@ struct Session<'a> {
     write_failed: bool,
     /// `assets.json` and `early-hints.json` as last rendered: a change to a few files rewrites a
     /// few entries.
-    assets_doc: std::sync::Mutex<crate::emit::json::SplicedDoc>,
-    hints_doc: std::sync::Mutex<crate::emit::json::SplicedDoc>,
+    assets_doc: std::sync::Mutex<SplicedDoc>,
+    hints_doc: std::sync::Mutex<SplicedDoc>,
 }
 
-fn lock_doc(
-    m: &std::sync::Mutex<crate::emit::json::SplicedDoc>,
-) -> std::sync::MutexGuard<'_, crate::emit::json::SplicedDoc> {
+fn lock_doc(m: &std::sync::Mutex<SplicedDoc>) -> std::sync::MutexGuard<'_, SplicedDoc> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -1235,8 +1234,8 @@ pub fn run(config: &Config, opts: &WatchOptions) -> Result<()> {
         pending: None,
         held: None,
         rendered: BTreeMap::new(),
-        assets_doc: Default::default(),
-        hints_doc: Default::default(),
+        assets_doc: SplicedDoc::new(MapDoc::Assets).into(),
+        hints_doc: SplicedDoc::new(MapDoc::EarlyHints).into(),
         write_failed: false,
     };
     session.initial()?;
@@ -1618,18 +1617,17 @@ impl Session<'_> {
                 // The spliced JSON files are written by their document, in place of their
                 // rendering.
                 let doc = match a {
-                    Artifact::Assets => Some((&self.assets_doc, "assets.json")),
-                    Artifact::Hints => Some((&self.hints_doc, "early-hints.json")),
+                    Artifact::Assets => {
+                        Some((&self.assets_doc, MapDoc::Assets, dirty.map(|d| d.0)))
+                    }
+                    Artifact::Hints => {
+                        Some((&self.hints_doc, MapDoc::EarlyHints, dirty.map(|d| d.1)))
+                    }
                     _ => None,
                 };
-                if let (Some((doc, name)), Some(out)) = (doc, &config.out) {
-                    let dest = out.join(name);
-                    let mut doc = lock_doc(doc);
-                    let written = if a == Artifact::Assets {
-                        doc.write_assets(plan, dirty.map(|d| d.0), &dest)
-                    } else {
-                        doc.write_early_hints(plan, dirty.map(|d| d.1), &dest)
-                    }?;
+                if let (Some((doc, kind, dirty)), Some(out)) = (doc, &config.out) {
+                    let dest = out.join(kind.file());
+                    let written = lock_doc(doc).write(plan, dirty, &dest)?;
                     let mut report = crate::WriteReport::default();
                     report.record(dest, written);
                     return Ok((a, 1, diags, report, Duration::ZERO, t.elapsed()));
@@ -1742,7 +1740,7 @@ mod tests {
         state: Incremental,
         never: AtomicBool,
         /// `assets.json` and `early-hints.json` kept up to date from each delta, as the watcher does.
-        docs: (crate::emit::json::SplicedDoc, crate::emit::json::SplicedDoc),
+        docs: (SplicedDoc, SplicedDoc),
     }
 
     impl Fixture {
@@ -1767,7 +1765,10 @@ mod tests {
                 config,
                 state,
                 never: AtomicBool::new(false),
-                docs: Default::default(),
+                docs: (
+                    SplicedDoc::new(MapDoc::Assets),
+                    SplicedDoc::new(MapDoc::EarlyHints),
+                ),
             };
             for (rel, text) in files {
                 f.write(rel, text);
@@ -1809,24 +1810,28 @@ mod tests {
                 // The spliced JSON files equal a whole render.
                 let plan = self.state.plan();
                 let out = self.config.out.clone().unwrap();
-                let same = |file: &str, want: crate::emit::OutputFile| {
-                    let have = std::fs::read(out.join(file)).unwrap();
-                    assert_eq!(
-                        String::from_utf8(have),
-                        String::from_utf8(want.bytes),
-                        "{file}"
-                    );
-                };
-                if d.inputs.needs(Artifact::Assets, false) {
-                    let (docs, dest) = (&mut self.docs.0, out.join("assets.json"));
-                    docs.write_assets(plan, Some(&d.assets), &dest).unwrap();
-                    same("assets.json", crate::emit::json::assets(plan));
-                }
-                if d.inputs.needs(Artifact::Hints, false) {
-                    let (docs, dest) = (&mut self.docs.1, out.join("early-hints.json"));
-                    docs.write_early_hints(plan, Some(&d.page_urls), &dest)
-                        .unwrap();
-                    same("early-hints.json", crate::emit::json::early_hints(plan));
+                let docs = [
+                    (
+                        Artifact::Assets,
+                        MapDoc::Assets,
+                        &mut self.docs.0,
+                        &d.assets,
+                    ),
+                    (
+                        Artifact::Hints,
+                        MapDoc::EarlyHints,
+                        &mut self.docs.1,
+                        &d.page_urls,
+                    ),
+                ];
+                for (artifact, kind, doc, dirty) in docs {
+                    if d.inputs.needs(artifact, false) {
+                        let dest = out.join(kind.file());
+                        doc.write(plan, Some(dirty), &dest).unwrap();
+                        let want = render(plan, &self.config, artifact).0.remove(0).bytes;
+                        let have = std::fs::read(&dest).unwrap();
+                        assert_eq!(String::from_utf8(have), String::from_utf8(want), "{kind:?}");
+                    }
                 }
             }
             delta

@@ -14,24 +14,10 @@ use super::OutputFile;
 use crate::error::Result;
 use crate::link::encode_url;
 use crate::output::{self, Stamp, Stream, Written};
-use crate::plan::{Asset, Hint, PagePlan, Plan};
+use crate::plan::{Hint, PagePlan, Plan};
 
 /// Format version of the JSON artifacts.
 pub const FORMAT_VERSION: u32 = 1;
-
-/// A streamed document, kept in memory.
-fn in_memory(
-    path: &str,
-    stream: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-) -> OutputFile {
-    let mut bytes = Vec::new();
-    // Writing into memory cannot fail.
-    let _ = stream(&mut bytes);
-    OutputFile {
-        path: path.to_string(),
-        bytes,
-    }
-}
 
 fn pretty(value: &impl Serialize) -> String {
     let mut s = serde_json::to_string_pretty(value).expect("JSON values always serialize");
@@ -41,14 +27,128 @@ fn pretty(value: &impl Serialize) -> String {
 
 /// `assets.json`: every file with size, SHA-256, SRI, MIME type and `immutable`.
 pub fn assets(plan: &Plan) -> OutputFile {
-    in_memory("assets.json", |w| stream_assets(plan, w))
+    MapDoc::Assets.whole(plan)
+}
+
+/// The JSON documents whose last member is one big map, keyed by URL (as in [`Plan`]): those
+/// written as they are rendered, and spliced by watch mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapDoc {
+    /// `assets.json`: by asset URL.
+    Assets,
+    /// `early-hints.json`: by page URL.
+    EarlyHints,
+}
+
+impl MapDoc {
+    /// The file, relative to OUT.
+    pub fn file(self) -> &'static str {
+        match self {
+            MapDoc::Assets => "assets.json",
+            MapDoc::EarlyHints => "early-hints.json",
+        }
+    }
+
+    /// Everything before the map's first entry.
+    fn head(self, plan: &Plan) -> String {
+        match self {
+            MapDoc::Assets => assets_head(plan),
+            MapDoc::EarlyHints => early_hints_head(plan),
+        }
+    }
+
+    /// The ids (URLs) of the map's entries.
+    fn ids(self, plan: &Plan) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            MapDoc::Assets => Box::new(plan.assets.keys().map(String::as_str)),
+            MapDoc::EarlyHints => Box::new(plan.pages.keys().map(String::as_str)),
+        }
+    }
+
+    /// The encoded key of `id`'s entry; `None` when the plan has no such entry.
+    fn key(self, plan: &Plan, id: &str) -> Option<String> {
+        match self {
+            MapDoc::Assets => plan.assets.contains_key(id).then(|| encode_url(id)),
+            MapDoc::EarlyHints => plan.pages.get(id).map(|p| encode_url(&p.url)),
+        }
+    }
+
+    /// Appends `id`'s entry under `key`, indented as it sits in the document.
+    fn entry_into(self, plan: &Plan, id: &str, key: &str, out: &mut String) {
+        match self {
+            MapDoc::Assets => map_entry_into(out, key, &plan.assets[id]),
+            MapDoc::EarlyHints => page_entry_into(out, key, &plan.pages[id]),
+        }
+    }
+
+    /// `id`'s entry alone; `None` when the plan has no such entry.
+    fn entry(self, plan: &Plan, id: &str) -> Option<String> {
+        let key = self.key(plan, id)?;
+        let mut s = String::new();
+        self.entry_into(plan, id, &key, &mut s);
+        Some(s)
+    }
+
+    /// The document written to `w` as it is rendered (through [`super::Out`], so a big document
+    /// is never whole in memory); returns the byte range of each entry, by id. Byte for byte what
+    /// serializing the document whole gives (unit tests check).
+    pub fn stream<'p>(
+        self,
+        plan: &'p Plan,
+        w: &mut dyn std::io::Write,
+    ) -> std::io::Result<Vec<(&'p str, Range<usize>)>> {
+        let mut keys: Vec<(String, &str)> = self
+            .ids(plan)
+            .filter_map(|id| Some((self.key(plan, id)?, id)))
+            .collect();
+        // Encoding rarely changes the order of URLs.
+        if !keys.windows(2).all(|w| w[0].0 < w[1].0) {
+            keys.sort_by(|a, b| a.0.cmp(&b.0));
+            // A key that several assets encode to is written once (the last one's entry), as a
+            // map serializes; page URLs that encode alike are all written.
+            if self == MapDoc::Assets {
+                keys.reverse();
+                keys.dedup_by(|a, b| a.0 == b.0);
+                keys.reverse();
+            }
+        }
+        let mut out = super::Out::to(w);
+        out.push_str(&self.head(plan));
+        let mut spans = Vec::with_capacity(keys.len());
+        let mut entry = String::new();
+        for (i, (key, id)) in keys.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            entry.clear();
+            self.entry_into(plan, id, key, &mut entry);
+            let start = out.position();
+            out.push_str(&entry);
+            spans.push((*id, start..out.position()));
+        }
+        if !keys.is_empty() {
+            out.push_str("\n  ");
+        }
+        out.push_str("}\n}\n");
+        out.finish().map(|_| spans)
+    }
+
+    /// The document in memory.
+    fn whole(self, plan: &Plan) -> OutputFile {
+        let mut bytes = Vec::new();
+        // Writing into memory cannot fail.
+        let _ = self.stream(plan, &mut bytes);
+        OutputFile {
+            path: self.file().to_string(),
+            bytes,
+        }
+    }
 }
 
 /// The JSON artifacts kept current by watch mode, with the place of every entry of their big map
 /// (assets by URL, pages by URL) in the file, so that a change rewrites the entries it touched
 /// instead of the document. The text itself stays in the file: only the places are kept.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SplicedDoc {
+    doc: MapDoc,
     /// Everything before the first entry: when it changes, the document is rendered whole.
     head: String,
     /// Byte range of each entry in the file, by id (the URL as in [`Plan`]).
@@ -59,81 +159,45 @@ pub struct SplicedDoc {
 }
 
 impl SplicedDoc {
-    /// Writes `assets.json` for `plan` to `dest`, given the URLs of the assets that changed,
-    /// appeared or vanished since the last call (`None`: unknown, render it whole).
-    pub fn write_assets(
+    /// For `doc`, with nothing written yet.
+    pub fn new(doc: MapDoc) -> SplicedDoc {
+        SplicedDoc {
+            doc,
+            head: String::new(),
+            spans: HashMap::new(),
+            file: None,
+        }
+    }
+
+    /// Writes the document for `plan` to `dest`, given the URLs of the entries (assets or pages)
+    /// that changed, appeared or vanished since the last call (`None`: unknown, render it whole).
+    /// The `dirty` entries are spliced into the file when that gives the exact document, else the
+    /// document is streamed into the file whole.
+    pub fn write(
         &mut self,
         plan: &Plan,
         dirty: Option<&BTreeSet<String>>,
         dest: &Path,
     ) -> Result<Written> {
-        self.update(
-            dest,
-            assets_head(plan),
-            plan.assets.len(),
-            dirty,
-            |url| Some(asset_entry(&encode_url(url), plan.assets.get(url)?)),
-            |w| {
-                assets_parts(plan).stream(
-                    |url, key, out| map_entry_into(out, key, &plan.assets[url]),
-                    w,
-                )
-            },
-        )
-    }
-
-    /// Writes `early-hints.json` for `plan` to `dest`, given the URLs of the pages whose plan
-    /// changed, appeared or vanished since the last call (`None`: unknown, render it whole).
-    pub fn write_early_hints(
-        &mut self,
-        plan: &Plan,
-        dirty: Option<&BTreeSet<String>>,
-        dest: &Path,
-    ) -> Result<Written> {
-        self.update(
-            dest,
-            early_hints_head(plan),
-            plan.pages.len(),
-            dirty,
-            |url| {
-                let p = plan.pages.get(url)?;
-                Some(page_entry(&encode_url(&p.url), p))
-            },
-            |w| {
-                early_hints_parts(plan).stream(
-                    |url, key, out| page_entry_into(out, key, &plan.pages[url]),
-                    w,
-                )
-            },
-        )
-    }
-
-    /// Splices the `dirty` entries (rendered by `entry`) into the file when that gives the exact
-    /// document, else streams it `whole` into the file.
-    fn update<'p>(
-        &mut self,
-        dest: &Path,
-        head: String,
-        count: usize,
-        dirty: Option<&BTreeSet<String>>,
-        entry: impl Fn(&str) -> Option<String> + Sync,
-        whole: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<Vec<(&'p str, Range<usize>)>>,
-    ) -> Result<Written> {
+        let doc = self.doc;
+        let head = doc.head(plan);
         let file = self.file.take();
         let current = file
             .as_ref()
             .is_some_and(|(p, stamp)| p == dest && Stamp::of(dest).as_ref() == Some(stamp));
         if current
             && self.head == head
-            && self.spans.len() == count
+            && self.spans.len() == doc.ids(plan).count()
             && let Some(dirty) = dirty
-            && let Some(Ok(written)) = self.splice(dest, dirty, entry)
+            && let Some(Ok(written)) = self.splice(dest, dirty, |id| doc.entry(plan, id))
         {
             self.file = Stamp::of(dest).map(|s| (dest.to_path_buf(), s));
             return Ok(written);
         }
         let mut w = Stream::new(dest);
-        let spans = whole(&mut w).map_err(|e| crate::Error::io(dest, e))?;
+        let spans = doc
+            .stream(plan, &mut w)
+            .map_err(|e| crate::Error::io(dest, e))?;
         let written = w.finish()?;
         self.spans = spans.into_iter().map(|(u, r)| (u.to_string(), r)).collect();
         self.head = head;
@@ -192,78 +256,6 @@ impl SplicedDoc {
     }
 }
 
-/// A JSON document whose last member is one big map: the text before the map's first entry, and
-/// the (encoded key, id) of every entry, in any order.
-struct Parts<'a> {
-    head: String,
-    keys: Vec<(String, &'a str)>,
-    /// Write a key that several ids encode to once (the last id's entry), as a map serializes.
-    dedup: bool,
-}
-
-impl<'a> Parts<'a> {
-    /// The document written to `w` piece by piece, through a buffer of about 1 MiB, so a big
-    /// document is never whole in memory; returns the byte range of each entry, by id. `entry`
-    /// writes the entry of an id (given its key). Byte for byte what serializing the document
-    /// whole gives (unit tests check).
-    fn stream(
-        self,
-        entry: impl Fn(&str, &str, &mut String),
-        w: &mut dyn std::io::Write,
-    ) -> std::io::Result<Vec<(&'a str, Range<usize>)>> {
-        const PIECE: usize = 1 << 20;
-        let mut out = String::with_capacity(PIECE + PIECE / 4);
-        let mut spans = Vec::with_capacity(self.keys.len());
-        // Bytes already handed to `w`.
-        let mut base = 0;
-        let mut failed = None;
-        self.write(&mut out, entry, |out, id, span| {
-            spans.push((id, base + span.start..base + span.end));
-            if out.len() >= PIECE && failed.is_none() {
-                failed = w.write_all(out.as_bytes()).err();
-                base += out.len();
-                out.clear();
-            }
-        });
-        match failed {
-            Some(e) => Err(e),
-            None => w.write_all(out.as_bytes()).map(|()| spans),
-        }
-    }
-
-    /// Writes the document into `out`; `after` hears of each entry (its id and its byte range in
-    /// `out`) right after it is written, and may take `out`'s text away.
-    fn write(
-        mut self,
-        out: &mut String,
-        entry: impl Fn(&str, &str, &mut String),
-        mut after: impl FnMut(&mut String, &'a str, Range<usize>),
-    ) {
-        let e = &mut self.keys;
-        // Encoding rarely changes the order of URLs.
-        if !e.windows(2).all(|w| w[0].0 < w[1].0) {
-            e.sort_by(|a, b| a.0.cmp(&b.0));
-            if self.dedup {
-                e.reverse();
-                e.dedup_by(|a, b| a.0 == b.0);
-                e.reverse();
-            }
-        }
-        out.push_str(&self.head);
-        for (i, (key, id)) in e.iter().enumerate() {
-            out.push_str(if i == 0 { "\n" } else { ",\n" });
-            let start = out.len();
-            entry(id, key, out);
-            let end = out.len();
-            after(out, id, start..end);
-        }
-        if !e.is_empty() {
-            out.push_str("\n  ");
-        }
-        out.push_str("}\n}\n");
-    }
-}
-
 fn assets_head(plan: &Plan) -> String {
     let algorithm = plan.assets.values().next().map_or("sha256", |a| {
         a.integrity.split('-').next().unwrap_or("sha256")
@@ -273,35 +265,6 @@ fn assets_head(plan: &Plan) -> String {
         json_string(&plan.base_path),
         json_string(algorithm)
     )
-}
-
-/// [`assets`], written to `w` as it is rendered.
-pub fn stream_assets(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    assets_parts(plan)
-        .stream(
-            |url, key, out| map_entry_into(out, key, &plan.assets[url]),
-            w,
-        )
-        .map(drop)
-}
-
-fn assets_parts(plan: &Plan) -> Parts<'_> {
-    Parts {
-        head: assets_head(plan),
-        keys: plan
-            .assets
-            .keys()
-            .map(|url| (encode_url(url), url.as_str()))
-            .collect(),
-        dedup: true,
-    }
-}
-
-/// One `"key": {…}` entry of `assets.json`, indented as it sits in the document.
-fn asset_entry(key: &str, a: &Asset) -> String {
-    let mut s = String::new();
-    map_entry_into(&mut s, key, a);
-    s
 }
 
 /// Appends a map entry at the second level of a pretty document: `    "key": value`.
@@ -495,45 +458,16 @@ fn page_entry_into(out: &mut String, key: &str, p: &PagePlan) {
     out.push_str("\n    }");
 }
 
-fn page_entry(key: &str, p: &PagePlan) -> String {
-    let mut s = String::new();
-    page_entry_into(&mut s, key, p);
-    s
-}
-
-/// [`early_hints`], written to `w` as it is rendered.
-pub fn stream_early_hints(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    early_hints_parts(plan)
-        .stream(
-            |url, key, out| page_entry_into(out, key, &plan.pages[url]),
-            w,
-        )
-        .map(drop)
-}
-
-fn early_hints_parts(plan: &Plan) -> Parts<'_> {
-    Parts {
-        head: early_hints_head(plan),
-        keys: plan
-            .pages
-            .iter()
-            .map(|(url, p)| (encode_url(&p.url), url.as_str()))
-            .collect(),
-        // Page URLs that encode alike are all written.
-        dedup: false,
-        // About 600 bytes per hint (its structured form and two Link values), 200 per page.
-    }
-}
-
 /// `early-hints.json`: per page, the structured hints and the ready `Link` values for the 103 and
 /// for the final response.
 pub fn early_hints(plan: &Plan) -> OutputFile {
-    in_memory("early-hints.json", |w| stream_early_hints(plan, w))
+    MapDoc::EarlyHints.whole(plan)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Asset;
 
     /// `assets.json` as serde writes the whole document: what the spliced rendering must equal.
     fn whole(plan: &Plan) -> String {
@@ -617,12 +551,11 @@ mod tests {
             ..Plan::default()
         };
         let text = |f: OutputFile| String::from_utf8(f.bytes).unwrap();
-        let mut doc = SplicedDoc::default();
+        let mut doc = SplicedDoc::new(MapDoc::EarlyHints);
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(text(early_hints(&plan)), whole_hints(&plan), "no pages");
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc
-                .write_early_hints(&plan, None, p)),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, None, p)),
             whole_hints(&plan)
         );
         let css = |sha: &str| Hint {
@@ -646,8 +579,7 @@ mod tests {
             .insert("/é.html".into(), page("/é.html", vec![css("00")]));
         assert_eq!(text(early_hints(&plan)), whole_hints(&plan));
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc
-                .write_early_hints(&plan, None, p)),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, None, p)),
             whole_hints(&plan)
         );
         let dirty = |urls: &[&str]| urls.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>();
@@ -655,11 +587,7 @@ mod tests {
             .insert("/é.html".into(), page("/é.html", vec![css("11")]));
         let d = dirty(&["/é.html"]);
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_early_hints(
-                &plan,
-                Some(&d),
-                p
-            )),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, Some(&d), p)),
             whole_hints(&plan)
         );
         plan.pages.insert("/".into(), page("/", vec![css("1234")]));
@@ -667,21 +595,13 @@ mod tests {
             .insert("/b/".into(), page("/b/", vec![font, css("9")]));
         let d = dirty(&["/", "/b/"]);
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_early_hints(
-                &plan,
-                Some(&d),
-                p
-            )),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, Some(&d), p)),
             whole_hints(&plan)
         );
         plan.pages.remove("/b/");
         let d = dirty(&["/b/"]);
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_early_hints(
-                &plan,
-                Some(&d),
-                p
-            )),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, Some(&d), p)),
             whole_hints(&plan)
         );
     }
@@ -717,10 +637,10 @@ mod tests {
         }
         assert_eq!(text(assets(&plan)), whole(&plan));
         // `/a b.css` and `/a%20b.css` share a key (written once): such a site renders whole.
-        let mut doc = SplicedDoc::default();
+        let mut doc = SplicedDoc::new(MapDoc::Assets);
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(
+            through(&mut doc, &dir, |doc, p| doc.write(
                 &plan,
                 Some(&BTreeSet::new()),
                 p
@@ -730,19 +650,15 @@ mod tests {
         plan.assets.insert("/a,b.css".into(), asset("a,b.css", "9"));
         let d = ["/a,b.css".to_string()].into();
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(
-                &plan,
-                Some(&d),
-                p
-            )),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, Some(&d), p)),
             whole(&plan)
         );
         plan.assets.remove("/a%20b.css");
-        let mut doc = SplicedDoc::default();
+        let mut doc = SplicedDoc::new(MapDoc::Assets);
         let dir = tempfile::tempdir().unwrap();
         let dirty = |urls: &[&str]| urls.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>();
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(
+            through(&mut doc, &dir, |doc, p| doc.write(
                 &plan,
                 Some(&dirty(&[])),
                 p
@@ -754,7 +670,7 @@ mod tests {
         plan.assets
             .insert("/a,b.css".into(), asset("a,b.css", "11"));
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(
+            through(&mut doc, &dir, |doc, p| doc.write(
                 &plan,
                 Some(&dirty(&["/a,b.css"])),
                 p
@@ -768,11 +684,7 @@ mod tests {
             .insert("/z\"q.css".into(), asset("z\"q.css", "5"));
         let d = dirty(&["/a,b.css", "/z\"q.css"]);
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(
-                &plan,
-                Some(&d),
-                p
-            )),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, Some(&d), p)),
             whole(&plan)
         );
         plan.assets
@@ -780,11 +692,7 @@ mod tests {
         plan.assets.insert("/a,b.css".into(), asset("a,b.css", "1"));
         let d = dirty(&["/m.css", "/a,b.css"]);
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(
-                &plan,
-                Some(&d),
-                p
-            )),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, Some(&d), p)),
             whole(&plan)
         );
         // Added and removed assets: rendered whole.
@@ -792,16 +700,12 @@ mod tests {
         plan.assets.remove("/é-1.css");
         let d = dirty(&["/new.js", "/é-1.css"]);
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(
-                &plan,
-                Some(&d),
-                p
-            )),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, Some(&d), p)),
             whole(&plan)
         );
         plan.assets.insert("/new.js".into(), asset("new.js", "223"));
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(
+            through(&mut doc, &dir, |doc, p| doc.write(
                 &plan,
                 Some(&dirty(&["/new.js"])),
                 p
@@ -812,7 +716,7 @@ mod tests {
         std::fs::write(dir.path().join("doc.json"), "{}\n").unwrap();
         plan.assets.insert("/new.js".into(), asset("new.js", "224"));
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(
+            through(&mut doc, &dir, |doc, p| doc.write(
                 &plan,
                 Some(&dirty(&["/new.js"])),
                 p
@@ -820,7 +724,7 @@ mod tests {
             whole(&plan)
         );
         assert_eq!(
-            through(&mut doc, &dir, |doc, p| doc.write_assets(&plan, None, p)),
+            through(&mut doc, &dir, |doc, p| doc.write(&plan, None, p)),
             whole(&plan)
         );
     }

@@ -70,11 +70,11 @@ pub fn streamed(artifact: Artifact, config: &Config) -> Option<(&'static str, St
         out.finish().map(|_| rest)
     }
     match artifact {
-        Artifact::Assets => Some(("assets.json", |p, _, _, w| {
-            json::stream_assets(p, w).map(|()| Vec::new())
+        Artifact::Assets => Some((json::MapDoc::Assets.file(), |p, _, _, w| {
+            json::MapDoc::Assets.stream(p, w).map(|_| Vec::new())
         })),
-        Artifact::Hints => Some(("early-hints.json", |p, _, _, w| {
-            json::stream_early_hints(p, w).map(|()| Vec::new())
+        Artifact::Hints => Some((json::MapDoc::EarlyHints.file(), |p, _, _, w| {
+            json::MapDoc::EarlyHints.stream(p, w).map(|_| Vec::new())
         })),
         Artifact::Nginx => Some((nginx::HTTP_FILE, |p, c, d, w| {
             let mut out = Out::to(w);
@@ -115,6 +115,8 @@ pub struct Out<'w> {
     sink: Option<&'w mut dyn std::io::Write>,
     /// The first write error; later text is dropped.
     failed: Option<std::io::Error>,
+    /// Bytes handed to the writer so far.
+    handed: usize,
     /// Whether the text handed to the writer so far ends with a newline.
     written_ends_line: bool,
 }
@@ -129,6 +131,7 @@ impl Out<'static> {
             buf: String::new(),
             sink: None,
             failed: None,
+            handed: 0,
             written_ends_line: false,
         }
     }
@@ -141,6 +144,7 @@ impl<'w> Out<'w> {
             buf: String::with_capacity(PIECE + PIECE / 4),
             sink: Some(w),
             failed: None,
+            handed: 0,
             written_ends_line: false,
         }
     }
@@ -158,6 +162,11 @@ impl<'w> Out<'w> {
         self.buf.push(c);
     }
 
+    /// Bytes of text so far.
+    pub fn position(&self) -> usize {
+        self.handed + self.buf.len()
+    }
+
     fn spill(&mut self) {
         let Some(w) = self.sink.as_mut() else {
             return;
@@ -169,6 +178,7 @@ impl<'w> Out<'w> {
             self.failed = w.write_all(self.buf.as_bytes()).err();
         }
         self.written_ends_line = self.buf.ends_with('\n');
+        self.handed += self.buf.len();
         self.buf.clear();
     }
 
