@@ -373,30 +373,30 @@ pub fn unchanged(old: Option<&Cache>, from_cache: &[bool]) -> bool {
     old.is_some_and(|c| c.len() == from_cache.len() && from_cache.iter().all(|&b| b))
 }
 
-/// The bytes of a new cache for this run's scan results. Entries the run took from `old`
-/// (`from_cache[i]` with `matches[i]`) are copied as they were; the others are encoded. Files that
-/// could not be read, or that changed size while being read, are left out.
-pub fn encode(
-    scanned: &[Scanned],
+/// A new cache, one entry per file in the walk's order (`from_cache` has one flag per file): the
+/// entry of a file the run took from `old` is copied as it was; `own` appends the others' (a file
+/// just read).
+pub fn assemble(
     old: Option<(&Cache, &Matches)>,
     from_cache: &[bool],
+    own: impl Fn(usize, &mut Frames),
     sri: Sri,
     started_ns: i128,
 ) -> Vec<u8> {
-    let mut frames = Frames::new(old.map_or(scanned.len() * 128, |(c, _)| c.bytes.len()));
-    for (i, s) in scanned.iter().enumerate() {
+    let mut frames = Frames::new(old.map_or(from_cache.len() * 128, |(c, _)| c.bytes.len()));
+    for (i, &hit) in from_cache.iter().enumerate() {
         let reuse = old
-            .filter(|_| from_cache.get(i) == Some(&true))
+            .filter(|_| hit)
             .and_then(|(c, m)| m.get(i).copied().flatten().map(|j| c.frame(j)));
         match reuse {
             Some(frame) => frames.push(frame),
-            None => frames.encode(s),
+            None => own(i, &mut frames),
         }
     }
     frames.finish(sri, started_ns)
 }
 
-/// The entries of a new cache, one frame per file in the walk's order; see [`encode`].
+/// The entries of a new cache, one frame per file in the walk's order; see [`assemble`].
 #[derive(Debug, Default)]
 pub struct Frames {
     body: Vec<u8>,
@@ -786,6 +786,23 @@ pub fn up_to_date(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bytes of a new cache for this run's scan results (`scanned`, one per file).
+    fn encode(
+        scanned: &[Scanned],
+        old: Option<(&Cache, &Matches)>,
+        from_cache: &[bool],
+        sri: Sri,
+        started_ns: i128,
+    ) -> Vec<u8> {
+        assemble(
+            old,
+            from_cache,
+            |i, f| f.encode(&scanned[i]),
+            sri,
+            started_ns,
+        )
+    }
     use crate::parse::FileKind;
 
     fn site_file(rel: &str, size: u64, mtime_ns: i128, inode: u64) -> SiteFile {

@@ -230,25 +230,48 @@ fn scan_and_plan(
         return Ok(Run::Built(Box::new(build)));
     }
     let (scanned, from_cache) = scan::scan_all_cached(&files, config.sri, prior, &on_file);
-    if let Some(path) = &cache_path
-        && !cache::unchanged(old.as_ref(), &from_cache)
-    {
-        let bytes = cache::encode(&scanned, prior, &from_cache, config.sri, started);
-        if let Err(e) = write_atomic(path, &bytes) {
-            diagnostics.push(Diagnostic::new(
-                Severity::Warning,
-                "cache-unwritable",
-                "",
-                format!("the fingerprint cache could not be written: {e}"),
-            ));
-        }
-    }
+    let own = |i: usize, f: &mut cache::Frames| f.encode(&scanned[i]);
+    save_cache(
+        cache_path.as_deref(),
+        prior,
+        &from_cache,
+        own,
+        config,
+        started,
+        &mut diagnostics,
+    );
     drop(old);
     let cached = from_cache.iter().filter(|&&c| c).count();
     let mut build = plan_scanned(config, scanned, &mut diagnostics);
     build.cached = cached;
     build.run_key = run_key;
     Ok(Run::Built(Box::new(build)))
+}
+
+/// Rewrites the fingerprint cache at `path` ([`cache::assemble`], `own` appending the entries of
+/// the files read) unless every file came from it; a failed write is a warning.
+fn save_cache(
+    path: Option<&Path>,
+    prior: Option<(&cache::Cache, &cache::Matches)>,
+    from_cache: &[bool],
+    own: impl Fn(usize, &mut cache::Frames),
+    config: &Config,
+    started: i128,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Some(path) = path else { return };
+    if cache::unchanged(prior.map(|(c, _)| c), from_cache) {
+        return;
+    }
+    let bytes = cache::assemble(prior, from_cache, own, config.sri, started);
+    if let Err(e) = write_atomic(path, &bytes) {
+        diagnostics.push(Diagnostic::new(
+            Severity::Warning,
+            "cache-unwritable",
+            "",
+            format!("the fingerprint cache could not be written: {e}"),
+        ));
+    }
 }
 
 /// The graph and plan for files already scanned (used by `check`, `explain` and watch mode).
@@ -405,30 +428,20 @@ fn stream_build(
     let (plan, mut d) = hints::assemble(&graph, planned);
     diagnostics.append(&mut d);
 
-    if let Some(path) = cache_path
-        && !cache::unchanged(prior.map(|(c, _)| c), &from_cache)
-    {
-        let mut all = cache::Frames::new(frames.iter().flatten().map(Vec::len).sum());
-        for (i, f) in frames.iter().enumerate() {
-            match (f, prior) {
-                (Some(f), _) => all.push(f),
-                (None, Some((c, m))) if from_cache[i] => {
-                    if let Some(j) = m.get(i).copied().flatten() {
-                        all.push(c.frame(j));
-                    }
-                }
-                _ => {}
-            }
+    let own = |i: usize, all: &mut cache::Frames| {
+        if let Some(f) = &frames[i] {
+            all.push(f);
         }
-        if let Err(e) = write_atomic(path, &all.finish(config.sri, started)) {
-            diagnostics.push(Diagnostic::new(
-                Severity::Warning,
-                "cache-unwritable",
-                "",
-                format!("the fingerprint cache could not be written: {e}"),
-            ));
-        }
-    }
+    };
+    save_cache(
+        cache_path,
+        prior,
+        &from_cache,
+        own,
+        config,
+        started,
+        diagnostics,
+    );
     diagnostics.sort();
     diagnostics.dedup();
     Build {
