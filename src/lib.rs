@@ -490,6 +490,13 @@ impl WriteReport {
         }
         self.destinations.push(dest);
     }
+
+    /// Adds another report's outputs to this one.
+    pub fn absorb(&mut self, other: WriteReport) {
+        self.changed.extend(other.changed);
+        self.unchanged += other.unchanged;
+        self.destinations.extend(other.destinations);
+    }
 }
 
 /// Where an output goes: OUT/path, or SITE/_headers (merged) with `--headers-in-site`.
@@ -587,9 +594,7 @@ pub fn render_and_write(
     let mut report = WriteReport::default();
     for result in done {
         let (r, mut d) = result?;
-        report.changed.extend(r.changed);
-        report.unchanged += r.unchanged;
-        report.destinations.extend(r.destinations);
+        report.absorb(r);
         diags.append(&mut d);
     }
     report.destinations.sort();
@@ -620,10 +625,7 @@ pub(crate) fn stream_output(
         // As for the other artifacts, `check` lists stale outputs only.
         r.destinations.clear();
     }
-    let more = settle(&rest, config, check)?;
-    r.changed.extend(more.changed);
-    r.unchanged += more.unchanged;
-    r.destinations.extend(more.destinations);
+    r.absorb(settle(&rest, config, check)?);
     Ok((r, diags))
 }
 

@@ -136,18 +136,15 @@ impl std::io::Write for Stream {
             return self.write(data);
         };
         self.buf.resize(data.len(), 0);
-        let mut have = 0;
-        while have < data.len() {
-            match old.read(&mut self.buf[have..]) {
-                Ok(0) => break,
-                Ok(n) => have += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        match old.read_exact(&mut self.buf) {
+            Ok(()) if self.buf[..] == *data => {
+                self.matched += data.len() as u64;
+                return Ok(data.len());
             }
-        }
-        if have == data.len() && self.buf[..] == *data {
-            self.matched += data.len() as u64;
-            return Ok(data.len());
+            // Other bytes, or the old file ends first.
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+            Err(e) => return Err(e),
         }
         self.diverge()?;
         self.write(data)
@@ -283,26 +280,15 @@ fn write(path: &Path, bytes: &[u8], durable: bool) -> Result<Written> {
     Ok(Written::Changed)
 }
 
-/// Whether the file at `path` holds exactly `bytes`. Sizes are compared first; then the file is read
-/// in pieces, so a big output is never held twice.
+/// Whether the file at `path` holds exactly `bytes`. Sizes are compared first; then the file is
+/// compared in pieces (a [`Stream::compare`]), so a big output is never held twice.
 pub fn holds(path: &Path, bytes: &[u8]) -> bool {
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return false;
-    };
-    if !file.metadata().is_ok_and(|m| m.len() == bytes.len() as u64) {
+    if !std::fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64) {
         return false;
     }
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut rest = bytes;
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => return rest.is_empty(),
-            Ok(n) if n <= rest.len() && buf[..n] == rest[..n] => rest = &rest[n..],
-            Ok(_) => return false,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return false,
-        }
-    }
+    let mut same = Stream::compare(path);
+    bytes.chunks(256 * 1024).all(|c| same.write_all(c).is_ok())
+        && matches!(same.finish(), Ok(Written::Unchanged))
 }
 
 #[cfg(test)]

@@ -1661,8 +1661,7 @@ impl Session<'_> {
             match d {
                 Ok((a, n, diags, report, render, write)) => {
                     self.rendered.insert(a, (n, diags));
-                    wrote.report.changed.extend(report.changed);
-                    wrote.report.unchanged += report.unchanged;
+                    wrote.report.absorb(report);
                     wrote.render += render;
                     wrote.write += write;
                 }
