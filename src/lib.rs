@@ -581,10 +581,8 @@ pub fn render_and_write(
     let done: Vec<Result<(WriteReport, Vec<Diagnostic>)>> = artifacts
         .par_iter()
         .map(|&artifact| {
-            if let (Some((path, stream)), Some(out)) =
-                (emit::streamed(artifact, config), &config.out)
-            {
-                return stream_output(plan, config, &out.join(path), stream, check);
+            if let (Some(streamed), Some(out)) = (emit::Streamed::of(artifact), &config.out) {
+                return stream_output(plan, config, &out.join(streamed.path()), streamed, check);
             }
             let mut d = Vec::new();
             let files = emit::render(plan, config, artifact, &mut d);
@@ -609,7 +607,7 @@ pub(crate) fn stream_output(
     plan: &Plan,
     config: &Config,
     dest: &Path,
-    stream: emit::StreamFn,
+    streamed: emit::Streamed,
     check: bool,
 ) -> Result<(WriteReport, Vec<Diagnostic>)> {
     let mut w = if check {
@@ -618,7 +616,9 @@ pub(crate) fn stream_output(
         output::Stream::new(dest)
     };
     let mut diags = Vec::new();
-    let rest = stream(plan, config, &mut diags, &mut w).map_err(|e| Error::io(dest, e))?;
+    let rest = streamed
+        .write(plan, config, &mut diags, &mut w)
+        .map_err(|e| Error::io(dest, e))?;
     let mut r = WriteReport::default();
     r.record(dest.to_path_buf(), w.finish()?);
     if check {

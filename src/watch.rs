@@ -1633,11 +1633,9 @@ impl Session<'_> {
                     return Ok((a, 1, diags, report, Duration::ZERO, t.elapsed()));
                 }
                 // The big server configs are written as they are rendered.
-                if let (Some((path, stream)), Some(out)) =
-                    (crate::emit::streamed(a, config), &config.out)
-                {
-                    let (report, d) =
-                        crate::stream_output(plan, config, &out.join(path), stream, false)?;
+                if let (Some(streamed), Some(out)) = (crate::emit::Streamed::of(a), &config.out) {
+                    let dest = out.join(streamed.path());
+                    let (report, d) = crate::stream_output(plan, config, &dest, streamed, false)?;
                     let n = report.changed.len() + report.unchanged;
                     return Ok((a, n, d, report, Duration::ZERO, t.elapsed()));
                 }

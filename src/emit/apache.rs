@@ -41,16 +41,16 @@ const MAX_PATTERN: usize = 2000;
 
 /// Renders `apache/hintgen.conf`.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    vec![super::whole(FILE, |out| render_to(plan, opts, diags, out))]
+    super::server_whole(FILE, render_to, plan, opts, diags)
 }
 
-/// [`render`], written to `s` as it is rendered.
+/// [`render`], written to `s` as it is rendered (the file is the only one).
 pub fn render_to(
     plan: &Plan,
     opts: &ServerOptions,
     diags: &mut Vec<Diagnostic>,
     s: &mut super::Out,
-) {
+) -> Vec<OutputFile> {
     let push = opts.push;
     let early_hints = at_least(&opts.apache_version, &[2, 4, 58]);
     let mode = if push {
@@ -190,6 +190,7 @@ pub fn render_to(
             quote(IMMUTABLE_CACHE_CONTROL)
         );
     }
+    Vec::new()
 }
 
 /// Whether mod_http2 pushes anything for these final Links (it pushes `rel=preload` only).

@@ -45,16 +45,16 @@ struct Row<'a> {
 
 /// Renders the `Caddyfile` snippet.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    vec![super::whole(FILE, |out| render_to(plan, opts, diags, out))]
+    super::server_whole(FILE, render_to, plan, opts, diags)
 }
 
-/// [`render`], written to `s` as it is rendered.
+/// [`render`], written to `s` as it is rendered (the Caddyfile is the only file).
 pub fn render_to(
     plan: &Plan,
     opts: &ServerOptions,
     diags: &mut Vec<Diagnostic>,
     s: &mut super::Out,
-) {
+) -> Vec<OutputFile> {
     let push = opts.push;
     let mode = if push {
         Nopush::Unpushable
@@ -188,6 +188,7 @@ pub fn render_to(
         );
     }
     s.push_str("header @hintgen_cache Cache-Control {hintgen_cache}\n");
+    Vec::new()
 }
 
 fn header(push: bool) -> String {

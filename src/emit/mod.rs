@@ -1,7 +1,7 @@
 //! Emitters: each artifact rendered from the [`Plan`] as bytes. Pure functions; [`crate::output`]
 //! writes the files.
 
-use crate::config::{Artifact, Config};
+use crate::config::{Artifact, Config, ServerOptions};
 use crate::error::Diagnostic;
 use crate::plan::Plan;
 
@@ -54,58 +54,74 @@ pub fn render(
     }
 }
 
-/// A renderer that writes its main file as it goes; problems go to the diagnostics. It returns
-/// the artifact's other files, small ones, rendered whole.
-pub type StreamFn = fn(
-    &Plan,
-    &Config,
-    &mut Vec<Diagnostic>,
-    &mut dyn std::io::Write,
-) -> std::io::Result<Vec<OutputFile>>;
+/// A server config renderer: writes the artifact's main file to the [`Out`] as it goes, and
+/// returns its other files (small ones), rendered whole. Problems go to the diagnostics.
+pub type ServerRender =
+    fn(&Plan, &ServerOptions, &mut Vec<Diagnostic>, &mut Out) -> Vec<OutputFile>;
 
-/// For the artifacts worth it (the big ones): the path of the main file (relative to OUT) and the
-/// streaming renderer, which writes the same bytes as [`render`].
-pub fn streamed(artifact: Artifact, config: &Config) -> Option<(&'static str, StreamFn)> {
-    fn done(out: Out, rest: Vec<OutputFile>) -> std::io::Result<Vec<OutputFile>> {
-        out.finish().map(|_| rest)
-    }
-    match artifact {
-        Artifact::Assets => Some((json::MapDoc::Assets.file(), |p, _, _, w| {
-            json::MapDoc::Assets.stream(p, w).map(|_| Vec::new())
-        })),
-        Artifact::Hints => Some((json::MapDoc::EarlyHints.file(), |p, _, _, w| {
-            json::MapDoc::EarlyHints.stream(p, w).map(|_| Vec::new())
-        })),
-        Artifact::Nginx => Some((nginx::HTTP_FILE, |p, c, d, w| {
-            let mut out = Out::to(w);
-            let server = nginx::render_to(p, &c.server, d, &mut out);
-            done(out, vec![server])
-        })),
-        Artifact::Caddy => Some((caddy::FILE, |p, c, d, w| {
-            let mut out = Out::to(w);
-            caddy::render_to(p, &c.server, d, &mut out);
-            done(out, Vec::new())
-        })),
-        Artifact::Apache => Some((apache::FILE, |p, c, d, w| {
-            let mut out = Out::to(w);
-            apache::render_to(p, &c.server, d, &mut out);
-            done(out, Vec::new())
-        })),
-        // With push, h2o has a second file, which `render` makes.
-        Artifact::H2o if !config.server.push => Some((h2o::FILE, |p, c, d, w| {
-            let mut out = Out::to(w);
-            h2o::render_to(p, &c.server, d, &mut out);
-            done(out, Vec::new())
-        })),
-        _ => None,
-    }
+/// A server config's files rendered whole: the main one at `path`, then the others.
+fn server_whole(
+    path: &str,
+    render_to: ServerRender,
+    plan: &Plan,
+    opts: &ServerOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<OutputFile> {
+    let mut out = Out::whole();
+    let rest = render_to(plan, opts, diags, &mut out);
+    let main = OutputFile::text(path, out.finish().unwrap_or_default());
+    std::iter::once(main).chain(rest).collect()
 }
 
-/// A renderer's text kept whole, as the output file `path`.
-fn whole(path: &str, render: impl FnOnce(&mut Out)) -> OutputFile {
-    let mut out = Out::whole();
-    render(&mut out);
-    OutputFile::text(path, out.finish().unwrap_or_default())
+/// The artifacts whose main file is written as it is rendered (the big ones), byte for byte what
+/// [`render`] gives.
+#[derive(Clone, Copy)]
+pub enum Streamed {
+    /// A JSON document made of one big map.
+    Map(json::MapDoc),
+    /// A server config: its main file's path and its renderer.
+    Server(&'static str, ServerRender),
+}
+
+impl Streamed {
+    /// How `artifact` is streamed, when it is.
+    pub fn of(artifact: Artifact) -> Option<Streamed> {
+        Some(match artifact {
+            Artifact::Assets => Streamed::Map(json::MapDoc::Assets),
+            Artifact::Hints => Streamed::Map(json::MapDoc::EarlyHints),
+            Artifact::Nginx => Streamed::Server(nginx::HTTP_FILE, nginx::render_to),
+            Artifact::Caddy => Streamed::Server(caddy::FILE, caddy::render_to),
+            Artifact::Apache => Streamed::Server(apache::FILE, apache::render_to),
+            Artifact::H2o => Streamed::Server(h2o::FILE, h2o::render_to),
+            Artifact::Push | Artifact::Headers => return None,
+        })
+    }
+
+    /// The main file, relative to OUT.
+    pub fn path(self) -> &'static str {
+        match self {
+            Streamed::Map(doc) => doc.file(),
+            Streamed::Server(path, _) => path,
+        }
+    }
+
+    /// Writes the main file to `w`; returns the artifact's other files, rendered whole.
+    pub fn write(
+        self,
+        plan: &Plan,
+        config: &Config,
+        diags: &mut Vec<Diagnostic>,
+        w: &mut dyn std::io::Write,
+    ) -> std::io::Result<Vec<OutputFile>> {
+        match self {
+            Streamed::Map(doc) => doc.stream(plan, w).map(|_| Vec::new()),
+            Streamed::Server(_, render_to) => {
+                let mut out = Out::to(w);
+                let rest = render_to(plan, &config.server, diags, &mut out);
+                out.finish().map(|_| rest)
+            }
+        }
+    }
 }
 
 /// Where a renderer writes its text: into a string kept whole, or to a writer in pieces of about

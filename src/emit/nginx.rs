@@ -53,13 +53,7 @@ const TARGET: &str = "nginx";
 
 /// Renders `nginx/hintgen-http.conf` and `nginx/hintgen-server.conf`.
 pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    let mut server = None;
-    let http = super::whole(HTTP_FILE, |http| {
-        server = Some(render_to(plan, opts, diags, http));
-    });
-    let mut files = vec![http];
-    files.extend(server);
-    files
+    super::server_whole(HTTP_FILE, render_to, plan, opts, diags)
 }
 
 /// [`render`]: the http-level file written to `http` as it is rendered; returns the (small)
@@ -69,7 +63,7 @@ pub fn render_to(
     opts: &ServerOptions,
     diags: &mut Vec<Diagnostic>,
     http: &mut super::Out,
-) -> OutputFile {
+) -> Vec<OutputFile> {
     // nginx 1.25.1 removed push: for such a target, write the hints without it.
     let push = opts.push && !escape::at_least(&opts.nginx_version, &[1, 25, 1]);
     if opts.push && !push {
@@ -214,7 +208,7 @@ pub fn render_to(
              add_header Set-Cookie $hintgen_set_cookie;\n",
         );
     }
-    OutputFile::text(SERVER_FILE, server)
+    vec![OutputFile::text(SERVER_FILE, server)]
 }
 
 fn link_var(i: usize) -> String {
