@@ -98,6 +98,9 @@ pub struct Entry<'g> {
     pub url: Cow<'g, str>,
     /// Site file, when it exists.
     pub file: Option<&'g str>,
+    /// The site file it names, when that does not exist. (URLs map to files without looking at
+    /// what exists, so only this file appearing can fill the entry.)
+    pub missing: Option<Cow<'g, str>>,
     /// The site file's node, when it exists.
     pub node: Option<&'g Node>,
     /// The origin of an external resource.
@@ -174,6 +177,35 @@ impl Node {
             }
         }
         (node, s.diagnostics)
+    }
+
+    /// A copy without what only planning the page itself reads: references, text, `lang`, import
+    /// map and document base. Other pages' closures never follow a page's references, so a planned
+    /// page can be kept as its stub.
+    pub fn stub(&self) -> Node {
+        Node {
+            rel: self.rel.clone(),
+            kind: self.kind,
+            size: self.size,
+            sha256: self.sha256.clone(),
+            integrity: self.integrity.clone(),
+            immutable: self.immutable,
+            edges: Vec::new(),
+            text: None,
+            lang: None,
+            import_map: BTreeMap::new(),
+            doc_base: None,
+            ok: self.ok,
+        }
+    }
+
+    /// Makes this node its [`Node::stub`], freeing the rest.
+    pub fn shed(&mut self) {
+        self.edges = Vec::new();
+        self.text = None;
+        self.lang = None;
+        self.import_map = BTreeMap::new();
+        self.doc_base = None;
     }
 
     /// Broken, escaping and unusable references of this file (not the Vite manifest's edges), given
@@ -407,21 +439,29 @@ impl Graph {
                 t => Cow::Borrowed(t),
             };
             // URLs and files borrow from the graph; only an import-mapped specifier owns its URL.
-            let (url, node, external_origin): (Cow<'g, str>, Option<&'g Node>, _) = match target {
-                Cow::Borrowed(Target::Site { file, url }) => {
-                    (Cow::Borrowed(url.as_str()), self.nodes.get(file), None)
-                }
-                Cow::Borrowed(Target::External { url, origin }) => {
-                    (Cow::Borrowed(url.as_str()), None, Some(origin.clone()))
-                }
-                Cow::Owned(Target::Site { file, url }) => {
-                    (Cow::Owned(url), self.nodes.get(&file), None)
-                }
-                Cow::Owned(Target::External { url, origin }) => {
-                    (Cow::Owned(url), None, Some(origin))
-                }
-                _ => continue,
-            };
+            let (url, node, external_origin, missing): (Cow<'g, str>, Option<&'g Node>, _, _) =
+                match target {
+                    Cow::Borrowed(Target::Site { file, url }) => {
+                        let node = self.nodes.get(file);
+                        let missing = node.is_none().then_some(Cow::Borrowed(file.as_str()));
+                        (Cow::Borrowed(url.as_str()), node, None, missing)
+                    }
+                    Cow::Borrowed(Target::External { url, origin }) => (
+                        Cow::Borrowed(url.as_str()),
+                        None,
+                        Some(origin.clone()),
+                        None,
+                    ),
+                    Cow::Owned(Target::Site { file, url }) => {
+                        let node = self.nodes.get(&file);
+                        let missing = node.is_none().then_some(Cow::Owned(file));
+                        (Cow::Owned(url), node, None, missing)
+                    }
+                    Cow::Owned(Target::External { url, origin }) => {
+                        (Cow::Owned(url), None, Some(origin), None)
+                    }
+                    _ => continue,
+                };
             let file = node.map(|n| n.rel.as_str());
             let mut attrs = Cow::Borrowed(&edge.attrs);
             if edge.kind == RefKind::JsImport
@@ -466,6 +506,7 @@ impl Graph {
                 entries.push(Entry {
                     url,
                     file,
+                    missing,
                     node,
                     external_origin,
                     kind: edge.kind,

@@ -380,23 +380,19 @@ fn stream_build(
                 || !node.import_map.is_empty()
                 || node.edges.iter().any(names_page);
             let planned = (!later).then(|| hints::plan_one(&graph, &node, &pool, &config.policy));
-            let stub = graph::Node {
-                rel: node.rel.clone(),
-                sha256: node.sha256.clone(),
-                integrity: node.integrity.clone(),
-                edges: Vec::new(),
-                text: None,
-                lang: None,
-                import_map: Default::default(),
-                doc_base: None,
-                ..node
+            let (stub, later) = if later {
+                (node.stub(), Some(node))
+            } else {
+                let mut node = node;
+                node.shed();
+                (node, None)
             };
             Page {
                 i,
                 hit,
                 frame,
                 node: stub,
-                later: later.then_some(node),
+                later,
                 planned,
                 diags,
             }

@@ -31,6 +31,7 @@
 //! re-armed. A failed rebuild is reported and the loop goes on. Ctrl-C ends the loop between rounds, so
 //! no temp file is ever left behind, with [`Error::Interrupted`] (exit 130).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -81,6 +82,10 @@ const ROOT_CHECK: Duration = Duration::from_millis(250);
 /// A file whose mtime is this close to when it was read may have changed again within the same mtime
 /// tick; a full walk re-reads it. Two seconds covers the coarsest common file systems (FAT).
 const RACY_NS: i128 = 2_000_000_000;
+
+/// Pages read at once by the first build. Their references are dropped once they are planned, so
+/// this bounds what the first build holds beyond the kept graph.
+const PAGE_BATCH: usize = 1000;
 
 pub use crate::walk::is_editor_temp;
 
@@ -155,10 +160,8 @@ impl Names {
 struct PageState {
     /// The URL it is planned under.
     url: String,
-    /// The page and every site file its closure reached (ids, sorted).
+    /// The page and every site file its closure reached or named (ids, sorted).
     deps: Vec<u32>,
-    /// The closure reached a site file that does not exist.
-    missing: bool,
     /// Files this page may push.
     pushed: Vec<String>,
     /// Page-level diagnostics (bare specifiers, budgets, mismatched preloads).
@@ -325,11 +328,11 @@ struct Incremental {
     names: Names,
     /// Target file → files whose own references name it (existing or not).
     referrers: HashMap<u32, HashSet<u32>>,
+    /// File → the files its own references name (sorted), as linked into `referrers`.
+    targets: HashMap<u32, Box<[u32]>>,
     pages: HashMap<String, PageState>,
     /// File → pages whose closure reached it.
     pages_by_file: HashMap<u32, HashSet<u32>>,
-    /// Pages whose closure reached a missing file.
-    missing_pages: HashSet<u32>,
     /// Pushable file → number of pages pushing it.
     pushed: BTreeMap<String, usize>,
     /// The pushed set changed since the push guard id was computed.
@@ -337,6 +340,25 @@ struct Incremental {
     /// Hints shared between pages (see [`HintPool`]).
     pool: HintPool,
     plan: Plan,
+}
+
+/// What one round has done to the graph so far (see [`Incremental::apply`]).
+#[derive(Debug, Default)]
+struct Round {
+    /// Files whose node changed in a way a page's plan can see.
+    touched: BTreeSet<String>,
+    /// Files that appeared or vanished: their referrers' existence checks change.
+    flipped: Vec<String>,
+    /// Files read in this round: their existence checks run again.
+    recheck: BTreeSet<String>,
+    /// Changed files that are not pages and whose references are exactly as before: only their
+    /// fingerprint and size moved, so the pages that use them are patched, not planned again.
+    bytes_only: BTreeSet<String>,
+    /// A Vite manifest changed, appeared or vanished.
+    manifests_changed: bool,
+    /// Pages whose full node (with references) is in the graph during this round; they are made
+    /// stubs again when it ends.
+    loaded: BTreeSet<String>,
 }
 
 /// How a round finds what changed.
@@ -384,9 +406,9 @@ impl Incremental {
             manifest_edges: HashMap::new(),
             names: Names::default(),
             referrers: HashMap::new(),
+            targets: HashMap::new(),
             pages: HashMap::new(),
             pages_by_file: HashMap::new(),
-            missing_pages: HashSet::new(),
             pushed: BTreeMap::new(),
             pushed_moved: true,
             pool: HintPool::default(),
@@ -561,36 +583,115 @@ impl Incremental {
 
     /// Applies read files and removals: replaces nodes, re-checks references whose target appeared or
     /// vanished, re-plans the pages whose closure touches a changed file, and updates the plan.
+    ///
+    /// A planned page is kept as its [`Node::stub`]: its references are the bulk of the graph, and
+    /// only planning the page itself reads them. A page to re-plan or re-check that was not read in
+    /// this round is read again; when its bytes moved since it was last read, it counts as changed.
     fn apply(&mut self, scanned: Vec<Scanned>, read_at_ns: i128, removed: Vec<String>) -> Delta {
         let mut delta = Delta::default();
-        // Files whose node changed in a way a page's plan can see.
-        let mut touched: BTreeSet<String> = BTreeSet::new();
-        // Files that appeared or vanished: their referrers' existence checks change.
-        let mut flipped: Vec<String> = Vec::new();
-        let mut recheck: BTreeSet<String> = BTreeSet::new();
-        // Changed files that are not pages and whose references are exactly as before: only their
-        // fingerprint and size moved, so the pages that use them are patched, not planned again.
-        let mut bytes_only: BTreeSet<String> = BTreeSet::new();
-        let mut manifests_changed = false;
-        let space = self.graph.space.clone();
+        let mut round = Round::default();
+        self.remove(removed, &mut round, &mut delta);
+        self.ingest(scanned, read_at_ns, &mut round, &mut delta);
+        let (affected, patch, recheck) = loop {
+            self.combine_manifests(&mut round);
+            let sets = self.spread(&round);
+            let need: BTreeSet<&String> = sets
+                .0
+                .iter()
+                .chain(&sets.2)
+                .filter(|rel| !round.loaded.contains(*rel))
+                .filter(|rel| {
+                    self.graph
+                        .nodes
+                        .get(*rel)
+                        .is_some_and(|n| n.kind == FileKind::Html && n.ok)
+                })
+                .collect();
+            if need.is_empty() {
+                break sets;
+            }
+            let need: Vec<String> = need.into_iter().cloned().collect();
+            let (moved, gone) = self.reload(&need, &mut round);
+            if moved.is_empty() && gone.is_empty() {
+                break sets;
+            }
+            let read_at = now_ns();
+            self.remove(gone, &mut round, &mut delta);
+            self.ingest(moved, read_at, &mut round, &mut delta);
+        };
+        self.recheck_edges(recheck);
+        self.replan(&affected, &mut delta.page_urls, &mut delta.inputs);
+        self.patch(
+            &patch,
+            &round.bytes_only,
+            &mut delta.page_urls,
+            &mut delta.inputs,
+        );
+        let mut affected = affected;
+        affected.extend(patch);
+        let space = &self.graph.space;
+        for rel in &round.touched {
+            let url = space.file_url(rel);
+            let old = match self.graph.nodes.get(rel).filter(|n| n.ok) {
+                Some(n) => self.plan.assets.insert(url.clone(), asset_of(n)),
+                None => self.plan.assets.remove(&url),
+            };
+            let new = self.plan.assets.get(&url);
+            if old.as_ref() != new {
+                delta.inputs.assets = true;
+                delta.assets.insert(url.clone());
+                let immutable =
+                    |a: Option<&Asset>| a.filter(|a| a.immutable).map(|a| a.path.clone());
+                delta.inputs.immutable |= immutable(old.as_ref()) != immutable(new);
+            }
+        }
+        // The id hashes the pushed files and their digests: recompute it only when either moved.
+        if std::mem::take(&mut self.pushed_moved)
+            || round.touched.iter().any(|f| self.pushed.contains_key(f))
+        {
+            let id = self.build_id();
+            delta.inputs.build_id = id != self.plan.build_id;
+            self.plan.build_id = id;
+        }
+        for rel in &round.loaded {
+            if let Some(node) = self.graph.nodes.get_mut(rel) {
+                node.shed();
+            }
+        }
+        delta.pages = affected;
+        delta
+    }
 
+    /// Drops removed files.
+    fn remove(&mut self, removed: Vec<String>, round: &mut Round, delta: &mut Delta) {
         for rel in removed {
             if self.files.remove(&rel).is_none() {
                 continue;
             }
-            if let Some(old) = self.graph.nodes.remove(&rel) {
-                self.unlink(&old);
+            if self.graph.nodes.remove(&rel).is_some() {
+                self.unlink(&rel);
             }
             self.scan_diags.remove(&rel);
             self.edge_diags.remove(&rel);
             if self.manifests.remove(&rel).is_some() {
-                manifests_changed = true;
+                round.manifests_changed = true;
             }
-            touched.insert(rel.clone());
-            flipped.push(rel.clone());
+            round.loaded.remove(&rel);
+            round.touched.insert(rel.clone());
+            round.flipped.push(rel.clone());
             delta.removed.push(rel);
         }
+    }
 
+    /// Replaces the nodes of read files whose bytes changed, and adds new ones.
+    fn ingest(
+        &mut self,
+        scanned: Vec<Scanned>,
+        read_at_ns: i128,
+        round: &mut Round,
+        delta: &mut Delta,
+    ) {
+        let space = self.graph.space.clone();
         for s in scanned {
             let rel = s.file.rel.clone();
             let entry = FileEntry {
@@ -618,10 +719,14 @@ impl Incremental {
                     Some(e) => self.manifests.insert(rel.clone(), e),
                     None => self.manifests.remove(&rel),
                 };
-                manifests_changed |= old.as_ref() != self.manifests.get(&rel);
+                round.manifests_changed |= old.as_ref() != self.manifests.get(&rel);
             }
             let (mut node, diags) = Node::from_scanned(s, &space);
             node.set_manifest_edges(self.manifest_edges.get(&rel), &space);
+            if node.kind == FileKind::Html {
+                round.loaded.insert(rel.clone());
+            }
+            self.unlink(&rel);
             self.link(&node);
             let max = self.policy.max_file_bytes;
             let is_new = match self.graph.nodes.insert(rel.clone(), node) {
@@ -635,9 +740,8 @@ impl Incremental {
                         && old.size <= max
                         && new.size <= max
                     {
-                        bytes_only.insert(rel.clone());
+                        round.bytes_only.insert(rel.clone());
                     }
-                    self.unlink(&old);
                     false
                 }
                 None => true,
@@ -648,49 +752,141 @@ impl Incremental {
                 self.scan_diags.insert(rel.clone(), diags);
             }
             self.files.insert(rel.clone(), entry);
-            recheck.insert(rel.clone());
-            touched.insert(rel.clone());
+            round.recheck.insert(rel.clone());
+            round.touched.insert(rel.clone());
             if is_new {
-                flipped.push(rel.clone());
+                round.flipped.push(rel.clone());
                 delta.added.push(rel);
             } else {
                 delta.changed.push(rel);
             }
         }
+    }
 
-        if manifests_changed {
-            let mut combined: HashMap<String, ChunkEdges> = HashMap::new();
-            for edges in self.manifests.values() {
-                combined.extend(edges.iter().cloned());
-            }
-            let keys: BTreeSet<String> = combined
-                .keys()
-                .chain(self.manifest_edges.keys())
-                .cloned()
-                .collect();
-            for k in keys {
-                if combined.get(&k) != self.manifest_edges.get(&k)
-                    && let Some(node) = self.graph.nodes.get_mut(&k)
-                {
-                    node.set_manifest_edges(combined.get(&k), &space);
-                    bytes_only.remove(&k);
-                    touched.insert(k);
-                }
-            }
-            self.manifest_edges = combined;
+    /// When a Vite manifest changed: gives every output file the edges all manifests now give it.
+    fn combine_manifests(&mut self, round: &mut Round) {
+        if !std::mem::take(&mut round.manifests_changed) {
+            return;
         }
+        let space = self.graph.space.clone();
+        let mut combined: HashMap<String, ChunkEdges> = HashMap::new();
+        for edges in self.manifests.values() {
+            combined.extend(edges.iter().cloned());
+        }
+        let keys: BTreeSet<String> = combined
+            .keys()
+            .chain(self.manifest_edges.keys())
+            .cloned()
+            .collect();
+        for k in keys {
+            if combined.get(&k) != self.manifest_edges.get(&k)
+                && let Some(node) = self.graph.nodes.get_mut(&k)
+            {
+                node.set_manifest_edges(combined.get(&k), &space);
+                round.bytes_only.remove(&k);
+                round.touched.insert(k);
+            }
+        }
+        self.manifest_edges = combined;
+    }
 
-        for rel in &flipped {
+    /// What a round reaches: the pages to re-plan (their closure reached a touched file whose
+    /// references changed, or they are touched pages), the pages whose plans only take new
+    /// fingerprints (see [`Incremental::patch`]), and the files whose existence checks run again.
+    fn spread(&self, round: &Round) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
+        let mut recheck = round.recheck.clone();
+        for rel in &round.flipped {
             if let Some(r) = self.names.get(rel).and_then(|id| self.referrers.get(&id)) {
                 recheck.extend(r.iter().map(|&i| self.names.name(i).to_string()));
             }
         }
+        let mut affected: BTreeSet<String> = BTreeSet::new();
+        let mut patch: BTreeSet<String> = BTreeSet::new();
+        for rel in &round.touched {
+            if let Some(p) = self
+                .names
+                .get(rel)
+                .and_then(|id| self.pages_by_file.get(&id))
+            {
+                let into = if round.bytes_only.contains(rel) {
+                    &mut patch
+                } else {
+                    &mut affected
+                };
+                into.extend(p.iter().map(|&i| self.names.name(i).to_string()));
+            }
+            if FileKind::of(rel) == FileKind::Html {
+                affected.insert(rel.clone());
+            }
+        }
+        patch.retain(|p| !affected.contains(p));
+        (affected, patch, recheck)
+    }
+
+    /// Reads pages again for their references. Those whose bytes are as last read get their full
+    /// node back (and join `round.loaded`); the others are returned to be applied as changed, and
+    /// those no longer there as gone.
+    fn reload(&mut self, rels: &[String], round: &mut Round) -> (Vec<Scanned>, Vec<String>) {
+        let root = &self.root;
+        let listed: Vec<Result<SiteFile, String>> = rels
+            .iter()
+            .map(|rel| {
+                let path = root.join(rel);
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.is_file() => Ok(SiteFile {
+                        rel: rel.clone(),
+                        size: m.len(),
+                        mtime_ns: walk::mtime_ns(&m),
+                        inode: walk::inode(&m),
+                        path,
+                    }),
+                    _ => Err(rel.clone()),
+                }
+            })
+            .collect();
+        let sri = self.sri;
+        let scanned: Vec<Result<Scanned, String>> = listed
+            .into_par_iter()
+            .map(|f| f.map(|f| scan_one(&f, sri)))
+            .collect();
+        let space = self.graph.space.clone();
+        let mut moved = Vec::new();
+        let mut gone = Vec::new();
+        for s in scanned {
+            let s = match s {
+                Ok(s) => s,
+                Err(rel) => {
+                    gone.push(rel);
+                    continue;
+                }
+            };
+            let rel = s.file.rel.clone();
+            let same = self.graph.nodes.get(&rel).is_some_and(|old| {
+                s.ok && old.size == s.size
+                    && old.integrity == s.integrity
+                    && old.sha256 == s.digest.hex()
+            });
+            if !same {
+                moved.push(s);
+                continue;
+            }
+            let (mut node, _) = Node::from_scanned(s, &space);
+            node.set_manifest_edges(self.manifest_edges.get(&rel), &space);
+            self.graph.nodes.insert(rel.clone(), node);
+            round.loaded.insert(rel);
+        }
+        (moved, gone)
+    }
+
+    /// Runs the existence checks of `files`' references again.
+    fn recheck_edges(&mut self, files: BTreeSet<String>) {
+        let space = &self.graph.space;
         let nodes = &self.graph.nodes;
         let exists = |f: &str| nodes.contains_key(f);
-        for rel in recheck {
+        for rel in files {
             match nodes.get(&rel) {
                 Some(node) => {
-                    let d = node.edge_diagnostics(&space, &exists);
+                    let d = node.edge_diagnostics(space, &exists);
                     if d.is_empty() {
                         self.edge_diags.remove(&rel);
                     } else {
@@ -702,88 +898,36 @@ impl Incremental {
                 }
             }
         }
-
-        // Pages to re-plan: those whose closure reached a touched file, touched pages, and (when files
-        // appeared) pages that reached a missing file.
-        let mut affected: BTreeSet<String> = BTreeSet::new();
-        let mut patch: BTreeSet<String> = BTreeSet::new();
-        for rel in &touched {
-            if let Some(p) = self
-                .names
-                .get(rel)
-                .and_then(|id| self.pages_by_file.get(&id))
-            {
-                let into = if bytes_only.contains(rel) {
-                    &mut patch
-                } else {
-                    &mut affected
-                };
-                into.extend(p.iter().map(|&i| self.names.name(i).to_string()));
-            }
-            if FileKind::of(rel) == FileKind::Html {
-                affected.insert(rel.clone());
-            }
-        }
-        if !delta.added.is_empty() {
-            affected.extend(
-                self.missing_pages
-                    .iter()
-                    .map(|&i| self.names.name(i).to_string()),
-            );
-        }
-        patch.retain(|p| !affected.contains(p));
-        self.replan(&affected, &mut delta.page_urls, &mut delta.inputs);
-        self.patch(&patch, &bytes_only, &mut delta.page_urls, &mut delta.inputs);
-        affected.extend(patch);
-        for rel in &touched {
-            let url = space.file_url(rel);
-            let old = match self.graph.nodes.get(rel).filter(|n| n.ok) {
-                Some(n) => self.plan.assets.insert(url.clone(), asset_of(n)),
-                None => self.plan.assets.remove(&url),
-            };
-            let new = self.plan.assets.get(&url);
-            if old.as_ref() != new {
-                delta.inputs.assets = true;
-                delta.assets.insert(url.clone());
-                let immutable =
-                    |a: Option<&Asset>| a.filter(|a| a.immutable).map(|a| a.path.clone());
-                delta.inputs.immutable |= immutable(old.as_ref()) != immutable(new);
-            }
-        }
-        // The id hashes the pushed files and their digests: recompute it only when either moved.
-        if std::mem::take(&mut self.pushed_moved)
-            || touched.iter().any(|f| self.pushed.contains_key(f))
-        {
-            let id = self.build_id();
-            delta.inputs.build_id = id != self.plan.build_id;
-            self.plan.build_id = id;
-        }
-        delta.pages = affected;
-        delta
     }
 
-    /// Records a node's own references in the referrer index.
+    /// Records a node's own references in the referrer index (after [`Incremental::unlink`] of
+    /// what it replaces).
     fn link(&mut self, node: &Node) {
         let from = self.names.id(&node.rel);
-        for t in own_targets(node) {
-            let to = self.names.id(t);
-            self.referrers.entry(to).or_default().insert(from);
+        let mut to: Vec<u32> = own_targets(node).map(|t| self.names.id(t)).collect();
+        to.sort_unstable();
+        to.dedup();
+        for &t in &to {
+            self.referrers.entry(t).or_default().insert(from);
+        }
+        if !to.is_empty() {
+            self.targets.insert(from, to.into_boxed_slice());
         }
     }
 
-    /// Removes a node's own references from the referrer index.
-    fn unlink(&mut self, node: &Node) {
-        let Some(from) = self.names.get(&node.rel) else {
+    /// Removes a file's own references from the referrer index.
+    fn unlink(&mut self, rel: &str) {
+        let Some(from) = self.names.get(rel) else {
             return;
         };
-        for t in own_targets(node) {
-            let Some(to) = self.names.get(t) else {
-                continue;
-            };
-            if let Some(set) = self.referrers.get_mut(&to) {
+        let Some(to) = self.targets.remove(&from) else {
+            return;
+        };
+        for t in to.iter() {
+            if let Some(set) = self.referrers.get_mut(t) {
                 set.remove(&from);
                 if set.is_empty() {
-                    self.referrers.remove(&to);
+                    self.referrers.remove(t);
                 }
             }
         }
@@ -802,7 +946,7 @@ impl Incremental {
         let pool = &self.pool;
         // Planned in parallel; each closure's files are borrowed from the graph's keys, and interned
         // afterwards.
-        type Planned<'g> = (crate::plan::PagePlan, PageState, Vec<&'g str>);
+        type Planned<'g> = (crate::plan::PagePlan, PageState, Vec<Cow<'g, str>>);
         let planned: Vec<(String, Option<Planned>)> = pages
             .par_iter()
             .map(|rel| {
@@ -811,19 +955,20 @@ impl Incremental {
                 };
                 let (mut pp, entries, diags) = page_plan(graph, node, policy);
                 pool.share(&mut pp);
-                let mut deps: Vec<&str> = std::iter::once(node.rel.as_str())
-                    .chain(entries.iter().filter_map(|e| e.file))
+                // A missing file counts too: only its appearing can change what the page gets.
+                let mut deps: Vec<Cow<str>> = std::iter::once(Cow::Borrowed(node.rel.as_str()))
+                    .chain(
+                        entries
+                            .into_iter()
+                            .filter_map(|e| e.file.map(Cow::Borrowed).or(e.missing)),
+                    )
                     .collect();
                 deps.sort_unstable();
                 deps.dedup();
-                let missing = entries
-                    .iter()
-                    .any(|e| e.file.is_none() && e.external_origin.is_none());
                 let pushed = pushed_files(&pp);
                 let state = PageState {
                     url: pp.url.clone(),
                     deps: Vec::new(),
-                    missing,
                     pushed,
                     diags,
                 };
@@ -835,7 +980,7 @@ impl Incremental {
             .into_iter()
             .map(|(rel, r)| {
                 let r = r.map(|(pp, mut state, deps)| {
-                    state.deps = deps.into_iter().map(|d| names.id(d)).collect();
+                    state.deps = deps.into_iter().map(|d| names.id(&d)).collect();
                     state.deps.sort_unstable();
                     (pp, state)
                 });
@@ -867,11 +1012,6 @@ impl Incremental {
             let old_pushed = old.as_ref().map_or(no_files, |o| &o.pushed);
             let new_pushed = new.map_or(no_files, |n| &n.pushed);
             self.move_pushed(old_pushed, new_pushed);
-            if new.is_some_and(|n| n.missing) {
-                self.missing_pages.insert(page);
-            } else {
-                self.missing_pages.remove(&page);
-            }
             if let Some(old) = &old
                 && new.is_none_or(|n| n.url != old.url)
                 && self.plan.pages.get(&old.url).is_some_and(|p| p.file == rel)
@@ -1038,16 +1178,19 @@ enum Relevance {
     Rescan,
 }
 
+/// Opening and reading a file (our own scans among them) change nothing; closing a file opened for
+/// writing may end a write.
+fn is_read(kind: EventKind) -> bool {
+    matches!(kind, EventKind::Access(k) if k != AccessKind::Close(AccessMode::Write))
+}
+
 /// Sorts one event.
 fn relevance(ev: &notify::Event, root: &Path, out: &[PathBuf]) -> Relevance {
     if ev.need_rescan() {
         return Relevance::Rescan;
     }
-    match ev.kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => {}
-        // Opening and reading (our own scans among them) change nothing.
-        EventKind::Access(_) => return Relevance::Ignore,
-        _ => {}
+    if is_read(ev.kind) {
+        return Relevance::Ignore;
     }
     let mut root_named = false;
     let mut paths = Vec::new();
@@ -1082,6 +1225,11 @@ struct Arm {
 impl Arm {
     fn new(root: &Path, poll: bool, tx: mpsc::Sender<Msg>) -> Result<Arm> {
         let handler = move |res: notify::Result<notify::Event>| {
+            // Reads (our own scans among them: two events per file read) are dropped here, so the
+            // initial build does not queue tens of thousands of them.
+            if res.as_ref().is_ok_and(|ev| is_read(ev.kind)) {
+                return;
+            }
             let _ = tx.send(Msg::Fs(res));
         };
         let watcher: Box<dyn Watcher> = if poll {
@@ -1370,10 +1518,17 @@ impl Session<'_> {
     fn initial(&mut self) -> Result<()> {
         let start = Instant::now();
         let listed = self.state.list()?;
-        let read_at = now_ns();
-        let scanned =
-            read_files(&listed, self.state.sri, &self.interrupted).ok_or(Error::Interrupted)?;
-        self.state.apply(scanned, read_at, Vec::new());
+        // The files that are not pages first, then the pages a batch at a time: each batch is
+        // planned and its references dropped before the next is read.
+        let (pages, others): (Vec<SiteFile>, Vec<SiteFile>) = listed
+            .into_iter()
+            .partition(|f| FileKind::of(&f.rel) == FileKind::Html);
+        for batch in std::iter::once(&others[..]).chain(pages.chunks(PAGE_BATCH)) {
+            let read_at = now_ns();
+            let scanned =
+                read_files(batch, self.state.sri, &self.interrupted).ok_or(Error::Interrupted)?;
+            self.state.apply(scanned, read_at, Vec::new());
+        }
         if self.interrupted.load(Ordering::SeqCst) {
             return Err(Error::Interrupted);
         }
@@ -2081,6 +2236,35 @@ mod tests {
         // Same bytes again (a touch, a save without changes): nothing to do.
         f.write("c.css", "body{color:blue}\n");
         assert!(f.sync(&["c.css"], false).unwrap().is_empty());
+    }
+
+    /// Planned pages keep no references; a page re-planned for a change elsewhere is read again,
+    /// and when it changed since (no event for it yet) it counts as changed.
+    #[test]
+    fn pages_are_read_again_to_be_planned() {
+        let mut f = site();
+        assert!(f.state.graph.nodes["index.html"].edges.is_empty());
+        // b.css gains a reference: about/index.html is read again and planned with its references.
+        f.write("b.css", "p{background:url(img.png)}\n");
+        let d = f.sync(&["b.css"], false).unwrap();
+        assert_eq!(d.pages, BTreeSet::from(["about/index.html".to_string()]));
+        assert!(d.changed == vec!["b.css"] && d.added.is_empty());
+        // The page changes with no event for it; c.css gains a reference, so index.html is read
+        // again: it counts as changed, and its new references are planned.
+        f.write("index.html", &INDEX.replace("/img.png", "/new.png"));
+        f.write("c.css", "body{background:url(img.png)}\n");
+        let d = f.sync(&["c.css"], false).unwrap();
+        assert_eq!(d.changed, vec!["c.css", "index.html"]);
+        assert!(f.hints("/").contains(&"/c.css".to_string()));
+        // Gone with no event: removed.
+        std::fs::remove_file(f.path("about/index.html")).unwrap();
+        f.write("b.css", "p{background:url(f-Cb4Tsa0V.woff2)}\n");
+        let d = f.sync(&["b.css"], false).unwrap();
+        assert_eq!(d.removed, vec!["about/index.html"]);
+        assert!(!f.state.plan().pages.contains_key("/about/"));
+        for node in f.state.graph.nodes.values() {
+            assert!(node.kind != FileKind::Html || node.edges.is_empty());
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::OutputFile;
@@ -115,14 +116,22 @@ impl MapDoc {
         let mut out = super::Out::to(w);
         out.push_str(&self.head(plan));
         let mut spans = Vec::with_capacity(keys.len());
-        let mut entry = String::new();
-        for (i, (key, id)) in keys.iter().enumerate() {
-            out.push_str(if i == 0 { "\n" } else { ",\n" });
-            entry.clear();
-            self.entry_into(plan, id, key, &mut entry);
-            let start = out.position();
-            out.push_str(&entry);
-            spans.push((*id, start..out.position()));
+        // Entries render on all cores, a bounded batch at a time.
+        for batch in keys.chunks(STREAM_BATCH) {
+            let texts: Vec<String> = batch
+                .par_iter()
+                .map(|(key, id)| {
+                    let mut entry = String::new();
+                    self.entry_into(plan, id, key, &mut entry);
+                    entry
+                })
+                .collect();
+            for ((_, id), entry) in batch.iter().zip(texts) {
+                out.push_str(if spans.is_empty() { "\n" } else { ",\n" });
+                let start = out.position();
+                out.push_str(&entry);
+                spans.push((*id, start..out.position()));
+            }
         }
         if !keys.is_empty() {
             out.push_str("\n  ");
@@ -142,6 +151,14 @@ impl MapDoc {
         }
     }
 }
+
+/// Entries rendered at once when a document is streamed (about 1.5 MiB of `early-hints.json`).
+const STREAM_BATCH: usize = 256;
+
+/// A change to more entries than this is streamed whole rather than spliced: the rendered edits of a
+/// splice are held in memory together (about 6 MiB of `early-hints.json` at this count), and a
+/// change that big leaves a splice little to copy.
+const SPLICE_MAX: usize = 1024;
 
 /// The JSON artifacts kept current by watch mode, with the place of every entry of their big map
 /// (assets by URL, pages by URL) in the file, so that a change rewrites the entries it touched
@@ -189,6 +206,7 @@ impl SplicedDoc {
             && self.head == head
             && self.spans.len() == doc.ids(plan).count()
             && let Some(dirty) = dirty
+            && dirty.len() <= SPLICE_MAX
             && let Some(Ok(written)) = self.splice(dest, dirty, |id| doc.entry(plan, id))
         {
             self.file = Stamp::of(dest).map(|s| (dest.to_path_buf(), s));
@@ -213,7 +231,6 @@ impl SplicedDoc {
         dirty: &BTreeSet<String>,
         render: impl Fn(&str) -> Option<String> + Sync,
     ) -> Option<Result<Written>> {
-        use rayon::prelude::*;
         if dirty.iter().any(|id| !self.spans.contains_key(id)) {
             return None;
         }
