@@ -2267,6 +2267,19 @@ mod tests {
         }
     }
 
+    /// A page edited while it names a missing file still hears of the file appearing.
+    #[test]
+    fn an_edited_referrer_keeps_its_references_indexed() {
+        let page = r#"<link rel="stylesheet" href="/x.css">"#;
+        let mut f = Fixture::new(&[("index.html", page)]);
+        f.write("index.html", &format!("{page}<p>edited</p>"));
+        f.sync(&["index.html"], false).unwrap();
+        f.write("x.css", "p{}");
+        // `sync` compares the diagnostics with a full build: no "missing-file" is left.
+        f.sync(&["x.css"], false).unwrap();
+        assert!(f.hints("/").contains(&"/x.css".to_string()));
+    }
+
     #[test]
     fn add_remove_and_missing_files() {
         let mut f = site();
