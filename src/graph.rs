@@ -58,16 +58,23 @@ pub struct Node {
     pub immutable: bool,
     /// Outgoing references, in document order.
     pub edges: Vec<Edge>,
-    /// Characters of the page's text (pages only).
-    pub text: Option<TextChars>,
-    /// The `lang` of the page's `<html>` (pages only).
-    pub lang: Option<String>,
-    /// The page's import map (pages only).
-    pub import_map: BTreeMap<String, String>,
-    /// The page's document base URL (pages only): its URL or `<base href>`.
-    pub doc_base: Option<Url>,
+    /// What only a page has (pages that were read; boxed, as most files are not pages).
+    pub page: Option<Box<PageFacts>>,
     /// False when the file could not be read.
     pub ok: bool,
+}
+
+/// What a page has beyond other files, read only when the page itself is planned.
+#[derive(Debug, Clone)]
+pub struct PageFacts {
+    /// Characters of the page's text.
+    pub text: Option<TextChars>,
+    /// The `lang` of the page's `<html>`.
+    pub lang: Option<String>,
+    /// The page's import map.
+    pub import_map: BTreeMap<String, String>,
+    /// The page's document base URL: its URL or `<base href>`.
+    pub doc_base: Url,
 }
 
 /// The whole site as a graph.
@@ -151,10 +158,7 @@ impl Node {
             integrity: s.integrity,
             immutable: is_content_hashed(&rel),
             edges: Vec::new(),
-            text: None,
-            lang: None,
-            import_map: BTreeMap::new(),
-            doc_base: None,
+            page: None,
             ok: s.ok,
         };
         if let Some(facts) = s.facts {
@@ -169,18 +173,19 @@ impl Node {
             node.edges = Vec::with_capacity(facts.refs.len());
             node.edges
                 .extend(facts.refs.into_iter().map(|r| resolve_ref(space, &base, r)));
-            node.text = facts.text;
-            node.lang = facts.lang;
-            node.import_map = facts.import_map;
             if s.kind == FileKind::Html {
-                node.doc_base = Some(base);
+                node.page = Some(Box::new(PageFacts {
+                    text: facts.text,
+                    lang: facts.lang,
+                    import_map: facts.import_map,
+                    doc_base: base,
+                }));
             }
         }
         (node, s.diagnostics)
     }
 
-    /// A copy without what only planning the page itself reads: references, text, `lang`, import
-    /// map and document base. Other pages' closures never follow a page's references, so a planned
+    /// A copy without what only planning the page itself reads: references and [`PageFacts`]. Other pages' closures never follow a page's references, so a planned
     /// page can be kept as its stub.
     pub fn stub(&self) -> Node {
         Node {
@@ -191,10 +196,7 @@ impl Node {
             integrity: self.integrity.clone(),
             immutable: self.immutable,
             edges: Vec::new(),
-            text: None,
-            lang: None,
-            import_map: BTreeMap::new(),
-            doc_base: None,
+            page: None,
             ok: self.ok,
         }
     }
@@ -202,10 +204,7 @@ impl Node {
     /// Makes this node its [`Node::stub`], freeing the rest.
     pub fn shed(&mut self) {
         self.edges = Vec::new();
-        self.text = None;
-        self.lang = None;
-        self.import_map = BTreeMap::new();
-        self.doc_base = None;
+        self.page = None;
     }
 
     /// Broken, escaping and unusable references of this file (not the Vite manifest's edges), given
@@ -220,10 +219,10 @@ impl Node {
         if self.edges.iter().all(|e| e.from_manifest) {
             return diags;
         }
-        let base = self
-            .doc_base
-            .clone()
-            .unwrap_or_else(|| space.absolute(&space.file_url(&self.rel)));
+        let base = match &self.page {
+            Some(p) => p.doc_base.clone(),
+            None => space.absolute(&space.file_url(&self.rel)),
+        };
         for edge in self.edges.iter().filter(|e| !e.from_manifest) {
             check_edge(&self.rel, &base, edge, exists, &mut diags);
         }
@@ -397,10 +396,10 @@ impl Graph {
         let mut seen: rustc_hash::FxHashMap<Cow<'g, str>, usize> = Default::default();
         let mut followed: rustc_hash::FxHashSet<&str> = Default::default();
         let map_ctx = page
-            .doc_base
-            .as_ref()
-            .filter(|_| !page.import_map.is_empty())
-            .map(|b| (&page.import_map, b));
+            .page
+            .as_deref()
+            .filter(|p| !p.import_map.is_empty())
+            .map(|p| (&p.import_map, &p.doc_base));
         let mut queue: VecDeque<Queued> = VecDeque::new();
         for e in &page.edges {
             queue.push_back((e, 1, &page.rel, true, None));

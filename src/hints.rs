@@ -480,11 +480,12 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
                     .map(|f| format!(" {f:?}"))
                     .unwrap_or_default()
             };
-            match page.text.as_ref() {
+            let facts = page.page.as_deref();
+            match facts.and_then(|p| p.text.as_ref()) {
                 // A page that runs scripts and has no text of its own is rendered by them (a
                 // client-rendered app): its text is unknown, so assume the letters of its language.
                 Some(t) if t.0.is_empty() && runs_scripts(page) => {
-                    let (assumed, name) = assumed_text(page.lang.as_deref());
+                    let (assumed, name) = assumed_text(facts.and_then(|p| p.lang.as_deref()));
                     if !assumed
                         .iter()
                         .any(|&r| TextChars::covers(a.unicode_range(), r))

@@ -377,7 +377,7 @@ fn stream_build(
             let frame = frame(&s, hit);
             let (node, diags) = resolver.node(s);
             let later = assets_name_pages
-                || !node.import_map.is_empty()
+                || node.page.as_ref().is_some_and(|p| !p.import_map.is_empty())
                 || node.edges.iter().any(names_page);
             let planned = (!later).then(|| hints::plan_one(&graph, &node, &pool, &config.policy));
             let (stub, later) = if later {
