@@ -34,8 +34,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// For a process that lives on (watch mode): commit arena memory as it is used, and give freed
 /// memory back to the system at once rather than after 10 ms. On a 10,000-page site this lowers
-/// the watcher's peak from about 220 MB to 190 MB and what it holds from about 190 MB to 150 MB; a
-/// one-off build would pay about 4% of its time for the same saving (README, Watch mode).
+/// the watcher's peak from about 200 MiB to 183 MiB; a one-off build would pay about 4% of its
+/// time for such a saving (README, Watch mode).
 #[allow(unsafe_code)]
 fn hold_less_memory() {
     // SAFETY: called once, before any other thread exists (the options are not synchronized).
