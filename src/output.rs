@@ -231,6 +231,8 @@ pub fn splice(path: &Path, edits: &[(std::ops::Range<u64>, &[u8])]) -> Result<Wr
         tmp.as_file_mut().write_all(new).map_err(io)?;
         at = r.end;
     }
+    // `persist` holds the last handle to the old file.
+    drop(old);
     persist(tmp, path, false)?;
     Ok(Written::Changed)
 }
@@ -259,16 +261,32 @@ fn persist(tmp: tempfile::NamedTempFile, path: &Path, durable: bool) -> Result<(
             .sync_data()
             .map_err(|e| Error::io(tmp.path(), e))?;
     }
+    let old = std::fs::metadata(path).ok().filter(|m| m.is_file());
     // Keep the usual permissions of a generated file (tempfile creates 0600).
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode());
+        let mode = old.as_ref().map_or(0o644, |m| m.permissions().mode());
         let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode));
     }
+    // A big file being replaced is held open across the rename, and its last handle closed on
+    // another thread: the kernel frees a file's blocks and cached pages when it goes, which takes
+    // about 20 ms for a 64 MB `early-hints.json` that need not wait for it.
+    let replaced = old
+        .filter(|m| m.len() >= RETIRE_MIN_BYTES)
+        .and_then(|_| std::fs::File::open(path).ok());
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    if let Some(file) = replaced {
+        // When no thread can be started, the closure (and the file) is dropped here instead.
+        let _ = std::thread::Builder::new()
+            .name("hintgen-retire".into())
+            .spawn(move || drop(file));
+    }
     Ok(())
 }
+
+/// Replaced outputs at least this big are closed off the caller's thread (see `persist`).
+const RETIRE_MIN_BYTES: u64 = 4 << 20;
 
 fn write(path: &Path, bytes: &[u8], durable: bool) -> Result<Written> {
     if holds(path, bytes) {
