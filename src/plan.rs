@@ -300,7 +300,11 @@ impl PagePlan {
         self.url == o.url
             && self.file == o.file
             && self.hints.len() == o.hints.len()
-            && self.hints.iter().zip(&o.hints).all(|(a, b)| a.same_link(b))
+            && self
+                .hints
+                .iter()
+                .zip(&o.hints)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a.same_link(b))
     }
 
     /// All the hints, in order.
@@ -335,19 +339,32 @@ impl HintPool {
     pub fn share(&self, page: &mut PagePlan) {
         let mut pool = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         for h in page.hints.iter_mut() {
-            match pool.get(h) {
-                Some(shared) => *h = shared.clone(),
-                None => {
-                    pool.insert(h.clone());
-                }
-            }
+            *h = intern(&mut pool, h);
         }
+    }
+
+    /// The pooled hint equal to `hint`, pooling it when there is none.
+    pub fn intern(&self, hint: Arc<Hint>) -> Arc<Hint> {
+        intern(
+            &mut self.0.lock().unwrap_or_else(PoisonError::into_inner),
+            &hint,
+        )
     }
 
     /// Forgets the hints no page holds any more.
     pub fn prune(&self) {
         let mut pool = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         pool.retain(|h| Arc::strong_count(h) > 1);
+    }
+}
+
+fn intern(pool: &mut rustc_hash::FxHashSet<Arc<Hint>>, hint: &Arc<Hint>) -> Arc<Hint> {
+    match pool.get(hint) {
+        Some(shared) => shared.clone(),
+        None => {
+            pool.insert(hint.clone());
+            hint.clone()
+        }
     }
 }
 

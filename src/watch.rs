@@ -43,6 +43,7 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode};
 use notify::{EventKind, RecursiveMode, Watcher};
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::config::{Artifact, Config, Policy, Sri};
 use crate::emit::json::{MapDoc, SplicedDoc};
@@ -131,7 +132,7 @@ struct FileEntry {
 /// Ids are never reused; a name that goes away keeps its id (a few bytes per name ever seen).
 #[derive(Debug, Default)]
 struct Names {
-    ids: HashMap<String, u32>,
+    ids: FxHashMap<String, u32>,
     names: Vec<String>,
 }
 
@@ -327,12 +328,12 @@ struct Incremental {
     /// Ids of the names in the indexes below.
     names: Names,
     /// Target file → files whose own references name it (existing or not).
-    referrers: HashMap<u32, HashSet<u32>>,
+    referrers: FxHashMap<u32, FxHashSet<u32>>,
     /// File → the files its own references name (sorted), as linked into `referrers`.
-    targets: HashMap<u32, Box<[u32]>>,
-    pages: HashMap<String, PageState>,
+    targets: FxHashMap<u32, Box<[u32]>>,
+    pages: FxHashMap<String, PageState>,
     /// File → pages whose closure reached it.
-    pages_by_file: HashMap<u32, HashSet<u32>>,
+    pages_by_file: FxHashMap<u32, FxHashSet<u32>>,
     /// Pushable file → number of pages pushing it.
     pushed: BTreeMap<String, usize>,
     /// The pushed set changed since the push guard id was computed.
@@ -405,10 +406,10 @@ impl Incremental {
             manifests: BTreeMap::new(),
             manifest_edges: HashMap::new(),
             names: Names::default(),
-            referrers: HashMap::new(),
-            targets: HashMap::new(),
-            pages: HashMap::new(),
-            pages_by_file: HashMap::new(),
+            referrers: FxHashMap::default(),
+            targets: FxHashMap::default(),
+            pages: FxHashMap::default(),
+            pages_by_file: FxHashMap::default(),
             pushed: BTreeMap::new(),
             pushed_moved: true,
             pool: HintPool::default(),
@@ -1064,18 +1065,20 @@ impl Incremental {
         urls: &mut BTreeSet<String>,
         inputs: &mut Inputs,
     ) {
-        // Pages share hints: patch each shared hint once.
-        let mut done: HashMap<(*const Hint, bool), Arc<Hint>> = HashMap::new();
+        // Pages share hints: each shared hint is patched (and pooled) once.
+        let mut done: FxHashMap<(*const Hint, bool), Arc<Hint>> = FxHashMap::default();
+        let mut pushes_moved: Vec<(Vec<String>, Vec<String>)> = Vec::new();
         for rel in pages {
-            let Some(url) = self.pages.get(rel).map(|st| st.url.clone()) else {
+            let Some(state) = self.pages.get_mut(rel) else {
                 continue;
             };
-            let Some(old) = self.plan.pages.get(&url) else {
+            let Some(old) = self.plan.pages.get_mut(&state.url) else {
                 continue;
             };
             let mut pushed_bytes = 0u64;
-            let mut hints = Vec::with_capacity(old.hints.len());
-            for h in &old.hints {
+            // Built only from the first hint that changes.
+            let mut hints: Option<Vec<Arc<Hint>>> = None;
+            for (i, h) in old.hints.iter().enumerate() {
                 let node = h
                     .file
                     .as_deref()
@@ -1083,41 +1086,52 @@ impl Incremental {
                     .and_then(|f| self.graph.nodes.get(f));
                 let bytes = node.map_or(h.bytes, |n| n.size);
                 let push = fits_push(h, bytes, &mut pushed_bytes, &self.policy);
-                if node.is_none() && push == h.push {
-                    hints.push(h.clone());
-                    continue;
-                }
-                let key = (Arc::as_ptr(h), push);
-                let new = done.entry(key).or_insert_with(|| {
-                    let mut n = Hint::clone(h);
-                    if let Some(node) = node {
-                        n.integrity = Some(node.integrity.clone());
-                        n.bytes = node.size;
+                let new = if node.is_none() && push == h.push {
+                    None
+                } else {
+                    let new = done.entry((Arc::as_ptr(h), push)).or_insert_with(|| {
+                        let mut n = Hint::clone(h);
+                        if let Some(node) = node {
+                            n.integrity = Some(node.integrity.clone());
+                            n.bytes = node.size;
+                        }
+                        n.push = push;
+                        self.pool.intern(Arc::new(n))
+                    });
+                    (new != h).then(|| new.clone())
+                };
+                match (new, hints.as_mut()) {
+                    (Some(new), Some(v)) => v.push(new),
+                    (Some(new), None) => {
+                        let mut v = Vec::with_capacity(old.hints.len());
+                        v.extend(old.hints[..i].iter().cloned());
+                        v.push(new);
+                        hints = Some(v);
                     }
-                    n.push = push;
-                    Arc::new(n)
-                });
-                hints.push(new.clone());
+                    (None, Some(v)) => v.push(h.clone()),
+                    (None, None) => {}
+                }
             }
-            let mut pp = PagePlan {
-                hints,
-                ..old.clone()
-            };
-            if pp == *old {
+            let Some(hints) = hints else {
                 continue;
-            }
+            };
+            let pp = PagePlan {
+                url: old.url.clone(),
+                file: old.file.clone(),
+                hints,
+            };
             inputs.classify(Some(old), &pp);
-            self.pool.share(&mut pp);
-            let pushed = pushed_files(&pp);
-            let old_pushed = self
-                .pages
-                .get_mut(rel)
-                .map(|st| std::mem::replace(&mut st.pushed, pushed.clone()))
-                .unwrap_or_default();
-            self.move_pushed(&old_pushed, &pushed);
-            urls.insert(url.clone());
-            self.plan.pages.insert(url, pp);
+            if !old.same_pushes(&pp) {
+                let pushed = pushed_files(&pp);
+                pushes_moved.push((std::mem::replace(&mut state.pushed, pushed.clone()), pushed));
+            }
+            urls.insert(pp.url.clone());
+            *old = pp;
         }
+        for (old, new) in pushes_moved {
+            self.move_pushed(&old, &new);
+        }
+        drop(done);
         self.pool.prune();
     }
 

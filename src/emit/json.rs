@@ -287,7 +287,7 @@ fn assets_head(plan: &Plan) -> String {
 /// Appends a map entry at the second level of a pretty document: `    "key": value`.
 fn map_entry_into(out: &mut String, key: &str, value: &impl Serialize) {
     out.push_str("    ");
-    out.push_str(&json_string(key));
+    push_json_string(out, key);
     out.push_str(": ");
     out.push_str(&pretty_indented(value, "\n    "));
 }
@@ -298,6 +298,18 @@ fn pretty_indented(value: &impl Serialize, newline: &str) -> String {
     let text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
     // JSON strings never hold a raw newline, so every newline is between lines of the value.
     text.replace('\n', newline)
+}
+
+/// Appends `s` as a JSON string, as [`json_string`] writes it; most strings here (URLs, paths,
+/// `Link` values) need no escapes, and those are copied as they are.
+fn push_json_string(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(&json_string(s));
+    } else {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    }
 }
 
 fn json_string(s: &str) -> String {
@@ -442,7 +454,7 @@ fn page_entry_into(out: &mut String, key: &str, p: &PagePlan) {
         for h in hints {
             out.push_str(if any { "," } else { "" });
             out.push_str(ITEM);
-            out.push_str(&json_string(&h.link_header(false)));
+            push_json_string(out, &h.link_header(false));
             any = true;
         }
         if any {
@@ -451,11 +463,11 @@ fn page_entry_into(out: &mut String, key: &str, p: &PagePlan) {
         out.push(']');
     };
     out.push_str("    ");
-    out.push_str(&json_string(key));
+    push_json_string(out, key);
     out.push_str(": {");
     out.push_str(MEMBER);
     out.push_str("\"file\": ");
-    out.push_str(&json_string(&p.file));
+    push_json_string(out, &p.file);
     out.push(',');
     links(out, "\"early\"", &mut p.early());
     out.push(',');
@@ -485,6 +497,21 @@ pub fn early_hints(plan: &Plan) -> OutputFile {
 mod tests {
     use super::*;
     use crate::plan::Asset;
+
+    #[test]
+    fn json_strings_are_appended_as_serialized() {
+        for s in [
+            "",
+            "</a.css>; rel=preload; as=style",
+            "/p\u{e9}ge/caf\u{e9}.html",
+            "quote\" and back\\slash",
+            "tab\tnew\nline\u{1}\u{7f}\u{2028}",
+        ] {
+            let mut out = String::from("x");
+            push_json_string(&mut out, s);
+            assert_eq!(out, format!("x{}", json_string(s)), "{s:?}");
+        }
+    }
 
     /// `assets.json` as serde writes the whole document: what the spliced rendering must equal.
     fn whole(plan: &Plan) -> String {
