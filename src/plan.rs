@@ -358,6 +358,8 @@ impl HintPool {
     }
 }
 
+// A hint's interior mutability is its render cache, which is not part of its hash or equality.
+#[allow(clippy::mutable_key_type)]
 fn intern(pool: &mut rustc_hash::FxHashSet<Arc<Hint>>, hint: &Arc<Hint>) -> Arc<Hint> {
     match pool.get(hint) {
         Some(shared) => shared.clone(),
