@@ -116,22 +116,37 @@ impl MapDoc {
         let mut out = super::Out::to(w);
         out.push_str(&self.head(plan));
         let mut spans = Vec::with_capacity(keys.len());
-        // Entries render on all cores, a bounded batch at a time.
-        for batch in keys.chunks(STREAM_BATCH) {
-            let texts: Vec<String> = batch
+        // Entries render on all cores, a bounded batch at a time; this thread writes each batch
+        // while the next one renders.
+        let render = |batch: &[(String, &str)]| -> Vec<String> {
+            batch
                 .par_iter()
                 .map(|(key, id)| {
                     let mut entry = String::new();
                     self.entry_into(plan, id, key, &mut entry);
                     entry
                 })
-                .collect();
-            for ((_, id), entry) in batch.iter().zip(texts) {
-                out.push_str(if spans.is_empty() { "\n" } else { ",\n" });
-                let start = out.position();
-                out.push_str(&entry);
-                spans.push((*id, start..out.position()));
-            }
+                .collect()
+        };
+        let mut rendered: Option<(&[(String, &str)], Vec<String>)> = None;
+        for batch in keys.chunks(STREAM_BATCH).map(Some).chain([None]) {
+            let mut next = Vec::new();
+            rayon::in_place_scope(|scope| {
+                if let Some(batch) = batch {
+                    scope.spawn(|_| next = render(batch));
+                }
+                for ((_, id), entry) in rendered
+                    .take()
+                    .into_iter()
+                    .flat_map(|(b, t)| b.iter().zip(t))
+                {
+                    out.push_str(if spans.is_empty() { "\n" } else { ",\n" });
+                    let start = out.position();
+                    out.push_str(&entry);
+                    spans.push((*id, start..out.position()));
+                }
+            });
+            rendered = batch.map(|b| (b, next));
         }
         if !keys.is_empty() {
             out.push_str("\n  ");
