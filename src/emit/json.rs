@@ -128,25 +128,22 @@ impl MapDoc {
                 })
                 .collect()
         };
-        let mut rendered: Option<(&[(String, &str)], Vec<String>)> = None;
+        // The batch rendered last, not written yet.
+        let (mut ready, mut texts): (&[(String, &str)], Vec<String>) = (&[], Vec::new());
         for batch in keys.chunks(STREAM_BATCH).map(Some).chain([None]) {
             let mut next = Vec::new();
             rayon::in_place_scope(|scope| {
                 if let Some(batch) = batch {
                     scope.spawn(|_| next = render(batch));
                 }
-                for ((_, id), entry) in rendered
-                    .take()
-                    .into_iter()
-                    .flat_map(|(b, t)| b.iter().zip(t))
-                {
+                for ((_, id), entry) in ready.iter().zip(std::mem::take(&mut texts)) {
                     out.push_str(if spans.is_empty() { "\n" } else { ",\n" });
                     let start = out.position();
                     out.push_str(&entry);
                     spans.push((*id, start..out.position()));
                 }
             });
-            rendered = batch.map(|b| (b, next));
+            (ready, texts) = (batch.unwrap_or_default(), next);
         }
         if !keys.is_empty() {
             out.push_str("\n  ");
