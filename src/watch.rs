@@ -19,8 +19,10 @@
 //! file and by page, and the previous [`Plan`] stay in memory. A change replaces only the nodes of
 //! changed files ([`Node::from_scanned`]); existence checks are re-run only for files that refer to a
 //! file that appeared or vanished; and only pages whose closure touches a changed file are re-planned
-//! (each page remembers the files its closure reached, and whether it reached a missing one). The plan
-//! built this way is the same as a full build's; the unit tests below check that after every change.
+//! (each page remembers the files its closure reached or named, missing ones included). A planned
+//! page is kept as its [`Node::stub`], without its references, and read again when it must be
+//! planned or checked again. The plan built this way is the same as a full build's; the unit tests
+//! below check that after every change.
 //! Each round also records which parts of the plan changed (pages, assets, the immutable set, the
 //! push id), and only the artifacts rendered from those parts are rendered again, in parallel.
 //!
