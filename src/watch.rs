@@ -86,8 +86,8 @@ const ROOT_CHECK: Duration = Duration::from_millis(250);
 /// tick; a full walk re-reads it. Two seconds covers the coarsest common file systems (FAT).
 const RACY_NS: i128 = 2_000_000_000;
 
-/// Pages read at once by the first build. Their references are dropped once they are planned, so
-/// this bounds what the first build holds beyond the kept graph.
+/// Pages read at once, by the first build and when a change re-plans pages. Their references are
+/// dropped once they are planned, so this bounds what is held beyond the kept graph.
 const PAGE_BATCH: usize = 1000;
 
 pub use crate::walk::is_editor_temp;
@@ -342,6 +342,8 @@ struct Incremental {
     pushed_moved: bool,
     /// Hints shared between pages (see [`HintPool`]).
     pool: HintPool,
+    /// Pages read at once (see [`PAGE_BATCH`]).
+    page_batch: usize,
     plan: Plan,
 }
 
@@ -359,8 +361,8 @@ struct Round {
     bytes_only: BTreeSet<String>,
     /// A Vite manifest changed, appeared or vanished.
     manifests_changed: bool,
-    /// Pages whose full node (with references) is in the graph during this round; they are made
-    /// stubs again when it ends.
+    /// Pages whose full node (with references) is in the graph; they are made stubs again once
+    /// planned and checked.
     loaded: BTreeSet<String>,
 }
 
@@ -415,6 +417,7 @@ impl Incremental {
             pushed: BTreeMap::new(),
             pushed_moved: true,
             pool: HintPool::default(),
+            page_batch: PAGE_BATCH,
         }
     }
 
@@ -592,48 +595,70 @@ impl Incremental {
     /// this round is read again; when its bytes moved since it was last read, it counts as changed.
     fn apply(&mut self, scanned: Vec<Scanned>, read_at_ns: i128, removed: Vec<String>) -> Delta {
         let mut delta = Delta::default();
-        let mut round = Round::default();
-        self.remove(removed, &mut round, &mut delta);
-        self.ingest(scanned, read_at_ns, &mut round, &mut delta);
-        let (affected, patch, recheck) = loop {
-            self.combine_manifests(&mut round);
-            let sets = self.spread(&round);
-            let need: BTreeSet<&String> = sets
-                .0
-                .iter()
-                .chain(&sets.2)
-                .filter(|rel| !round.loaded.contains(*rel))
-                .filter(|rel| {
-                    self.graph
-                        .nodes
-                        .get(*rel)
-                        .is_some_and(|n| n.kind == FileKind::Html && n.ok)
-                })
-                .collect();
-            if need.is_empty() {
-                break sets;
+        let mut pass = Round::default();
+        self.remove(removed, &mut pass, &mut delta);
+        self.ingest(scanned, read_at_ns, &mut pass, &mut delta);
+        let mut touched = BTreeSet::new();
+        let mut reached = BTreeSet::new();
+        // Each pass plans and checks what the last one changed. Pages are read again a batch at a
+        // time, and each batch is planned and dropped before the next is read. A page whose bytes
+        // moved since it was last read is applied as changed, and what it reaches is planned in
+        // the next pass.
+        loop {
+            self.combine_manifests(&mut pass);
+            let (affected, patch, recheck) = self.spread(&pass);
+            let mut next = Round::default();
+            let files: Vec<String> = affected.union(&recheck).cloned().collect();
+            for batch in files.chunks(self.page_batch) {
+                let need: Vec<String> = batch
+                    .iter()
+                    .filter(|rel| !pass.loaded.contains(*rel))
+                    .filter(|rel| {
+                        self.graph
+                            .nodes
+                            .get(*rel)
+                            .is_some_and(|n| n.kind == FileKind::Html && n.ok)
+                    })
+                    .cloned()
+                    .collect();
+                let (moved, gone) = self.reload(&need, &mut pass);
+                self.remove(gone, &mut next, &mut delta);
+                self.ingest(moved, now_ns(), &mut next, &mut delta);
+                let of_batch = |set: &BTreeSet<String>| -> BTreeSet<String> {
+                    batch.iter().filter(|f| set.contains(*f)).cloned().collect()
+                };
+                self.recheck_edges(of_batch(&recheck));
+                self.replan(
+                    &of_batch(&affected),
+                    &mut delta.page_urls,
+                    &mut delta.inputs,
+                );
+                for rel in batch {
+                    if pass.loaded.remove(rel) | next.loaded.remove(rel)
+                        && let Some(node) = self.graph.nodes.get_mut(rel)
+                    {
+                        node.shed();
+                    }
+                }
             }
-            let need: Vec<String> = need.into_iter().cloned().collect();
-            let (moved, gone) = self.reload(&need, &mut round);
-            if moved.is_empty() && gone.is_empty() {
-                break sets;
+            self.patch(
+                &patch,
+                &pass.bytes_only,
+                &mut delta.page_urls,
+                &mut delta.inputs,
+            );
+            reached.extend(affected);
+            reached.extend(patch);
+            touched.append(&mut pass.touched);
+            self.shed_all(&pass.loaded);
+            if next.touched.is_empty() && next.recheck.is_empty() && !next.manifests_changed {
+                self.shed_all(&next.loaded);
+                break;
             }
-            let read_at = now_ns();
-            self.remove(gone, &mut round, &mut delta);
-            self.ingest(moved, read_at, &mut round, &mut delta);
-        };
-        self.recheck_edges(recheck);
-        self.replan(&affected, &mut delta.page_urls, &mut delta.inputs);
-        self.patch(
-            &patch,
-            &round.bytes_only,
-            &mut delta.page_urls,
-            &mut delta.inputs,
-        );
-        let mut affected = affected;
-        affected.extend(patch);
+            pass = next;
+        }
         let space = &self.graph.space;
-        for rel in &round.touched {
+        for rel in &touched {
             let url = space.file_url(rel);
             let old = match self.graph.nodes.get(rel).filter(|n| n.ok) {
                 Some(n) => self.plan.assets.insert(url.clone(), asset_of(n)),
@@ -650,19 +675,23 @@ impl Incremental {
         }
         // The id hashes the pushed files and their digests: recompute it only when either moved.
         if std::mem::take(&mut self.pushed_moved)
-            || round.touched.iter().any(|f| self.pushed.contains_key(f))
+            || touched.iter().any(|f| self.pushed.contains_key(f))
         {
             let id = self.build_id();
             delta.inputs.build_id = id != self.plan.build_id;
             self.plan.build_id = id;
         }
-        for rel in &round.loaded {
+        delta.pages = reached;
+        delta
+    }
+
+    /// Makes these pages stubs again.
+    fn shed_all(&mut self, pages: &BTreeSet<String>) {
+        for rel in pages {
             if let Some(node) = self.graph.nodes.get_mut(rel) {
                 node.shed();
             }
         }
-        delta.pages = affected;
-        delta
     }
 
     /// Drops removed files.
@@ -1926,7 +1955,9 @@ mod tests {
                 policy,
                 ..Config::default()
             };
-            let state = Incremental::new(site.clone(), &config);
+            let mut state = Incremental::new(site.clone(), &config);
+            // Pages are read again one at a time, so the batching is exercised too.
+            state.page_batch = 1;
             let mut f = Fixture {
                 _dir: dir,
                 site,
