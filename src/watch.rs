@@ -1809,44 +1809,45 @@ impl Session<'_> {
             Duration,
             Duration,
         );
-        let done: Vec<Result<Done>> = todo
-            .par_iter()
-            .map(|&a| {
-                let t = Instant::now();
-                let mut diags = Vec::new();
-                // The spliced JSON files are written by their document, in place of their
-                // rendering.
-                let doc = match a {
-                    Artifact::Assets => {
-                        Some((&self.assets_doc, MapDoc::Assets, dirty.map(|d| d.0)))
-                    }
-                    Artifact::Hints => {
-                        Some((&self.hints_doc, MapDoc::EarlyHints, dirty.map(|d| d.1)))
-                    }
-                    _ => None,
-                };
-                if let (Some((doc, kind, dirty)), Some(out)) = (doc, &config.out) {
-                    let dest = out.join(kind.file());
-                    let written = lock_doc(doc).write(plan, dirty, &dest)?;
-                    let mut report = crate::WriteReport::default();
-                    report.record(dest, written);
-                    return Ok((a, 1, diags, report, Duration::ZERO, t.elapsed()));
-                }
-                // The big server configs are written as they are rendered.
-                if let (Some(streamed), Some(out)) = (crate::emit::Streamed::of(a), &config.out) {
-                    let dest = out.join(streamed.path());
-                    let (report, d) = crate::stream_output(plan, config, &dest, streamed, false)?;
-                    let n = report.changed.len() + report.unchanged;
-                    return Ok((a, n, d, report, Duration::ZERO, t.elapsed()));
-                }
-                let files = crate::emit::render(plan, config, a, &mut diags);
-                let render = t.elapsed();
-                let t = Instant::now();
-                let report = crate::write_outputs(&files, config);
-                let n = files.len();
-                Ok((a, n, diags, report?, render, t.elapsed()))
-            })
-            .collect();
+        let one = |&a: &Artifact| -> Result<Done> {
+            let t = Instant::now();
+            let mut diags = Vec::new();
+            // The spliced JSON files are written by their document, in place of their
+            // rendering.
+            let doc = match a {
+                Artifact::Assets => Some((&self.assets_doc, MapDoc::Assets, dirty.map(|d| d.0))),
+                Artifact::Hints => Some((&self.hints_doc, MapDoc::EarlyHints, dirty.map(|d| d.1))),
+                _ => None,
+            };
+            if let (Some((doc, kind, dirty)), Some(out)) = (doc, &config.out) {
+                let dest = out.join(kind.file());
+                let written = lock_doc(doc).write(plan, dirty, &dest)?;
+                let mut report = crate::WriteReport::default();
+                report.record(dest, written);
+                return Ok((a, 1, diags, report, Duration::ZERO, t.elapsed()));
+            }
+            // The big server configs are written as they are rendered.
+            if let (Some(streamed), Some(out)) = (crate::emit::Streamed::of(a), &config.out) {
+                let dest = out.join(streamed.path());
+                let (report, d) = crate::stream_output(plan, config, &dest, streamed, false)?;
+                let n = report.changed.len() + report.unchanged;
+                return Ok((a, n, d, report, Duration::ZERO, t.elapsed()));
+            }
+            let files = crate::emit::render(plan, config, a, &mut diags);
+            let render = t.elapsed();
+            let t = Instant::now();
+            let report = crate::write_outputs(&files, config);
+            let n = files.len();
+            Ok((a, n, diags, report?, render, t.elapsed()))
+        };
+        // Everything at once (the first build) is rendered one artifact after another: side by
+        // side, the renderers' working sets (each page's `Link` values, for nginx) would add up
+        // to the watcher's peak.
+        let done: Vec<Result<Done>> = if inputs == Inputs::ALL {
+            todo.iter().map(one).collect()
+        } else {
+            todo.par_iter().map(one).collect()
+        };
         let mut wrote = Wrote {
             report: crate::WriteReport::default(),
             skipped: 0,
