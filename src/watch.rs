@@ -634,7 +634,10 @@ impl Incremental {
                     &mut delta.inputs,
                 );
                 for rel in batch {
-                    if pass.loaded.remove(rel) | next.loaded.remove(rel)
+                    // Read in this round, or read again above (and maybe applied as changed).
+                    let read = pass.loaded.remove(rel);
+                    let moved = next.loaded.remove(rel);
+                    if (read || moved)
                         && let Some(node) = self.graph.nodes.get_mut(rel)
                     {
                         node.shed();
