@@ -39,12 +39,7 @@ const TARGET: &str = "Apache";
 /// Longest regex written in one `<LocationMatch>` (httpd reads config lines up to 8 KiB).
 const MAX_PATTERN: usize = 2000;
 
-/// Renders `apache/hintgen.conf`.
-pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    super::server_whole(FILE, render_to, plan, opts, diags)
-}
-
-/// [`render`], written to `s` as it is rendered (the file is the only one).
+/// Renders `apache/hintgen.conf`, written to `s` as it is rendered (the only file).
 pub fn render_to(
     plan: &Plan,
     opts: &ServerOptions,
@@ -314,7 +309,12 @@ mod tests {
 
     #[test]
     fn snippet() {
-        let out = render(&plan(), &ServerOptions::default(), &mut Vec::new());
+        let out = crate::emit::server_files(
+            crate::config::Artifact::Apache,
+            &plan(),
+            &ServerOptions::default(),
+            &mut Vec::new(),
+        );
         let text = String::from_utf8(out[0].bytes.clone()).unwrap();
         let body = text.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
         insta::assert_snapshot!(body, @r#"
@@ -352,7 +352,12 @@ mod tests {
             apache_version: "2.4.57".into(),
             ..ServerOptions::default()
         };
-        let out = render(&plan(), &opts, &mut Vec::new());
+        let out = crate::emit::server_files(
+            crate::config::Artifact::Apache,
+            &plan(),
+            &opts,
+            &mut Vec::new(),
+        );
         let text = String::from_utf8(out[0].bytes.clone()).unwrap();
         assert!(!text.contains("H2EarlyHint Link"));
         assert!(!text.contains("RewriteRule"));

@@ -43,12 +43,7 @@ struct Row<'a> {
     cache: bool,
 }
 
-/// Renders the `Caddyfile` snippet.
-pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    super::server_whole(FILE, render_to, plan, opts, diags)
-}
-
-/// [`render`], written to `s` as it is rendered (the Caddyfile is the only file).
+/// Renders the `Caddyfile` snippet, written to `s` as it is rendered (the only file).
 pub fn render_to(
     plan: &Plan,
     opts: &ServerOptions,
@@ -294,7 +289,12 @@ mod tests {
             ..Plan::default()
         };
         let mut diags = Vec::new();
-        let out = render(&plan, &ServerOptions::default(), &mut diags);
+        let out = crate::emit::server_files(
+            crate::config::Artifact::Caddy,
+            &plan,
+            &ServerOptions::default(),
+            &mut diags,
+        );
         let text = String::from_utf8(out[0].bytes.clone()).unwrap();
         let body = text.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
         insta::assert_snapshot!(body, @r#"

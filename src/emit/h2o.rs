@@ -36,12 +36,7 @@ pub const HOST_FILE: &str = "h2o-host.conf";
 
 const TARGET: &str = "h2o";
 
-/// Renders `h2o.conf` (and `h2o-host.conf` with push).
-pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    super::server_whole(FILE, render_to, plan, opts, diags)
-}
-
-/// [`render`]: `h2o.conf` written to `s` as it is rendered; returns `h2o-host.conf` with push.
+/// Renders `h2o.conf`, written to `s` as it is rendered; returns `h2o-host.conf` with push.
 pub fn render_to(
     plan: &Plan,
     opts: &ServerOptions,
@@ -269,7 +264,12 @@ mod tests {
 
     #[test]
     fn fragment() {
-        let out = render(&plan(), &ServerOptions::default(), &mut Vec::new());
+        let out = crate::emit::server_files(
+            crate::config::Artifact::H2o,
+            &plan(),
+            &ServerOptions::default(),
+            &mut Vec::new(),
+        );
         assert_eq!(out.len(), 1);
         let text = String::from_utf8(out[0].bytes.clone()).unwrap();
         let body = text.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
@@ -314,7 +314,12 @@ mod tests {
             h2o_version: "2.3.0".into(),
             ..ServerOptions::default()
         };
-        let out = render(&plan(), &opts, &mut Vec::new());
+        let out = crate::emit::server_files(
+            crate::config::Artifact::H2o,
+            &plan(),
+            &opts,
+            &mut Vec::new(),
+        );
         assert_eq!(out[1].path, HOST_FILE);
         let text = String::from_utf8(out[0].bytes.clone()).unwrap();
         assert!(

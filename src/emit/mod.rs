@@ -43,10 +43,9 @@ pub fn render(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<OutputFile> {
     match artifact {
-        Artifact::Nginx => nginx::render(plan, &config.server, diags),
-        Artifact::Caddy => caddy::render(plan, &config.server, diags),
-        Artifact::H2o => h2o::render(plan, &config.server, diags),
-        Artifact::Apache => apache::render(plan, &config.server, diags),
+        Artifact::Nginx | Artifact::Caddy | Artifact::H2o | Artifact::Apache => {
+            server_files(artifact, plan, &config.server, diags)
+        }
         Artifact::Assets => vec![json::assets(plan)],
         Artifact::Push => vec![json::push_manifest(plan)],
         Artifact::Hints => vec![json::early_hints(plan)],
@@ -59,14 +58,28 @@ pub fn render(
 pub type ServerRender =
     fn(&Plan, &ServerOptions, &mut Vec<Diagnostic>, &mut Out) -> Vec<OutputFile>;
 
-/// A server config's files rendered whole: the main one at `path`, then the others.
-fn server_whole(
-    path: &str,
-    render_to: ServerRender,
+/// A server config's main file and renderer; `None` for the other artifacts.
+fn server_renderer(artifact: Artifact) -> Option<(&'static str, ServerRender)> {
+    Some(match artifact {
+        Artifact::Nginx => (nginx::HTTP_FILE, nginx::render_to),
+        Artifact::Caddy => (caddy::FILE, caddy::render_to),
+        Artifact::Apache => (apache::FILE, apache::render_to),
+        Artifact::H2o => (h2o::FILE, h2o::render_to),
+        Artifact::Assets | Artifact::Hints | Artifact::Push | Artifact::Headers => return None,
+    })
+}
+
+/// A server config's files rendered whole: the main one, then the others. Nothing for an artifact
+/// that is not a server config.
+pub fn server_files(
+    artifact: Artifact,
     plan: &Plan,
     opts: &ServerOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<OutputFile> {
+    let Some((path, render_to)) = server_renderer(artifact) else {
+        return Vec::new();
+    };
     let mut out = Out::whole();
     let rest = render_to(plan, opts, diags, &mut out);
     let main = OutputFile::text(path, out.finish().unwrap_or_default());
@@ -86,15 +99,13 @@ pub enum Streamed {
 impl Streamed {
     /// How `artifact` is streamed, when it is.
     pub fn of(artifact: Artifact) -> Option<Streamed> {
-        Some(match artifact {
-            Artifact::Assets => Streamed::Map(json::MapDoc::Assets),
-            Artifact::Hints => Streamed::Map(json::MapDoc::EarlyHints),
-            Artifact::Nginx => Streamed::Server(nginx::HTTP_FILE, nginx::render_to),
-            Artifact::Caddy => Streamed::Server(caddy::FILE, caddy::render_to),
-            Artifact::Apache => Streamed::Server(apache::FILE, apache::render_to),
-            Artifact::H2o => Streamed::Server(h2o::FILE, h2o::render_to),
-            Artifact::Push | Artifact::Headers => return None,
-        })
+        match artifact {
+            Artifact::Assets => Some(Streamed::Map(json::MapDoc::Assets)),
+            Artifact::Hints => Some(Streamed::Map(json::MapDoc::EarlyHints)),
+            _ => {
+                server_renderer(artifact).map(|(path, render_to)| Streamed::Server(path, render_to))
+            }
+        }
     }
 
     /// The main file, relative to OUT.

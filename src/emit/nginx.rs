@@ -51,13 +51,8 @@ const MAX_KEY: usize = 1000;
 
 const TARGET: &str = "nginx";
 
-/// Renders `nginx/hintgen-http.conf` and `nginx/hintgen-server.conf`.
-pub fn render(plan: &Plan, opts: &ServerOptions, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-    super::server_whole(HTTP_FILE, render_to, plan, opts, diags)
-}
-
-/// [`render`]: the http-level file written to `http` as it is rendered; returns the (small)
-/// server-level file.
+/// Renders `nginx/hintgen-http.conf`, written to `http` as it is rendered; returns the (small)
+/// server-level file, `nginx/hintgen-server.conf`.
 pub fn render_to(
     plan: &Plan,
     opts: &ServerOptions,
@@ -568,7 +563,12 @@ mod tests {
     #[test]
     fn http_and_server_files() {
         let mut diags = Vec::new();
-        let out = render(&plan(), &ServerOptions::default(), &mut diags);
+        let out = crate::emit::server_files(
+            crate::config::Artifact::Nginx,
+            &plan(),
+            &ServerOptions::default(),
+            &mut diags,
+        );
         assert_eq!(out.len(), 2);
         let http = String::from_utf8(out[0].bytes.clone()).unwrap();
         let body = http.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
@@ -620,7 +620,7 @@ mod tests {
             std::sync::Arc::make_mut(&mut page.hints[1]).push = true;
             std::sync::Arc::make_mut(&mut page.hints[2]).push = false;
         }
-        let out = render(&p, &opts, &mut diags);
+        let out = crate::emit::server_files(crate::config::Artifact::Nginx, &p, &opts, &mut diags);
         let http = String::from_utf8(out[0].bytes.clone()).unwrap();
         assert!(http.contains(
             "\"/about/\" \"</a-12345678.css>; rel=preload; as=style, </f-abcdef12.woff2>; rel=preload; \
@@ -647,7 +647,7 @@ mod tests {
             ..ServerOptions::default()
         };
         let mut diags = Vec::new();
-        let out = render(&p, &newer, &mut diags);
+        let out = crate::emit::server_files(crate::config::Artifact::Nginx, &p, &newer, &mut diags);
         let server = String::from_utf8(out[1].bytes.clone()).unwrap();
         assert!(!server.contains("http2_push_preload"));
         assert!(diags.iter().any(|d| d.code == "server-no-push"));
@@ -667,7 +667,12 @@ mod tests {
                 .into()
             })
             .collect();
-        let out = render(&p, &ServerOptions::default(), &mut Vec::new());
+        let out = crate::emit::server_files(
+            crate::config::Artifact::Nginx,
+            &p,
+            &ServerOptions::default(),
+            &mut Vec::new(),
+        );
         let http = String::from_utf8(out[0].bytes.clone()).unwrap();
         assert!(http.contains("map $uri $hintgen_link_2 {"));
         assert!(http.lines().all(|l| l.len() < 3100));
