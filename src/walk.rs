@@ -24,6 +24,19 @@ pub struct SiteFile {
     pub inode: u64,
 }
 
+impl SiteFile {
+    /// The file at `path` (site-relative `rel`) as `meta` describes it.
+    pub fn of(rel: String, path: PathBuf, meta: &std::fs::Metadata) -> SiteFile {
+        SiteFile {
+            rel,
+            path,
+            size: meta.len(),
+            mtime_ns: mtime_ns(meta),
+            inode: inode(meta),
+        }
+    }
+}
+
 /// Platform configuration at the site root that hosts read and never serve; leaving them out keeps
 /// `assets.json` stable when `--headers-in-site` rewrites `_headers`.
 const PLATFORM_FILES: &[&str] = &["_headers", "_redirects"];

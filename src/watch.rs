@@ -517,13 +517,7 @@ impl Incremental {
                         Ok(c) if c.starts_with(&self.root) => {}
                         _ => return Looked::Walk,
                     }
-                    let file = SiteFile {
-                        rel,
-                        path: p.clone(),
-                        size: m.len(),
-                        mtime_ns: walk::mtime_ns(&m),
-                        inode: walk::inode(&m),
-                    };
+                    let file = SiteFile::of(rel, p.clone(), &m);
                     let same = self
                         .files
                         .get(&file.rel)
@@ -733,12 +727,11 @@ impl Incremental {
                 stat: Stat::of(&s.file),
                 read_at_ns,
             };
-            if let Some(old) = self.graph.nodes.get(&rel)
-                && s.ok
-                && old.ok
-                && old.size == s.size
-                && old.integrity == s.integrity
-                && old.sha256 == s.digest.hex()
+            if self
+                .graph
+                .nodes
+                .get(&rel)
+                .is_some_and(|old| same_bytes(old, &s))
             {
                 // Same bytes (a touch, a save without changes): only the stat moves.
                 self.files.insert(rel, entry);
@@ -868,13 +861,7 @@ impl Incremental {
             .map(|rel| {
                 let path = root.join(rel);
                 match std::fs::metadata(&path) {
-                    Ok(m) if m.is_file() => Ok(SiteFile {
-                        rel: rel.clone(),
-                        size: m.len(),
-                        mtime_ns: walk::mtime_ns(&m),
-                        inode: walk::inode(&m),
-                        path,
-                    }),
+                    Ok(m) if m.is_file() => Ok(SiteFile::of(rel.clone(), path, &m)),
                     _ => Err(rel.clone()),
                 }
             })
@@ -896,12 +883,12 @@ impl Incremental {
                 }
             };
             let rel = s.file.rel.clone();
-            let same = self.graph.nodes.get(&rel).is_some_and(|old| {
-                s.ok && old.size == s.size
-                    && old.integrity == s.integrity
-                    && old.sha256 == s.digest.hex()
-            });
-            if !same {
+            if !self
+                .graph
+                .nodes
+                .get(&rel)
+                .is_some_and(|old| same_bytes(old, &s))
+            {
                 moved.push(s);
                 continue;
             }
@@ -1185,6 +1172,14 @@ fn pushed_files(pp: &PagePlan) -> Vec<String> {
     pushed.sort();
     pushed.dedup();
     pushed
+}
+
+/// Whether a read gives the bytes a node was made from (both read without error).
+fn same_bytes(old: &Node, s: &Scanned) -> bool {
+    s.ok && old.ok
+        && old.size == s.size
+        && old.integrity == s.integrity
+        && old.sha256 == s.digest.hex()
 }
 
 /// Files a node's own references (not the Vite manifest's) name.
