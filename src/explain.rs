@@ -11,7 +11,7 @@ use crate::messages::{human_bytes, sanitize};
 
 /// Renders the tree for `page` as text.
 pub fn explain(graph: &Graph, page: &Node, policy: &Policy) -> String {
-    let (plan, entries, diags) = page_plan(graph, page, policy);
+    let (plan, entries, diags) = page_plan(graph, page, None, policy);
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -86,6 +86,10 @@ pub struct Graph {
     pub space: UrlSpace,
 }
 
+/// The nodes of a [`Graph`] by file in a hash map: planning looks up every file a page reaches, and
+/// a B-tree lookup compares the long shared prefixes of a dozen paths where a hash lookup compares one.
+pub struct NodeIndex<'g>(rustc_hash::FxHashMap<&'g str, &'g Node>);
+
 /// Why a resource is, or is not, hinted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -386,10 +390,24 @@ impl Graph {
         None
     }
 
+    /// A hash index of the nodes, for planning many pages while the graph stays as it is.
+    pub fn index(&self) -> NodeIndex<'_> {
+        NodeIndex(self.nodes.iter().map(|(k, n)| (k.as_str(), n)).collect())
+    }
+
     /// Everything a page loads or names, breadth-first, with depth, criticality and inherited
     /// attributes. `decision` is left as [`Decision::Hint`] for critical site files and set to a reason
     /// otherwise; the hint policy refines it. Also returns page-level diagnostics (bare specifiers).
-    pub fn closure<'g>(&'g self, page: &'g Node) -> (Vec<Entry<'g>>, Vec<Diagnostic>) {
+    /// Files are looked up in `index` when one is given (it must be of this graph as it is).
+    pub fn closure<'g>(
+        &'g self,
+        page: &'g Node,
+        index: Option<&NodeIndex<'g>>,
+    ) -> (Vec<Entry<'g>>, Vec<Diagnostic>) {
+        let node_of = |file: &str| match index {
+            Some(i) => i.0.get(file).copied(),
+            None => self.nodes.get(file),
+        };
         let mut diags = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
         // Keys are the page's own URLs and files: a fast hash (no flooding to fear).
@@ -441,7 +459,7 @@ impl Graph {
             let (url, node, external_origin, missing): (Cow<'g, str>, Option<&'g Node>, _, _) =
                 match target {
                     Cow::Borrowed(Target::Site { file, url }) => {
-                        let node = self.nodes.get(file);
+                        let node = node_of(file);
                         let missing = node.is_none().then_some(Cow::Borrowed(file.as_str()));
                         (Cow::Borrowed(url.as_str()), node, None, missing)
                     }
@@ -452,7 +470,7 @@ impl Graph {
                         None,
                     ),
                     Cow::Owned(Target::Site { file, url }) => {
-                        let node = self.nodes.get(&file);
+                        let node = node_of(&file);
                         let missing = node.is_none().then_some(Cow::Owned(file));
                         (Cow::Owned(url), node, None, missing)
                     }

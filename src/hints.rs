@@ -15,7 +15,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
-use crate::graph::{Decision, Entry, Graph, Node, media_is_print_only};
+use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
 use crate::parse::{RefAttrs, RefKind, TextChars};
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -37,21 +37,23 @@ pub fn plan(graph: &Graph, config: &Config) -> (Plan, Vec<Diagnostic>) {
     // is planned, and results are merged in page order.
     let pool = HintPool::default();
     let all: Vec<&Node> = graph.pages().collect();
+    let index = graph.index();
     let planned = all
         .par_iter()
-        .map(|page| plan_one(graph, page, &pool, &config.policy))
+        .map(|page| plan_one(graph, page, Some(&index), &pool, &config.policy))
         .collect();
     assemble(graph, planned)
 }
 
 /// One page's plan, its hints shared through `pool`.
-pub(crate) fn plan_one(
-    graph: &Graph,
-    page: &Node,
+pub(crate) fn plan_one<'g>(
+    graph: &'g Graph,
+    page: &'g Node,
+    index: Option<&NodeIndex<'g>>,
     pool: &HintPool,
     policy: &Policy,
 ) -> (PagePlan, Vec<Diagnostic>) {
-    let (mut pp, _, d) = page_plan(graph, page, policy);
+    let (mut pp, _, d) = page_plan(graph, page, index, policy);
     pool.share(&mut pp);
     (pp, d)
 }
@@ -134,12 +136,14 @@ pub fn mime_of(rel: &str) -> String {
 }
 
 /// One page: its plan, its closure with a decision on every entry (for `explain`), and diagnostics.
+/// `index`, when given, is the graph's [`Graph::index`].
 pub fn page_plan<'g>(
     graph: &'g Graph,
     page: &'g Node,
+    index: Option<&NodeIndex<'g>>,
     policy: &Policy,
 ) -> (PagePlan, Vec<Entry<'g>>, Vec<Diagnostic>) {
-    let (mut entries, mut diags) = graph.closure(page);
+    let (mut entries, mut diags) = graph.closure(page, index);
     let mut candidates: Vec<(usize, Spec)> = Vec::new();
     let mut preconnects: BTreeMap<(String, bool), u32> = BTreeMap::new();
     for (i, e) in entries.iter_mut().enumerate() {

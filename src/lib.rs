@@ -359,6 +359,7 @@ fn stream_build(
         |e: &graph::Edge| matches!(&e.target, site::Target::Site { file, .. } if page_kind(file));
     let assets_name_pages = graph.nodes.values().any(|n| n.edges.iter().any(names_page));
     let pool = plan::HintPool::default();
+    let index = graph.index();
     struct Page {
         i: usize,
         hit: bool,
@@ -379,7 +380,8 @@ fn stream_build(
             let later = assets_name_pages
                 || node.page.as_ref().is_some_and(|p| !p.import_map.is_empty())
                 || node.edges.iter().any(names_page);
-            let planned = (!later).then(|| hints::plan_one(&graph, &node, &pool, &config.policy));
+            let planned = (!later)
+                .then(|| hints::plan_one(&graph, &node, Some(&index), &pool, &config.policy));
             let (stub, later) = if later {
                 (node.stub(), Some(node))
             } else {
@@ -399,6 +401,7 @@ fn stream_build(
         })
         .collect();
     drop(resolver);
+    drop(index);
     let mut planned = Vec::with_capacity(done.len());
     let mut later = Vec::new();
     let mut stubs = Vec::with_capacity(done.len());
@@ -414,12 +417,15 @@ fn stream_build(
     graph
         .nodes
         .extend(stubs.into_iter().map(|n| (n.rel.clone(), n)));
-    planned.extend(
-        later
-            .par_iter()
-            .map(|page| hints::plan_one(&graph, page, &pool, &config.policy))
-            .collect::<Vec<_>>(),
-    );
+    if !later.is_empty() {
+        let index = graph.index();
+        planned.extend(
+            later
+                .par_iter()
+                .map(|page| hints::plan_one(&graph, page, Some(&index), &pool, &config.policy))
+                .collect::<Vec<_>>(),
+        );
+    }
     drop(later);
     let (plan, mut d) = hints::assemble(&graph, planned);
     diagnostics.append(&mut d);

@@ -31,8 +31,9 @@ pub fn render(graph: &Graph, policy: &Policy) -> String {
     let mut summary = String::new();
     let mut total_hints = 0;
     let pages: Vec<_> = graph.pages().collect();
+    let index = graph.index();
     for page in &pages {
-        let (plan, entries, _) = page_plan(graph, page, policy);
+        let (plan, entries, _) = page_plan(graph, page, Some(&index), policy);
         total_hints += plan.hints.len();
         let max_depth = entries.iter().map(|e| e.depth).max().unwrap_or(1).max(1);
         let _ = writeln!(

@@ -969,13 +969,15 @@ impl Incremental {
         // Planned in parallel; each closure's files are borrowed from the graph's keys, and interned
         // afterwards.
         type Planned<'g> = (crate::plan::PagePlan, PageState, Vec<Cow<'g, str>>);
+        // Indexing the graph takes about as long as planning a hundred pages saves with it.
+        let index = (pages.len() >= 100).then(|| graph.index());
         let planned: Vec<(String, Option<Planned>)> = pages
             .par_iter()
             .map(|rel| {
                 let Some(node) = graph.nodes.get(rel).filter(|n| n.kind == FileKind::Html) else {
                     return (rel.clone(), None);
                 };
-                let (mut pp, entries, diags) = page_plan(graph, node, policy);
+                let (mut pp, entries, diags) = page_plan(graph, node, index.as_ref(), policy);
                 pool.share(&mut pp);
                 // A missing file counts too: only its appearing can change what the page gets.
                 let mut deps: Vec<Cow<str>> = std::iter::once(Cow::Borrowed(node.rel.as_str()))

@@ -219,7 +219,7 @@ fn header(push: bool) -> String {
 fn value_problem(text: &str) -> Option<&'static str> {
     if text.contains(['{', '}']) {
         Some("holds `{` or `}`, which Caddy reads as a placeholder")
-    } else if quote(text).is_none() {
+    } else if quote_mark(text).is_none() {
         Some("holds a backtick together with a quote or backslash")
     } else {
         None
@@ -230,15 +230,19 @@ fn value_problem(text: &str) -> Option<&'static str> {
 /// double-quoted when `s` holds a backtick but no `"` or `\` (Caddy 2.6 unescapes only `\"`).
 /// `None` for braces (placeholders, `{$ENV}`), control characters, or a backtick with `"`/`\`.
 fn quote(s: &str) -> Option<String> {
-    if s.contains(['{', '}']) || escape::has_unsafe_char(s) {
-        return None;
-    }
-    if s.is_empty() {
-        Some("\"\"".into())
+    quote_mark(s).map(|q| format!("{q}{s}{q}"))
+}
+
+/// The quote [`quote`] puts around `s`, without building the token.
+fn quote_mark(s: &str) -> Option<char> {
+    if s.bytes().any(|b| matches!(b, b'{' | b'}')) || escape::has_unsafe_char(s) {
+        None
+    } else if s.is_empty() {
+        Some('"')
     } else if !s.contains('`') {
-        Some(format!("`{s}`"))
+        Some('`')
     } else if !s.contains(['"', '\\']) {
-        Some(format!("\"{s}\""))
+        Some('"')
     } else {
         None
     }

@@ -66,6 +66,10 @@ pub fn is_unsafe_char(c: char) -> bool {
 
 /// True when `s` holds a character no config may carry (see [`is_unsafe_char`]).
 pub fn has_unsafe_char(s: &str) -> bool {
+    // Most text is ASCII, where only C0 and DEL qualify: a byte test, with no decoding.
+    if s.is_ascii() {
+        return s.bytes().any(|b| b < 0x20 || b == 0x7f);
+    }
     s.chars().any(is_unsafe_char)
 }
 
@@ -200,8 +204,8 @@ pub fn keep_expressible<'a>(
     hints
         .into_iter()
         .filter(|h| {
-            let text = link_value(h, Nopush::All);
-            match bad(&text) {
+            // `bad` tests characters, and the `; nopush` a mode may add holds none it refuses.
+            match bad(&h.link_header(false)) {
                 None => true,
                 Some(why) => {
                     diags.push(unsafe_name(
@@ -316,6 +320,11 @@ pub fn chunk_by_len(items: Vec<String>, max_len: usize) -> Vec<Vec<String>> {
 pub fn backslash_quoted(s: &str, quote: char) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
+    if !s.contains([quote, '\\']) {
+        out.push_str(s);
+        out.push(quote);
+        return out;
+    }
     for c in s.chars() {
         if c == quote || c == '\\' {
             out.push('\\');

@@ -89,7 +89,12 @@ pub fn render_to(
             Nopush::Never
         };
         let a = split_links(hints.iter().map(|h| link_value(h, mode)));
-        let b = split_links(hints.iter().map(|h| link_value(h, Nopush::All)));
+        // The cookie-carrying visitor's variant exists only with push on.
+        let b = if push {
+            split_links(hints.iter().map(|h| link_value(h, Nopush::All)))
+        } else {
+            Vec::new()
+        };
         let pushes = push
             && hints
                 .iter()
