@@ -66,11 +66,12 @@ pub fn is_unsafe_char(c: char) -> bool {
 
 /// True when `s` holds a character no config may carry (see [`is_unsafe_char`]).
 pub fn has_unsafe_char(s: &str) -> bool {
-    // Most text is ASCII, where only C0 and DEL qualify: a byte test, with no decoding.
-    if s.is_ascii() {
-        return s.bytes().any(|b| b < 0x20 || b == 0x7f);
+    // Bytes up to the first control or non-ASCII one need no decoding (the first byte at or above
+    // 0x80 always starts a character).
+    match s.bytes().position(|b| !(0x20..0x7f).contains(&b)) {
+        None => false,
+        Some(i) => s[i..].chars().any(is_unsafe_char),
     }
-    s.chars().any(is_unsafe_char)
 }
 
 /// A warning for a name or value that `target` cannot express and that was left out.
@@ -320,17 +321,15 @@ pub fn chunk_by_len(items: Vec<String>, max_len: usize) -> Vec<Vec<String>> {
 pub fn backslash_quoted(s: &str, quote: char) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
-    if !s.contains([quote, '\\']) {
-        out.push_str(s);
-        out.push(quote);
-        return out;
+    // The runs between the characters to escape are copied whole.
+    let mut from = 0;
+    for (i, c) in s.match_indices([quote, '\\']) {
+        out.push_str(&s[from..i]);
+        out.push('\\');
+        out.push_str(c);
+        from = i + c.len();
     }
-    for c in s.chars() {
-        if c == quote || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
+    out.push_str(&s[from..]);
     out.push(quote);
     out
 }
@@ -356,6 +355,23 @@ mod tests {
         let r = regex_literal("/\"$x{y};#z\\'`");
         assert!(!r.contains(['"', '$', '{', '}', ';', '#', '\'', '`', ' ']));
         assert_eq!(r.matches("\\x").count(), 9);
+    }
+
+    #[test]
+    fn quoting_escapes_the_quote_and_backslashes() {
+        assert_eq!(backslash_quoted(r#"a"b\c'é"#, '"'), r#""a\"b\\c'é""#);
+        assert_eq!(backslash_quoted(r#"a"b\c'é"#, '\''), r#"'a"b\\c\'é'"#);
+        assert_eq!(backslash_quoted("", '"'), "\"\"");
+    }
+
+    #[test]
+    fn unsafe_chars_are_found_past_ascii() {
+        assert!(!has_unsafe_char(r#"</a.css>; rel=preload; title="é""#));
+        assert!(has_unsafe_char("a\tb"));
+        assert!(has_unsafe_char("a\u{7f}"));
+        assert!(has_unsafe_char("é\u{85}"));
+        assert!(has_unsafe_char("é\u{2028}"));
+        assert!(!has_unsafe_char("日本語"));
     }
 
     #[test]
