@@ -16,7 +16,7 @@ use url::Url;
 use crate::error::{Diagnostic, Location, Severity};
 use crate::fingerprint::is_content_hashed;
 use crate::parse::vite::{ChunkEdges, Manifest, edges_by_file};
-use crate::parse::{FileKind, RefAttrs, RefKind, Reference, TextChars};
+use crate::parse::{FileKind, FontUse, RefAttrs, RefKind, Reference, TextChars};
 use crate::scan::Scanned;
 use crate::site::{Target, UrlSpace};
 
@@ -60,6 +60,9 @@ pub struct Node {
     pub edges: Vec<Edge>,
     /// What only a page has (pages that were read; boxed, as most files are not pages).
     pub page: Option<Box<PageFacts>>,
+    /// The font families the file's styles name (a stylesheet's rules, a page's inline styles);
+    /// `None` when there are none.
+    pub font_use: Option<Box<FontUse>>,
     /// False when the file could not be read.
     pub ok: bool,
 }
@@ -163,6 +166,7 @@ impl Node {
             immutable: is_content_hashed(&rel),
             edges: Vec::new(),
             page: None,
+            font_use: None,
             ok: s.ok,
         };
         if let Some(facts) = s.facts {
@@ -177,6 +181,9 @@ impl Node {
             node.edges = Vec::with_capacity(facts.refs.len());
             node.edges
                 .extend(facts.refs.into_iter().map(|r| resolve_ref(space, &base, r)));
+            if !facts.font_use.is_empty() {
+                node.font_use = Some(Box::new(facts.font_use));
+            }
             if s.kind == FileKind::Html {
                 node.page = Some(Box::new(PageFacts {
                     text: facts.text,
@@ -189,8 +196,9 @@ impl Node {
         (node, s.diagnostics)
     }
 
-    /// A copy without what only planning the page itself reads: references and [`PageFacts`]. Other pages' closures never follow a page's references, so a planned
-    /// page can be kept as its stub.
+    /// A copy without what only planning the page itself reads: references, [`PageFacts`] and font
+    /// use. Other pages' closures never follow a page's references, so a planned page can be kept as
+    /// its stub.
     pub fn stub(&self) -> Node {
         Node {
             rel: self.rel.clone(),
@@ -201,6 +209,7 @@ impl Node {
             immutable: self.immutable,
             edges: Vec::new(),
             page: None,
+            font_use: None,
             ok: self.ok,
         }
     }
@@ -209,6 +218,7 @@ impl Node {
     pub fn shed(&mut self) {
         self.edges = Vec::new();
         self.page = None;
+        self.font_use = None;
     }
 
     /// Broken, escaping and unusable references of this file (not the Vite manifest's edges), given

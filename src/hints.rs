@@ -16,7 +16,7 @@ use sha2::{Digest as _, Sha256};
 use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
-use crate::parse::{RefAttrs, RefKind, TextChars};
+use crate::parse::{FontUse, RefAttrs, RefKind, TextChars};
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
 /// The hint an entry would get, before budgets.
@@ -144,15 +144,16 @@ pub fn page_plan<'g>(
     policy: &Policy,
 ) -> (PagePlan, Vec<Entry<'g>>, Vec<Diagnostic>) {
     let (mut entries, mut diags) = graph.closure(page, index);
+    let styles = page_font_use(page, &entries);
     let mut candidates: Vec<(usize, Spec)> = Vec::new();
     let mut preconnects: BTreeMap<(String, bool), u32> = BTreeMap::new();
     for (i, e) in entries.iter_mut().enumerate() {
         if e.decision != Decision::Hint {
             continue;
         }
-        let spec = match spec_for(e, page, policy) {
+        let spec = match spec_for(e, page, &styles, policy) {
             Ok(s) => s,
-            Err(reason) => match explicit_spec(e, page, policy) {
+            Err(reason) => match explicit_spec(e, page, &styles, policy) {
                 Some(s) => {
                     e.by_preload = true;
                     s
@@ -430,17 +431,42 @@ fn runs_scripts(page: &Node) -> bool {
 /// The hint the page's own `<link rel=preload|modulepreload>` for an entry asks for, when the
 /// entry's consumer alone would not be hinted (an `<img>` without `fetchpriority=high`, say): the
 /// author asked for the preload, so it stands.
-fn explicit_spec(e: &Entry, page: &Node, policy: &Policy) -> Option<Spec> {
+fn explicit_spec(e: &Entry, page: &Node, styles: &FontUse, policy: &Policy) -> Option<Spec> {
     let (kind, attrs, _) = e.explicit.as_ref()?;
     let mut preload = e.clone();
     preload.kind = *kind;
     preload.attrs = attrs.clone();
     preload.critical = true;
-    spec_for(&preload, page, policy).ok()
+    spec_for(&preload, page, styles, policy).ok()
+}
+
+/// The font families the page's styles name: its inline styles' and those of every stylesheet it
+/// reaches (wanted only when it reaches a font).
+fn page_font_use(page: &Node, entries: &[Entry]) -> FontUse {
+    let mut all = FontUse::default();
+    if !entries.iter().any(|e| e.kind == RefKind::Font) {
+        return all;
+    }
+    let sheets = entries
+        .iter()
+        .filter(|e| matches!(e.kind, RefKind::Stylesheet | RefKind::CssImport))
+        .filter_map(|e| e.node);
+    for n in std::iter::once(page).chain(sheets) {
+        if let Some(f) = n.font_use.as_deref() {
+            all.merge(f.clone());
+        }
+    }
+    all
 }
 
 /// Decides the hint for one reachable entry, or why there is none.
-fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static, str>> {
+/// `styles` is what the page's styles name ([`page_font_use`]).
+fn spec_for(
+    e: &Entry,
+    page: &Node,
+    styles: &FontUse,
+    policy: &Policy,
+) -> Result<Spec, Cow<'static, str>> {
     let a = &e.attrs;
     let spec = |rel, as_: Option<&str>, crossorigin: Option<String>| Spec {
         rel,
@@ -508,6 +534,20 @@ fn spec_for(e: &Entry, page: &Node, policy: &Policy) -> Result<Spec, Cow<'static
                         family()
                     )
                     .into());
+                }
+                // The page's own text is known, so its styles are too (a page its scripts render may
+                // get styles from them).
+                Some(_) => {
+                    if let Some(name) = a.font_family()
+                        && !styles.may_use(name)
+                    {
+                        return Err(format!(
+                            "@font-face{}: no style of the page names its family (in font-family or \
+                             font), so no text uses it",
+                            family()
+                        )
+                        .into());
+                    }
                 }
                 _ => {}
             }

@@ -356,8 +356,9 @@ struct Round {
     flipped: Vec<String>,
     /// Files read in this round: their existence checks run again.
     recheck: BTreeSet<String>,
-    /// Changed files that are not pages and whose references are exactly as before: only their
-    /// fingerprint and size moved, so the pages that use them are patched, not planned again.
+    /// Changed files that are not pages and whose references and font use are exactly as before:
+    /// only their fingerprint and size moved, so the pages that use them are patched, not planned
+    /// again.
     bytes_only: BTreeSet<String>,
     /// A Vite manifest changed, appeared or vanished.
     manifests_changed: bool,
@@ -765,6 +766,7 @@ impl Incremental {
                         && old.kind == new.kind
                         && new.kind != FileKind::Html
                         && old.edges == new.edges
+                        && old.font_use == new.font_use
                         && old.size <= max
                         && new.size <= max
                     {

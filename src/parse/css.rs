@@ -8,9 +8,10 @@
 //! comments and unquoted `url(…)` tokens follow CSS Syntax Level 3 exactly; no regexes. Rather than
 //! modelling every at-rule, the walker goes through the token stream and descends into every `{}`, `()`
 //! and `[]` block, so `@media`, `@supports`, `@layer`, `@container`, `@scope` and CSS nesting are all
-//! covered at any depth, and malformed CSS just yields whatever can still be found. Only three shapes
-//! are understood: `@import` preludes, `@font-face` bodies and `@namespace` preludes (whose URL is a
-//! name, never fetched). Depth is bounded by `cssparser`'s nested-block limit, so hostile nesting
+//! covered at any depth, and malformed CSS just yields whatever can still be found. Only four shapes
+//! are understood: `@import` preludes, `@font-face` bodies, `@namespace` preludes (whose URL is a
+//! name, never fetched), and `font-family` / `font` declarations (the families the rules ask for,
+//! [`FontUse`]). Depth is bounded by `cssparser`'s nested-block limit, so hostile nesting
 //! cannot overflow the stack.
 //!
 //! URLs that never cause a fetch are dropped here rather than in the resolver: `data:` URLs (their bytes
@@ -19,7 +20,7 @@
 
 use cssparser::{CowRcStr, Delimiter, ParseError, Parser, Token, UnicodeRange};
 
-use super::{FileFacts, Locator, RefAttrs, RefKind, Reference};
+use super::{FileFacts, FontUse, Locator, RefAttrs, RefKind, Reference};
 
 /// Parses a stylesheet and returns its references in document order.
 ///
@@ -29,11 +30,16 @@ pub fn parse_css(text: &str) -> FileFacts {
     let mut walker = Walker {
         locator: Locator::new(text),
         refs: Vec::new(),
+        fonts: FontUse::default(),
     };
     let mut parser = Parser::new(text);
     walker.scan(&mut parser, false);
+    let mut fonts = walker.fonts;
+    fonts.names.sort_unstable();
+    fonts.names.dedup();
     FileFacts {
         refs: walker.refs,
+        font_use: fonts,
         ..FileFacts::default()
     }
 }
@@ -44,6 +50,8 @@ type Failure = ParseError<()>;
 struct Walker<'t> {
     locator: Locator<'t>,
     refs: Vec<Reference>,
+    /// Family names of `font-family` / `font` declarations, unsorted.
+    fonts: FontUse,
 }
 
 /// One `src` entry of an `@font-face`: a URL and its `format()`.
@@ -73,6 +81,22 @@ impl<'t> Walker<'t> {
                         skip_rest(p);
                         Ok::<(), Failure>(())
                     });
+                }
+                // A declaration, or a selector such as `font:hover` (whose words then count as
+                // names, which only keeps more faces): the value ends at `;`, at the end of the
+                // block, or before a `{}` block, which the walk then descends into.
+                Token::Ident(name)
+                    if (name.eq_ignore_ascii_case("font-family")
+                        || name.eq_ignore_ascii_case("font"))
+                        && p.try_parse(Parser::expect_colon).is_ok() =>
+                {
+                    let _ = p.parse_until_before(
+                        Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
+                        |value| {
+                            self.font_names(value);
+                            Ok::<(), Failure>(())
+                        },
+                    );
                 }
                 Token::UnquotedUrl(url) => self.push(&url, RefKind::CssUrl, "url()", start),
                 Token::QuotedString(url) if in_image_set => {
@@ -182,6 +206,40 @@ impl<'t> Walker<'t> {
             }
             self.push_with(&source.url, RefKind::Font, "@font-face", start, attrs);
         }
+    }
+
+    /// Records the names a `font-family` or `font` value may mean. A quoted string is one name; a
+    /// run of identifiers is one name, and each of its tails too (`font: bold 1em Open Sans` names
+    /// `Open Sans`, with `bold 1em` before it).
+    fn font_names<'i>(&mut self, p: &mut Parser<'i>) {
+        let mut run: Vec<String> = Vec::new();
+        let names = &mut self.fonts.names;
+        let mut end_run = |run: &mut Vec<String>| {
+            for i in 0..run.len() {
+                names.push(run[i..].join(" "));
+            }
+            run.clear();
+        };
+        while let Ok(token) = p.next() {
+            match token {
+                Token::Ident(word) => run.push(word.to_ascii_lowercase()),
+                Token::QuotedString(name) => {
+                    end_run(&mut run);
+                    end_run(&mut vec![name.to_ascii_lowercase()]);
+                }
+                Token::Function(name) => {
+                    end_run(&mut run);
+                    if ["var", "env", "attr"]
+                        .iter()
+                        .any(|f| name.eq_ignore_ascii_case(f))
+                    {
+                        self.fonts.computed = true;
+                    }
+                }
+                _ => end_run(&mut run),
+            }
+        }
+        end_run(&mut run);
     }
 
     fn push(&mut self, url: &str, kind: RefKind, element: &'static str, start: usize) {
@@ -413,6 +471,40 @@ mod tests {
             let want: Vec<_> = want.iter().map(|u| (u.to_string(), CssUrl)).collect();
             assert_eq!(got, want, "{css}");
         }
+    }
+
+    #[test]
+    fn font_families_named_by_rules() {
+        let names = |css: &str| {
+            let f = parse_css(css).font_use;
+            (f.names, f.computed)
+        };
+        let (n, computed) = names(
+            "body{font-family:\"Open Sans\", Arial, sans-serif}\
+             h1{font: italic bold 12px/30px Fira Code, serif !important}\
+             @font-face{font-family:Unused;src:url(u.woff2)}",
+        );
+        assert!(!computed);
+        for want in ["open sans", "arial", "sans-serif", "fira code", "serif"] {
+            assert!(n.contains(&want.to_string()), "{want} in {n:?}");
+        }
+        assert!(
+            !n.contains(&"unused".to_string()),
+            "a face names no use: {n:?}"
+        );
+        assert!(
+            n.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates: {n:?}"
+        );
+
+        assert!(names("p{font-family:var(--sans, Inter)}").1);
+        assert!(names("p{font:1em env(x)}").1);
+        assert_eq!(names("p{color:red}"), (Vec::new(), false));
+
+        // A `font` element selector is not a declaration: its block is still walked.
+        let facts = parse_css("font:hover{background:url(x.png)} a{font-family:B}");
+        assert_eq!(facts.refs.len(), 1, "{:?}", facts.refs);
+        assert!(facts.font_use.may_use("b") && facts.font_use.may_use("B"));
     }
 
     #[test]

@@ -52,7 +52,7 @@ use lol_html::html_content::{Attribute, Comment, EndTag, TextChunk, TextType};
 use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter};
 use lol_html::{AsciiCompatibleEncoding, MemorySettings, OutputSink, Selector};
 
-use super::{FileFacts, Parser, RefAttrs, RefKind, Reference, SrcsetCandidate, TextChars};
+use super::{FileFacts, FontUse, Parser, RefAttrs, RefKind, Reference, SrcsetCandidate, TextChars};
 use crate::error::{Diagnostic, Location, Severity};
 
 /// Bytes held back to sniff the encoding: the WHATWG prescan looks at the first 1024 bytes.
@@ -222,6 +222,7 @@ impl Parser for HtmlParser {
             import_map: st.import_map,
             text: Some(TextChars(st.chars.into_set())),
             vite_manifest: None,
+            font_use: st.font_use,
             diagnostics: st.diagnostics,
         }
     }
@@ -452,6 +453,8 @@ struct State {
     lang: Option<String>,
     import_map: BTreeMap<String, String>,
     diagnostics: Vec<Diagnostic>,
+    /// Font families named by inline styles.
+    font_use: FontUse,
     chars: CharSet,
     entities: EntityDecoder,
     positions: Positions,
@@ -545,6 +548,7 @@ impl State {
             d.location = rebase(d.location, origin);
             self.diagnostics.push(d);
         }
+        self.font_use.merge(facts.font_use);
     }
 
     /// Merges an import map's `imports`; the first map to define a specifier wins, as when a
@@ -752,6 +756,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             d.location = at;
             st.diagnostics.push(d);
         }
+        st.font_use.merge(facts.font_use);
     }
 }
 

@@ -262,10 +262,51 @@ pub struct FileFacts {
     pub lang: Option<String>,
     /// The parsed `.vite/manifest.json` (Vite manifest only).
     pub vite_manifest: Option<vite::Manifest>,
+    /// The font families the file's style rules name (stylesheets, and a page's inline styles).
+    pub font_use: FontUse,
     /// Problems found while parsing; `file` is left empty and filled in by the caller. Not serialized:
     /// the scanner moves them out into [`crate::scan::Scanned::diagnostics`], and the cache keeps them there.
     #[serde(skip)]
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The font families named by `font-family` and `font` declarations. A browser fetches an
+/// `@font-face` only for text whose style asks for its family, so a face whose family no style of the
+/// page names is never fetched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FontUse {
+    /// Every name a declaration may mean, lowercased (CSS compares family names ASCII
+    /// case-insensitively), sorted and without duplicates. It may hold more than the families (a
+    /// `font` shorthand's other words), never fewer.
+    pub names: Vec<String>,
+    /// Some value is computed (`var()`, `env()`, `attr()`), so any family may be asked for.
+    pub computed: bool,
+}
+
+impl FontUse {
+    /// Nothing named and nothing computed.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty() && !self.computed
+    }
+
+    /// Adds what `other` names.
+    pub fn merge(&mut self, other: FontUse) {
+        self.computed |= other.computed;
+        if !other.names.is_empty() {
+            self.names.extend(other.names);
+            self.names.sort_unstable();
+            self.names.dedup();
+        }
+    }
+
+    /// Whether a style may ask for `family` (an `@font-face`'s `font-family`).
+    pub fn may_use(&self, family: &str) -> bool {
+        self.computed
+            || self
+                .names
+                .binary_search(&family.to_ascii_lowercase())
+                .is_ok()
+    }
 }
 
 /// A push-style parser: feed chunks of the file, then finish.

@@ -719,6 +719,65 @@ fn client_rendered_pages_and_feature_probes() {
     );
 }
 
+/// A browser fetches an `@font-face` only for text whose style asks for its family: a face whose
+/// family no style of the page names (in its stylesheets or inline) is not hinted, unless some
+/// `font-family` is computed (`var()`), when any family may be asked for.
+#[test]
+fn a_face_whose_family_no_style_names_is_not_hinted() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let files = [
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/faces.css><link rel=stylesheet href=/use.css>\
+             <p>Text <b style=\"font-family: 'Inline Face'\">bold</b></p>",
+        ),
+        (
+            "var.html",
+            "<!doctype html><link rel=stylesheet href=/faces.css><link rel=stylesheet href=/var.css>\
+             <p>Text</p>",
+        ),
+        (
+            "faces.css",
+            "@font-face{font-family:Body;src:url(/body.woff2)}\
+             @font-face{font-family:\"Inline Face\";src:url(/inline.woff2)}\
+             @font-face{font-family:Unused;src:url(/unused.woff2)}",
+        ),
+        ("use.css", "body{font-family:body,sans-serif}"),
+        ("var.css", ":root{--f:Body}body{font-family:var(--f)}"),
+        ("body.woff2", "w"),
+        ("inline.woff2", "w"),
+        ("unused.woff2", "w"),
+    ];
+    std::fs::create_dir_all(&site).unwrap();
+    for (rel, text) in files {
+        std::fs::write(site.join(rel), text).unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let links = early_links(&out);
+    let fonts = |page: &str| -> Vec<&str> {
+        links[page]
+            .iter()
+            .filter(|l| l.contains("as=font"))
+            .map(|l| l.split('>').next().unwrap().trim_start_matches('<'))
+            .collect()
+    };
+    assert_eq!(fonts("/"), ["/body.woff2", "/inline.woff2"]);
+    assert_eq!(
+        fonts("/var.html"),
+        ["/body.woff2", "/inline.woff2", "/unused.woff2"]
+    );
+    let o = run(&["explain", site.to_str().unwrap(), "/"]);
+    let why = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        why.lines()
+            .any(|l| l.contains("/unused.woff2") && l.contains("no style of the page names")),
+        "{why}"
+    );
+}
+
 /// An author's `<link rel=preload>` is hinted, with its own `fetchpriority`, even when the element
 /// that uses the file would not be on its own (an `<img>` without `fetchpriority=high`, as
 /// Docusaurus writes for its logo; an `async` script, as Next.js writes for its chunks).

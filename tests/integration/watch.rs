@@ -213,6 +213,41 @@ fn editing_css_changes_the_hints_of_exactly_the_pages_that_use_it() {
 }
 
 #[test]
+fn a_stylesheet_edit_that_names_another_family_moves_the_font_hint() {
+    let (_dir, site, out) = vite();
+    // shared-*.css declares the Inter faces and its `body` rule names Inter; the new sheet declares
+    // a face no style names yet.
+    write(
+        &site.join("css/other.css"),
+        "@font-face{font-family:Other;src:url(/favicon.svg)}\n",
+    );
+    write(
+        &site.join("other.html"),
+        "<!doctype html><link rel=stylesheet href=/css/other.css><p>Text</p>\n",
+    );
+    let w = Watch::start(&site, &out, 50, &[]);
+    let fonts = |out: &Path| -> Vec<String> {
+        early_links(out)["/other.html"]
+            .iter()
+            .filter(|l| l.contains("as=font"))
+            .cloned()
+            .collect()
+    };
+    assert!(fonts(&out).is_empty());
+
+    // Same references, one more rule: only the file's bytes and its font use change.
+    let mark = w.len();
+    append(&site.join("css/other.css"), "p{font-family:other}\n");
+    let (_, line) = w.rebuilt(mark);
+    assert!(line.contains("1 page(s) affected"), "{line}");
+    assert_eq!(
+        fonts(&out),
+        ["</favicon.svg>; rel=preload; as=font; crossorigin"]
+    );
+    assert_same_as_build(&site, &out);
+}
+
+#[test]
 fn adding_a_page() {
     let (_dir, site, out) = vite();
     let w = Watch::start(&site, &out, 50, &[]);
