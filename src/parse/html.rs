@@ -4,7 +4,8 @@
 //! elements a browser fetches from (`<link>`, `<script src>`, `<img>`, `<picture><source>`,
 //! `<video>`, …), the first `<base href>`, the `imports` of `<script type=importmap>`, the CSS of
 //! inline `<style>` and `style=""` (handed to [`super::css::parse_css`]), the imports of inline
-//! `<script type=module>` (handed to [`super::js::parse_js`]), and the set of characters in the
+//! `<script type=module>` (handed to [`super::js::parse_js`]), the font families the page's own
+//! styles name (inline CSS, `<font face>`, SVG `font-family`), and the set of characters in the
 //! page's text (for `unicode-range` font selection). It does not resolve URLs, read other files or
 //! decide what is hinted.
 //!
@@ -70,7 +71,7 @@ const MEMORY_LIMIT: usize = 256 << 20;
 /// any element.
 const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, track, input, \
                         area, textarea, button, base, style, template, title, meta, astro-island, \
-                        [style], [title]";
+                        font, [style], [title], [font-family]";
 
 /// The JavaScript MIME type essences (<https://mimesniff.spec.whatwg.org/#javascript-mime-type>).
 const JS_MIME_TYPES: &[&str] = &[
@@ -756,6 +757,12 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             d.location = at;
             st.diagnostics.push(d);
         }
+        st.font_use.merge(facts.font_use);
+    }
+    // Families named outside CSS: `<font face>`, and SVG's `font-family` presentation attribute.
+    let face = if tag == "font" { a.get("face") } else { None };
+    for families in face.into_iter().chain(a.get("font-family")) {
+        let facts = super::css::parse_css(&format!("*{{font-family:{families}}}"));
         st.font_use.merge(facts.font_use);
     }
 }
@@ -1969,6 +1976,26 @@ mod tests {
 </body>
 </html>
 "#;
+
+    #[test]
+    fn font_families_named_by_inline_styles_and_attributes() {
+        let f = parse_html(
+            b"<style>h1{font-family:'Display Face'}</style>\
+              <p style=\"font: 1em Body Face\">a</p>\
+              <font face=\"Old Face, serif\">b</font>\
+              <svg><text font-family=\"Svg Face\">c</text></svg>\
+              <template><style>p{font-family:Inert}</style></template>",
+        );
+        for name in ["Display Face", "body face", "OLD FACE", "Svg Face"] {
+            assert!(f.font_use.may_use(name), "{name}: {:?}", f.font_use);
+        }
+        assert!(!f.font_use.may_use("Unnamed"));
+        assert!(
+            !f.font_use.may_use("Inert"),
+            "a template's content is inert"
+        );
+        assert!(!f.font_use.computed);
+    }
 
     #[test]
     fn finds_html_references() {
