@@ -299,7 +299,7 @@ pub fn page_plan<'g>(
     let mut dropped: Vec<String> = Vec::new();
     let mut partly: Vec<String> = Vec::new();
     for (_, _, _, mut h) in hints {
-        let len = h.link_header(true).len();
+        let len = h.link_header_len();
         let was = (h.early, h.final_);
         h.early = h.early && early.take(len, policy);
         h.final_ = h.final_ && final_.take(len, policy);

@@ -8,6 +8,9 @@ use serde::Serialize;
 
 use crate::link::LinkValue;
 
+/// What [`Hint::link_header`] appends to the `Link` value of a hint that must not be pushed.
+const NOPUSH: &str = "; nopush";
+
 /// `rel` of a hint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -177,9 +180,19 @@ impl Hint {
     pub fn link_header(&self, mark_nopush: bool) -> Cow<'_, str> {
         let plain = self.cache.link.get_or_init(|| self.link(false).to_header());
         if mark_nopush && !self.push {
-            Cow::Owned(format!("{plain}; nopush"))
+            Cow::Owned(format!("{plain}{NOPUSH}"))
         } else {
             Cow::Borrowed(plain)
+        }
+    }
+
+    /// The length of [`Hint::link_header`]`(true)`, without building it.
+    pub fn link_header_len(&self) -> usize {
+        let plain = self.link_header(false).len();
+        if self.push {
+            plain
+        } else {
+            plain + NOPUSH.len()
         }
     }
 
@@ -406,5 +419,25 @@ impl Plan {
     /// Hints over all pages (for summaries).
     pub fn hint_count(&self) -> usize {
         self.pages.values().map(|p| p.hints.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header_len_is_the_marked_headers_length() {
+        for push in [false, true] {
+            let h = Hint {
+                as_: Some("font".into()),
+                crossorigin: Some(String::new()),
+                type_: Some("font/woff2".into()),
+                push,
+                ..Hint::new("/f.woff2", Rel::Preload)
+            };
+            assert_eq!(h.link_header_len(), h.link_header(true).len());
+            assert_eq!(h.link_header(true).ends_with(NOPUSH), !push);
+        }
     }
 }
