@@ -144,7 +144,7 @@ pub fn page_plan<'g>(
     policy: &Policy,
 ) -> (PagePlan, Vec<Entry<'g>>, Vec<Diagnostic>) {
     let (mut entries, mut diags) = graph.closure(page, index);
-    let styles = page_font_use(page, &entries);
+    let styles = PageStyles::of(page, &entries);
     let mut candidates: Vec<(usize, Spec)> = Vec::new();
     let mut preconnects: BTreeMap<(String, bool), u32> = BTreeMap::new();
     for (i, e) in entries.iter_mut().enumerate() {
@@ -431,7 +431,7 @@ fn runs_scripts(page: &Node) -> bool {
 /// The hint the page's own `<link rel=preload|modulepreload>` for an entry asks for, when the
 /// entry's consumer alone would not be hinted (an `<img>` without `fetchpriority=high`, say): the
 /// author asked for the preload, so it stands.
-fn explicit_spec(e: &Entry, page: &Node, styles: &FontUse, policy: &Policy) -> Option<Spec> {
+fn explicit_spec(e: &Entry, page: &Node, styles: &PageStyles, policy: &Policy) -> Option<Spec> {
     let (kind, attrs, _) = e.explicit.as_ref()?;
     let mut preload = e.clone();
     preload.kind = *kind;
@@ -440,31 +440,40 @@ fn explicit_spec(e: &Entry, page: &Node, styles: &FontUse, policy: &Policy) -> O
     spec_for(&preload, page, styles, policy).ok()
 }
 
-/// The font families the page's styles name: its inline styles' and those of every stylesheet it
-/// reaches (wanted only when it reaches a font).
-fn page_font_use(page: &Node, entries: &[Entry]) -> FontUse {
-    let mut all = FontUse::default();
-    if !entries.iter().any(|e| e.kind == RefKind::Font) {
-        return all;
-    }
-    let sheets = entries
-        .iter()
-        .filter(|e| matches!(e.kind, RefKind::Stylesheet | RefKind::CssImport))
-        .filter_map(|e| e.node);
-    for n in std::iter::once(page).chain(sheets) {
-        if let Some(f) = n.font_use.as_deref() {
-            all.merge(f.clone());
+/// What the page's styles name: its inline styles and every stylesheet it reaches, each file's
+/// [`FontUse`] borrowed from the graph.
+struct PageStyles<'g>(Vec<&'g FontUse>);
+
+impl<'g> PageStyles<'g> {
+    fn of(page: &'g Node, entries: &[Entry<'g>]) -> PageStyles<'g> {
+        if !entries.iter().any(|e| e.kind == RefKind::Font) {
+            return PageStyles(Vec::new());
         }
+        let sheets = entries
+            .iter()
+            .filter(|e| matches!(e.kind, RefKind::Stylesheet | RefKind::CssImport))
+            .filter_map(|e| e.node);
+        let uses = std::iter::once(page)
+            .chain(sheets)
+            .filter_map(|n| n.font_use.as_deref());
+        PageStyles(uses.collect())
     }
-    all
+
+    /// Whether some style may ask for `family` ([`FontUse::may_use`]).
+    fn may_use(&self, family: &str) -> bool {
+        let family = family.to_ascii_lowercase();
+        self.0
+            .iter()
+            .any(|f| f.computed || f.names.binary_search(&family).is_ok())
+    }
 }
 
 /// Decides the hint for one reachable entry, or why there is none.
-/// `styles` is what the page's styles name ([`page_font_use`]).
+/// `styles` is what the page's styles name.
 fn spec_for(
     e: &Entry,
     page: &Node,
-    styles: &FontUse,
+    styles: &PageStyles,
     policy: &Policy,
 ) -> Result<Spec, Cow<'static, str>> {
     let a = &e.attrs;

@@ -93,10 +93,26 @@ impl<'t> Walker<'t> {
                     let _ = p.parse_until_before(
                         Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
                         |value| {
-                            self.font_names(value);
+                            self.font_names(value, true);
                             Ok::<(), Failure>(())
                         },
                     );
+                }
+                // A custom property may hold a font list that a `var()` elsewhere reads (in a
+                // shadow root's styles, which live in scripts): its words count as names too. The
+                // value is then walked again as usual, for its `url()`s.
+                Token::Ident(name)
+                    if name.starts_with("--") && p.try_parse(Parser::expect_colon).is_ok() =>
+                {
+                    let value_start = p.state();
+                    let _ = p.parse_until_before(
+                        Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
+                        |value| {
+                            self.font_names(value, false);
+                            Ok::<(), Failure>(())
+                        },
+                    );
+                    p.reset(&value_start);
                 }
                 Token::UnquotedUrl(url) => self.push(&url, RefKind::CssUrl, "url()", start),
                 Token::QuotedString(url) if in_image_set => {
@@ -208,10 +224,11 @@ impl<'t> Walker<'t> {
         }
     }
 
-    /// Records the names a `font-family` or `font` value may mean. A quoted string is one name; a
-    /// run of identifiers is one name, and each of its tails too (`font: bold 1em Open Sans` names
-    /// `Open Sans`, with `bold 1em` before it).
-    fn font_names<'i>(&mut self, p: &mut Parser<'i>) {
+    /// Records the names a `font-family`, `font` or custom property value may mean. A quoted string
+    /// is one name; a run of identifiers is one name, and each of its tails too (`font: bold 1em
+    /// Open Sans` names `Open Sans`, with `bold 1em` before it). In a declaration (`declared`), a
+    /// `var()`, `env()` or `attr()` makes the family computed.
+    fn font_names<'i>(&mut self, p: &mut Parser<'i>, declared: bool) {
         let mut run: Vec<String> = Vec::new();
         let names = &mut self.fonts.names;
         let mut end_run = |run: &mut Vec<String>| {
@@ -229,9 +246,10 @@ impl<'t> Walker<'t> {
                 }
                 Token::Function(name) => {
                     end_run(&mut run);
-                    if ["var", "env", "attr"]
-                        .iter()
-                        .any(|f| name.eq_ignore_ascii_case(f))
+                    if declared
+                        && ["var", "env", "attr"]
+                            .iter()
+                            .any(|f| name.eq_ignore_ascii_case(f))
                     {
                         self.fonts.computed = true;
                     }
@@ -498,6 +516,14 @@ mod tests {
         );
 
         assert!(names("p{font-family:var(--sans, Inter)}").1);
+        // A custom property's words are names (a `var()` elsewhere may read them), and its value
+        // is still walked for URLs.
+        let facts = parse_css(
+            ":root{--brand-font: 'Brand Face', sans-serif; --bg: url(bg.png); --x: var(--y)}",
+        );
+        assert!(facts.font_use.may_use("brand face"), "{:?}", facts.font_use);
+        assert!(!facts.font_use.computed);
+        assert_eq!(facts.refs.len(), 1, "{:?}", facts.refs);
         assert!(names("p{font:1em env(x)}").1);
         assert_eq!(names("p{color:red}"), (Vec::new(), false));
 

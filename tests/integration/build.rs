@@ -720,8 +720,9 @@ fn client_rendered_pages_and_feature_probes() {
 }
 
 /// A browser fetches an `@font-face` only for text whose style asks for its family: a face whose
-/// family no style of the page names (in its stylesheets or inline) is not hinted, unless some
-/// `font-family` is computed (`var()`), when any family may be asked for.
+/// family no style of the page names (in its stylesheets or inline, in a declaration or a custom
+/// property) is not hinted, unless some `font-family` is computed (`var()`), when any family may be
+/// asked for.
 #[test]
 fn a_face_whose_family_no_style_names_is_not_hinted() {
     let dir = tempfile::tempdir().unwrap();
@@ -743,7 +744,13 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
              @font-face{font-family:\"Inline Face\";src:url(/inline.woff2)}\
              @font-face{font-family:Unused;src:url(/unused.woff2)}",
         ),
+        (
+            "custom.html",
+            "<!doctype html><link rel=stylesheet href=/faces.css><link rel=stylesheet href=/custom.css>\
+             <p>Text</p>",
+        ),
         ("use.css", "body{font-family:body,sans-serif}"),
+        ("custom.css", ":root{--brand-font:Unused,serif}"),
         ("var.css", ":root{--f:Body}body{font-family:var(--f)}"),
         ("body.woff2", "w"),
         ("inline.woff2", "w"),
@@ -769,6 +776,8 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
         fonts("/var.html"),
         ["/body.woff2", "/inline.woff2", "/unused.woff2"]
     );
+    // A custom property's font list may be read by a `var()` in a script's styles.
+    assert_eq!(fonts("/custom.html"), ["/unused.woff2"]);
     let o = run(&["explain", site.to_str().unwrap(), "/"]);
     let why = String::from_utf8_lossy(&o.stdout);
     assert!(
