@@ -10,8 +10,8 @@
 //! and `[]` block, so `@media`, `@supports`, `@layer`, `@container`, `@scope` and CSS nesting are all
 //! covered at any depth, and malformed CSS just yields whatever can still be found. Only four shapes
 //! are understood: `@import` preludes, `@font-face` bodies, `@namespace` preludes (whose URL is a
-//! name, never fetched), and `font-family` / `font` declarations (the families the rules ask for,
-//! [`FontUse`]). Depth is bounded by `cssparser`'s nested-block limit, so hostile nesting
+//! name, never fetched), and `font-family` / `font` declarations and custom properties (the
+//! families the rules may ask for, [`FontUse`]). Depth is bounded by `cssparser`'s nested-block limit, so hostile nesting
 //! cannot overflow the stack.
 //!
 //! URLs that never cause a fetch are dropped here rather than in the resolver: `data:` URLs (their bytes
