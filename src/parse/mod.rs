@@ -271,9 +271,8 @@ pub struct FileFacts {
 }
 
 /// The font families named by `font-family` and `font` declarations (and, as a `var()` may read
-/// them, by custom properties). A browser fetches an
-/// `@font-face` only for text whose style asks for its family, so a face whose family no style of the
-/// page names is never fetched.
+/// them, by custom properties). A browser fetches an `@font-face` only for text whose style asks
+/// for its family, so a face whose family no style of the page names is never fetched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FontUse {
     /// Every name a declaration may mean, lowercased (CSS compares family names ASCII
