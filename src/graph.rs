@@ -8,7 +8,7 @@
 //! Cycles (CSS importing itself, modules importing each other) end because each URL is visited once.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use rayon::prelude::*;
 use url::Url;
@@ -300,9 +300,11 @@ type Queued<'g> = (&'g Edge, u32, &'g str, bool, Option<Box<str>>);
 /// that Vite manifests give output files.
 pub struct Resolver<'a> {
     space: &'a UrlSpace,
-    exists: HashSet<String>,
+    /// Every file of the site, looked up for each reference: a fast hash (the keys are the site's
+    /// own paths, no flooding to fear).
+    exists: rustc_hash::FxHashSet<String>,
     /// Output file (site-relative) → edges (site-relative files).
-    manifest_edges: HashMap<String, ChunkEdges>,
+    manifest_edges: rustc_hash::FxHashMap<String, ChunkEdges>,
 }
 
 impl<'a> Resolver<'a> {
@@ -312,7 +314,7 @@ impl<'a> Resolver<'a> {
         rels: impl Iterator<Item = &'r str>,
         scanned: &[Scanned],
     ) -> Resolver<'a> {
-        let mut manifest_edges = HashMap::new();
+        let mut manifest_edges = rustc_hash::FxHashMap::default();
         for s in scanned {
             if let Some(m) = s.facts.as_ref().and_then(|f| f.vite_manifest.as_ref()) {
                 manifest_edges.extend(manifest_file_edges(&s.file.rel, m));
