@@ -379,21 +379,83 @@ pub fn unchanged(old: Option<&Cache>, from_cache: &[bool]) -> bool {
 pub fn assemble(
     old: Option<(&Cache, &Matches)>,
     from_cache: &[bool],
-    own: impl Fn(usize, &mut Frames),
+    mut own: impl FnMut(usize, &mut Frames),
     sri: Sri,
     started_ns: i128,
 ) -> Vec<u8> {
     let mut frames = Frames::new(old.map_or(from_cache.len() * 128, |(c, _)| c.bytes.len()));
-    for (i, &hit) in from_cache.iter().enumerate() {
-        let reuse = old
-            .filter(|_| hit)
-            .and_then(|(c, m)| m.get(i).copied().flatten().map(|j| c.frame(j)));
-        match reuse {
+    for i in 0..from_cache.len() {
+        match reused(old, from_cache, i) {
             Some(frame) => frames.push(frame),
             None => own(i, &mut frames),
         }
     }
     frames.finish(sri, started_ns)
+}
+
+/// Writes a new cache to `w` as [`assemble`] builds it, from entries made beforehand
+/// ([`Frames::of`]): `own(i)` takes file `i`'s entry, and `has_own(i)` says whether there is one.
+/// Each entry is written and dropped in turn, so the file's bytes are never all in memory.
+pub fn stream(
+    w: &mut impl std::io::Write,
+    old: Option<(&Cache, &Matches)>,
+    from_cache: &[bool],
+    has_own: impl Fn(usize) -> bool,
+    mut own: impl FnMut(usize) -> Option<Vec<u8>>,
+    sri: Sri,
+    started_ns: i128,
+) -> std::io::Result<()> {
+    let count = (0..from_cache.len())
+        .filter(|&i| reused(old, from_cache, i).is_some() || has_own(i))
+        .count();
+    let mut sum = sha2::Sha256::new();
+    let mut put = |bytes: &[u8]| {
+        sum.update(bytes);
+        w.write_all(bytes)
+    };
+    put(&prefix(count as u64, sri, started_ns))?;
+    for i in 0..from_cache.len() {
+        match reused(old, from_cache, i) {
+            Some(frame) => put(frame)?,
+            None => {
+                if let Some(frame) = own(i) {
+                    put(&frame)?;
+                }
+            }
+        }
+    }
+    w.write_all(&sum.finalize())
+}
+
+/// The old cache's entry for file `i`, when the run took that file from it.
+fn reused<'c>(
+    old: Option<(&'c Cache, &Matches)>,
+    from_cache: &[bool],
+    i: usize,
+) -> Option<&'c [u8]> {
+    let (c, m) = old.filter(|_| from_cache[i])?;
+    m.get(i).copied().flatten().map(|j| c.frame(j))
+}
+
+/// The magic, format version and header of a cache of `count` entries.
+fn prefix(count: u64, sri: Sri, started_ns: i128) -> Vec<u8> {
+    let ours = identity();
+    let header = Header {
+        crate_version: ours.crate_version,
+        build_id: ours.build_id,
+        schema: ours.schema,
+        sri: sri.name().to_string(),
+        started_ns,
+        granularity_ns: GRANULARITY_NS,
+        entries: count,
+    };
+    let header = postcard::to_stdvec(&header).unwrap_or_default();
+    let mut out = Vec::with_capacity(PREFIX_LEN + header.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    out
 }
 
 /// The entries of a new cache, one frame per file in the walk's order; see [`assemble`].
@@ -460,24 +522,8 @@ impl Frames {
 
     /// The cache file's bytes.
     pub fn finish(self, sri: Sri, started_ns: i128) -> Vec<u8> {
-        let ours = identity();
-        let (body, count) = (self.body, self.count);
-        let header = Header {
-            crate_version: ours.crate_version,
-            build_id: ours.build_id,
-            schema: ours.schema,
-            sri: sri.name().to_string(),
-            started_ns,
-            granularity_ns: GRANULARITY_NS,
-            entries: count,
-        };
-        let header = postcard::to_stdvec(&header).unwrap_or_default();
-        let mut out = Vec::with_capacity(PREFIX_LEN + header.len() + body.len() + TRAILER_LEN);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        out.extend_from_slice(&header);
-        out.extend_from_slice(&body);
+        let mut out = prefix(self.count, sri, started_ns);
+        out.extend_from_slice(&self.body);
         let sum = sha2::Sha256::digest(&out);
         out.extend_from_slice(&sum);
         out
@@ -1009,5 +1055,46 @@ mod tests {
         // Entries 0 and 1 come from the cache (their frames are copied, facts and all).
         let again = encode(&s, Some((&c, &m)), &[true, true, false], Sri::Sha256, START);
         assert_eq!(again, bytes);
+    }
+
+    /// [`stream`] writes what [`assemble`] builds, from entries made beforehand, with and without
+    /// entries taken from an old cache; each entry is taken once.
+    #[test]
+    fn streamed_caches_equal_assembled_ones() {
+        let (files, bytes) = sample();
+        let c = Cache::parse(bytes.clone(), Sri::Sha256).unwrap();
+        let m = c.matches(&files);
+        let facts = crate::parse::parse_bytes(FileKind::Html, b"<p>x");
+        let s: Vec<Scanned> = files
+            .iter()
+            .map(|f| scanned(f.clone(), f.rel.ends_with(".html").then(|| facts.clone())))
+            .collect();
+        for (old, hits) in [
+            (None, [false; 3]),
+            (Some((&c, &m)), [true, true, false]),
+            (Some((&c, &m)), [false, true, false]),
+        ] {
+            let want = encode(&s, old, &hits, Sri::Sha256, START);
+            let mut own: Vec<Option<Vec<u8>>> = s
+                .iter()
+                .zip(hits)
+                .map(|(s, hit)| (!hit).then(|| Frames::of(s)).flatten())
+                .collect();
+            let has: Vec<bool> = own.iter().map(Option::is_some).collect();
+            let mut got = Vec::new();
+            stream(
+                &mut got,
+                old,
+                &hits,
+                |i| has[i],
+                |i| own[i].take(),
+                Sri::Sha256,
+                START,
+            )
+            .unwrap();
+            assert_eq!(got, want, "{hits:?}");
+            assert!(own.iter().all(Option::is_none));
+            assert_eq!(Cache::parse(got, Sri::Sha256).unwrap().len(), 3);
+        }
     }
 }

@@ -235,9 +235,12 @@ fn scan_and_plan(
         cache_path.as_deref(),
         prior,
         &from_cache,
-        own,
-        config,
-        started,
+        |w| {
+            std::io::Write::write_all(
+                w,
+                &cache::assemble(prior, &from_cache, own, config.sri, started),
+            )
+        },
         &mut diagnostics,
     );
     drop(old);
@@ -248,23 +251,24 @@ fn scan_and_plan(
     Ok(Run::Built(Box::new(build)))
 }
 
-/// Rewrites the fingerprint cache at `path` ([`cache::assemble`], `own` appending the entries of
-/// the files read) unless every file came from it; a failed write is a warning.
+/// Rewrites the fingerprint cache at `path` unless every file came from it (`write` puts the new
+/// cache's bytes); a failed write is a warning.
 fn save_cache(
     path: Option<&Path>,
     prior: Option<(&cache::Cache, &cache::Matches)>,
     from_cache: &[bool],
-    own: impl Fn(usize, &mut cache::Frames),
-    config: &Config,
-    started: i128,
+    write: impl FnOnce(&mut output::Stream) -> std::io::Result<()>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let Some(path) = path else { return };
     if cache::unchanged(prior.map(|(c, _)| c), from_cache) {
         return;
     }
-    let bytes = cache::assemble(prior, from_cache, own, config.sri, started);
-    if let Err(e) = write_atomic(path, &bytes) {
+    let mut out = output::Stream::new(path);
+    let written = write(&mut out)
+        .map_err(|e| Error::io(path, e))
+        .and_then(|()| out.finish());
+    if let Err(e) = written {
         diagnostics.push(Diagnostic::new(
             Severity::Warning,
             "cache-unwritable",
@@ -427,23 +431,21 @@ fn stream_build(
         );
     }
     drop(later);
-    let (plan, mut d) = hints::assemble(&graph, planned);
-    diagnostics.append(&mut d);
-
-    let own = |i: usize, all: &mut cache::Frames| {
-        if let Some(f) = &frames[i] {
-            all.push(f);
-        }
-    };
+    // The cache is written before the plan is assembled, each file's entry freed once written, so
+    // the entries are neither held twice nor beside the plan's asset list.
+    let has_own: Vec<bool> = frames.iter().map(Option::is_some).collect();
     save_cache(
         cache_path,
         prior,
         &from_cache,
-        own,
-        config,
-        started,
+        |w| {
+            let (has, own) = (|i: usize| has_own[i], |i: usize| frames[i].take());
+            cache::stream(w, prior, &from_cache, has, own, config.sri, started)
+        },
         diagnostics,
     );
+    let (plan, mut d) = hints::assemble(&graph, planned);
+    diagnostics.append(&mut d);
     diagnostics.sort();
     diagnostics.dedup();
     Build {
