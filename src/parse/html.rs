@@ -32,7 +32,8 @@
 //!   so no table of line offsets is kept. Refs found by the CSS and JS parsers inside inline text are
 //!   re-based onto the page; refs from a `style=""` attribute carry the element's location.
 //! - **Inert content.** Refs and text inside `<template>` are ignored (its content is not rendered or
-//!   fetched). `<noscript>` content is ignored too: lol_html parses it as raw text, as a browser does
+//!   fetched), except in a declarative shadow root (`<template shadowrootmode>`), which the parser
+//!   attaches and renders. `<noscript>` content is ignored too: lol_html parses it as raw text, as a browser does
 //!   with scripting enabled, which is when hints matter; a scripting-disabled visit may fetch more.
 //! - **Not references:** empty or whitespace-only URLs, and `data:` URLs (nothing to fetch or hint,
 //!   and they can be megabytes long). Scripts whose `type` is neither a JavaScript MIME type,
@@ -643,7 +644,16 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             return;
         }
         "template" => {
-            count_open(st, shared, el, |st| &mut st.template_depth);
+            // A declarative shadow root is rendered like the rest of the page; a plain template's
+            // content is inert, and so is everything inside it.
+            let shadow_root = st.template_depth == 0
+                && el.get_attribute("shadowrootmode").is_some_and(|mode| {
+                    let mode = mode.trim_matches(is_ascii_ws);
+                    mode.eq_ignore_ascii_case("open") || mode.eq_ignore_ascii_case("closed")
+                });
+            if !shadow_root {
+                count_open(st, shared, el, |st| &mut st.template_depth);
+            }
             return;
         }
         "style" | "script" => {
@@ -1976,6 +1986,20 @@ mod tests {
 </body>
 </html>
 "#;
+
+    #[test]
+    fn declarative_shadow_roots_are_rendered() {
+        let f = parse_html(
+            b"<my-card><template shadowrootmode=\"open\"><style>h2{font-family:Shadow}</style>\
+              <img src=/in-shadow.png fetchpriority=high><h2>\xce\xa9</h2>\
+              <template><img src=/inert.png></template></template></my-card>\
+              <template><template shadowrootmode=open><img src=/still-inert.png></template></template>",
+        );
+        let urls: Vec<&str> = f.refs.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(urls, ["/in-shadow.png"]);
+        assert!(f.font_use.may_use("shadow"));
+        assert!(f.text.unwrap().0.contains(&'\u{3a9}'));
+    }
 
     #[test]
     fn font_families_named_by_inline_styles_and_attributes() {
