@@ -625,7 +625,12 @@ fn spec_for(
             } else if !policy.priority_images {
                 Err("images are not hinted (policy.priority-images = false)".into())
             } else {
-                Ok(spec(Rel::Preload, Some("image"), owned(&a.crossorigin)))
+                // A `<picture>`'s source carries its `type`: a browser that cannot decode it skips
+                // the preload, as it skips the source.
+                Ok(Spec {
+                    type_: owned(&a.type_),
+                    ..spec(Rel::Preload, Some("image"), owned(&a.crossorigin))
+                })
             }
         }
         RefKind::CssUrl if policy.css_images => Ok(spec(Rel::Preload, Some("image"), None)),

@@ -216,6 +216,7 @@ impl Parser for HtmlParser {
         if let Some(raw) = st.raw.take() {
             st.finish_raw(raw);
         }
+        flush_picture_sources(&mut st);
         st.entities.flush(&mut st.chars);
         FileFacts {
             refs: st.refs,
@@ -468,6 +469,11 @@ struct State {
     picture_depth: usize,
     /// A `<source srcset>` was seen in the `<picture>` open now.
     picture_has_source: bool,
+    /// The `<source>`s of the `<picture>` open now, held until its `<img>` says how the image is
+    /// asked for (or until the next `<picture>`, or the end, for one without).
+    picture_sources: Vec<PictureSource>,
+    /// The `<picture>` open now has had its `<img>`.
+    picture_img_seen: bool,
     /// The inline `<style>` / `<script>` whose text is being collected.
     raw: Option<RawText>,
     /// lol_html will switch encoding on the first usable `<meta>` charset; the column counter follows.
@@ -673,7 +679,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         "picture" => {
             count_open(st, shared, el, |st| &mut st.picture_depth);
+            flush_picture_sources(st);
             st.picture_has_source = false;
+            st.picture_img_seen = false;
         }
         _ => {}
     }
@@ -959,6 +967,22 @@ fn on_img(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
     let fetchpriority = a.val("fetchpriority");
     let crossorigin = a.val("crossorigin");
     let sizes = a.get("sizes");
+    if st.picture_depth > 0 && !st.picture_img_seen {
+        // The `<picture>`'s sources come before its `<img>`, which says how the image is asked
+        // for: a source the browser always takes is asked for that way.
+        st.picture_img_seen = true;
+        let sources = std::mem::take(&mut st.picture_sources);
+        let asked = RefAttrs {
+            lazy,
+            fetchpriority: fetchpriority.clone(),
+            crossorigin: crossorigin.clone(),
+            ..RefAttrs::default()
+        };
+        let taken = PictureSource::always_taken(&sources).is_some();
+        for source in sources {
+            push_picture_source(st, source, taken.then_some(&asked));
+        }
+    }
     let mut others = srcset.iter();
     // The primary reference is `src`, else the first candidate.
     let primary = match a.url("src") {
@@ -1046,17 +1070,107 @@ fn on_astro_island(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
     }
 }
 
+/// A `<picture>`'s `<source>`, as written.
+struct PictureSource {
+    candidates: Vec<SrcsetCandidate>,
+    type_: Option<Box<str>>,
+    media: Option<Box<str>>,
+    sizes: Option<String>,
+    at: Location,
+}
+
+impl PictureSource {
+    /// The source a browser always takes: the only one, for every viewport (no `media`), in an
+    /// image format (`type`, when given, is one).
+    fn always_taken(sources: &[PictureSource]) -> Option<&PictureSource> {
+        match sources {
+            [only]
+                if only.media.is_none()
+                    && !only.candidates.is_empty()
+                    && only.type_.as_deref().is_none_or(|t| {
+                        t.trim_matches(is_ascii_ws)
+                            .get(..6)
+                            .is_some_and(|p| p.eq_ignore_ascii_case("image/"))
+                    }) =>
+            {
+                Some(only)
+            }
+            _ => None,
+        }
+    }
+}
+
 fn on_picture_source(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
     st.picture_has_source = true;
-    for candidate in a.srcset("srcset") {
+    let source = PictureSource {
+        candidates: a.srcset("srcset"),
+        type_: a.val("type"),
+        media: a.val("media"),
+        sizes: a.get("sizes"),
+        at,
+    };
+    if st.picture_img_seen {
+        // After the `<img>`: never chosen, only reported.
+        push_picture_source(st, source, None);
+    } else {
+        st.picture_sources.push(source);
+    }
+}
+
+/// The references of `<source>`s that no `<img>` followed: candidates, never hinted.
+fn flush_picture_sources(st: &mut State) {
+    for source in std::mem::take(&mut st.picture_sources) {
+        push_picture_source(st, source, None);
+    }
+}
+
+/// A `<source>`'s references: its candidates, for the browser to pick from; or, for the source the
+/// browser always takes, its first candidate asked for as `img` asks (`lazy`, `fetchpriority`,
+/// `crossorigin`), with the source's `type` and every candidate as the preload's `imagesrcset`.
+fn push_picture_source(st: &mut State, source: PictureSource, img: Option<&RefAttrs>) {
+    let PictureSource {
+        candidates,
+        type_,
+        media,
+        sizes,
+        at,
+    } = source;
+    let mut rest = candidates.iter();
+    if let Some(img) = img
+        && let Some(first) = rest.next()
+    {
         let attrs = RefAttrs {
-            type_: a.val("type"),
-            media: a.val("media"),
+            type_: type_.clone(),
+            lazy: img.lazy,
+            fetchpriority: img.fetchpriority.clone(),
+            crossorigin: img.crossorigin.clone(),
+            primary: true,
+            ..RefAttrs::default()
+        }
+        .with_images(candidates.clone(), sizes.clone());
+        st.push(
+            first.url.clone(),
+            RefKind::Image,
+            "<picture><source srcset>",
+            at,
+            attrs,
+        );
+    }
+    for candidate in rest {
+        let attrs = RefAttrs {
+            type_: type_.clone(),
+            media: media.clone(),
             primary: false,
             ..RefAttrs::default()
         }
-        .with_images(Vec::new(), a.get("sizes"));
-        st.push(candidate.url, RefKind::Image, "<source srcset>", at, attrs);
+        .with_images(Vec::new(), sizes.clone());
+        st.push(
+            candidate.url.clone(),
+            RefKind::Image,
+            "<source srcset>",
+            at,
+            attrs,
+        );
     }
 }
 
@@ -1986,6 +2100,50 @@ mod tests {
 </body>
 </html>
 "#;
+
+    #[test]
+    fn a_pictures_only_source_is_asked_for_as_its_img_asks() {
+        let primary = |html: &str| -> Vec<(String, Option<String>, usize)> {
+            parse_html(html.as_bytes())
+                .refs
+                .into_iter()
+                .filter(|r| r.attrs.primary)
+                .map(|r| {
+                    let t = r.attrs.type_.as_deref().map(str::to_string);
+                    (r.url, t, r.attrs.srcset().len())
+                })
+                .collect()
+        };
+        // The only source, for every viewport, in an image format: taken, with its candidates.
+        assert_eq!(
+            primary(
+                "<picture><source srcset=\"a.webp 1x, a2.webp 2x\" type=image/webp>\
+                 <img src=a.png fetchpriority=high></picture>"
+            ),
+            [
+                ("a.webp".to_string(), Some("image/webp".to_string()), 2),
+                ("a.png".to_string(), None, 0)
+            ]
+        );
+        let only_img = |html: &str| {
+            let p = primary(html);
+            assert_eq!(p.len(), 1, "{html}: {p:?}");
+            assert_eq!(p[0].0, "i.png", "{html}");
+        };
+        // Two sources, a `media`, or a type that is not an image: the browser picks.
+        only_img(
+            "<picture><source srcset=a.avif type=image/avif><source srcset=a.webp><img src=i.png></picture>",
+        );
+        only_img(
+            "<picture><source srcset=a.webp media=\"(min-width: 800px)\"><img src=i.png></picture>",
+        );
+        only_img("<picture><source srcset=a.mp4 type=video/mp4><img src=i.png></picture>");
+        // A source after the `<img>` is never taken; one with no `<img>` after it is reported.
+        only_img("<picture><img src=i.png><source srcset=late.webp></picture>");
+        let f = parse_html(b"<picture><source srcset=lonely.webp></picture><p>x");
+        assert_eq!(f.refs.len(), 1);
+        assert!(!f.refs[0].attrs.primary);
+    }
 
     #[test]
     fn declarative_shadow_roots_are_rendered() {

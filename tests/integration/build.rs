@@ -131,6 +131,8 @@ fn handmade_site_hints_and_diagnostics() {
             "</fonts/wide.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
             "</js/app.js>; rel=preload; as=script",
             "</images/caf%C3%A9%20%C3%BC.png>; rel=preload; as=image; imagesrcset=\"/images/a,b;c.png 2x\"; imagesizes=100vw; fetchpriority=high",
+            // The <picture>'s only source, asked for as its <img fetchpriority=high> asks.
+            "</images/pic.webp>; rel=preload; as=image; type=\"image/webp\"; imagesrcset=\"/images/pic.webp 1x, /images/pic@2x.webp 2x\"; fetchpriority=high",
         ]
     );
     assert_eq!(
