@@ -29,6 +29,8 @@ struct Spec {
     media: Option<String>,
     /// `high` or `low`, from the element the hint follows (the consumer, or the page's own preload).
     fetchpriority: Option<String>,
+    /// The consumer's `integrity`: a browser uses a preload only when it carries the same.
+    integrity: Option<String>,
 }
 
 /// Builds the plan for every page.
@@ -279,6 +281,7 @@ pub fn page_plan<'g>(
                     None
                 },
                 fetchpriority: spec.fetchpriority,
+                link_integrity: spec.integrity,
                 integrity: node.map(|n| n.integrity.clone()),
                 depth: e.depth,
                 bytes: e.bytes,
@@ -485,6 +488,12 @@ fn spec_for(
         media: None,
         fetchpriority: owned(&a.fetchpriority)
             .filter(|p| p.eq_ignore_ascii_case("high") || p.eq_ignore_ascii_case("low")),
+        integrity: owned(&a.integrity)
+            .map(|i| {
+                i.trim_matches(|c: char| c.is_ascii_whitespace())
+                    .to_string()
+            })
+            .filter(|i| !i.is_empty()),
     };
     if !e.critical {
         return Err(match e.kind {
@@ -687,6 +696,19 @@ fn mismatch(kind: RefKind, attrs: &RefAttrs, want: &Spec) -> Option<String> {
             "crossorigin is {} but the consumer needs {}",
             have.unwrap_or("absent"),
             need.unwrap_or("none")
+        ));
+    }
+    let have = attrs
+        .integrity
+        .as_deref()
+        .map(|i| i.trim_matches(|c: char| c.is_ascii_whitespace()));
+    if have.filter(|i| !i.is_empty()) != want.integrity.as_deref() {
+        return Some(format!(
+            "integrity is {} but the consumer's is {}",
+            have.map_or("absent".to_string(), |i| format!("{i:?}")),
+            want.integrity
+                .as_deref()
+                .map_or("absent".to_string(), |i| format!("{i:?}"))
         ));
     }
     None

@@ -67,6 +67,11 @@ pub struct Hint {
     /// SRI `integrity` of the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integrity: Option<String>,
+    /// The `integrity` the consuming element declares, sent as the `Link`'s `integrity`: a browser
+    /// uses a preload only when its integrity is the consumer's, and otherwise downloads the file
+    /// again. `None` when the consumer declares none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_integrity: Option<String>,
     /// Level in the page's waterfall: 1 = named by the HTML, 2 = named by those, …
     pub depth: u32,
     /// File size in bytes (0 for preconnect).
@@ -131,6 +136,7 @@ impl Hint {
             imagesizes: None,
             fetchpriority: None,
             integrity: None,
+            link_integrity: None,
             depth: 0,
             bytes: 0,
             file: None,
@@ -167,6 +173,9 @@ impl Hint {
         }
         if let Some(p) = &self.fetchpriority {
             l = l.param("fetchpriority", p.clone());
+        }
+        if let Some(i) = &self.link_integrity {
+            l = l.param("integrity", i.clone());
         }
         if mark_nopush && !self.push {
             l = l.flag("nopush");
@@ -217,6 +226,7 @@ impl Hint {
             imagesizes,
             fetchpriority,
             integrity: _,
+            link_integrity,
             depth: _,
             bytes: _,
             file,
@@ -235,6 +245,7 @@ impl Hint {
             && *imagesrcset == o.imagesrcset
             && *imagesizes == o.imagesizes
             && *fetchpriority == o.fetchpriority
+            && *link_integrity == o.link_integrity
             && *file == o.file
             && *immutable == o.immutable
             && *early == o.early

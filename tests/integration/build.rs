@@ -789,6 +789,47 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
+/// A browser uses a preload for an element with `integrity` only when the preload carries the same
+/// (else it downloads the file again, as Chromium 156 does): hints repeat the consumer's value as
+/// written, whatever its algorithm, and a page's own preload without it is a mismatch.
+#[test]
+fn hints_repeat_the_consumers_integrity() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        "<!doctype html><link rel=stylesheet href=/s.css integrity=' sha384-css ' crossorigin>\
+         <link rel=preload as=script href=/a.js>\
+         <script defer src=/a.js integrity=sha256-js></script>\
+         <script type=module src=/m.js integrity=sha512-mod></script><p>x",
+    )
+    .unwrap();
+    std::fs::write(site.join("s.css"), "p{}").unwrap();
+    std::fs::write(site.join("a.js"), "1").unwrap();
+    std::fs::write(site.join("m.js"), "import './d.js'").unwrap();
+    std::fs::write(site.join("d.js"), "2").unwrap();
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    let err = stderr(&o);
+    assert_eq!(
+        early_links(&out)["/"],
+        [
+            // A token is written bare; real digests (`+`, `/`, `=`) are quoted.
+            "</s.css>; rel=preload; as=style; crossorigin; integrity=sha384-css",
+            "</a.js>; rel=preload; as=script; integrity=sha256-js",
+            "</m.js>; rel=modulepreload; integrity=sha512-mod",
+            "</d.js>; rel=modulepreload",
+        ]
+    );
+    assert!(
+        err.lines().any(|l| l.contains("preload-mismatch")
+            && l.contains("/a.js")
+            && l.contains("integrity is absent")),
+        "{err}"
+    );
+}
+
 /// An author's `<link rel=preload>` is hinted, with its own `fetchpriority`, even when the element
 /// that uses the file would not be on its own (an `<img>` without `fetchpriority=high`, as
 /// Docusaurus writes for its logo; an `async` script, as Next.js writes for its chunks).

@@ -47,8 +47,9 @@ impl Server {
 // ---------------------------------------------------------------------------------------------
 // The fixture site and the expected headers.
 
-/// A small site with fingerprinted and plain files, a module graph, a font, a page with a space
-/// and non-ASCII in its name, and a page served at a clean URL.
+/// A small site with fingerprinted and plain files, a module graph, a font, a script with SRI
+/// (its hint carries the quoted `integrity`), a page with a space and non-ASCII in its name, and a
+/// page served at a clean URL.
 fn write_site(site: &Path) {
     let files: &[(&str, &str)] = &[
         (
@@ -56,7 +57,8 @@ fn write_site(site: &Path) {
             r#"<!doctype html><html><head><title>home</title>
 <link rel="stylesheet" href="/assets/main-Ab12Cd34.css">
 <script type="module" src="/assets/app-Zx98Yw76.mjs"></script>
-<script defer src="/js/legacy.js"></script>
+<script defer src="/js/legacy.js" crossorigin="anonymous"
+  integrity="sha384-SGnfRWKw6byybL5xUyTYTXC+zcuhBpwYZxdyLtcz+wFuUKCM/P++46cIfAm6npPM"></script>
 </head><body><img src="/img/hero.png" fetchpriority="high" alt=""></body></html>
 "#,
         ),
@@ -150,7 +152,16 @@ fn hintgen_build(env: &Env, push: bool) -> Plan {
         ..BuildArgs::default()
     };
     let config = Config::from_build_args(&args).unwrap();
-    hintgen::build(&config).unwrap().plan
+    let plan = hintgen::build(&config).unwrap().plan;
+    // The SRI script's hint repeats its integrity, so every server is checked with that value.
+    assert!(
+        plan.pages["/"].hints.iter().any(|h| h
+            .link_header(false)
+            .ends_with("integrity=\"sha384-SGnfRWKw6byybL5xUyTYTXC+zcuhBpwYZxdyLtcz+wFuUKCM/P++46cIfAm6npPM\"")),
+        "{:?}",
+        plan.pages["/"].hints
+    );
+    plan
 }
 
 /// Runs `hintgen build SITE -o OUT --emit hints,nginx,caddy,apache,h2o --clean-urls [--push]`.
