@@ -68,11 +68,11 @@ const MEMORY_LIMIT: usize = 256 << 20;
 ///
 /// `picture > source` is not used: a child combinator makes lol_html track the open elements of
 /// the whole page, which costs more than all the rest; `<picture>` nesting is counted instead.
-/// `alt` and `placeholder` are only rendered on the listed elements; `title` and `style` may be on
-/// any element.
+/// `placeholder` and `value` are only rendered on the listed elements; `style` may be on any
+/// element.
 const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, track, input, \
                         area, textarea, button, base, style, template, title, meta, astro-island, \
-                        font, [style], [title], [font-family]";
+                        font, [style], [font-family]";
 
 /// The JavaScript MIME type essences (<https://mimesniff.spec.whatwg.org/#javascript-mime-type>).
 const JS_MIME_TYPES: &[&str] = &[
@@ -1174,14 +1174,16 @@ fn push_picture_source(st: &mut State, source: PictureSource, img: Option<&RefAt
     }
 }
 
-/// Characters from attributes a reader sees rendered: `alt`, `title`, `placeholder`, and the
-/// `value` of `<input>` (shown as a button's label or a field's text) and `<button>`.
+/// Characters from attributes the page renders in its own fonts: `placeholder`, and the `value` of
+/// `<input>` (shown as a button's label or a field's text) and `<button>`. Not `alt` (shown only
+/// when the image fails) nor `title` (a tooltip the browser draws in its own font): Chromium
+/// fetches no face for either.
 fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
     let value = tag == "button" || (tag == "input" && !a.is("type", "hidden"));
     let names: &[&str] = if value {
-        &["alt", "title", "placeholder", "value"]
+        &["placeholder", "value"]
     } else {
-        &["alt", "title", "placeholder"]
+        &["placeholder"]
     };
     for name in names {
         if let Some(v) = a.get(name) {
@@ -2094,7 +2096,7 @@ mod tests {
 <audio src="/a.mp3"></audio>
 <input type="image" src="/btn.png" value="Go">
 <input type="hidden" value="ZZZ">
-<div style="background-image: url('/div.png')" title="Titré">text</div>
+<div style="background-image: url('/div.png')" title="Titrö">text</div>
 <textarea placeholder="Écrire">ÿ</textarea>
 <script type="module">import "/inline-dep.js";</script>
 </body>
@@ -2452,11 +2454,13 @@ mod tests {
     fn text_characters() {
         let f = parse_html(RICH.as_bytes());
         let text = chars(&f);
-        for c in ['B', 'é', '中', '&', '\u{A0}', 'Ä', 'É', 'ÿ', 'G'] {
+        for c in ['B', 'é', '中', '&', '\u{A0}', 'É', 'ÿ', 'G'] {
             assert!(text.contains(c), "{c:?} missing from {text:?}");
         }
-        // Title text, scripts, styles, hidden inputs and whitespace are not page text.
-        for c in ['—', '{', 'Z', ' ', '\n'] {
+        // Title text, scripts, styles, hidden inputs, whitespace, and `alt` and `title`
+        // attributes (shown only for a broken image, and in the browser's own tooltip) are not
+        // page text.
+        for c in ['—', '{', 'Z', ' ', '\n', 'Ä', 'ö'] {
             assert!(!text.contains(c), "{c:?} in {text:?}");
         }
     }
@@ -2502,7 +2506,7 @@ mod tests {
     #[test]
     fn legacy_encodings_decode_attributes() {
         let mut page = b"<html><head><title>\xe9</title><meta charset=\"windows-1252\"></head>\
-                         <body><img src=\"caf\xe9.png\" alt=\"\x80\">\xfc</body>"
+                         <body><img src=\"caf\xe9.png\"><input placeholder=\"\x80\">\xfc</body>"
             .to_vec();
         let f = parse_html(&page);
         assert_eq!(urls(&f), ["café.png"]);
