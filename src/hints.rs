@@ -637,7 +637,10 @@ fn spec_for(
                 // A `<picture>`'s source carries its `type`: a browser that cannot decode it skips
                 // the preload, as it skips the source.
                 Ok(Spec {
-                    type_: owned(&a.type_),
+                    type_: owned(&a.type_).map(|t| {
+                        t.trim_matches(|c: char| c.is_ascii_whitespace())
+                            .to_string()
+                    }),
                     ..spec(Rel::Preload, Some("image"), owned(&a.crossorigin))
                 })
             }

@@ -830,6 +830,37 @@ fn hints_repeat_the_consumers_integrity() {
     );
 }
 
+/// A `<picture>`'s only source is hinted as its `<img fetchpriority=high>` asks, with the source's
+/// `type` (trimmed, as a browser reads it) and candidates; with two sources the browser picks, and
+/// nothing is hinted.
+#[test]
+fn a_pictures_only_source_is_hinted_with_its_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        "<!doctype html><picture><source srcset='/a.webp 1x, /a2.webp 2x' type=' image/webp '>\
+         <img src=/a.png fetchpriority=high crossorigin></picture>\
+         <picture><source srcset=/b.avif type=image/avif><source srcset=/b.webp type=image/webp>\
+         <img src=/b.png fetchpriority=high></picture><p>x",
+    )
+    .unwrap();
+    for f in ["a.webp", "a2.webp", "a.png", "b.avif", "b.webp", "b.png"] {
+        std::fs::write(site.join(f), "i").unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        early_links(&out)["/"],
+        [
+            "</a.webp>; rel=preload; as=image; type=\"image/webp\"; crossorigin; \
+          imagesrcset=\"/a.webp 1x, /a2.webp 2x\"; fetchpriority=high"
+        ]
+    );
+}
+
 /// An author's `<link rel=preload>` is hinted, with its own `fetchpriority`, even when the element
 /// that uses the file would not be on its own (an `<img>` without `fetchpriority=high`, as
 /// Docusaurus writes for its logo; an `async` script, as Next.js writes for its chunks).
