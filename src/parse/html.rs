@@ -33,8 +33,9 @@
 //!   re-based onto the page; refs from a `style=""` attribute carry the element's location.
 //! - **Inert content.** Refs and text inside `<template>` are ignored (its content is not rendered or
 //!   fetched), except in a declarative shadow root (`<template shadowrootmode>`), which the parser
-//!   attaches and renders. `<noscript>` content is ignored too: lol_html parses it as raw text, as a browser does
-//!   with scripting enabled, which is when hints matter; a scripting-disabled visit may fetch more.
+//!   attaches and renders. `<noscript>` content is ignored too: lol_html parses it as raw text, as
+//!   a browser does with scripting enabled, which is when hints matter; a scripting-disabled visit
+//!   may fetch more.
 //! - **Not references:** empty or whitespace-only URLs, and `data:` URLs (nothing to fetch or hint,
 //!   and they can be megabytes long). Scripts whose `type` is neither a JavaScript MIME type,
 //!   `module` nor `importmap` are data blocks, per the HTML spec.
@@ -978,7 +979,7 @@ fn on_img(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
             crossorigin: crossorigin.clone(),
             ..RefAttrs::default()
         };
-        let taken = PictureSource::always_taken(&sources).is_some();
+        let taken = PictureSource::always_taken(&sources);
         for source in sources {
             push_picture_source(st, source, taken.then_some(&asked));
         }
@@ -1080,22 +1081,20 @@ struct PictureSource {
 }
 
 impl PictureSource {
-    /// The source a browser always takes: the only one, for every viewport (no `media`), in an
-    /// image format (`type`, when given, is one).
-    fn always_taken(sources: &[PictureSource]) -> Option<&PictureSource> {
+    /// Whether a browser always takes the picture's source: there is only one, for every viewport
+    /// (no `media`), in an image format (`type`, when given, is one).
+    fn always_taken(sources: &[PictureSource]) -> bool {
         match sources {
-            [only]
-                if only.media.is_none()
+            [only] => {
+                only.media.is_none()
                     && !only.candidates.is_empty()
                     && only.type_.as_deref().is_none_or(|t| {
                         t.trim_matches(is_ascii_ws)
                             .get(..6)
                             .is_some_and(|p| p.eq_ignore_ascii_case("image/"))
-                    }) =>
-            {
-                Some(only)
+                    })
             }
-            _ => None,
+            _ => false,
         }
     }
 }
