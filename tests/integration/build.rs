@@ -649,9 +649,7 @@ fn default_output_is_never_inside_the_site() {
 /// `import("_")`, raises no bare-specifier warning; a static bare import still does.
 #[test]
 fn client_rendered_pages_and_feature_probes() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    let files = [
+    let (dir, site) = temp_site(&[
         (
             "app.html",
             "<!doctype html><link rel=stylesheet href=/f.css><div id=root></div>\
@@ -679,11 +677,7 @@ fn client_rendered_pages_and_feature_probes() {
         ("bare.js", "import 'vue';\n"),
         ("latin.woff2", "w"),
         ("cyr.woff2", "w"),
-    ];
-    for (rel, text) in files {
-        std::fs::create_dir_all(site.join(rel).parent().unwrap()).unwrap();
-        std::fs::write(site.join(rel), text).unwrap();
-    }
+    ]);
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
     let err = stderr(&o);
@@ -727,9 +721,7 @@ fn client_rendered_pages_and_feature_probes() {
 /// asked for.
 #[test]
 fn a_face_whose_family_no_style_names_is_not_hinted() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    let files = [
+    let (dir, site) = temp_site(&[
         (
             "index.html",
             "<!doctype html><link rel=stylesheet href=/faces.css><link rel=stylesheet href=/use.css>\
@@ -757,11 +749,7 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
         ("body.woff2", "w"),
         ("inline.woff2", "w"),
         ("unused.woff2", "w"),
-    ];
-    std::fs::create_dir_all(&site).unwrap();
-    for (rel, text) in files {
-        std::fs::write(site.join(rel), text).unwrap();
-    }
+    ]);
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -794,21 +782,19 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
 /// written, whatever its algorithm, and a page's own preload without it is a mismatch.
 #[test]
 fn hints_repeat_the_consumers_integrity() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    std::fs::create_dir_all(&site).unwrap();
-    std::fs::write(
-        site.join("index.html"),
-        "<!doctype html><link rel=stylesheet href=/s.css integrity=' sha384-css ' crossorigin>\
-         <link rel=preload as=script href=/a.js>\
-         <script defer src=/a.js integrity=sha256-js></script>\
-         <script type=module src=/m.js integrity=sha512-mod></script><p>x",
-    )
-    .unwrap();
-    std::fs::write(site.join("s.css"), "p{}").unwrap();
-    std::fs::write(site.join("a.js"), "1").unwrap();
-    std::fs::write(site.join("m.js"), "import './d.js'").unwrap();
-    std::fs::write(site.join("d.js"), "2").unwrap();
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/s.css integrity=' sha384-css ' crossorigin>\
+             <link rel=preload as=script href=/a.js>\
+             <script defer src=/a.js integrity=sha256-js></script>\
+             <script type=module src=/m.js integrity=sha512-mod></script><p>x",
+        ),
+        ("s.css", "p{}"),
+        ("a.js", "1"),
+        ("m.js", "import './d.js'"),
+        ("d.js", "2"),
+    ]);
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
     let err = stderr(&o);
@@ -835,20 +821,21 @@ fn hints_repeat_the_consumers_integrity() {
 /// nothing is hinted.
 #[test]
 fn a_pictures_only_source_is_hinted_with_its_type() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    std::fs::create_dir_all(&site).unwrap();
-    std::fs::write(
-        site.join("index.html"),
-        "<!doctype html><picture><source srcset='/a.webp 1x, /a2.webp 2x' type=' image/webp '>\
-         <img src=/a.png fetchpriority=high crossorigin></picture>\
-         <picture><source srcset=/b.avif type=image/avif><source srcset=/b.webp type=image/webp>\
-         <img src=/b.png fetchpriority=high></picture><p>x",
-    )
-    .unwrap();
-    for f in ["a.webp", "a2.webp", "a.png", "b.avif", "b.webp", "b.png"] {
-        std::fs::write(site.join(f), "i").unwrap();
-    }
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><picture><source srcset='/a.webp 1x, /a2.webp 2x' type=' image/webp '>\
+             <img src=/a.png fetchpriority=high crossorigin></picture>\
+             <picture><source srcset=/b.avif type=image/avif><source srcset=/b.webp type=image/webp>\
+             <img src=/b.png fetchpriority=high></picture><p>x",
+        ),
+        ("a.webp", "i"),
+        ("a2.webp", "i"),
+        ("a.png", "i"),
+        ("b.avif", "i"),
+        ("b.webp", "i"),
+        ("b.png", "i"),
+    ]);
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -866,18 +853,16 @@ fn a_pictures_only_source_is_hinted_with_its_type() {
 /// Docusaurus writes for its logo; an `async` script, as Next.js writes for its chunks).
 #[test]
 fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    std::fs::create_dir_all(&site).unwrap();
-    std::fs::write(
-        site.join("index.html"),
-        "<!doctype html><link rel=preload as=image href=/a.png><img src=/a.png><img src=/b.png>\
-         <link rel=preload as=script fetchpriority=low href=/s.js><script async src=/s.js></script>",
-    )
-    .unwrap();
-    std::fs::write(site.join("a.png"), "a").unwrap();
-    std::fs::write(site.join("b.png"), "b").unwrap();
-    std::fs::write(site.join("s.js"), "s").unwrap();
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=preload as=image href=/a.png><img src=/a.png><img src=/b.png>\
+             <link rel=preload as=script fetchpriority=low href=/s.js><script async src=/s.js></script>",
+        ),
+        ("a.png", "a"),
+        ("b.png", "b"),
+        ("s.js", "s"),
+    ]);
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

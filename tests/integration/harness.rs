@@ -32,6 +32,19 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A site of `files` (site-relative path, text) in a fresh temp folder: `(guard, site path)`.
+pub fn temp_site(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    for (rel, text) in files {
+        let path = site.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    (dir, site)
+}
+
 /// A fixture copied into a fresh temp folder: `(guard, site path)`.
 pub fn temp_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
