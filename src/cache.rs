@@ -373,10 +373,9 @@ pub fn unchanged(old: Option<&Cache>, from_cache: &[bool]) -> bool {
     old.is_some_and(|c| c.len() == from_cache.len() && from_cache.iter().all(|&b| b))
 }
 
-/// A new cache, one entry per file in the walk's order (`from_cache` has one flag per file): the
-/// entry of a file the run took from `old` is copied as it was; `own` appends the others' (a file
-/// just read).
-pub fn assemble(
+/// A new cache built whole in memory, as [`stream`] writes it: the tests' reference.
+#[cfg(test)]
+fn assemble(
     old: Option<(&Cache, &Matches)>,
     from_cache: &[bool],
     mut own: impl FnMut(usize, &mut Frames),
@@ -393,20 +392,21 @@ pub fn assemble(
     frames.finish(sri, started_ns)
 }
 
-/// Writes a new cache to `w` as [`assemble`] builds it, from entries made beforehand
-/// ([`Frames::of`]): `own(i)` takes file `i`'s entry, and `has_own(i)` says whether there is one.
-/// Each entry is written and dropped in turn, so the file's bytes are never all in memory.
+/// Writes a new cache to `w`, one entry per file in the walk's order (`from_cache` has one flag
+/// per file): the entry of a file the run took from `old` is copied as it was; `own[i]` is the
+/// entry of a file just read ([`Frames::of`]; `None` for a file taken from `old`, or one that gets
+/// no entry). Each entry is written and dropped in turn, so the file's bytes are never all in
+/// memory.
 pub fn stream(
     w: &mut impl std::io::Write,
     old: Option<(&Cache, &Matches)>,
     from_cache: &[bool],
-    has_own: impl Fn(usize) -> bool,
-    mut own: impl FnMut(usize) -> Option<Vec<u8>>,
+    mut own: Vec<Option<Vec<u8>>>,
     sri: Sri,
     started_ns: i128,
 ) -> std::io::Result<()> {
     let count = (0..from_cache.len())
-        .filter(|&i| reused(old, from_cache, i).is_some() || has_own(i))
+        .filter(|&i| reused(old, from_cache, i).is_some() || own[i].is_some())
         .count();
     let mut sum = sha2::Sha256::new();
     let mut put = |bytes: &[u8]| {
@@ -414,11 +414,11 @@ pub fn stream(
         w.write_all(bytes)
     };
     put(&prefix(count as u64, sri, started_ns))?;
-    for i in 0..from_cache.len() {
+    for (i, own) in own.iter_mut().enumerate() {
         match reused(old, from_cache, i) {
             Some(frame) => put(frame)?,
             None => {
-                if let Some(frame) = own(i) {
+                if let Some(frame) = own.take() {
                     put(&frame)?;
                 }
             }
@@ -458,7 +458,8 @@ fn prefix(count: u64, sri: Sri, started_ns: i128) -> Vec<u8> {
     out
 }
 
-/// The entries of a new cache, one frame per file in the walk's order; see [`assemble`].
+/// Cache entries, one frame per file: [`Frames::of`] makes one file's for [`stream`] (the tests
+/// also build whole caches from them).
 #[derive(Debug, Default)]
 pub struct Frames {
     body: Vec<u8>,
@@ -467,7 +468,8 @@ pub struct Frames {
 
 impl Frames {
     /// An empty list, with room for about `bytes`.
-    pub fn new(bytes: usize) -> Frames {
+    #[cfg(test)]
+    fn new(bytes: usize) -> Frames {
         Frames {
             body: Vec::with_capacity(bytes),
             count: 0,
@@ -475,14 +477,15 @@ impl Frames {
     }
 
     /// Appends an entry as the old cache holds it ([`Cache::frame`] or [`Frames::of`]).
-    pub fn push(&mut self, frame: &[u8]) {
+    #[cfg(test)]
+    fn push(&mut self, frame: &[u8]) {
         self.body.extend_from_slice(frame);
         self.count += 1;
     }
 
     /// Appends the entry of a file just read (nothing for a file that could not be read, or
     /// that changed size while being read).
-    pub fn encode(&mut self, s: &Scanned) {
+    fn encode(&mut self, s: &Scanned) {
         if !s.ok || s.size != s.file.size {
             return;
         }
@@ -513,7 +516,7 @@ impl Frames {
         }
     }
 
-    /// One file's frame alone, to be [`Frames::push`]ed later (`None` when it gets none).
+    /// One file's entry alone (`None` when it gets none).
     pub fn of(s: &Scanned) -> Option<Vec<u8>> {
         let mut one = Frames::default();
         one.encode(s);
@@ -521,7 +524,8 @@ impl Frames {
     }
 
     /// The cache file's bytes.
-    pub fn finish(self, sri: Sri, started_ns: i128) -> Vec<u8> {
+    #[cfg(test)]
+    fn finish(self, sri: Sri, started_ns: i128) -> Vec<u8> {
         let mut out = prefix(self.count, sri, started_ns);
         out.extend_from_slice(&self.body);
         let sum = sha2::Sha256::digest(&out);
@@ -1058,7 +1062,7 @@ mod tests {
     }
 
     /// [`stream`] writes what [`assemble`] builds, from entries made beforehand, with and without
-    /// entries taken from an old cache; each entry is taken once.
+    /// entries taken from an old cache.
     #[test]
     fn streamed_caches_equal_assembled_ones() {
         let (files, bytes) = sample();
@@ -1075,25 +1079,14 @@ mod tests {
             (Some((&c, &m)), [false, true, false]),
         ] {
             let want = encode(&s, old, &hits, Sri::Sha256, START);
-            let mut own: Vec<Option<Vec<u8>>> = s
+            let own: Vec<Option<Vec<u8>>> = s
                 .iter()
                 .zip(hits)
                 .map(|(s, hit)| (!hit).then(|| Frames::of(s)).flatten())
                 .collect();
-            let has: Vec<bool> = own.iter().map(Option::is_some).collect();
             let mut got = Vec::new();
-            stream(
-                &mut got,
-                old,
-                &hits,
-                |i| has[i],
-                |i| own[i].take(),
-                Sri::Sha256,
-                START,
-            )
-            .unwrap();
+            stream(&mut got, old, &hits, own, Sri::Sha256, START).unwrap();
             assert_eq!(got, want, "{hits:?}");
-            assert!(own.iter().all(Option::is_none));
             assert_eq!(Cache::parse(got, Sri::Sha256).unwrap().len(), 3);
         }
     }

@@ -230,16 +230,17 @@ fn scan_and_plan(
         return Ok(Run::Built(Box::new(build)));
     }
     let (scanned, from_cache) = scan::scan_all_cached(&files, config.sri, prior, &on_file);
-    let own = |i: usize, f: &mut cache::Frames| f.encode(&scanned[i]);
     save_cache(
         cache_path.as_deref(),
         prior,
         &from_cache,
         |w| {
-            std::io::Write::write_all(
-                w,
-                &cache::assemble(prior, &from_cache, own, config.sri, started),
-            )
+            let own = scanned
+                .iter()
+                .zip(&from_cache)
+                .map(|(s, &hit)| if hit { None } else { cache::Frames::of(s) })
+                .collect();
+            cache::stream(w, prior, &from_cache, own, config.sri, started)
         },
         &mut diagnostics,
     );
@@ -433,15 +434,11 @@ fn stream_build(
     drop(later);
     // The cache is written before the plan is assembled, each file's entry freed once written, so
     // the entries are neither held twice nor beside the plan's asset list.
-    let has_own: Vec<bool> = frames.iter().map(Option::is_some).collect();
     save_cache(
         cache_path,
         prior,
         &from_cache,
-        |w| {
-            let (has, own) = (|i: usize| has_own[i], |i: usize| frames[i].take());
-            cache::stream(w, prior, &from_cache, has, own, config.sri, started)
-        },
+        |w| cache::stream(w, prior, &from_cache, frames, config.sri, started),
         diagnostics,
     );
     let (plan, mut d) = hints::assemble(&graph, planned);
