@@ -426,6 +426,15 @@ fn owned(v: &Option<Box<str>>) -> Option<String> {
     v.as_deref().map(String::from)
 }
 
+/// An attribute value without surrounding ASCII whitespace, as a browser reads `integrity` and
+/// `type`; `None` when nothing is left.
+fn owned_trimmed(v: &Option<Box<str>>) -> Option<String> {
+    let t = v
+        .as_deref()?
+        .trim_matches(|c: char| c.is_ascii_whitespace());
+    (!t.is_empty()).then(|| t.to_string())
+}
+
 /// Whether a page loads a script (classic or module).
 fn runs_scripts(page: &Node) -> bool {
     page.edges.iter().any(|e| e.kind == RefKind::Script)
@@ -465,9 +474,7 @@ impl<'g> PageStyles<'g> {
     /// Whether some style may ask for `family` ([`FontUse::may_use`]).
     fn may_use(&self, family: &str) -> bool {
         let family = family.to_ascii_lowercase();
-        self.0
-            .iter()
-            .any(|f| f.computed || f.names.binary_search(&family).is_ok())
+        self.0.iter().any(|f| f.may_use_lowercase(&family))
     }
 }
 
@@ -488,12 +495,7 @@ fn spec_for(
         media: None,
         fetchpriority: owned(&a.fetchpriority)
             .filter(|p| p.eq_ignore_ascii_case("high") || p.eq_ignore_ascii_case("low")),
-        integrity: owned(&a.integrity)
-            .map(|i| {
-                i.trim_matches(|c: char| c.is_ascii_whitespace())
-                    .to_string()
-            })
-            .filter(|i| !i.is_empty()),
+        integrity: owned_trimmed(&a.integrity),
     };
     if !e.critical {
         return Err(match e.kind {
@@ -637,10 +639,7 @@ fn spec_for(
                 // A `<picture>`'s source carries its `type`: a browser that cannot decode it skips
                 // the preload, as it skips the source.
                 Ok(Spec {
-                    type_: owned(&a.type_).map(|t| {
-                        t.trim_matches(|c: char| c.is_ascii_whitespace())
-                            .to_string()
-                    }),
+                    type_: owned_trimmed(&a.type_),
                     ..spec(Rel::Preload, Some("image"), owned(&a.crossorigin))
                 })
             }
@@ -701,17 +700,16 @@ fn mismatch(kind: RefKind, attrs: &RefAttrs, want: &Spec) -> Option<String> {
             need.unwrap_or("none")
         ));
     }
-    let have = attrs
-        .integrity
-        .as_deref()
-        .map(|i| i.trim_matches(|c: char| c.is_ascii_whitespace()));
-    if have.filter(|i| !i.is_empty()) != want.integrity.as_deref() {
+    let have = owned_trimmed(&attrs.integrity);
+    if have != want.integrity {
+        let shown = |i: &Option<String>| {
+            i.as_ref()
+                .map_or("absent".to_string(), |i| format!("{i:?}"))
+        };
         return Some(format!(
             "integrity is {} but the consumer's is {}",
-            have.map_or("absent".to_string(), |i| format!("{i:?}")),
-            want.integrity
-                .as_deref()
-                .map_or("absent".to_string(), |i| format!("{i:?}"))
+            shown(&have),
+            shown(&want.integrity)
         ));
     }
     None

@@ -301,10 +301,15 @@ impl FontUse {
 
     /// Whether a style may ask for `family` (an `@font-face`'s `font-family`).
     pub fn may_use(&self, family: &str) -> bool {
+        self.may_use_lowercase(&family.to_ascii_lowercase())
+    }
+
+    /// [`FontUse::may_use`] for a name already lowercased.
+    pub fn may_use_lowercase(&self, family: &str) -> bool {
         self.computed
             || self
                 .names
-                .binary_search(&family.to_ascii_lowercase())
+                .binary_search_by(|n| n.as_str().cmp(family))
                 .is_ok()
     }
 }
