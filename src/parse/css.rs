@@ -82,37 +82,30 @@ impl<'t> Walker<'t> {
                         Ok::<(), Failure>(())
                     });
                 }
-                // A declaration, or a selector such as `font:hover` (whose words then count as
-                // names, which only keeps more faces): the value ends at `;`, at the end of the
-                // block, or before a `{}` block, which the walk then descends into.
+                // A `font-family` or `font` declaration, or a selector such as `font:hover` (whose
+                // words then count as names, which only keeps more faces): the value ends at `;`,
+                // at the end of the block, or before a `{}` block, which the walk then descends
+                // into. A custom property may hold a font list that a `var()` elsewhere reads (in
+                // a shadow root's styles, which live in scripts): its words count as names too,
+                // and its value is then walked again as usual, for its `url()`s.
                 Token::Ident(name)
                     if (name.eq_ignore_ascii_case("font-family")
-                        || name.eq_ignore_ascii_case("font"))
+                        || name.eq_ignore_ascii_case("font")
+                        || name.starts_with("--"))
                         && p.try_parse(Parser::expect_colon).is_ok() =>
                 {
-                    let _ = p.parse_until_before(
-                        Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
-                        |value| {
-                            self.font_names(value, true);
-                            Ok::<(), Failure>(())
-                        },
-                    );
-                }
-                // A custom property may hold a font list that a `var()` elsewhere reads (in a
-                // shadow root's styles, which live in scripts): its words count as names too. The
-                // value is then walked again as usual, for its `url()`s.
-                Token::Ident(name)
-                    if name.starts_with("--") && p.try_parse(Parser::expect_colon).is_ok() =>
-                {
+                    let custom = name.starts_with("--");
                     let value_start = p.state();
                     let _ = p.parse_until_before(
                         Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
                         |value| {
-                            self.font_names(value, false);
+                            self.font_names(value, !custom);
                             Ok::<(), Failure>(())
                         },
                     );
-                    p.reset(&value_start);
+                    if custom {
+                        p.reset(&value_start);
+                    }
                 }
                 Token::UnquotedUrl(url) => self.push(&url, RefKind::CssUrl, "url()", start),
                 Token::QuotedString(url) if in_image_set => {
