@@ -234,14 +234,12 @@ fn scan_and_plan(
         cache_path.as_deref(),
         prior,
         &from_cache,
-        |w| {
-            let own = scanned
-                .iter()
-                .zip(&from_cache)
-                .map(|(s, &hit)| if hit { None } else { cache::Frames::of(s) })
-                .collect();
-            cache::stream(w, prior, &from_cache, own, config.sri, started)
+        || {
+            let read = scanned.iter().zip(&from_cache);
+            read.map(|(s, &hit)| if hit { None } else { cache::Frames::of(s) })
+                .collect()
         },
+        (config.sri, started),
         &mut diagnostics,
     );
     drop(old);
@@ -252,13 +250,15 @@ fn scan_and_plan(
     Ok(Run::Built(Box::new(build)))
 }
 
-/// Rewrites the fingerprint cache at `path` unless every file came from it (`write` puts the new
-/// cache's bytes); a failed write is a warning.
+/// Rewrites the fingerprint cache at `path` unless every file came from it ([`cache::stream`]:
+/// `own` gives the entries of the files read, `(sri, started)` the run); a failed write is a
+/// warning.
 fn save_cache(
     path: Option<&Path>,
     prior: Option<(&cache::Cache, &cache::Matches)>,
     from_cache: &[bool],
-    write: impl FnOnce(&mut output::Stream) -> std::io::Result<()>,
+    own: impl FnOnce() -> Vec<Option<Vec<u8>>>,
+    (sri, started): (config::Sri, i128),
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let Some(path) = path else { return };
@@ -266,7 +266,7 @@ fn save_cache(
         return;
     }
     let mut out = output::Stream::new(path);
-    let written = write(&mut out)
+    let written = cache::stream(&mut out, prior, from_cache, own(), sri, started)
         .map_err(|e| Error::io(path, e))
         .and_then(|()| out.finish());
     if let Err(e) = written {
@@ -438,7 +438,8 @@ fn stream_build(
         cache_path,
         prior,
         &from_cache,
-        |w| cache::stream(w, prior, &from_cache, frames, config.sri, started),
+        || frames,
+        (config.sri, started),
         diagnostics,
     );
     let (plan, mut d) = hints::assemble(&graph, planned);
