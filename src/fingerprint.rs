@@ -149,7 +149,57 @@ fn is_base64url_hash(s: &str) -> bool {
     // hash: random base64url looks like that about once in 2,000 names.
     let marker = lower == 0 && digit == 0 && other > 0;
     let word = digit == 0 && other == 0 && upper <= 1;
-    classes >= 2 && !(capitalized_word || marker || word)
+    classes >= 2 && !(capitalized_word || marker || word || is_name_like(s))
+}
+
+/// True when 8 characters read as a person's naming rather than chance: words of one case style
+/// (`two-tone`, `GB1-UCS2`, `Japan1-0`, `Outline2`, `Latin1-B`), each maybe ending in digits,
+/// joined by one kind of separator. Hand-named files such as PDF.js's `Adobe-Japan1-0.bcmap` or
+/// `theme-two-tone.css` end that way; random base64url does in about one name in 280, which then
+/// lose only the `immutable` caching.
+fn is_name_like(s: &str) -> bool {
+    let separators = s.bytes().filter(|b| matches!(b, b'-' | b'_'));
+    let mut seen = None;
+    for b in separators {
+        if seen.replace(b).is_some_and(|first| first != b) {
+            return false;
+        }
+    }
+    // One case style for the whole: all lowercase, all capitals, or each word capitalized; a lone
+    // capital (`B`) fits the last two.
+    #[derive(PartialEq, Clone, Copy)]
+    enum Case {
+        Lower,
+        Upper,
+        Capitalized,
+    }
+    let mut style: Option<Case> = None;
+    let mut lone_capital = false;
+    for word in s.split(['-', '_']) {
+        let letters = word.trim_end_matches(|c: char| c.is_ascii_digit());
+        if word.is_empty() || !letters.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return false;
+        }
+        let case = match letters.as_bytes() {
+            [] => continue,
+            [b] if b.is_ascii_uppercase() => {
+                lone_capital = true;
+                continue;
+            }
+            l if l.iter().all(u8::is_ascii_lowercase) => Case::Lower,
+            l if l.iter().all(u8::is_ascii_uppercase) => Case::Upper,
+            [first, rest @ ..]
+                if first.is_ascii_uppercase() && rest.iter().all(u8::is_ascii_lowercase) =>
+            {
+                Case::Capitalized
+            }
+            _ => return false,
+        };
+        if style.replace(case).is_some_and(|c| c != case) {
+            return false;
+        }
+    }
+    !(lone_capital && style == Some(Case::Lower))
 }
 
 #[cfg(test)]
@@ -191,6 +241,11 @@ mod tests {
             "chunk-SBN7ISVL.js",
             "media/roboto-greek-ext-400-normal-IONFYYIZ.woff2",
             "app/_next/static/abcBuildId/_buildManifest.js",
+            // Vite hashes that hold separators, or words in mixed case styles.
+            "assets/x-ER2_FS-b.js",
+            "assets/x-DY_xgnyu.js",
+            "assets/x-Umyc-CDI.js",
+            "assets/x-myIcon12.js",
         ] {
             assert!(is_content_hashed(yes), "{yes}");
         }
@@ -207,6 +262,15 @@ mod tests {
             "__next.__PAGE__.txt",
             "about/__next.about.__PAGE__.txt",
             "LICENSE_.txt",
+            // Hand-named files whose last 8 characters after a `-` only look like Vite's hash.
+            "web/cmaps/Adobe-Japan1-0.bcmap",
+            "web/cmaps/Adobe-GB1-UCS2.bcmap",
+            "web/iccs/CGATS001Compat-v2-micro.icc",
+            "theme-two-tone.css",
+            "icons-Outline2.css",
+            "lib-es2015-1.css",
+            "font-Latin1-B.css",
+            "lib.es2015-1.css",
         ] {
             assert!(!is_content_hashed(no), "{no}");
         }

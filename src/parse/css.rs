@@ -200,7 +200,8 @@ impl<'t> Walker<'t> {
             }
             Ok::<(), Failure>(())
         });
-        // Prefer the first woff2 (every browser that preloads supports it), else the first source.
+        // Prefer the first woff2 (every browser that preloads supports it), else the first source a
+        // browser takes: one whose format it reads, or one without a format, which it tries.
         let pick = sources
             .iter()
             .position(|s| match &s.format {
@@ -208,8 +209,12 @@ impl<'t> Walker<'t> {
                 Some(f) => f.get(..5).is_some_and(|f| f.eq_ignore_ascii_case("woff2")),
                 None => path_of(&s.url).to_ascii_lowercase().ends_with(".woff2"),
             })
-            .unwrap_or(0);
-        if let Some(source) = sources.into_iter().nth(pick) {
+            .or_else(|| {
+                sources
+                    .iter()
+                    .position(|s| s.format.as_deref().is_none_or(is_readable_format))
+            });
+        if let Some(source) = pick.and_then(|pick| sources.into_iter().nth(pick)) {
             if source.format.is_some() {
                 attrs.rare_mut().format = source.format;
             }
@@ -305,6 +310,15 @@ fn font_descriptor<'i>(p: &mut Parser<'i>, sources: &mut Vec<FontSource>, attrs:
                 .map_err(Failure::from)
         });
     }
+}
+
+/// Whether browsers that preload read fonts of this `format()`. They skip the others without
+/// fetching them: `embedded-opentype` (the `.eot` of the old cross-browser syntax), `svg`, and any
+/// name they do not know.
+fn is_readable_format(format: &str) -> bool {
+    let format = format.to_ascii_lowercase();
+    let base = format.strip_suffix("-variations").unwrap_or(&format);
+    matches!(base, "woff2" | "woff" | "truetype" | "opentype" | "collection")
 }
 
 /// One `src` entry: `url(…) [format(…)]? [tech(…)]?`; `local(…)` entries fail and are skipped.
@@ -567,11 +581,17 @@ mod tests {
                 "a.woff2",
                 Some("woff2"),
             ),
-            // A later src replaces an earlier one, as in the cascade.
+            // A later src replaces an earlier one, as in the cascade; with no woff2, the first
+            // source a browser reads wins, and `.eot` and SVG fonts are skipped as browsers skip them.
             (
-                "src: url(a.eot); src: url('a.eot?#iefix') format('embedded-opentype'), url(a.woff) format('woff')",
-                "a.eot?#iefix",
-                Some("embedded-opentype"),
+                "src: url(a.eot); src: url('a.eot?#iefix') format('embedded-opentype'), url(a.svg#f) format('svg'), url(a.woff) format('woff'), url(a.ttf) format('truetype')",
+                "a.woff",
+                Some("woff"),
+            ),
+            (
+                "src: url(a.eot?#iefix) format(\"embedded-opentype\"), url(a.ttf)",
+                "a.ttf",
+                None,
             ),
             (
                 "src: url(\"a.otf\") format(\"opentype\")",
