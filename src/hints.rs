@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 use crate::config::{Config, Policy};
-use crate::error::{Diagnostic, Severity};
+use crate::error::{Diagnostic, Location, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
 use crate::parse::{FontUse, RefAttrs, RefKind, TextChars};
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
@@ -453,13 +453,27 @@ fn explicit_spec(e: &Entry, page: &Node, styles: &PageStyles, policy: &Policy) -
 }
 
 /// What the page's styles name: its inline styles and every stylesheet it reaches, each file's
-/// [`FontUse`] borrowed from the graph.
-struct PageStyles<'g>(Vec<&'g FontUse>);
+/// [`FontUse`] borrowed from the graph; and what its font faces leave to each other.
+struct PageStyles<'g> {
+    uses: Vec<&'g FontUse>,
+    /// Families (lowercased) with an upright face among the page's fonts.
+    upright: Vec<String>,
+    /// Per face (its stylesheet and place there), the code points it keeps: its `unicode-range`
+    /// less those of the faces declared after it in the same stylesheet for the same family,
+    /// style and weight. For each character a browser takes the last such face whose range holds
+    /// it, so an earlier face is fetched only for the characters the later ones leave.
+    kept: Vec<(&'g str, Location, Vec<CodeRange>)>,
+}
 
 impl<'g> PageStyles<'g> {
     fn of(page: &'g Node, entries: &[Entry<'g>]) -> PageStyles<'g> {
-        if !entries.iter().any(|e| e.kind == RefKind::Font) {
-            return PageStyles(Vec::new());
+        let faces: Vec<&Entry<'g>> = entries.iter().filter(|e| e.kind == RefKind::Font).collect();
+        if faces.is_empty() {
+            return PageStyles {
+                uses: Vec::new(),
+                upright: Vec::new(),
+                kept: Vec::new(),
+            };
         }
         let sheets = entries
             .iter()
@@ -467,15 +481,99 @@ impl<'g> PageStyles<'g> {
             .filter_map(|e| e.node);
         let uses = std::iter::once(page)
             .chain(sheets)
-            .filter_map(|n| n.font_use.as_deref());
-        PageStyles(uses.collect())
+            .filter_map(|n| n.font_use.as_deref())
+            .collect();
+        let family = |e: &Entry| e.attrs.font_family().map(str::to_ascii_lowercase);
+        let mut upright: Vec<String> = faces
+            .iter()
+            .filter(|e| !e.attrs.is_slanted_face())
+            .filter_map(|e| family(e))
+            .collect();
+        upright.sort_unstable();
+        upright.dedup();
+        let mut kept = Vec::new();
+        for (i, e) in faces.iter().enumerate() {
+            let Some(name) = family(e) else { continue };
+            let later: Vec<(u32, u32)> = faces[i + 1..]
+                .iter()
+                .filter(|l| {
+                    l.parent == e.parent
+                        && l.location > e.location
+                        && l.attrs.face_descriptors() == e.attrs.face_descriptors()
+                        && family(l).as_deref() == Some(name.as_str())
+                })
+                .flat_map(|l| whole_if_empty(l.attrs.unicode_range()))
+                .collect();
+            let own = whole_if_empty(e.attrs.unicode_range());
+            let left = subtract_ranges(&own, &later);
+            if left != own {
+                kept.push((e.parent, e.location, left));
+            }
+        }
+        PageStyles {
+            uses,
+            upright,
+            kept,
+        }
     }
 
     /// Whether some style may ask for `family` ([`FontUse::may_use`]).
     fn may_use(&self, family: &str) -> bool {
         let family = family.to_ascii_lowercase();
-        self.0.iter().any(|f| f.may_use_lowercase(&family))
+        self.uses.iter().any(|f| f.may_use_lowercase(&family))
     }
+
+    /// Whether some text of the page may be italic.
+    fn may_be_italic(&self) -> bool {
+        self.uses.iter().any(|f| f.italic)
+    }
+
+    /// Whether the page has an upright face of `family`, which a browser uses for upright text.
+    fn has_upright(&self, family: &str) -> bool {
+        let family = family.to_ascii_lowercase();
+        self.upright.binary_search(&family).is_ok()
+    }
+
+    /// The code points a face is used for ([`PageStyles::kept`]), `None` when no later face
+    /// takes any (then its `unicode-range` as declared).
+    fn kept_range(&self, e: &Entry) -> Option<&[(u32, u32)]> {
+        self.kept
+            .iter()
+            .find(|(parent, at, _)| *parent == e.parent && *at == e.location)
+            .map(|(_, _, kept)| kept.as_slice())
+    }
+}
+
+/// An inclusive range of code points, as in a `unicode-range`.
+type CodeRange = (u32, u32);
+
+/// A `unicode-range` as a list that is never empty: no `unicode-range` means every code point.
+fn whole_if_empty(ranges: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    if ranges.is_empty() {
+        vec![(0, 0x10FFFF)]
+    } else {
+        ranges.to_vec()
+    }
+}
+
+/// The inclusive code point ranges of `from` that are in none of `less`.
+fn subtract_ranges(from: &[(u32, u32)], less: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut left: Vec<(u32, u32)> = from.iter().copied().filter(|(lo, hi)| lo <= hi).collect();
+    for &(cut_lo, cut_hi) in less {
+        left = left
+            .into_iter()
+            .flat_map(|(lo, hi)| {
+                if cut_hi < lo || hi < cut_lo {
+                    return [Some((lo, hi)), None];
+                }
+                let below = (lo < cut_lo).then(|| (lo, cut_lo - 1));
+                let above = (cut_hi < hi).then(|| (cut_hi + 1, hi));
+                [below, above]
+            })
+            .flatten()
+            .collect();
+    }
+    left
 }
 
 /// Decides the hint for one reachable entry, or why there is none.
@@ -531,15 +629,24 @@ fn spec_for(
                     .unwrap_or_default()
             };
             let facts = page.page.as_deref();
+            // The characters this face is used for: its range, less what later faces take.
+            let kept = styles.kept_range(e);
+            if kept.is_some_and(<[_]>::is_empty) {
+                return Err(format!(
+                    "@font-face{}: faces declared after it in {} for the same family, style and \
+                     weight take every character of its unicode-range",
+                    family(),
+                    e.parent
+                )
+                .into());
+            }
+            let range = kept.unwrap_or(a.unicode_range());
             match facts.and_then(|p| p.text.as_ref()) {
                 // A page that runs scripts and has no text of its own is rendered by them (a
                 // client-rendered app): its text is unknown, so assume the letters of its language.
                 Some(t) if t.0.is_empty() && runs_scripts(page) => {
                     let (assumed, name) = assumed_text(facts.and_then(|p| p.lang.as_deref()));
-                    if !assumed
-                        .iter()
-                        .any(|&r| TextChars::covers(a.unicode_range(), r))
-                    {
+                    if !assumed.iter().any(|&r| TextChars::covers(range, r)) {
                         return Err(format!(
                             "@font-face{}: the page has no text of its own (its scripts render \
                              it); {name} is assumed, and its unicode-range does not cover it",
@@ -548,9 +655,14 @@ fn spec_for(
                         .into());
                     }
                 }
-                Some(t) if !t.intersects(a.unicode_range()) => {
+                Some(t) if !t.intersects(range) => {
+                    let left = if kept.is_some() {
+                        " that faces declared after it leave"
+                    } else {
+                        ""
+                    };
                     return Err(format!(
-                        "@font-face{}: no character of its unicode-range occurs in the page",
+                        "@font-face{}: no character of its unicode-range{left} occurs in the page",
                         family()
                     )
                     .into());
@@ -564,6 +676,18 @@ fn spec_for(
                         return Err(format!(
                             "@font-face{}: no style of the page names its family (in font-family or \
                              font), so no text uses it",
+                            family()
+                        )
+                        .into());
+                    }
+                    if a.is_slanted_face()
+                        && !styles.may_be_italic()
+                        && a.font_family().is_some_and(|f| styles.has_upright(f))
+                    {
+                        return Err(format!(
+                            "@font-face{} (italic): no text of the page is italic (no <em>, <i>, \
+                             <cite>, <dfn>, <var> or <address>, and no style asks for font-style: \
+                             italic or oblique), so its upright faces are used",
                             family()
                         )
                         .into());
@@ -713,4 +837,29 @@ fn mismatch(kind: RefKind, attrs: &RefAttrs, want: &Spec) -> Option<String> {
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_subtract() {
+        let cases: &[(&[CodeRange], &[CodeRange], &[CodeRange])] = &[
+            (
+                &[(0x370, 0x3FF)],
+                &[(0x391, 0x3A9), (0x3B1, 0x3C9)],
+                &[(0x370, 0x390), (0x3AA, 0x3B0), (0x3CA, 0x3FF)],
+            ),
+            (&[(0, 0xFF), (0x2000, 0x206F)], &[(0, 0x10FFFF)], &[]),
+            (&[(10, 20)], &[(30, 40)], &[(10, 20)]),
+            (&[(10, 20)], &[(10, 10), (20, 20)], &[(11, 19)]),
+            (&[(10, 20)], &[(5, 15)], &[(16, 20)]),
+            (&[(10, 20)], &[], &[(10, 20)]),
+        ];
+        for &(from, less, left) in cases {
+            assert_eq!(subtract_ranges(from, less), left, "{from:x?} - {less:x?}");
+        }
+        assert_eq!(whole_if_empty(&[]), [(0, 0x10FFFF)]);
+    }
 }

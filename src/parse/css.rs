@@ -88,6 +88,25 @@ impl<'t> Walker<'t> {
                 // into. A custom property may hold a font list that a `var()` elsewhere reads (in
                 // a shadow root's styles, which live in scripts): its words count as names too,
                 // and its value is then walked again as usual, for its `url()`s.
+                // `font-style: italic` (or `oblique`, or computed) may set text in italics.
+                Token::Ident(name)
+                    if name.eq_ignore_ascii_case("font-style")
+                        && p.try_parse(Parser::expect_colon).is_ok() =>
+                {
+                    let _ = p.parse_until_before(
+                        Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
+                        |value| {
+                            while let Ok(token) = value.next() {
+                                self.fonts.italic |= match token {
+                                    Token::Ident(word) => is_slant(word),
+                                    Token::Function(f) => is_computing(f),
+                                    _ => false,
+                                };
+                            }
+                            Ok::<(), Failure>(())
+                        },
+                    );
+                }
                 Token::Ident(name)
                     if (name.eq_ignore_ascii_case("font-family")
                         || name.eq_ignore_ascii_case("font")
@@ -95,11 +114,12 @@ impl<'t> Walker<'t> {
                         && p.try_parse(Parser::expect_colon).is_ok() =>
                 {
                     let custom = name.starts_with("--");
+                    let shorthand = name.eq_ignore_ascii_case("font");
                     let value_start = p.state();
                     let _ = p.parse_until_before(
                         Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
                         |value| {
-                            self.font_names(value, !custom);
+                            self.font_names(value, !custom, shorthand);
                             Ok::<(), Failure>(())
                         },
                     );
@@ -225,8 +245,9 @@ impl<'t> Walker<'t> {
     /// Records the names a `font-family`, `font` or custom property value may mean. A quoted string
     /// is one name; a run of identifiers is one name, and each of its tails too (`font: bold 1em
     /// Open Sans` names `Open Sans`, with `bold 1em` before it). In a declaration (`declared`), a
-    /// `var()`, `env()` or `attr()` makes the family computed.
-    fn font_names<'i>(&mut self, p: &mut Parser<'i>, declared: bool) {
+    /// `var()`, `env()` or `attr()` makes the family computed, and in the `font` shorthand
+    /// (`shorthand`) the style too.
+    fn font_names<'i>(&mut self, p: &mut Parser<'i>, declared: bool, shorthand: bool) {
         let mut run: Vec<String> = Vec::new();
         let names = &mut self.fonts.names;
         let mut end_run = |run: &mut Vec<String>| {
@@ -237,19 +258,20 @@ impl<'t> Walker<'t> {
         };
         while let Ok(token) = p.next() {
             match token {
-                Token::Ident(word) => run.push(word.to_ascii_lowercase()),
+                Token::Ident(word) => {
+                    // `font: italic 1em Serif` sets italics (a family so named is not looked for).
+                    self.fonts.italic |= shorthand && is_slant(word);
+                    run.push(word.to_ascii_lowercase());
+                }
                 Token::QuotedString(name) => {
                     end_run(&mut run);
                     end_run(&mut vec![name.to_ascii_lowercase()]);
                 }
                 Token::Function(name) => {
                     end_run(&mut run);
-                    if declared
-                        && ["var", "env", "attr"]
-                            .iter()
-                            .any(|f| name.eq_ignore_ascii_case(f))
-                    {
+                    if declared && is_computing(name) {
                         self.fonts.computed = true;
+                        self.fonts.italic |= shorthand;
                     }
                 }
                 _ => end_run(&mut run),
@@ -303,6 +325,10 @@ fn font_descriptor<'i>(p: &mut Parser<'i>, sources: &mut Vec<FontSource>, attrs:
         if family.is_some() || attrs.font_family().is_some() {
             attrs.rare_mut().font_family = family;
         }
+    } else if name.eq_ignore_ascii_case("font-style") {
+        attrs.rare_mut().font_style = descriptor_words(p);
+    } else if name.eq_ignore_ascii_case("font-weight") {
+        attrs.rare_mut().font_weight = descriptor_words(p);
     } else if name.eq_ignore_ascii_case("unicode-range") {
         attrs.rare_mut().unicode_range = p.parse_comma_separated_ignoring_errors(|p| {
             UnicodeRange::parse(p)
@@ -312,13 +338,37 @@ fn font_descriptor<'i>(p: &mut Parser<'i>, sources: &mut Vec<FontSource>, attrs:
     }
 }
 
+/// `italic` or `oblique`, the `font-style` keywords that slant text.
+fn is_slant(word: &str) -> bool {
+    word.eq_ignore_ascii_case("italic") || word.eq_ignore_ascii_case("oblique")
+}
+
+/// `var()`, `env()` and `attr()`, whose value is only known in the browser.
+fn is_computing(function: &str) -> bool {
+    ["var", "env", "attr"]
+        .iter()
+        .any(|f| function.eq_ignore_ascii_case(f))
+}
+
+/// A descriptor's value as lowercased words joined by one space (`Oblique 10deg` → `oblique 10deg`,
+/// `100  900` → `100 900`), or `None` when it is empty.
+fn descriptor_words<'i>(p: &mut Parser<'i>) -> Option<String> {
+    let start = p.position();
+    skip_rest(p);
+    let words: Vec<&str> = p.slice_from(start).split_ascii_whitespace().collect();
+    (!words.is_empty()).then(|| words.join(" ").to_ascii_lowercase())
+}
+
 /// Whether browsers that preload read fonts of this `format()`. They skip the others without
 /// fetching them: `embedded-opentype` (the `.eot` of the old cross-browser syntax), `svg`, and any
 /// name they do not know.
 fn is_readable_format(format: &str) -> bool {
     let format = format.to_ascii_lowercase();
     let base = format.strip_suffix("-variations").unwrap_or(&format);
-    matches!(base, "woff2" | "woff" | "truetype" | "opentype" | "collection")
+    matches!(
+        base,
+        "woff2" | "woff" | "truetype" | "opentype" | "collection"
+    )
 }
 
 /// One `src` entry: `url(…) [format(…)]? [tech(…)]?`; `local(…)` entries fail and are skipped.

@@ -73,7 +73,17 @@ const MEMORY_LIMIT: usize = 256 << 20;
 /// element.
 const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, track, input, \
                         area, textarea, button, base, style, template, title, meta, astro-island, \
-                        font, [style], [font-family]";
+                        font, [style], [font-family], [hidden], details, summary, dialog, \
+                        em, i, cite, dfn, var, address";
+
+/// Elements whose end tag may be left out (the next start tag closes them). lol_html reports only
+/// end tags that are written, so a count of open hidden elements would never come down for them:
+/// their `hidden` is not followed, and their text counts, as a preload too many costs less than
+/// a face missed for the rest of the page.
+const END_TAG_OPTIONAL: &[&str] = &[
+    "p", "li", "dt", "dd", "option", "optgroup", "rt", "rp", "tr", "td", "th", "thead", "tbody",
+    "tfoot", "colgroup", "caption", "html", "head", "body",
+];
 
 /// The JavaScript MIME type essences (<https://mimesniff.spec.whatwg.org/#javascript-mime-type>).
 const JS_MIME_TYPES: &[&str] = &[
@@ -466,6 +476,13 @@ struct State {
     template_depth: usize,
     /// Open `<title>` elements: their text is not rendered in the page.
     title_depth: usize,
+    /// Open elements that are not rendered: `hidden`, `style="display: none"`, a `<dialog>`
+    /// without `open`.
+    hidden_depth: usize,
+    /// Open `<details>` without `open`: only their `<summary>` is rendered.
+    closed_details_depth: usize,
+    /// Open `<summary>` elements inside a closed `<details>`.
+    summary_depth: usize,
     /// Open `<picture>` elements: a `<source>` in one offers image candidates.
     picture_depth: usize,
     /// A `<source srcset>` was seen in the `<picture>` open now.
@@ -509,6 +526,14 @@ enum ScriptType {
 }
 
 impl State {
+    /// Whether text here is rendered: not in a plain `<template>`, a hidden element, or a closed
+    /// `<details>` outside its `<summary>`.
+    fn renders_text(&self) -> bool {
+        self.template_depth == 0
+            && self.hidden_depth == 0
+            && (self.closed_details_depth == 0 || self.summary_depth > 0)
+    }
+
     fn push(
         &mut self,
         url: String,
@@ -678,6 +703,16 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         "title" => {
             count_open(st, shared, el, |st| &mut st.title_depth);
         }
+        "details" if !el.has_attribute("open") => {
+            count_open(st, shared, el, |st| &mut st.closed_details_depth);
+        }
+        "summary" if st.closed_details_depth > 0 => {
+            count_open(st, shared, el, |st| &mut st.summary_depth);
+        }
+        // Browsers set these in italics, so italic faces may be used.
+        "em" | "i" | "cite" | "dfn" | "var" | "address" if st.renders_text() => {
+            st.font_use.italic = true;
+        }
         "picture" => {
             count_open(st, shared, el, |st| &mut st.picture_depth);
             flush_picture_sources(st);
@@ -685,6 +720,10 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             st.picture_img_seen = false;
         }
         _ => {}
+    }
+    let hidden = is_hidden(el, &tag);
+    if hidden {
+        count_open(st, shared, el, |st| &mut st.hidden_depth);
     }
     let a = Attrs::of(el, &st.positions.tail, st.positions.base);
     match tag.as_str() {
@@ -762,7 +801,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         _ => {}
     }
-    collect_attribute_text(st, &a, &tag);
+    if !hidden && st.renders_text() {
+        collect_attribute_text(st, &a, &tag);
+    }
     if let Some(decls) = a.get("style")
         && !decls.trim_matches(is_ascii_ws).is_empty()
     {
@@ -1019,6 +1060,39 @@ fn on_img(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
 
 /// Counts an element as open in the counter `depth` picks, until its end tag. An element that
 /// cannot have an end tag is not counted (it could never be uncounted).
+/// Whether the element is not rendered, and its text with it: `hidden` (also `until-found`, whose
+/// text is not painted until found), `style="display: none"`, or a `<dialog>` that is not `open`.
+fn is_hidden(el: &Element<'_, '_>, tag: &str) -> bool {
+    if END_TAG_OPTIONAL.contains(&tag) {
+        return false;
+    }
+    el.has_attribute("hidden")
+        || (tag == "dialog" && !el.has_attribute("open"))
+        || el
+            .get_attribute("style")
+            .is_some_and(|decls| displays_none(&decls))
+}
+
+/// Whether a `style` attribute's declarations set `display: none`.
+fn displays_none(decls: &str) -> bool {
+    let mut none = false;
+    for decl in decls.split(';') {
+        if let Some((name, value)) = decl.split_once(':')
+            && name
+                .trim_matches(is_ascii_ws)
+                .eq_ignore_ascii_case("display")
+        {
+            // A later declaration wins.
+            let value = value.trim_matches(is_ascii_ws);
+            let value = value
+                .strip_suffix("!important")
+                .map_or(value, |v| v.trim_matches(is_ascii_ws));
+            none = value.eq_ignore_ascii_case("none");
+        }
+    }
+    none
+}
+
 fn count_open(
     st: &mut State,
     shared: &Shared,
@@ -1207,7 +1281,7 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
     let mut guard = lock(shared);
     let st = &mut *guard;
     st.positions.at(t.source_location().bytes().start);
-    let visible = st.template_depth == 0
+    let visible = st.renders_text()
         && match t.text_type() {
             TextType::Data => true,
             // `<textarea>` text is shown; `<title>` text is not part of the page.
@@ -2158,6 +2232,61 @@ mod tests {
         assert_eq!(urls, ["/in-shadow.png"]);
         assert!(f.font_use.may_use("shadow"));
         assert!(f.text.unwrap().0.contains(&'\u{3a9}'));
+    }
+
+    /// Text a browser does not render asks for no font: `hidden`, `display: none`, a closed
+    /// `<dialog>` or `<details>` (except its `<summary>`). An element whose end tag may be left out
+    /// is not followed, so the text after it still counts.
+    #[test]
+    fn hidden_text_is_not_page_text() {
+        let chars = |html: &str| -> String {
+            let f = parse_html(html.as_bytes());
+            f.text
+                .unwrap()
+                .0
+                .into_iter()
+                .filter(|c| !c.is_ascii())
+                .collect()
+        };
+        assert_eq!(
+            chars(
+                "<div hidden><span>\u{3b1}</span><p>\u{3b2}</div>\
+                 <section style=\"color:red; DISPLAY : none !important\">\u{3b3}</section>\
+                 <dialog>\u{3b4}</dialog><dialog open>\u{416}</dialog>\
+                 <details><summary>\u{417}</summary>\u{3b5}<div>\u{3b6}</div></details>\
+                 <details open>\u{418}</details>\
+                 <input hidden placeholder=\u{3b7}><input placeholder=\u{419}>\
+                 <div style=\"display:none;display:block\">\u{41a}</div>\
+                 <p hidden>\u{41b}<p>\u{41c}<div hidden=until-found>\u{3b8}</div>\u{41d}"
+            ),
+            "\u{416}\u{417}\u{418}\u{419}\u{41a}\u{41b}\u{41c}\u{41d}"
+        );
+    }
+
+    /// Italic faces are only used if some text may be italic: an element browsers set in italics
+    /// (outside hidden and inert parts) or a declaration that slants text.
+    #[test]
+    fn italic_text_is_noticed() {
+        let italic = |html: &str| parse_html(html.as_bytes()).font_use.italic;
+        assert!(!italic(
+            "<p>plain <b>bold</b> <span style=\"font-style:normal\">x</span>"
+        ));
+        assert!(!italic(
+            "<template><em>x</em></template><div hidden><i>y</i></div>"
+        ));
+        assert!(!italic(
+            "<style>@font-face{font-family:X;font-style:italic}</style>"
+        ));
+        for html in [
+            "<p>a <em>b</em>",
+            "<cite>c</cite>",
+            "<address>d</address>",
+            "<p style=\"font-style: oblique 10deg\">e",
+            "<p style=\"font: italic bold 1em Serif\">f",
+            "<style>.q{font-style:var(--slant)}</style>",
+        ] {
+            assert!(italic(html), "{html}");
+        }
     }
 
     #[test]

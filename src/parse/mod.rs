@@ -144,6 +144,10 @@ pub struct RareAttrs {
     pub format: Option<String>,
     /// `font-family` of an `@font-face`.
     pub font_family: Option<String>,
+    /// `font-style` of an `@font-face`, lowercased, its words joined by one space.
+    pub font_style: Option<String>,
+    /// `font-weight` of an `@font-face`, lowercased, its words joined by one space.
+    pub font_weight: Option<String>,
 }
 
 impl RefAttrs {
@@ -185,6 +189,22 @@ impl RefAttrs {
     /// `font-family` of an `@font-face`.
     pub fn font_family(&self) -> Option<&str> {
         self.rare.as_ref().and_then(|r| r.font_family.as_deref())
+    }
+
+    /// Whether an `@font-face` is for italic or oblique text (its `font-style`).
+    pub fn is_slanted_face(&self) -> bool {
+        self.rare
+            .as_ref()
+            .and_then(|r| r.font_style.as_deref())
+            .is_some_and(|s| s.starts_with("italic") || s.starts_with("oblique"))
+    }
+
+    /// What makes two `@font-face` rules of one family compete for the same text: their
+    /// `font-style` and `font-weight` as written.
+    pub fn face_descriptors(&self) -> (Option<&str>, Option<&str>) {
+        self.rare.as_ref().map_or((None, None), |r| {
+            (r.font_style.as_deref(), r.font_weight.as_deref())
+        })
     }
 }
 
@@ -281,17 +301,22 @@ pub struct FontUse {
     pub names: Vec<String>,
     /// Some value is computed (`var()`, `env()`, `attr()`), so any family may be asked for.
     pub computed: bool,
+    /// Some text may be italic: a `font-style` or `font` declaration says `italic` or `oblique`
+    /// (or computes its value), or the page has an element browsers set in italics (`<em>`, `<i>`,
+    /// `<cite>`, `<dfn>`, `<var>`, `<address>`).
+    pub italic: bool,
 }
 
 impl FontUse {
     /// Nothing named and nothing computed.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty() && !self.computed
+        self.names.is_empty() && !self.computed && !self.italic
     }
 
     /// Adds what `other` names.
     pub fn merge(&mut self, other: FontUse) {
         self.computed |= other.computed;
+        self.italic |= other.italic;
         if !other.names.is_empty() {
             self.names.extend(other.names);
             self.names.sort_unstable();

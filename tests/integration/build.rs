@@ -777,6 +777,94 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
+/// Where faces of one family, style and weight overlap, a browser takes each character from the
+/// last one declared whose `unicode-range` holds it (Noto's math subset covers the basic Greek
+/// letters, and comes after the Greek subset), so an earlier face is hinted only for a character
+/// that the later ones leave. An italic face is hinted only when some text may be italic (an
+/// `<em>` or a `font-style` that slants), or when its family has no upright face.
+#[test]
+fn faces_a_browser_would_not_use_are_not_hinted() {
+    let page = |body: &str| {
+        format!("<!doctype html><link rel=stylesheet href=/faces.css><p>Text {body}</p>")
+    };
+    let alpha = page("\u{3b1}\u{3b2}");
+    let beta = page("\u{3b1} \u{3d0}");
+    let em = page("<em>so</em>");
+    let slanted = format!("{}<link rel=stylesheet href=/slant.css>", page("q"));
+    let (dir, site) = temp_site(&[
+        ("alpha.html", &alpha),
+        ("beta.html", &beta),
+        ("em.html", &em),
+        ("slanted.html", &slanted),
+        (
+            "faces.css",
+            "body{font-family:Noto}h1{font-family:Script}\
+             @font-face{font-family:Noto;src:url(/greek.woff2);unicode-range:U+0370-03FF}\
+             @font-face{font-family:Noto;src:url(/math.woff2);unicode-range:U+0391-03A9,U+03B1-03C9,U+2200-22FF}\
+             @font-face{font-family:Noto;src:url(/latin.woff2);unicode-range:U+0000-00FF}\
+             @font-face{font-family:Noto;font-style:italic;src:url(/latin-italic.woff2);unicode-range:U+0000-00FF}\
+             @font-face{font-family:Noto;font-weight:700;src:url(/greek-bold.woff2);unicode-range:U+0370-03FF}\
+             @font-face{font-family:Script;font-style:italic;src:url(/script.woff2)}",
+        ),
+        ("slant.css", "blockquote{font-style:oblique}"),
+        ("greek.woff2", "w"),
+        ("math.woff2", "w"),
+        ("latin.woff2", "w"),
+        ("latin-italic.woff2", "w"),
+        ("greek-bold.woff2", "w"),
+        ("script.woff2", "w"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let links = early_links(&out);
+    let fonts = |page: &str| -> Vec<&str> {
+        links[page]
+            .iter()
+            .filter(|l| l.contains("as=font"))
+            .map(|l| l.split('>').next().unwrap().trim_start_matches("</"))
+            .collect()
+    };
+    // The bold Greek face is another weight: the math face does not take its characters.
+    assert_eq!(
+        fonts("/alpha.html"),
+        [
+            "math.woff2",
+            "latin.woff2",
+            "greek-bold.woff2",
+            "script.woff2"
+        ]
+    );
+    assert_eq!(
+        fonts("/beta.html"),
+        [
+            "greek.woff2",
+            "math.woff2",
+            "latin.woff2",
+            "greek-bold.woff2",
+            "script.woff2"
+        ]
+    );
+    for page in ["/em.html", "/slanted.html"] {
+        assert_eq!(
+            fonts(page),
+            ["latin.woff2", "latin-italic.woff2", "script.woff2"],
+            "{page}"
+        );
+    }
+    let o = run(&["explain", site.to_str().unwrap(), "/alpha.html"]);
+    let why = String::from_utf8_lossy(&o.stdout);
+    for (file, reason) in [
+        ("/greek.woff2", "that faces declared after it leave"),
+        ("/latin-italic.woff2", "no text of the page is italic"),
+    ] {
+        assert!(
+            why.lines().any(|l| l.contains(file) && l.contains(reason)),
+            "{file}: {why}"
+        );
+    }
+}
+
 /// A browser uses a preload for an element with `integrity` only when the preload carries the same
 /// (else it downloads the file again, as Chromium 156 does): hints repeat the consumer's value as
 /// written, whatever its algorithm, and a page's own preload without it is a mismatch.
