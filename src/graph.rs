@@ -19,6 +19,7 @@ use crate::parse::vite::{ChunkEdges, Manifest, edges_by_file};
 use crate::parse::{FileKind, FontUse, RefAttrs, RefKind, Reference, TextChars};
 use crate::scan::Scanned;
 use crate::site::{Target, UrlSpace};
+use rustc_hash::FxHashSet;
 
 /// A resolved reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -402,6 +403,58 @@ impl Graph {
         None
     }
 
+    /// The files that reach one of `targets` through references (the targets included): a page
+    /// that names one of these may load a target.
+    pub fn reaching<'g>(&'g self, targets: &FxHashSet<&str>) -> FxHashSet<&'g str> {
+        let mut reaching: FxHashSet<&'g str> = self
+            .nodes
+            .keys()
+            .map(String::as_str)
+            .filter(|f| targets.contains(f))
+            .collect();
+        // Few files have reference errors, so going over the edges until nothing changes is short.
+        loop {
+            let more: Vec<&'g str> = self
+                .nodes
+                .iter()
+                .filter(|(rel, n)| {
+                    !reaching.contains(rel.as_str())
+                        && n.edges.iter().any(|e| {
+                            matches!(&e.target, Target::Site { file, .. } if reaching.contains(file.as_str()))
+                        })
+                })
+                .map(|(rel, _)| rel.as_str())
+                .collect();
+            if more.is_empty() {
+                return reaching;
+            }
+            reaching.extend(more);
+        }
+    }
+
+    /// The files reached from `starts` through references (the starts included).
+    pub fn reached_from<'g>(
+        &'g self,
+        starts: impl IntoIterator<Item = &'g str>,
+    ) -> FxHashSet<&'g str> {
+        let mut reached: FxHashSet<&'g str> = FxHashSet::default();
+        let mut queue: Vec<&'g str> = starts.into_iter().collect();
+        while let Some(file) = queue.pop() {
+            let Some((rel, node)) = self.nodes.get_key_value(file) else {
+                continue;
+            };
+            if !reached.insert(rel.as_str()) {
+                continue;
+            }
+            for e in &node.edges {
+                if let Target::Site { file, .. } = &e.target {
+                    queue.push(file.as_str());
+                }
+            }
+        }
+        reached
+    }
+
     /// A hash index of the nodes, for planning many pages while the graph stays as it is.
     pub fn index(&self) -> NodeIndex<'_> {
         NodeIndex(self.nodes.iter().map(|(k, n)| (k.as_str(), n)).collect())
@@ -751,4 +804,47 @@ mod tests {
         assert!(climbs_above_root(&b, "/../x"));
         assert!(!climbs_above_root(&b, "https://x/../../y"));
     }
+}
+
+/// The codes of a broken reference ([`check_edge`]'s errors).
+const REFERENCE_ERRORS: &[&str] = &["missing-file", "escape", "bad-url"];
+
+/// The files other than pages with an error about one of their references.
+pub fn files_with_reference_errors(diagnostics: &[Diagnostic]) -> FxHashSet<&str> {
+    diagnostics
+        .iter()
+        .filter(|d| is_softenable(d))
+        .map(|d| d.file.as_str())
+        .collect()
+}
+
+fn is_softenable(d: &Diagnostic) -> bool {
+    d.severity == Severity::Error
+        && REFERENCE_ERRORS.contains(&d.code)
+        && FileKind::of(&d.file) != FileKind::Html
+}
+
+/// Makes warnings of the reference errors of files that no page loads (`loaded` tells): a
+/// bundler's sources shipped beside its output break no page, and must not fail the build.
+pub fn soften_unloaded(diagnostics: &mut [Diagnostic], loaded: impl Fn(&str) -> bool) {
+    for d in diagnostics.iter_mut() {
+        if is_softenable(d) && !loaded(&d.file) {
+            d.severity = Severity::Warning;
+            d.message.push_str(" (no page loads this file)");
+        }
+    }
+}
+
+/// [`soften_unloaded`] for a graph that holds every page with its references.
+pub fn soften_unloaded_in(graph: &Graph, diagnostics: &mut [Diagnostic]) {
+    if files_with_reference_errors(diagnostics).is_empty() {
+        return;
+    }
+    let pages = graph
+        .nodes
+        .keys()
+        .map(String::as_str)
+        .filter(|f| FileKind::of(f) == FileKind::Html);
+    let loaded = graph.reached_from(pages);
+    soften_unloaded(diagnostics, |f| loaded.contains(f));
 }

@@ -292,6 +292,7 @@ pub fn plan_scanned(
     diagnostics.append(&mut d);
     let (plan, mut d) = hints::plan(&graph, config);
     diagnostics.append(&mut d);
+    graph::soften_unloaded_in(&graph, diagnostics);
     diagnostics.sort();
     diagnostics.dedup();
     Build {
@@ -358,6 +359,18 @@ fn stream_build(
     let resolver = graph::Resolver::new(&space, files.iter().map(|f| f.rel.as_str()), &scanned);
     let built = scanned.into_par_iter().map(|s| resolver.node(s)).collect();
     let (mut graph, mut d) = Graph::from_built(built, &space);
+    // Files with broken references, and those that reach them: a page that names one may load
+    // them (pages' references are freed as they are planned, so what they name is noted here).
+    let broken = graph::files_with_reference_errors(&d);
+    let reaching_broken: rustc_hash::FxHashSet<String> = if broken.is_empty() {
+        Default::default()
+    } else {
+        graph
+            .reaching(&broken)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    };
     diagnostics.append(&mut d);
 
     let names_page =
@@ -375,6 +388,8 @@ fn stream_build(
         later: Option<graph::Node>,
         planned: Option<(plan::PagePlan, Vec<Diagnostic>)>,
         diags: Vec<Diagnostic>,
+        /// What the page names among the files that reach a broken reference.
+        names_broken: Vec<String>,
     }
     let done: Vec<Page> = pages
         .par_iter()
@@ -382,6 +397,19 @@ fn stream_build(
             let (s, hit) = scan(i);
             let frame = frame(&s, hit);
             let (node, diags) = resolver.node(s);
+            let names_broken = if reaching_broken.is_empty() {
+                Vec::new()
+            } else {
+                node.edges
+                    .iter()
+                    .filter_map(|e| match &e.target {
+                        site::Target::Site { file, .. } if reaching_broken.contains(file) => {
+                            Some(file.clone())
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            };
             let later = assets_name_pages
                 || node.page.as_ref().is_some_and(|p| !p.import_map.is_empty())
                 || node.edges.iter().any(names_page);
@@ -402,6 +430,7 @@ fn stream_build(
                 later,
                 planned,
                 diags,
+                names_broken,
             }
         })
         .collect();
@@ -410,7 +439,9 @@ fn stream_build(
     let mut planned = Vec::with_capacity(done.len());
     let mut later = Vec::new();
     let mut stubs = Vec::with_capacity(done.len());
+    let mut named_broken = Vec::new();
     for mut p in done {
+        named_broken.append(&mut p.names_broken);
         from_cache[p.i] = p.hit;
         frames[p.i] = p.frame;
         bytes += p.node.size;
@@ -432,6 +463,10 @@ fn stream_build(
         );
     }
     drop(later);
+    if !reaching_broken.is_empty() {
+        let loaded = graph.reached_from(named_broken.iter().map(String::as_str));
+        graph::soften_unloaded(diagnostics, |f| loaded.contains(f));
+    }
     // The cache is written before the plan is assembled, each file's entry freed once written, so
     // the entries are neither held twice nor beside the plan's asset list.
     save_cache(

@@ -443,6 +443,16 @@ impl Incremental {
         all.extend(self.scan_diags.values().flatten().cloned());
         all.extend(self.edge_diags.values().flatten().cloned());
         all.extend(self.pages.values().flat_map(|p| p.diags.iter().cloned()));
+        if !crate::graph::files_with_reference_errors(&all).is_empty() {
+            // Pages are held without their references: start from what their closures reached.
+            let reached = self
+                .pages_by_file
+                .iter()
+                .filter(|(_, pages)| !pages.is_empty())
+                .map(|(&file, _)| self.names.name(file));
+            let loaded = self.graph.reached_from(reached);
+            crate::graph::soften_unloaded(&mut all, |f| loaded.contains(f));
+        }
         all.sort();
         all.dedup();
         all

@@ -777,6 +777,50 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
+/// A broken reference in a file that no page loads (a bundler's sources shipped beside its output)
+/// breaks no page: it is a warning, and the build succeeds. The same reference in a file a page
+/// loads, even lazily through another file, stays an error.
+#[test]
+fn broken_references_in_files_no_page_loads_are_warnings() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><script type=module src=/app.js></script><p>x",
+        ),
+        ("app.js", "import('./lazy.js')"),
+        ("lazy.js", "import './lib.js'"),
+        ("lib.js", "import './gone.js'"),
+        ("src/main.js", "import './controllers/slides'"),
+        ("src/style.css", "@import 'theme.css';"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let line = |file: &str| {
+        err.lines()
+            .find(|l| l.contains(file) && l.contains("missing-file"))
+            .unwrap_or_else(|| panic!("{file}: {err}"))
+            .to_string()
+    };
+    assert!(line("lib.js").contains("error["), "{err}");
+    for file in ["src/main.js", "src/style.css"] {
+        let l = line(file);
+        assert!(
+            l.contains("warning[") && l.ends_with("(no page loads this file)"),
+            "{l}"
+        );
+    }
+    // Without the loaded broken file, the build is clean but for the warnings.
+    std::fs::write(site.join("gone.js"), "1").unwrap();
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // `check` and a build without the cache (the other pipeline) agree.
+    let o = build(&site, &out, &["--no-cache"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("no page loads this file").count(), 2);
+}
+
 /// Where faces of one family, style and weight overlap, a browser takes each character from the
 /// last one declared whose `unicode-range` holds it (Noto's math subset covers the basic Greek
 /// letters, and comes after the Greek subset), so an earlier face is hinted only for a character
