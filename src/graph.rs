@@ -783,29 +783,6 @@ fn climbs_above_root(base: &Url, written: &str) -> bool {
     false
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn print_media() {
-        assert!(media_is_print_only(Some("print")));
-        assert!(media_is_print_only(Some(" PRINT , print and (color)")));
-        assert!(!media_is_print_only(Some("screen, print")));
-        assert!(!media_is_print_only(Some("(min-width: 600px)")));
-        assert!(!media_is_print_only(None));
-    }
-
-    #[test]
-    fn climbing() {
-        let b = Url::parse("https://site.invalid/a/index.html").unwrap();
-        assert!(climbs_above_root(&b, "../../etc/passwd"));
-        assert!(!climbs_above_root(&b, "../x.css"));
-        assert!(climbs_above_root(&b, "/../x"));
-        assert!(!climbs_above_root(&b, "https://x/../../y"));
-    }
-}
-
 /// The codes of a broken reference ([`check_edge`]'s errors).
 const REFERENCE_ERRORS: &[&str] = &["missing-file", "escape", "bad-url"];
 
@@ -847,4 +824,27 @@ pub fn soften_unloaded_in(graph: &Graph, diagnostics: &mut [Diagnostic]) {
         .filter(|f| FileKind::of(f) == FileKind::Html);
     let loaded = graph.reached_from(pages);
     soften_unloaded(diagnostics, |f| loaded.contains(f));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn print_media() {
+        assert!(media_is_print_only(Some("print")));
+        assert!(media_is_print_only(Some(" PRINT , print and (color)")));
+        assert!(!media_is_print_only(Some("screen, print")));
+        assert!(!media_is_print_only(Some("(min-width: 600px)")));
+        assert!(!media_is_print_only(None));
+    }
+
+    #[test]
+    fn climbing() {
+        let b = Url::parse("https://site.invalid/a/index.html").unwrap();
+        assert!(climbs_above_root(&b, "../../etc/passwd"));
+        assert!(!climbs_above_root(&b, "../x.css"));
+        assert!(climbs_above_root(&b, "/../x"));
+        assert!(!climbs_above_root(&b, "https://x/../../y"));
+    }
 }
