@@ -364,10 +364,15 @@ pub fn page_plan<'g>(
 
 /// The push budget, hint by hint in priority order: whether `h`, of `bytes` bytes, is pushed, given
 /// the bytes `pushed` so far (updated). Only files of the site are pushed, the first ones that fit in
-/// `policy.max-push-bytes` together. Watch mode applies it again when a file's size changes.
+/// `policy.max-push-bytes` together, and never an image with candidates (`imagesrcset`): the
+/// browser picks one by its viewport and density, which the server cannot know, so a push of the
+/// `src` would often send a file it does not use. Watch mode applies it again when a file's size
+/// changes.
 pub fn fits_push(h: &Hint, bytes: u64, pushed: &mut u64, policy: &Policy) -> bool {
-    let push =
-        h.rel != Rel::Preconnect && h.file.is_some() && *pushed + bytes <= policy.max_push_bytes;
+    let push = h.rel != Rel::Preconnect
+        && h.file.is_some()
+        && h.imagesrcset.is_none()
+        && *pushed + bytes <= policy.max_push_bytes;
     if push {
         *pushed += bytes;
     }

@@ -777,6 +777,37 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
+/// An image with candidates is never pushed: the browser picks one by viewport and density, and a
+/// push of the `src` would send a file it may not use. Its preload, which carries the candidates,
+/// stays.
+#[test]
+fn images_with_candidates_are_not_pushed() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><img src=/one.png fetchpriority=high>\
+             <img src=/small.png srcset=\"/small.png 400w, /big.png 800w\" sizes=100vw fetchpriority=high><p>x",
+        ),
+        ("one.png", "p"),
+        ("small.png", "p"),
+        ("big.png", "pp"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let push: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("push_manifest.json")).unwrap()).unwrap();
+    let pushed: Vec<&String> = push["/"].as_object().unwrap().keys().collect();
+    assert_eq!(pushed, ["/one.png"]);
+    let links = early_links(&out);
+    assert!(
+        links["/"]
+            .iter()
+            .any(|l| l.starts_with("</small.png>") && l.contains("imagesrcset")),
+        "{links:?}"
+    );
+}
+
 /// A broken reference in a file that no page loads (a bundler's sources shipped beside its output)
 /// breaks no page: it is a warning, and the build succeeds. The same reference in a file a page
 /// loads, even lazily through another file, stays an error.
