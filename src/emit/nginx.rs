@@ -238,7 +238,11 @@ fn http_header(push: bool, parts: usize) -> String {
          # It sets map_hash_bucket_size and map_hash_max_size (sized for these maps and never below\n\
          # nginx's defaults): remove your own lines for them, as nginx refuses a duplicate.\n\
          # Keys are matched against $uri, the decoded path of the request after internal redirects\n\
-         # (`/about/` is looked up as `/about/index.html` once the index module has run).\n",
+         # (`/about/` is looked up as `/about/index.html` once the index module has run).\n\
+         # nginx sends no 103 Early Hints for files it serves, so these are each page's final Link\n\
+         # values, sent on the 200: without font preloads, which there would delay first paint\n\
+         # (`fonts-on-final` in hintgen.toml). For fonts in a 103, serve through Caddy or h2o, or a\n\
+         # CDN that turns Link headers into 103s.\n",
     );
     if parts > 1 {
         s.push_str(
