@@ -240,9 +240,9 @@ fn http_header(push: bool, parts: usize) -> String {
          # Keys are matched against $uri, the decoded path of the request after internal redirects\n\
          # (`/about/` is looked up as `/about/index.html` once the index module has run).\n\
          # nginx sends no 103 Early Hints for files it serves, so these are each page's final Link\n\
-         # values, sent on the 200: without font preloads, which there would delay first paint\n\
-         # (`fonts-on-final` in hintgen.toml). For fonts in a 103, serve through Caddy or h2o, or a\n\
-         # CDN that turns Link headers into 103s.\n",
+         # values, sent on the 200. Font preloads are among them only with `fonts-on-final = true`\n\
+         # in hintgen.toml, as on the 200 they delay first paint. For fonts in a 103, serve through\n\
+         # Caddy or h2o, or a CDN that turns Link headers into 103s.\n",
     );
     if parts > 1 {
         s.push_str(
