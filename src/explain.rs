@@ -35,8 +35,28 @@ pub fn explain(graph: &Graph, page: &Node, policy: &Policy) -> String {
         human_bytes(bytes),
         entries.iter().map(|e| e.depth).max().unwrap_or(0)
     );
-    for h in &plan.hints {
-        let _ = writeln!(out, "  Link: {}", h.link_header(false));
+    // Each response's own Link lines when they differ (fonts go in the 103 only, and a budget may
+    // leave a hint out of one response).
+    let same = plan
+        .early()
+        .map(|h| &h.url)
+        .eq(plan.final_().map(|h| &h.url));
+    let responses: Vec<(&str, Vec<&crate::plan::Hint>)> = if same {
+        vec![("", plan.early().collect())]
+    } else {
+        vec![
+            ("In the 103:", plan.early().collect()),
+            ("On the 200:", plan.final_().collect()),
+        ]
+    };
+    for (title, hints) in responses {
+        if !title.is_empty() {
+            let _ = writeln!(out, "  {title}");
+        }
+        let indent = if title.is_empty() { 2 } else { 4 };
+        for h in hints {
+            let _ = writeln!(out, "{:indent$}Link: {}", "", h.link_header(false));
+        }
     }
     for d in diags {
         let _ = writeln!(out, "{d}");
