@@ -938,6 +938,17 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
             "{file}: {why}"
         );
     }
+    // Fonts go in the 103 only, so explain lists each response's Link lines apart.
+    let tail = why.split("In the 103:\n").nth(1).expect(&why);
+    let (early, final_) = tail.split_once("  On the 200:\n").expect(&why);
+    assert_eq!(early.matches("    Link: ").count(), 5, "{why}");
+    assert_eq!(
+        final_
+            .lines()
+            .filter(|l| l.starts_with("    Link: "))
+            .collect::<Vec<_>>(),
+        ["    Link: </faces.css>; rel=preload; as=style"]
+    );
 }
 
 /// A browser uses a preload for an element with `integrity` only when the preload carries the same
