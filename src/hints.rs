@@ -488,27 +488,35 @@ impl<'g> PageStyles<'g> {
             .chain(sheets)
             .filter_map(|n| n.font_use.as_deref())
             .collect();
-        let family = |e: &Entry| e.attrs.font_family().map(str::to_ascii_lowercase);
+        let families: Vec<Option<String>> = faces
+            .iter()
+            .map(|e| e.attrs.font_family().map(str::to_ascii_lowercase))
+            .collect();
         let mut upright: Vec<String> = faces
             .iter()
-            .filter(|e| !e.attrs.is_slanted_face())
-            .filter_map(|e| family(e))
+            .zip(&families)
+            .filter(|(e, _)| !e.attrs.is_slanted_face())
+            .filter_map(|(_, f)| f.clone())
             .collect();
         upright.sort_unstable();
         upright.dedup();
         let mut kept = Vec::new();
         for (i, e) in faces.iter().enumerate() {
-            let Some(name) = family(e) else { continue };
-            let later: Vec<(u32, u32)> = faces[i + 1..]
+            let Some(name) = &families[i] else { continue };
+            let later: Vec<CodeRange> = faces[i + 1..]
                 .iter()
-                .filter(|l| {
+                .zip(&families[i + 1..])
+                .filter(|(l, family)| {
                     l.parent == e.parent
                         && l.location > e.location
+                        && family.as_ref() == Some(name)
                         && l.attrs.face_descriptors() == e.attrs.face_descriptors()
-                        && family(l).as_deref() == Some(name.as_str())
                 })
-                .flat_map(|l| whole_if_empty(l.attrs.unicode_range()))
+                .flat_map(|(l, _)| whole_if_empty(l.attrs.unicode_range()))
                 .collect();
+            if later.is_empty() {
+                continue;
+            }
             let own = whole_if_empty(e.attrs.unicode_range());
             let left = subtract_ranges(&own, &later);
             if left != own {
@@ -541,7 +549,7 @@ impl<'g> PageStyles<'g> {
 
     /// The code points a face is used for ([`PageStyles::kept`]), `None` when no later face
     /// takes any (then its `unicode-range` as declared).
-    fn kept_range(&self, e: &Entry) -> Option<&[(u32, u32)]> {
+    fn kept_range(&self, e: &Entry) -> Option<&[CodeRange]> {
         self.kept
             .iter()
             .find(|(parent, at, _)| *parent == e.parent && *at == e.location)
@@ -553,7 +561,7 @@ impl<'g> PageStyles<'g> {
 type CodeRange = (u32, u32);
 
 /// A `unicode-range` as a list that is never empty: no `unicode-range` means every code point.
-fn whole_if_empty(ranges: &[(u32, u32)]) -> Vec<(u32, u32)> {
+fn whole_if_empty(ranges: &[CodeRange]) -> Vec<CodeRange> {
     if ranges.is_empty() {
         vec![(0, 0x10FFFF)]
     } else {
@@ -562,8 +570,8 @@ fn whole_if_empty(ranges: &[(u32, u32)]) -> Vec<(u32, u32)> {
 }
 
 /// The inclusive code point ranges of `from` that are in none of `less`.
-fn subtract_ranges(from: &[(u32, u32)], less: &[(u32, u32)]) -> Vec<(u32, u32)> {
-    let mut left: Vec<(u32, u32)> = from.iter().copied().filter(|(lo, hi)| lo <= hi).collect();
+fn subtract_ranges(from: &[CodeRange], less: &[CodeRange]) -> Vec<CodeRange> {
+    let mut left: Vec<CodeRange> = from.iter().copied().filter(|(lo, hi)| lo <= hi).collect();
     for &(cut_lo, cut_hi) in less {
         left = left
             .into_iter()
