@@ -236,11 +236,13 @@ pub fn page_plan<'g>(
         }
         candidates.push((i, spec));
     }
-    let mut hints: Vec<(u8, u32, usize, Hint)> = Vec::new();
+    // Sorted by category, depth, then (for scripts) parser-blocking ones first, then document order.
+    let mut hints: Vec<(u8, u32, bool, usize, Hint)> = Vec::new();
     for ((origin, cors), depth) in preconnects {
         hints.push((
             0,
             depth,
+            false,
             0,
             Hint {
                 crossorigin: cors.then(String::new),
@@ -261,9 +263,18 @@ pub fn page_plan<'g>(
         };
         let is_font = spec.as_.as_deref() == Some("font");
         let image = spec.as_.as_deref() == Some("image");
+        // A parser-blocking script holds up the page, which a browser fetches at high priority;
+        // `defer`, `async` and module scripts run later, at low priority. So over budget, those go
+        // before it does.
+        let runs_later = category == 3
+            && (spec.rel == Rel::Modulepreload
+                || e.attrs.defer
+                || e.attrs.async_
+                || e.kind != RefKind::Script);
         hints.push((
             category,
             e.depth,
+            runs_later,
             e.order,
             Hint {
                 as_: spec.as_,
@@ -293,7 +304,7 @@ pub fn page_plan<'g>(
             },
         ));
     }
-    hints.sort_by_key(|h| (h.0, h.1, h.2));
+    hints.sort_by_key(|h| (h.0, h.1, h.2, h.3));
     // Budgets: the hint count and the `Link` header size, for the 103 and for the 200 each. A hint
     // over budget in one still goes in the other (the 103 carries fonts the 200 does not, so a long
     // 103 must not cost the 200 its modules); one over budget in both is dropped.
@@ -301,7 +312,7 @@ pub fn page_plan<'g>(
     let (mut early, mut final_) = (Budget::default(), Budget::default());
     let mut dropped: Vec<String> = Vec::new();
     let mut partly: Vec<String> = Vec::new();
-    for (_, _, _, mut h) in hints {
+    for (_, _, _, _, mut h) in hints {
         let len = h.link_header_len();
         let was = (h.early, h.final_);
         h.early = h.early && early.take(len, policy);

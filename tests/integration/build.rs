@@ -777,6 +777,37 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
+/// Among scripts of one depth, a parser-blocking one comes first: the browser fetches it at high
+/// priority and the page waits for it, while `defer`, `async` and module scripts run later. So
+/// when the budget is short, they are the ones left out.
+#[test]
+fn parser_blocking_scripts_come_before_deferred_ones() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><script defer src=/d.js></script><script type=module src=/m.js></script>\
+             <script src=/b.js></script><p>x",
+        ),
+        ("d.js", "1"),
+        ("m.js", "2"),
+        ("b.js", "3"),
+        ("hintgen.toml", "[policy]\nmax-hints = 2\n"),
+    ]);
+    let out = dir.path().join("out");
+    let toml = site.join("hintgen.toml");
+    let o = build(&site, &out, &["--config", toml.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(
+        early_links(&out)["/"],
+        [
+            "</b.js>; rel=preload; as=script",
+            "</d.js>; rel=preload; as=script"
+        ]
+    );
+    assert!(err.contains("dropped: /m.js"), "{err}");
+}
+
 /// An image with candidates is never pushed: the browser picks one by viewport and density, and a
 /// push of the `src` would send a file it may not use. Its preload, which carries the candidates,
 /// stays.
