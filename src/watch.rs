@@ -253,7 +253,8 @@ impl Inputs {
             Artifact::Assets => self.assets,
             Artifact::Hints => self.pages || self.hint_meta,
             Artifact::Push => self.pages || self.push_flags,
-            Artifact::Headers => self.pages,
+            // Its cache rules name the folders whose files are all fingerprinted.
+            Artifact::Headers => self.pages || self.assets,
             Artifact::Nginx | Artifact::Caddy | Artifact::Apache | Artifact::H2o => {
                 self.pages || self.immutable || (push && (self.build_id || self.push_flags))
             }

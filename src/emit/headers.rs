@@ -1,4 +1,5 @@
-//! `_headers` for Netlify and Cloudflare Pages: one rule per page URL with a `Link` line per hint.
+//! `_headers` for Netlify and Cloudflare Pages: one rule per page URL with a `Link` line per hint,
+//! after one `Cache-Control` rule per folder whose files are all fingerprinted (`/assets/*`).
 //!
 //! Cloudflare turns `preload`/`preconnect` Links on HTML responses into 103 Early Hints, so the rule
 //! carries the page's full early set. Limits (Cloudflare Pages docs): 100 rules, 2,000 characters a
@@ -6,7 +7,10 @@
 //! diagnostic rather than written into a file the platform would reject. With `--headers-in-site` the
 //! rules are merged into the site's own `_headers` between marker comments, keeping every other line.
 
+use std::collections::BTreeMap;
+
 use super::OutputFile;
+use super::escape::IMMUTABLE_CACHE_CONTROL;
 use crate::error::{Diagnostic, Severity};
 use crate::plan::Plan;
 
@@ -20,11 +24,47 @@ pub const BEGIN: &str =
 /// Last line of the generated block.
 pub const END: &str = "# <<< hintgen";
 
+/// The folders (URL paths ending in `/`) whose every file, at any depth, is fingerprinted, and
+/// whose parent folder is not: one splat rule each (`/assets/*`) gives them long-lived caching in
+/// a few rules, where a rule per file would use up the platform's limit. The site's root is never
+/// one (it holds the pages).
+fn fingerprinted_folders(plan: &Plan) -> Vec<&str> {
+    let mut all_fixed: BTreeMap<&str, bool> = BTreeMap::new();
+    for (url, asset) in &plan.assets {
+        for (i, _) in url.match_indices('/').skip(1) {
+            *all_fixed.entry(&url[..=i]).or_insert(true) &= asset.immutable;
+        }
+    }
+    fn parent(dir: &str) -> Option<&str> {
+        let inner = &dir[..dir.len() - 1];
+        inner.rfind('/').map(|i| &dir[..=i])
+    }
+    all_fixed
+        .iter()
+        .filter(|&(dir, &fixed)| {
+            fixed && parent(dir).is_none_or(|p| all_fixed.get(p) != Some(&true))
+        })
+        .map(|(dir, _)| *dir)
+        .collect()
+}
+
 /// Renders the rule block (without markers).
 pub fn rules(plan: &Plan, diags: &mut Vec<Diagnostic>) -> String {
     let mut out = String::new();
     let mut count = 0usize;
     let mut left_out = Vec::new();
+    // Cache rules first: few, and they never depend on the page limit.
+    for dir in fingerprinted_folders(plan) {
+        if count >= MAX_RULES {
+            left_out.push(format!("{dir}*"));
+            continue;
+        }
+        count += 1;
+        out.push_str(&crate::link::encode_url(dir));
+        out.push_str("*\n  Cache-Control: ");
+        out.push_str(IMMUTABLE_CACHE_CONTROL);
+        out.push('\n');
+    }
     for page in plan.pages.values() {
         let links: Vec<String> = page
             .early()
@@ -74,7 +114,7 @@ pub fn rules(plan: &Plan, diags: &mut Vec<Diagnostic>) -> String {
             "headers-rules",
             "_headers",
             format!(
-                "Cloudflare Pages reads at most {MAX_RULES} rules; {} page URL(s) left out: {}{}",
+                "Cloudflare Pages reads at most {MAX_RULES} rules; {} rule path(s) left out: {}{}",
                 left_out.len(),
                 left_out[..left_out.len().min(10)].join(", "),
                 if left_out.len() > 10 { ", …" } else { "" }
@@ -128,6 +168,38 @@ pub fn merge(existing: &str, block: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_rules_cover_the_largest_fingerprinted_folders() {
+        let mut plan = Plan::default();
+        for (url, immutable) in [
+            ("/index.html", false),
+            ("/assets/a-Bx3k9QzL.js", true),
+            ("/assets/fonts/f-Cb4Tsa0V.woff2", true),
+            ("/img/logo.png", false),
+            ("/img/h/p.3b1f9c0e2a7d.png", true),
+            ("/docs/v1/_static/s.css", false),
+        ] {
+            plan.assets.insert(
+                url.to_string(),
+                crate::plan::Asset {
+                    path: url[1..].to_string(),
+                    size: 1,
+                    sha256: String::new(),
+                    integrity: String::new(),
+                    mime: String::new(),
+                    immutable,
+                },
+            );
+        }
+        assert_eq!(fingerprinted_folders(&plan), ["/assets/", "/img/h/"]);
+        let text = rules(&plan, &mut Vec::new());
+        assert_eq!(
+            text,
+            "/assets/*\n  Cache-Control: public, max-age=31536000, immutable\n\
+             /img/h/*\n  Cache-Control: public, max-age=31536000, immutable\n"
+        );
+    }
 
     #[test]
     fn merge_keeps_user_lines() {

@@ -300,6 +300,8 @@ fn outputs_parse_back_and_links_round_trip() {
                 continue;
             } else if let Some(v) = line.strip_prefix("  Link: ") {
                 assert_eq!(hintgen::link::parse_links(v).unwrap().len(), 1, "{line}");
+            } else if line.starts_with("  ") {
+                assert_eq!(line, "  Cache-Control: public, max-age=31536000, immutable");
             } else {
                 assert!(line.starts_with('/') && !line.contains(' '), "{line:?}");
             }
