@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 use crate::config::{Config, Policy};
-use crate::error::{Diagnostic, Location, Severity};
+use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
 use crate::parse::{FontUse, RefAttrs, RefKind, TextChars};
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
@@ -469,28 +469,28 @@ fn explicit_spec(e: &Entry, page: &Node, styles: &PageStyles, policy: &Policy) -
 }
 
 /// What the page's styles name: its inline styles and every stylesheet it reaches, each file's
-/// [`FontUse`] borrowed from the graph; and what its font faces leave to each other.
+/// [`FontUse`] borrowed from the graph; and which families have an upright face.
 struct PageStyles<'g> {
     uses: Vec<&'g FontUse>,
     /// Families (lowercased) with an upright face among the page's fonts.
     upright: Vec<String>,
-    /// Per face (its stylesheet and place there), the code points it keeps: its `unicode-range`
-    /// less those of the faces declared after it in the same stylesheet for the same family,
-    /// style and weight. For each character a browser takes the last such face whose range holds
-    /// it, so an earlier face is fetched only for the characters the later ones leave.
-    kept: Vec<(&'g str, Location, Vec<CodeRange>)>,
 }
 
 impl<'g> PageStyles<'g> {
     fn of(page: &'g Node, entries: &[Entry<'g>]) -> PageStyles<'g> {
-        let faces: Vec<&Entry<'g>> = entries.iter().filter(|e| e.kind == RefKind::Font).collect();
-        if faces.is_empty() {
+        if !entries.iter().any(|e| e.kind == RefKind::Font) {
             return PageStyles {
                 uses: Vec::new(),
                 upright: Vec::new(),
-                kept: Vec::new(),
             };
         }
+        let mut upright: Vec<String> = entries
+            .iter()
+            .filter(|e| e.kind == RefKind::Font && !e.attrs.is_slanted_face())
+            .filter_map(|e| e.attrs.font_family().map(str::to_ascii_lowercase))
+            .collect();
+        upright.sort_unstable();
+        upright.dedup();
         let sheets = entries
             .iter()
             .filter(|e| matches!(e.kind, RefKind::Stylesheet | RefKind::CssImport))
@@ -499,46 +499,7 @@ impl<'g> PageStyles<'g> {
             .chain(sheets)
             .filter_map(|n| n.font_use.as_deref())
             .collect();
-        let families: Vec<Option<String>> = faces
-            .iter()
-            .map(|e| e.attrs.font_family().map(str::to_ascii_lowercase))
-            .collect();
-        let mut upright: Vec<String> = faces
-            .iter()
-            .zip(&families)
-            .filter(|(e, _)| !e.attrs.is_slanted_face())
-            .filter_map(|(_, f)| f.clone())
-            .collect();
-        upright.sort_unstable();
-        upright.dedup();
-        let mut kept = Vec::new();
-        for (i, e) in faces.iter().enumerate() {
-            let Some(name) = &families[i] else { continue };
-            let later: Vec<CodeRange> = faces[i + 1..]
-                .iter()
-                .zip(&families[i + 1..])
-                .filter(|(l, family)| {
-                    l.parent == e.parent
-                        && l.location > e.location
-                        && family.as_ref() == Some(name)
-                        && l.attrs.face_descriptors() == e.attrs.face_descriptors()
-                })
-                .flat_map(|(l, _)| whole_if_empty(l.attrs.unicode_range()))
-                .collect();
-            if later.is_empty() {
-                continue;
-            }
-            let own = whole_if_empty(e.attrs.unicode_range());
-            let left = subtract_ranges(&own, &later);
-            if left != own {
-                kept.push((e.parent, e.location, left));
-            }
-        }
-        PageStyles {
-            uses,
-            upright,
-            kept,
-        }
+        PageStyles { uses, upright }
     }
 
     /// Whether some style may ask for `family` ([`FontUse::may_use`]).
@@ -557,47 +518,6 @@ impl<'g> PageStyles<'g> {
         let family = family.to_ascii_lowercase();
         self.upright.binary_search(&family).is_ok()
     }
-
-    /// The code points a face is used for ([`PageStyles::kept`]), `None` when no later face
-    /// takes any (then its `unicode-range` as declared).
-    fn kept_range(&self, e: &Entry) -> Option<&[CodeRange]> {
-        self.kept
-            .iter()
-            .find(|(parent, at, _)| *parent == e.parent && *at == e.location)
-            .map(|(_, _, kept)| kept.as_slice())
-    }
-}
-
-/// An inclusive range of code points, as in a `unicode-range`.
-type CodeRange = (u32, u32);
-
-/// A `unicode-range` as a list that is never empty: no `unicode-range` means every code point.
-fn whole_if_empty(ranges: &[CodeRange]) -> Vec<CodeRange> {
-    if ranges.is_empty() {
-        vec![(0, 0x10FFFF)]
-    } else {
-        ranges.to_vec()
-    }
-}
-
-/// The inclusive code point ranges of `from` that are in none of `less`.
-fn subtract_ranges(from: &[CodeRange], less: &[CodeRange]) -> Vec<CodeRange> {
-    let mut left: Vec<CodeRange> = from.iter().copied().filter(|(lo, hi)| lo <= hi).collect();
-    for &(cut_lo, cut_hi) in less {
-        left = left
-            .into_iter()
-            .flat_map(|(lo, hi)| {
-                if cut_hi < lo || hi < cut_lo {
-                    return [Some((lo, hi)), None];
-                }
-                let below = (lo < cut_lo).then(|| (lo, cut_lo - 1));
-                let above = (cut_hi < hi).then(|| (cut_hi + 1, hi));
-                [below, above]
-            })
-            .flatten()
-            .collect();
-    }
-    left
 }
 
 /// Decides the hint for one reachable entry, or why there is none.
@@ -653,9 +573,8 @@ fn spec_for(
                     .unwrap_or_default()
             };
             let facts = page.page.as_deref();
-            // The characters this face is used for: its range, less what later faces take.
-            let kept = styles.kept_range(e);
-            if kept.is_some_and(<[_]>::is_empty) {
+            // Its range holds only what faces declared after it leave (see `RareAttrs::shadowed`).
+            if a.is_shadowed() && a.unicode_range().is_empty() {
                 return Err(format!(
                     "@font-face{}: faces declared after it in {} for the same family, style and \
                      weight take every character of its unicode-range",
@@ -664,7 +583,7 @@ fn spec_for(
                 )
                 .into());
             }
-            let range = kept.unwrap_or(a.unicode_range());
+            let range = a.unicode_range();
             match facts.and_then(|p| p.text.as_ref()) {
                 // A page that runs scripts and has no text of its own is rendered by them (a
                 // client-rendered app): its text is unknown, so assume the letters of its language.
@@ -680,7 +599,7 @@ fn spec_for(
                     }
                 }
                 Some(t) if !t.intersects(range) => {
-                    let left = if kept.is_some() {
+                    let left = if a.is_shadowed() {
                         " that faces declared after it leave"
                     } else {
                         ""
@@ -861,29 +780,4 @@ fn mismatch(kind: RefKind, attrs: &RefAttrs, want: &Spec) -> Option<String> {
         ));
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges_subtract() {
-        let cases: &[(&[CodeRange], &[CodeRange], &[CodeRange])] = &[
-            (
-                &[(0x370, 0x3FF)],
-                &[(0x391, 0x3A9), (0x3B1, 0x3C9)],
-                &[(0x370, 0x390), (0x3AA, 0x3B0), (0x3CA, 0x3FF)],
-            ),
-            (&[(0, 0xFF), (0x2000, 0x206F)], &[(0, 0x10FFFF)], &[]),
-            (&[(10, 20)], &[(30, 40)], &[(10, 20)]),
-            (&[(10, 20)], &[(10, 10), (20, 20)], &[(11, 19)]),
-            (&[(10, 20)], &[(5, 15)], &[(16, 20)]),
-            (&[(10, 20)], &[], &[(10, 20)]),
-        ];
-        for &(from, less, left) in cases {
-            assert_eq!(subtract_ranges(from, less), left, "{from:x?} - {less:x?}");
-        }
-        assert_eq!(whole_if_empty(&[]), [(0, 0x10FFFF)]);
-    }
 }

@@ -34,6 +34,7 @@ pub fn parse_css(text: &str) -> FileFacts {
     };
     let mut parser = Parser::new(text);
     walker.scan(&mut parser, false);
+    shadow_faces(&mut walker.refs);
     let mut fonts = walker.fonts;
     fonts.names.sort_unstable();
     fonts.names.dedup();
@@ -42,6 +43,84 @@ pub fn parse_css(text: &str) -> FileFacts {
         font_use: fonts,
         ..FileFacts::default()
     }
+}
+
+/// An inclusive range of code points, as in a `unicode-range`.
+type CodeRange = (u32, u32);
+
+/// Where faces of one family, style and weight overlap, a browser takes each character from the
+/// last one declared whose `unicode-range` holds it (Noto's `math` subset, declared after `greek`,
+/// covers the basic Greek letters). So each face's range becomes what the faces after it leave,
+/// marked [`RareAttrs::shadowed`](super::RareAttrs::shadowed) when that is less.
+fn shadow_faces(refs: &mut [Reference]) {
+    let faces: Vec<usize> = (0..refs.len())
+        .filter(|&i| refs[i].kind == RefKind::Font && refs[i].attrs.font_family().is_some())
+        .collect();
+    if faces.len() < 2 {
+        return;
+    }
+    let key = |r: &Reference| {
+        let (style, weight) = r.attrs.face_descriptors();
+        (
+            r.attrs.font_family().map(str::to_ascii_lowercase),
+            style.map(str::to_owned),
+            weight.map(str::to_owned),
+        )
+    };
+    let keys: Vec<_> = faces.iter().map(|&i| key(&refs[i])).collect();
+    for (n, &i) in faces.iter().enumerate() {
+        let later: Vec<CodeRange> = faces[n + 1..]
+            .iter()
+            .zip(&keys[n + 1..])
+            .filter(|(_, k)| **k == keys[n])
+            .flat_map(|(&j, _)| whole_if_empty(refs[j].attrs.unicode_range()))
+            .collect();
+        if later.is_empty() {
+            continue;
+        }
+        let own = whole_if_empty(refs[i].attrs.unicode_range());
+        let left = subtract_ranges(&own, later);
+        if left != own {
+            let rare = refs[i].attrs.rare_mut();
+            rare.unicode_range = left;
+            rare.shadowed = true;
+        }
+    }
+}
+
+/// A `unicode-range` as a list that is never empty: no `unicode-range` means every code point.
+fn whole_if_empty(ranges: &[CodeRange]) -> Vec<CodeRange> {
+    if ranges.is_empty() {
+        vec![(0, 0x10FFFF)]
+    } else {
+        ranges.to_vec()
+    }
+}
+
+/// The code points of `from` that are in none of `less`, as inclusive ranges in the order of `from`.
+fn subtract_ranges(from: &[CodeRange], mut less: Vec<CodeRange>) -> Vec<CodeRange> {
+    less.sort_unstable();
+    let mut left = Vec::new();
+    for &(lo, hi) in from.iter().filter(|(lo, hi)| lo <= hi) {
+        let mut next = lo;
+        // The cuts that may reach into [lo, hi]: those starting at or before hi.
+        for &(cut_lo, cut_hi) in &less[..less.partition_point(|c| c.0 <= hi)] {
+            if cut_hi < next {
+                continue;
+            }
+            if cut_lo > next {
+                left.push((next, cut_lo - 1));
+            }
+            next = cut_hi.saturating_add(1);
+            if next > hi {
+                break;
+            }
+        }
+        if next <= hi && next >= lo {
+            left.push((next, hi));
+        }
+    }
+    left
 }
 
 /// The error type of the `cssparser` closures; nothing is reported, errors only stop a sub-parse.
@@ -476,6 +555,63 @@ mod tests {
     use RefKind::{CssImport, CssUrl, Font};
 
     #[test]
+    fn ranges_subtract() {
+        let cases: &[(&[CodeRange], &[CodeRange], &[CodeRange])] = &[
+            (
+                &[(0x370, 0x3FF)],
+                &[(0x3B1, 0x3C9), (0x391, 0x3A9)],
+                &[(0x370, 0x390), (0x3AA, 0x3B0), (0x3CA, 0x3FF)],
+            ),
+            (&[(0, 0xFF), (0x2000, 0x206F)], &[(0, 0x10FFFF)], &[]),
+            (&[(10, 20)], &[(30, 40)], &[(10, 20)]),
+            (&[(10, 20)], &[(10, 10), (20, 20)], &[(11, 19)]),
+            (&[(10, 20)], &[(5, 15), (8, 12)], &[(16, 20)]),
+            (&[(10, 20)], &[], &[(10, 20)]),
+        ];
+        for &(from, less, left) in cases {
+            assert_eq!(
+                subtract_ranges(from, less.to_vec()),
+                left,
+                "{from:x?} - {less:x?}"
+            );
+        }
+        assert_eq!(whole_if_empty(&[]), [(0, 0x10FFFF)]);
+    }
+
+    /// A face keeps what the faces of its family, style and weight declared after it leave.
+    #[test]
+    fn later_faces_shadow_earlier_ones() {
+        let f = parse_css(
+            "@font-face{font-family:N;src:url(greek.woff2);unicode-range:U+0370-03FF}\
+             @font-face{font-family:N;font-weight:700;src:url(bold.woff2);unicode-range:U+0370-03FF}\
+             @font-face{font-family:n;src:url(math.woff2);unicode-range:U+0391-03A9,U+03B1-03C9}\
+             @font-face{font-family:N;src:url(all.woff2)}\
+             @font-face{font-family:N;src:url(last.woff2);unicode-range:U+0000-00FF}",
+        );
+        let faces: Vec<(&str, bool, &[CodeRange])> = f
+            .refs
+            .iter()
+            .map(|r| {
+                (
+                    r.url.as_str(),
+                    r.attrs.is_shadowed(),
+                    r.attrs.unicode_range(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            faces,
+            [
+                ("greek.woff2", true, &[][..]),
+                ("bold.woff2", false, &[(0x370, 0x3FF)][..]),
+                ("math.woff2", true, &[][..]),
+                ("all.woff2", true, &[(0x100, 0x10FFFF)][..]),
+                ("last.woff2", false, &[(0, 0xFF)][..]),
+            ]
+        );
+    }
+
+    #[test]
     fn imports() {
         let cases: &[(&str, &str, Option<&str>)] = &[
             ("@import url(a.css);", "a.css", None),
@@ -753,10 +889,22 @@ mod tests {
             assert_eq!(r.url, format!("./files/roboto-{name}-400-normal.woff2"));
             assert_eq!(r.kind, Font);
             assert_eq!(r.attrs.font_family(), Some("Roboto"));
-            assert_eq!(r.attrs.unicode_range().len(), range.split(',').count());
+            // Fontsource's subsets overlap a little (U+0490 is in both Cyrillic subsets, U+0304
+            // in both Latin ones): the earlier face keeps only what the later ones leave.
+            let shadowed = ["cyrillic-ext", "latin-ext"].contains(&name);
+            assert_eq!(r.attrs.is_shadowed(), shadowed, "{name}");
+            if !shadowed {
+                assert_eq!(r.attrs.unicode_range().len(), range.split(',').count());
+            }
             assert_eq!(r.location, Location::new(2 + 9 * i as u32, 1));
         }
         assert_eq!(facts.refs[4].attrs.unicode_range()[0], (0, 0xFF));
+        assert!(
+            !facts.refs[3]
+                .attrs
+                .unicode_range()
+                .contains(&(0x304, 0x304))
+        );
     }
 
     #[test]

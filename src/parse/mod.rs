@@ -148,6 +148,10 @@ pub struct RareAttrs {
     pub font_style: Option<String>,
     /// `font-weight` of an `@font-face`, lowercased, its words joined by one space.
     pub font_weight: Option<String>,
+    /// `unicode_range` holds only the code points that the faces declared after this one in the
+    /// same stylesheet, for the same family, style and weight, leave: a browser takes each
+    /// character from the last face whose range holds it. Empty then means none.
+    pub shadowed: bool,
 }
 
 impl RefAttrs {
@@ -189,6 +193,12 @@ impl RefAttrs {
     /// `font-family` of an `@font-face`.
     pub fn font_family(&self) -> Option<&str> {
         self.rare.as_ref().and_then(|r| r.font_family.as_deref())
+    }
+
+    /// Whether faces declared after this one take part of its `unicode-range`
+    /// ([`RareAttrs::shadowed`]).
+    pub fn is_shadowed(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.shadowed)
     }
 
     /// Whether an `@font-face` is for italic or oblique text (its `font-style`).
