@@ -1058,8 +1058,6 @@ fn on_img(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
     }
 }
 
-/// Counts an element as open in the counter `depth` picks, until its end tag. An element that
-/// cannot have an end tag is not counted (it could never be uncounted).
 /// Whether the element is not rendered, and its text with it: `hidden` (also `until-found`, whose
 /// text is not painted until found), `style="display: none"`, or a `<dialog>` that is not `open`.
 fn is_hidden(el: &Element<'_, '_>, tag: &str) -> bool {
@@ -1093,6 +1091,8 @@ fn displays_none(decls: &str) -> bool {
     none
 }
 
+/// Counts an element as open in the counter `depth` picks, until its end tag. An element that
+/// cannot have an end tag is not counted (it could never be uncounted).
 fn count_open(
     st: &mut State,
     shared: &Shared,
