@@ -116,7 +116,7 @@ fn subtract_ranges(from: &[CodeRange], mut less: Vec<CodeRange>) -> Vec<CodeRang
                 break;
             }
         }
-        if next <= hi && next >= lo {
+        if next <= hi {
             left.push((next, hi));
         }
     }
@@ -161,12 +161,6 @@ impl<'t> Walker<'t> {
                         Ok::<(), Failure>(())
                     });
                 }
-                // A `font-family` or `font` declaration, or a selector such as `font:hover` (whose
-                // words then count as names, which only keeps more faces): the value ends at `;`,
-                // at the end of the block, or before a `{}` block, which the walk then descends
-                // into. A custom property may hold a font list that a `var()` elsewhere reads (in
-                // a shadow root's styles, which live in scripts): its words count as names too,
-                // and its value is then walked again as usual, for its `url()`s.
                 // `font-style: italic` (or `oblique`, or computed) may set text in italics.
                 Token::Ident(name)
                     if name.eq_ignore_ascii_case("font-style")
@@ -186,6 +180,12 @@ impl<'t> Walker<'t> {
                         },
                     );
                 }
+                // A `font-family` or `font` declaration, or a selector such as `font:hover` (whose
+                // words then count as names, which only keeps more faces): the value ends at `;`,
+                // at the end of the block, or before a `{}` block, which the walk then descends
+                // into. A custom property may hold a font list that a `var()` elsewhere reads (in
+                // a shadow root's styles, which live in scripts): its words count as names too,
+                // and its value is then walked again as usual, for its `url()`s.
                 Token::Ident(name)
                     if (name.eq_ignore_ascii_case("font-family")
                         || name.eq_ignore_ascii_case("font")
