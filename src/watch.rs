@@ -346,6 +346,8 @@ struct Incremental {
     /// Pages read at once (see [`PAGE_BATCH`]).
     page_batch: usize,
     plan: Plan,
+    /// Why the last [`Incremental::refresh`] applied nothing, when it did not.
+    held: Option<Hold>,
 }
 
 /// What one round has done to the graph so far (see [`Incremental::apply`]).
@@ -418,6 +420,7 @@ impl Incremental {
             pages_by_file: FxHashMap::default(),
             pushed: BTreeMap::new(),
             pushed_moved: true,
+            held: None,
             pool: HintPool::default(),
             page_batch: PAGE_BATCH,
         }
@@ -558,8 +561,9 @@ impl Incremental {
     }
 
     /// Looks at dirty paths (or walks everything), reads what may have changed and applies it.
-    /// `None` when every file would be gone: a bundler emptying its folder, or a folder being
-    /// replaced; outputs are never written for an empty site.
+    /// `None` when every file would be gone (a bundler emptying its folder, or a folder being
+    /// replaced), or every page while other files stay; [`Incremental::held`] says which. Outputs
+    /// are never written for an empty site, nor for one that lost all its pages.
     fn refresh(
         &mut self,
         paths: &BTreeSet<PathBuf>,
@@ -586,8 +590,23 @@ impl Incremental {
             .filter(|f| !self.files.contains_key(&f.rel))
             .count();
         if self.files.len() + added == removed.len() && !(read.is_empty() && removed.is_empty()) {
+            self.held = Some(Hold::Empty);
             return Ok(None);
         }
+        // Every page gone while other files stay: a bundler that empties its output folder copies
+        // `public/` back at once and writes the pages a second later. Outputs without pages
+        // are never what the site will be, so they wait for pages to come back.
+        let is_page = |rel: &str| FileKind::of(rel) == FileKind::Html;
+        let pages_added = read
+            .iter()
+            .filter(|f| is_page(&f.rel) && !self.files.contains_key(&f.rel))
+            .count();
+        let pages_removed = removed.iter().filter(|r| is_page(r)).count();
+        if !self.pages.is_empty() && self.pages.len() + pages_added == pages_removed {
+            self.held = Some(Hold::NoPages);
+            return Ok(None);
+        }
+        self.held = None;
         let read_at = now_ns();
         let scanned = read_files(&read, self.sri, interrupted).ok_or(Error::Interrupted)?;
         Ok(Some(self.apply(scanned, read_at, removed)))
@@ -1353,6 +1372,8 @@ enum Hold {
     Gone,
     /// Every file of the site is gone.
     Empty,
+    /// Every page of the site is gone, other files are not.
+    NoPages,
 }
 
 /// The loop's state: terminal, outputs, `--exec`.
@@ -1625,6 +1646,7 @@ impl Session<'_> {
             let what = match why {
                 Hold::Gone => "the site folder is gone; waiting for it to come back",
                 Hold::Empty => "the site folder is empty; waiting for files",
+                Hold::NoPages => "every page of the site is gone; waiting for pages",
             };
             eprintln!("hintgen: {what} (outputs left as they are)");
         }
@@ -1670,7 +1692,7 @@ impl Session<'_> {
         }
     }
 
-    /// Reads what changed and applies it. `None` when the site is gone or empty.
+    /// Reads what changed and applies it. `None` when the site is gone, empty or without pages.
     fn update(&mut self, paths: &BTreeSet<PathBuf>, how: How) -> Result<Option<Delta>> {
         if !self.state.root.is_dir() {
             self.hold(Hold::Gone);
@@ -1679,7 +1701,7 @@ impl Session<'_> {
         match self.state.refresh(paths, how, &self.interrupted)? {
             Some(delta) => Ok(Some(delta)),
             None => {
-                self.hold(Hold::Empty);
+                self.hold(self.state.held.unwrap_or(Hold::Empty));
                 Ok(None)
             }
         }
@@ -2471,6 +2493,25 @@ mod tests {
         }
         let d = f.sync(&[], true).unwrap();
         assert!(d.removed.contains(&"b.css".to_string()));
+    }
+
+    /// A bundler that empties its output folder copies `public/` back before it writes the pages:
+    /// a round that finds every page gone and other files left applies nothing, and the round
+    /// that brings pages back settles everything.
+    #[test]
+    fn a_site_without_its_pages_is_never_applied() {
+        let mut f = site();
+        let before = f.state.plan().clone();
+        std::fs::remove_file(f.path("index.html")).unwrap();
+        std::fs::remove_dir_all(f.path("about")).unwrap();
+        assert!(f.sync(&["index.html", "about"], false).is_none());
+        assert_eq!(f.state.held, Some(Hold::NoPages));
+        assert!(f.sync(&[], true).is_none());
+        assert_eq!(f.state.plan(), &before);
+        f.write("index.html", INDEX);
+        let d = f.sync(&[], true).unwrap();
+        assert_eq!(d.removed, vec!["about/index.html"]);
+        assert_eq!(f.state.held, None);
     }
 
     #[test]
