@@ -84,30 +84,46 @@ pub fn is_content_hashed(rel_path: &str) -> bool {
         return true;
     }
     let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
-    // Drop every extension (`x.abc123.min.js`, `x-Ab12Cd34.js.map`): look at each dot/dash segment.
-    let stem_end = name.find('.').unwrap_or(name.len());
-    let (stem, rest) = name.split_at(stem_end);
-    // A hash is the last `-` part of the stem (Vite, gulp-rev) or any `.` part before the extension
-    // (webpack).
-    if let Some((_, last)) = stem.rsplit_once('-')
+    // Drop the extension, then look at each dot part (`x.abc123.min.js`, `x-Ab12Cd34.js.map`,
+    // Storybook's `Button.stories-CbhCIe1r.js`).
+    let parts: Vec<&str> = name.split('.').collect();
+    let named = &parts[..parts.len().saturating_sub(1).max(1)];
+    named.iter().any(|part| part_has_hash(part)) || is_hugo_processed(name)
+}
+
+/// Whether one dot part of a name carries a hash: the last `-` part (Vite, gulp-rev), the whole
+/// part (webpack's `[name].[contenthash].js`), or the last 8 characters after a `-` (Vite's
+/// base64url hash may itself contain `-`; esbuild's, Angular's, is base32, capitals and the digits
+/// 2–7, often without a digit).
+fn part_has_hash(part: &str) -> bool {
+    if part.is_empty() {
+        return false;
+    }
+    if let Some((_, last)) = part.rsplit_once('-')
         && is_hex_hash(last)
     {
         return true;
     }
-    // Vite's base64url hash may itself contain `-`, so take the last 8 characters after a `-`;
-    // esbuild's (Angular's) is base32, capitals and the digits 2–7, often without a digit.
-    if stem.len() > 9
-        && stem.is_char_boundary(stem.len() - 8)
-        && stem.as_bytes()[stem.len() - 9] == b'-'
-        && (is_base64url_hash(&stem[stem.len() - 8..]) || is_base32_hash(&stem[stem.len() - 8..]))
+    if part.len() > 9
+        && part.is_char_boundary(part.len() - 8)
+        && part.as_bytes()[part.len() - 9] == b'-'
     {
-        return true;
+        let tail = &part[part.len() - 8..];
+        if is_base64url_hash(tail) || is_base32_hash(tail) {
+            return true;
+        }
     }
-    let mut dot_parts: Vec<&str> = rest.split('.').filter(|s| !s.is_empty()).collect();
-    dot_parts.pop(); // the extension
-    dot_parts
-        .iter()
-        .any(|p| is_hex_hash(p) || is_base64url_hash(p))
+    is_hex_hash(part) || is_base64url_hash(part)
+}
+
+/// Hugo's processed images: `hero_hu<32 hex>_<size>_<options>.webp`, the hex a digest of the
+/// source and the processing.
+fn is_hugo_processed(name: &str) -> bool {
+    name.match_indices("_hu").any(|(i, _)| {
+        let rest = &name[i + 3..];
+        let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        (16..=64).contains(&hex) && rest.as_bytes().get(hex) == Some(&b'_')
+    })
 }
 
 /// esbuild's default `[hash]`: 8 characters of base32 (`A`–`Z`, `2`–`7`), as Angular writes them
@@ -241,6 +257,9 @@ mod tests {
             "chunk-SBN7ISVL.js",
             "media/roboto-greek-ext-400-normal-IONFYYIZ.woff2",
             "app/_next/static/abcBuildId/_buildManifest.js",
+            // Storybook's story chunks keep a dot in their name; Hugo's processed images.
+            "assets/Button.stories-CbhCIe1r.js",
+            "img/hero_hu4a14159a13816d00f2b8a1fee57f5995_168023_600x0_resize_q75_h2_box_3.webp",
             // Vite hashes that hold separators, or words in mixed case styles.
             "assets/x-ER2_FS-b.js",
             "assets/x-DY_xgnyu.js",
@@ -271,6 +290,9 @@ mod tests {
             "lib-es2015-1.css",
             "font-Latin1-B.css",
             "lib.es2015-1.css",
+            "a.b.c.d.js",
+            "photo_hub_cap.jpg",
+            ".htaccess",
         ] {
             assert!(!is_content_hashed(no), "{no}");
         }

@@ -751,7 +751,11 @@ fn mismatch(kind: RefKind, attrs: &RefAttrs, want: &Spec) -> Option<String> {
             ));
         }
     }
+    // A module is always fetched in CORS mode: without `crossorigin` it is `anonymous`, so the two
+    // match; only `use-credentials` differs.
+    let module = want.rel == Rel::Modulepreload;
     let norm = |c: Option<&str>| match c {
+        None if module => Some("anonymous"),
         None => None,
         Some(v) if v.eq_ignore_ascii_case("use-credentials") => Some("use-credentials"),
         Some(_) => Some("anonymous"),

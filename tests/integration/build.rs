@@ -779,6 +779,36 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
+/// A module is always fetched in CORS mode, `anonymous` when its element has no `crossorigin`:
+/// a `<link rel=modulepreload crossorigin>` matches a module imported by a script without one
+/// (Storybook's `iframe.html` has both), and only `use-credentials` differs.
+#[test]
+fn modulepreload_crossorigin_matches_an_anonymous_module() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=modulepreload crossorigin href=/dep.js>\
+             <link rel=modulepreload crossorigin=use-credentials href=/dep2.js>\
+             <script type=module src=/m.js></script><p>x",
+        ),
+        ("m.js", "import './dep.js'; import './dep2.js'"),
+        ("dep.js", "1"),
+        ("dep2.js", "2"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    let err = stderr(&o);
+    let mismatches: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("preload-mismatch"))
+        .collect();
+    assert_eq!(mismatches.len(), 1, "{err}");
+    assert!(
+        mismatches[0].contains("/dep2.js") && mismatches[0].contains("use-credentials"),
+        "{err}"
+    );
+}
+
 /// Among scripts of one depth, a parser-blocking one comes first: the browser fetches it at high
 /// priority and the page waits for it, while `defer`, `async` and module scripts run later. So
 /// when the budget is short, they are the ones left out.
