@@ -268,8 +268,30 @@ impl Delta {
         self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty()
     }
 
-    /// Folds a later round into this one.
-    fn merge(&mut self, later: Delta) {
+    /// Folds a later round into this one. A file removed and then added back counts as changed;
+    /// one added and then removed, as nothing; one changed and then removed, as removed.
+    fn merge(&mut self, mut later: Delta) {
+        let has = |v: &[String], f: &String| v.binary_search(f).is_ok();
+        later.added.sort();
+        later.removed.sort();
+        let came_back: Vec<String> = later
+            .added
+            .iter()
+            .filter(|f| has(&self.removed, f))
+            .cloned()
+            .collect();
+        let came_and_went: Vec<String> = later
+            .removed
+            .iter()
+            .filter(|f| has(&self.added, f))
+            .cloned()
+            .collect();
+        self.removed.retain(|f| !has(&came_back, f));
+        self.added.retain(|f| !has(&came_and_went, f));
+        self.changed.retain(|f| !has(&later.removed, f));
+        later.added.retain(|f| !has(&came_back, f));
+        later.removed.retain(|f| !has(&came_and_went, f));
+        later.changed.extend(came_back);
         for (mine, theirs) in [
             (&mut self.changed, later.changed),
             (&mut self.added, later.added),
@@ -2512,6 +2534,22 @@ mod tests {
         let d = f.sync(&[], true).unwrap();
         assert_eq!(d.removed, vec!["about/index.html"]);
         assert_eq!(f.state.held, None);
+    }
+
+    #[test]
+    fn merged_rounds_name_each_file_once() {
+        let round = |changed: &[&str], added: &[&str], removed: &[&str]| Delta {
+            changed: changed.iter().map(|s| s.to_string()).collect(),
+            added: added.iter().map(|s| s.to_string()).collect(),
+            removed: removed.iter().map(|s| s.to_string()).collect(),
+            ..Delta::default()
+        };
+        let mut d = Delta::default();
+        d.merge(round(&["c.css"], &["new.js"], &["a.html", "b.css"]));
+        d.merge(round(&[], &["b.css", "a.html"], &["new.js", "c.css"]));
+        assert_eq!(d.changed, ["a.html", "b.css"]);
+        assert!(d.added.is_empty());
+        assert_eq!(d.removed, ["c.css"]);
     }
 
     #[test]
