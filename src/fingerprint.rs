@@ -77,25 +77,33 @@ impl Hasher {
 /// True when a file name already carries a content hash, so the file can be cached forever:
 /// Vite's `name-[hash].ext` (8 base64url characters), webpack's `[name].[contenthash].ext`
 /// (hex, 8–64 characters, any separator), gulp-rev's `name-[10 hex].ext`; and anything under
-/// Next.js's `_next/static/`, whose names are hashes or sit in a build-id folder (Next.js serves that
-/// folder as immutable itself).
+/// Next.js's `_next/static/` or SvelteKit's `_app/immutable/`, whose names are hashes or sit in a
+/// build-id folder (both frameworks serve those folders as immutable themselves).
 pub fn is_content_hashed(rel_path: &str) -> bool {
-    if rel_path.starts_with("_next/static/") || rel_path.contains("/_next/static/") {
-        return true;
+    for folder in ["_next/static/", "_app/immutable/"] {
+        if rel_path.starts_with(folder) || rel_path.contains(&format!("/{folder}")) {
+            return true;
+        }
     }
     let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
     // Drop the extension, then look at each dot part (`x.abc123.min.js`, `x-Ab12Cd34.js.map`,
     // Storybook's `Button.stories-CbhCIe1r.js`).
     let parts: Vec<&str> = name.split('.').collect();
     let named = &parts[..parts.len().saturating_sub(1).max(1)];
-    named.iter().any(|part| part_has_hash(part)) || is_hugo_processed(name)
+    named
+        .iter()
+        .enumerate()
+        .any(|(i, part)| part_has_hash(part, i == 0))
+        || is_hugo_processed(name)
 }
 
 /// Whether one dot part of a name carries a hash: the last `-` part (Vite, gulp-rev), the whole
 /// part (webpack's `[name].[contenthash].js`), or the last 8 characters after a `-` (Vite's
 /// base64url hash may itself contain `-`; esbuild's, Angular's, is base32, capitals and the digits
-/// 2–7, often without a digit).
-fn part_has_hash(part: &str) -> bool {
+/// 2–7, often without a digit). A whole first part is a hash only with a digit: hand-named files
+/// such as `PushMenu.js` or `_buttons.scss` are 8 characters too, and a name made only of a hash
+/// (Nuxt's chunks) has one three times in four.
+fn part_has_hash(part: &str, first: bool) -> bool {
     if part.is_empty() {
         return false;
     }
@@ -113,7 +121,8 @@ fn part_has_hash(part: &str) -> bool {
             return true;
         }
     }
-    is_hex_hash(part) || is_base64url_hash(part)
+    is_hex_hash(part)
+        || (is_base64url_hash(part) && (!first || part.bytes().any(|b| b.is_ascii_digit())))
 }
 
 /// Hugo's processed images: `hero_hu<32 hex>_<size>_<options>.webp`, the hex a digest of the
@@ -168,11 +177,12 @@ fn is_base64url_hash(s: &str) -> bool {
     classes >= 2 && !(capitalized_word || marker || word || is_name_like(s))
 }
 
-/// True when 8 characters read as a person's naming rather than chance: words of one case style
-/// (`two-tone`, `GB1-UCS2`, `Japan1-0`, `Outline2`, `Latin1-B`), each maybe ending in digits,
-/// joined by one kind of separator. Hand-named files such as PDF.js's `Adobe-Japan1-0.bcmap` or
-/// `theme-two-tone.css` end that way; random base64url does in about one name in 280, which then
-/// lose only the `immutable` caching.
+/// True when 8 characters read as a person's naming rather than chance: words, each maybe ending
+/// in digits, joined by one kind of separator (a leading one allowed, as in `_buttons`), in
+/// lowercase (`two-tone`, `v2-micro`) or else in capitals and capitalized words (`GB1-UCS2`,
+/// `Japan1-0`, `Outline2`, `RS-Latin`). Hand-named files such as PDF.js's `Adobe-Japan1-0.bcmap`,
+/// `theme-two-tone.css` or `summernote-sr-RS-Latin.js` end that way; random base64url does in
+/// about one name in 200, which then loses only the `immutable` caching.
 fn is_name_like(s: &str) -> bool {
     let separators = s.bytes().filter(|b| matches!(b, b'-' | b'_'));
     let mut seen = None;
@@ -181,41 +191,25 @@ fn is_name_like(s: &str) -> bool {
             return false;
         }
     }
-    // One case style for the whole: all lowercase, all capitals, or each word capitalized; a lone
-    // capital (`B`) fits the last two.
-    #[derive(PartialEq, Clone, Copy)]
-    enum Case {
-        Lower,
-        Upper,
-        Capitalized,
-    }
-    let mut style: Option<Case> = None;
-    let mut lone_capital = false;
-    for word in s.split(['-', '_']) {
+    let (mut lower, mut upper) = (false, false);
+    for (i, word) in s.split(['-', '_']).enumerate() {
         let letters = word.trim_end_matches(|c: char| c.is_ascii_digit());
-        if word.is_empty() || !letters.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if (word.is_empty() && i > 0) || !letters.bytes().all(|b| b.is_ascii_alphabetic()) {
             return false;
         }
-        let case = match letters.as_bytes() {
-            [] => continue,
-            [b] if b.is_ascii_uppercase() => {
-                lone_capital = true;
-                continue;
-            }
-            l if l.iter().all(u8::is_ascii_lowercase) => Case::Lower,
-            l if l.iter().all(u8::is_ascii_uppercase) => Case::Upper,
+        match letters.as_bytes() {
+            [] => {}
+            l if l.iter().all(u8::is_ascii_lowercase) => lower = true,
+            l if l.iter().all(u8::is_ascii_uppercase) => upper = true,
             [first, rest @ ..]
                 if first.is_ascii_uppercase() && rest.iter().all(u8::is_ascii_lowercase) =>
             {
-                Case::Capitalized
+                upper = true;
             }
             _ => return false,
-        };
-        if style.replace(case).is_some_and(|c| c != case) {
-            return false;
         }
     }
-    !(lone_capital && style == Some(Case::Lower))
+    !(lower && upper)
 }
 
 #[cfg(test)]
@@ -260,10 +254,12 @@ mod tests {
             // Storybook's story chunks keep a dot in their name; Hugo's processed images.
             "assets/Button.stories-CbhCIe1r.js",
             "img/hero_hu4a14159a13816d00f2b8a1fee57f5995_168023_600x0_resize_q75_h2_box_3.webp",
+            "_nuxt/9eeSF3cY.js",
+            "_app/immutable/chunks/CkIvFeiX.js",
             // Vite hashes that hold separators, or words in mixed case styles.
             "assets/x-ER2_FS-b.js",
             "assets/x-DY_xgnyu.js",
-            "assets/x-Umyc-CDI.js",
+            "assets/x-umyc-CDI.js",
             "assets/x-myIcon12.js",
         ] {
             assert!(is_content_hashed(yes), "{yes}");
@@ -293,6 +289,13 @@ mod tests {
             "a.b.c.d.js",
             "photo_hub_cap.jpg",
             ".htaccess",
+            // Hand-named files of 8 characters, and a locale name.
+            "vendor/bootstrap/scss/_buttons.scss",
+            "-buttons.css",
+            "build/js/PushMenu.js",
+            "build/js/AdminLTE.js",
+            ".idea/AdminLTE.iml",
+            "lang/summernote-sr-RS-Latin.js",
         ] {
             assert!(!is_content_hashed(no), "{no}");
         }
