@@ -208,6 +208,8 @@ struct Inputs {
     assets: bool,
     /// The set of content-hashed (immutable) assets changed.
     immutable: bool,
+    /// An asset appeared or vanished, or became or stopped being content-hashed.
+    listing: bool,
     /// The push guard id changed.
     build_id: bool,
 }
@@ -231,6 +233,7 @@ impl Inputs {
         push_flags: true,
         assets: true,
         immutable: true,
+        listing: true,
         build_id: true,
     };
 
@@ -240,6 +243,7 @@ impl Inputs {
         self.push_flags |= o.push_flags;
         self.assets |= o.assets;
         self.immutable |= o.immutable;
+        self.listing |= o.listing;
         self.build_id |= o.build_id;
     }
 
@@ -254,7 +258,7 @@ impl Inputs {
             Artifact::Hints => self.pages || self.hint_meta,
             Artifact::Push => self.pages || self.push_flags,
             // Its cache rules name the folders whose files are all fingerprinted.
-            Artifact::Headers => self.pages || self.assets,
+            Artifact::Headers => self.pages || self.listing,
             Artifact::Nginx | Artifact::Caddy | Artifact::Apache | Artifact::H2o => {
                 self.pages || self.immutable || (push && (self.build_id || self.push_flags))
             }
@@ -721,6 +725,8 @@ impl Incremental {
                 let immutable =
                     |a: Option<&Asset>| a.filter(|a| a.immutable).map(|a| a.path.clone());
                 delta.inputs.immutable |= immutable(old.as_ref()) != immutable(new);
+                let listed = |a: Option<&Asset>| a.map(|a| a.immutable);
+                delta.inputs.listing |= listed(old.as_ref()) != listed(new);
             }
         }
         // The id hashes the pushed files and their digests: recompute it only when either moved.
@@ -2136,8 +2142,8 @@ mod tests {
             let mut no_pages = plan.clone();
             no_pages.pages.clear();
             no_pages.build_id = "0000".into();
-            // Undeclared for server config: everything about an asset but its path and whether it
-            // is immutable.
+            // Undeclared for server config and `_headers`: everything about an asset but its path
+            // and whether it is immutable.
             let mut other_digests = plan.clone();
             for a in other_digests.assets.values_mut() {
                 a.size += 1;
@@ -2171,7 +2177,8 @@ mod tests {
                     Artifact::Assets => vec![&no_pages],
                     Artifact::Hints => vec![&no_assets],
                     Artifact::Push => vec![&no_assets, &hint_meta],
-                    Artifact::Headers => vec![&no_assets, &hint_meta, &other_push],
+                    // Its cache rules read the assets' paths and immutable flags (`listing`).
+                    Artifact::Headers => vec![&other_digests, &hint_meta, &other_push],
                     Artifact::Nginx | Artifact::Caddy | Artifact::Apache | Artifact::H2o
                         if !push =>
                     {

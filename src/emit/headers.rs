@@ -7,8 +7,6 @@
 //! diagnostic rather than written into a file the platform would reject. With `--headers-in-site` the
 //! rules are merged into the site's own `_headers` between marker comments, keeping every other line.
 
-use std::collections::BTreeMap;
-
 use super::OutputFile;
 use super::escape::IMMUTABLE_CACHE_CONTROL;
 use crate::error::{Diagnostic, Severity};
@@ -28,24 +26,53 @@ pub const END: &str = "# <<< hintgen";
 /// whose parent folder is not: one splat rule each (`/assets/*`) gives them long-lived caching in
 /// a few rules, where a rule per file would use up the platform's limit. The site's root is never
 /// one (it holds the pages).
+///
+/// One pass over the assets in URL order, where a folder's files are next to each other: a stack
+/// holds the open folders, each with whether all its files so far are fingerprinted and the
+/// largest such folders found below it.
 fn fingerprinted_folders(plan: &Plan) -> Vec<&str> {
-    let mut all_fixed: BTreeMap<&str, bool> = BTreeMap::new();
-    for (url, asset) in &plan.assets {
-        for (i, _) in url.match_indices('/').skip(1) {
-            *all_fixed.entry(&url[..=i]).or_insert(true) &= asset.immutable;
+    struct Open<'p> {
+        dir: &'p str,
+        fixed: bool,
+        found: Vec<&'p str>,
+    }
+    fn close<'p>(stack: &mut Vec<Open<'p>>) {
+        let done = stack.pop().expect("a folder is open");
+        let parent = stack.last_mut().expect("the root stays open");
+        parent.fixed &= done.fixed;
+        if done.fixed {
+            parent.found.push(done.dir);
+        } else {
+            parent.found.extend(done.found);
         }
     }
-    fn parent(dir: &str) -> Option<&str> {
-        let inner = &dir[..dir.len() - 1];
-        inner.rfind('/').map(|i| &dir[..=i])
+    let mut stack = vec![Open {
+        dir: "/",
+        fixed: false,
+        found: Vec::new(),
+    }];
+    for (url, asset) in &plan.assets {
+        let dir = &url[..url.rfind('/').map_or(0, |i| i + 1)];
+        while stack.len() > 1 && !dir.starts_with(stack[stack.len() - 1].dir) {
+            close(&mut stack);
+        }
+        // Open the folders between the innermost open one and the file's own.
+        let mut at = stack[stack.len() - 1].dir.len();
+        while let Some(i) = dir[at..].find('/') {
+            at += i + 1;
+            stack.push(Open {
+                dir: &dir[..at],
+                fixed: true,
+                found: Vec::new(),
+            });
+        }
+        let innermost = stack.last_mut().expect("the root stays open");
+        innermost.fixed &= asset.immutable;
     }
-    all_fixed
-        .iter()
-        .filter(|&(dir, &fixed)| {
-            fixed && parent(dir).is_none_or(|p| all_fixed.get(p) != Some(&true))
-        })
-        .map(|(dir, _)| *dir)
-        .collect()
+    while stack.len() > 1 {
+        close(&mut stack);
+    }
+    stack.pop().map(|root| root.found).unwrap_or_default()
 }
 
 /// Renders the rule block (without markers).
@@ -169,17 +196,10 @@ pub fn merge(existing: &str, block: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn cache_rules_cover_the_largest_fingerprinted_folders() {
+    /// A plan with these assets (URL, immutable) and no pages.
+    fn plan_of(assets: &[(&str, bool)]) -> Plan {
         let mut plan = Plan::default();
-        for (url, immutable) in [
-            ("/index.html", false),
-            ("/assets/a-Bx3k9QzL.js", true),
-            ("/assets/fonts/f-Cb4Tsa0V.woff2", true),
-            ("/img/logo.png", false),
-            ("/img/h/p.3b1f9c0e2a7d.png", true),
-            ("/docs/v1/_static/s.css", false),
-        ] {
+        for &(url, immutable) in assets {
             plan.assets.insert(
                 url.to_string(),
                 crate::plan::Asset {
@@ -192,6 +212,19 @@ mod tests {
                 },
             );
         }
+        plan
+    }
+
+    #[test]
+    fn cache_rules_cover_the_largest_fingerprinted_folders() {
+        let plan = plan_of(&[
+            ("/index.html", false),
+            ("/assets/a-Bx3k9QzL.js", true),
+            ("/assets/fonts/f-Cb4Tsa0V.woff2", true),
+            ("/img/logo.png", false),
+            ("/img/h/p.3b1f9c0e2a7d.png", true),
+            ("/docs/v1/_static/s.css", false),
+        ]);
         assert_eq!(fingerprinted_folders(&plan), ["/assets/", "/img/h/"]);
         let text = rules(&plan, &mut Vec::new());
         assert_eq!(
@@ -199,6 +232,16 @@ mod tests {
             "/assets/*\n  Cache-Control: public, max-age=31536000, immutable\n\
              /img/h/*\n  Cache-Control: public, max-age=31536000, immutable\n"
         );
+        // A folder's files sit together in URL order even beside names that sort around it.
+        let tricky = plan_of(&[
+            ("/a/b.txt", false),
+            ("/a/b/x-Bx3k9QzL.js", true),
+            ("/a/b/c/y-Bx3k9QzL.js", true),
+            ("/a/b0/z-Bx3k9QzL.js", true),
+            ("/a/b0/w.txt", false),
+            ("/z/q-Bx3k9QzL.js", true),
+        ]);
+        assert_eq!(fingerprinted_folders(&tricky), ["/a/b/", "/z/"]);
     }
 
     #[test]
