@@ -121,8 +121,16 @@ fn part_has_hash(part: &str, first: bool) -> bool {
             return true;
         }
     }
-    is_hex_hash(part)
-        || (is_base64url_hash(part) && (!first || part.bytes().any(|b| b.is_ascii_digit())))
+    let has_digit = |s: &str| s.bytes().any(|b| b.is_ascii_digit());
+    // Qwik names its assets `[hash]-[name].[ext]`: a hash before the first `-` of the name, held
+    // to the whole-name standard.
+    if first
+        && let Some((head, _)) = part.split_once('-')
+        && (is_hex_hash(head) || (is_base64url_hash(head) && has_digit(head)))
+    {
+        return true;
+    }
+    is_hex_hash(part) || (is_base64url_hash(part) && (!first || has_digit(part)))
 }
 
 /// Hugo's processed images: `hero_hu<32 hex>_<size>_<options>.webp`, the hex a digest of the
@@ -255,6 +263,7 @@ mod tests {
             "assets/Button.stories-CbhCIe1r.js",
             "img/hero_hu4a14159a13816d00f2b8a1fee57f5995_168023_600x0_resize_q75_h2_box_3.webp",
             "_nuxt/9eeSF3cY.js",
+            "assets/nGG6Vz2G-bundle-graph.json",
             "_app/immutable/chunks/CkIvFeiX.js",
             // Vite hashes that hold separators, or words in mixed case styles.
             "assets/x-ER2_FS-b.js",
@@ -296,6 +305,8 @@ mod tests {
             "build/js/AdminLTE.js",
             ".idea/AdminLTE.iml",
             "lang/summernote-sr-RS-Latin.js",
+            "img/Overview-intro.png",
+            "css/Layout12-print.css",
         ] {
             assert!(!is_content_hashed(no), "{no}");
         }
