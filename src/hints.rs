@@ -599,15 +599,19 @@ fn spec_for(
                     }
                 }
                 Some(t) if !t.intersects(range) => {
-                    let left = if a.is_shadowed() {
-                        " that faces declared after it leave"
+                    return Err(if a.is_shadowed() {
+                        format!(
+                            "@font-face{}: no character of the page is left to it: none in its \
+                             unicode-range, or only ones that faces declared after it take (a \
+                             browser uses the last face whose range holds a character)",
+                            family()
+                        )
                     } else {
-                        ""
-                    };
-                    return Err(format!(
-                        "@font-face{}: no character of its unicode-range{left} occurs in the page",
-                        family()
-                    )
+                        format!(
+                            "@font-face{}: no character of its unicode-range occurs in the page",
+                            family()
+                        )
+                    }
                     .into());
                 }
                 // The page's own text is known, so its styles are too (a page its scripts render may
