@@ -73,6 +73,9 @@ pub struct Node {
 pub struct PageFacts {
     /// Characters of the page's text.
     pub text: Option<TextChars>,
+    /// Characters of its text that browsers set in italics
+    /// ([`FileFacts::italic_text`](crate::parse::FileFacts::italic_text)).
+    pub italic_text: Option<TextChars>,
     /// The `lang` of the page's `<html>`.
     pub lang: Option<String>,
     /// The page's import map.
@@ -188,6 +191,7 @@ impl Node {
             if s.kind == FileKind::Html {
                 node.page = Some(Box::new(PageFacts {
                     text: facts.text,
+                    italic_text: facts.italic_text,
                     lang: facts.lang,
                     import_map: facts.import_map,
                     doc_base: base,

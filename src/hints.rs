@@ -627,17 +627,37 @@ fn spec_for(
                         )
                         .into());
                     }
+                    // Italic faces serve italic text: a style that slants text may apply
+                    // anywhere, but without one only the text of `<em>` and its kin is italic.
                     if a.is_slanted_face()
                         && !styles.may_be_italic()
                         && a.font_family().is_some_and(|f| styles.has_upright(f))
                     {
-                        return Err(format!(
-                            "@font-face{} (italic): no text of the page is italic (no <em>, <i>, \
-                             <cite>, <dfn>, <var> or <address>, and no style asks for font-style: \
-                             italic or oblique), so its upright faces are used",
-                            family()
-                        )
-                        .into());
+                        let italic = facts
+                            .and_then(|p| p.italic_text.as_ref())
+                            .filter(|t| !t.0.is_empty());
+                        match italic {
+                            None => {
+                                return Err(format!(
+                                    "@font-face{} (italic): no text of the page is italic (no \
+                                     text in <em>, <i>, <cite>, <dfn>, <var> or <address>, and no \
+                                     style asks for font-style: italic or oblique), so its upright \
+                                     faces are used",
+                                    family()
+                                )
+                                .into());
+                            }
+                            Some(t) if !t.intersects(range) => {
+                                return Err(format!(
+                                    "@font-face{} (italic): the page's italic text (in <em>, <i>, \
+                                     <cite>, <dfn>, <var> or <address>) has no character in its \
+                                     unicode-range",
+                                    family()
+                                )
+                                .into());
+                            }
+                            Some(_) => {}
+                        }
                     }
                 }
                 _ => {}

@@ -229,12 +229,16 @@ impl Parser for HtmlParser {
         }
         flush_picture_sources(&mut st);
         st.entities.flush(&mut st.chars);
+        if let Some(italic) = st.italic_chars.as_mut() {
+            st.italic_entities.flush(italic);
+        }
         FileFacts {
             refs: st.refs,
             base_href: st.base_href,
             lang: st.lang,
             import_map: st.import_map,
             text: Some(TextChars(st.chars.into_set())),
+            italic_text: st.italic_chars.map(|c| TextChars(c.into_set())),
             vite_manifest: None,
             font_use: st.font_use,
             diagnostics: st.diagnostics,
@@ -479,6 +483,13 @@ struct State {
     /// Open elements that are not rendered: `hidden`, `style="display: none"`, a `<dialog>`
     /// without `open`.
     hidden_depth: usize,
+    /// Open elements that browsers set in italics (`<em>`, `<i>`, `<cite>`, `<dfn>`, `<var>`,
+    /// `<address>`).
+    italic_depth: usize,
+    /// The characters of their text, once one is seen.
+    italic_chars: Option<CharSet>,
+    /// Entities of that text, decoded on their own.
+    italic_entities: EntityDecoder,
     /// Open `<details>` without `open`: only their `<summary>` is rendered.
     closed_details_depth: usize,
     /// Open `<summary>` elements inside a closed `<details>`.
@@ -709,9 +720,10 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         "summary" if st.closed_details_depth > 0 => {
             count_open(st, shared, el, |st| &mut st.summary_depth);
         }
-        // Browsers set these in italics, so italic faces may be used.
+        // Browsers set these in italics: their text may use italic faces.
         "em" | "i" | "cite" | "dfn" | "var" | "address" if st.renders_text() => {
-            st.font_use.italic = true;
+            st.italic_chars.get_or_insert_with(CharSet::default);
+            count_open(st, shared, el, |st| &mut st.italic_depth);
         }
         "picture" => {
             count_open(st, shared, el, |st| &mut st.picture_depth);
@@ -1290,9 +1302,17 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
         };
     if visible {
         st.entities.feed(t.as_str(), &mut st.chars);
+        if st.italic_depth > 0
+            && let Some(italic) = st.italic_chars.as_mut()
+        {
+            st.italic_entities.feed(t.as_str(), italic);
+        }
     }
     if t.last_in_text_node() {
         st.entities.flush(&mut st.chars);
+        if let Some(italic) = st.italic_chars.as_mut() {
+            st.italic_entities.flush(italic);
+        }
     }
 }
 
@@ -2263,29 +2283,44 @@ mod tests {
         );
     }
 
-    /// Italic faces are only used if some text may be italic: an element browsers set in italics
-    /// (outside hidden and inert parts) or a declaration that slants text.
+    /// Italic faces are only used for italic text: the text of an element browsers set in italics
+    /// (outside hidden and inert parts), kept apart, or any text under a declaration that slants it.
     #[test]
     fn italic_text_is_noticed() {
-        let italic = |html: &str| parse_html(html.as_bytes()).font_use.italic;
-        assert!(!italic(
-            "<p>plain <b>bold</b> <span style=\"font-style:normal\">x</span>"
+        let italic_text = |html: &str| -> Option<String> {
+            let f = parse_html(html.as_bytes());
+            f.italic_text.map(|t| {
+                t.0.into_iter()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .collect()
+            })
+        };
+        assert_eq!(italic_text("<p>plain <b>bold</b> \u{3b1}"), None);
+        assert_eq!(
+            italic_text("<template><em>x</em></template><div hidden><i>y</i></div>"),
+            None
+        );
+        assert_eq!(
+            italic_text("<p>\u{3b1} <em>a&amp;b</em> <cite>c</cite> <i class=icon></i>d"),
+            Some("&abc".to_string())
+        );
+        assert_eq!(
+            italic_text("<address>\u{416}</address>"),
+            Some("\u{416}".to_string())
+        );
+        let declared = |html: &str| parse_html(html.as_bytes()).font_use.italic;
+        assert!(!declared(
+            "<p>a <em>b</em><span style=\"font-style:normal\">x</span>"
         ));
-        assert!(!italic(
-            "<template><em>x</em></template><div hidden><i>y</i></div>"
-        ));
-        assert!(!italic(
+        assert!(!declared(
             "<style>@font-face{font-family:X;font-style:italic}</style>"
         ));
         for html in [
-            "<p>a <em>b</em>",
-            "<cite>c</cite>",
-            "<address>d</address>",
             "<p style=\"font-style: oblique 10deg\">e",
             "<p style=\"font: italic bold 1em Serif\">f",
             "<style>.q{font-style:var(--slant)}</style>",
         ] {
-            assert!(italic(html), "{html}");
+            assert!(declared(html), "{html}");
         }
     }
 

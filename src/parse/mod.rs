@@ -288,6 +288,9 @@ pub struct FileFacts {
     pub import_map: BTreeMap<String, String>,
     /// Characters of an HTML page's text (HTML only).
     pub text: Option<TextChars>,
+    /// Characters of the page's text that browsers set in italics (in `<em>`, `<i>`, `<cite>`,
+    /// `<dfn>`, `<var>`, `<address>`); `None` when the page has no such element.
+    pub italic_text: Option<TextChars>,
     /// The `lang` of the page's `<html>` element (HTML only).
     pub lang: Option<String>,
     /// The parsed `.vite/manifest.json` (Vite manifest only).
@@ -312,8 +315,8 @@ pub struct FontUse {
     /// Some value is computed (`var()`, `env()`, `attr()`), so any family may be asked for.
     pub computed: bool,
     /// Some text may be italic: a `font-style` or `font` declaration says `italic` or `oblique`
-    /// (or computes its value), or the page has an element browsers set in italics (`<em>`, `<i>`,
-    /// `<cite>`, `<dfn>`, `<var>`, `<address>`).
+    /// (or computes its value). Elements that browsers set in italics are
+    /// [`FileFacts::italic_text`].
     pub italic: bool,
 }
 

@@ -918,8 +918,9 @@ fn broken_references_in_files_no_page_loads_are_warnings() {
 /// Where faces of one family, style and weight overlap, a browser takes each character from the
 /// last one declared whose `unicode-range` holds it (Noto's math subset covers the basic Greek
 /// letters, and comes after the Greek subset), so an earlier face is hinted only for a character
-/// that the later ones leave. An italic face is hinted only when some text may be italic (an
-/// `<em>` or a `font-style` that slants), or when its family has no upright face.
+/// that the later ones leave. An italic face is hinted only for italic text: the text of an
+/// `<em>` and its kin, or any text when a `font-style` slants some; or when its family has no
+/// upright face.
 #[test]
 fn faces_a_browser_would_not_use_are_not_hinted() {
     let page = |body: &str| {
@@ -929,7 +930,9 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
     let beta = page("\u{3b1} \u{3d0}");
     let em = page("<em>so</em>");
     let slanted = format!("{}<link rel=stylesheet href=/slant.css>", page("q"));
+    let mixed = page("\u{3b1}\u{3b2} <em>so</em>");
     let (dir, site) = temp_site(&[
+        ("mixed.html", &mixed),
         ("alpha.html", &alpha),
         ("beta.html", &beta),
         ("em.html", &em),
@@ -942,8 +945,10 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
              @font-face{font-family:Noto;src:url(/latin.woff2);unicode-range:U+0000-00FF}\
              @font-face{font-family:Noto;font-style:italic;src:url(/latin-italic.woff2);unicode-range:U+0000-00FF}\
              @font-face{font-family:Noto;font-weight:700;src:url(/greek-bold.woff2);unicode-range:U+0370-03FF}\
-             @font-face{font-family:Script;font-style:italic;src:url(/script.woff2)}",
+             @font-face{font-family:Script;font-style:italic;src:url(/script.woff2)}\
+             @font-face{font-family:Noto;font-style:italic;src:url(/greek-italic.woff2);unicode-range:U+0370-03FF}",
         ),
+        ("greek-italic.woff2", "w"),
         ("slant.css", "blockquote{font-style:oblique}"),
         ("greek.woff2", "w"),
         ("math.woff2", "w"),
@@ -979,6 +984,17 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
             "greek.woff2",
             "math.woff2",
             "latin.woff2",
+            "greek-bold.woff2",
+            "script.woff2"
+        ]
+    );
+    // Greek outside the `<em>`, Latin inside: the italic Latin face only.
+    assert_eq!(
+        fonts("/mixed.html"),
+        [
+            "math.woff2",
+            "latin.woff2",
+            "latin-italic.woff2",
             "greek-bold.woff2",
             "script.woff2"
         ]
