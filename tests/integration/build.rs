@@ -706,10 +706,7 @@ fn client_rendered_pages_and_feature_probes() {
         "<html lang=ru>: Cyrillic letters are assumed too"
     );
     assert!(fonts("/blank.html").is_empty(), "{links:?}");
-    let bare: Vec<&str> = err
-        .lines()
-        .filter(|l| l.contains("bare-specifier"))
-        .collect();
+    let bare = lines_with(&err, "bare-specifier");
     assert_eq!(bare.len(), 1, "{err}");
     assert!(
         bare[0].contains("bare.js") && bare[0].contains("\"vue\""),
@@ -756,13 +753,7 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     let o = build(&site, &out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let links = early_links(&out);
-    let fonts = |page: &str| -> Vec<&str> {
-        links[page]
-            .iter()
-            .filter(|l| l.contains("as=font"))
-            .map(|l| l.split('>').next().unwrap().trim_start_matches('<'))
-            .collect()
-    };
+    let fonts = |page: &str| font_urls(&links[page]);
     assert_eq!(fonts("/"), ["/body.woff2", "/inline.woff2"]);
     assert_eq!(
         fonts("/var.html"),
@@ -798,10 +789,7 @@ fn modulepreload_crossorigin_matches_an_anonymous_module() {
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
     let err = stderr(&o);
-    let mismatches: Vec<&str> = err
-        .lines()
-        .filter(|l| l.contains("preload-mismatch"))
-        .collect();
+    let mismatches = lines_with(&err, "preload-mismatch");
     assert_eq!(mismatches.len(), 1, "{err}");
     assert!(
         mismatches[0].contains("/dep2.js") && mismatches[0].contains("use-credentials"),
@@ -961,48 +949,42 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
     let o = build(&site, &out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let links = early_links(&out);
-    let fonts = |page: &str| -> Vec<&str> {
-        links[page]
-            .iter()
-            .filter(|l| l.contains("as=font"))
-            .map(|l| l.split('>').next().unwrap().trim_start_matches("</"))
-            .collect()
-    };
+    let fonts = |page: &str| font_urls(&links[page]);
     // The bold Greek face is another weight: the math face does not take its characters.
     assert_eq!(
         fonts("/alpha.html"),
         [
-            "math.woff2",
-            "latin.woff2",
-            "greek-bold.woff2",
-            "script.woff2"
+            "/math.woff2",
+            "/latin.woff2",
+            "/greek-bold.woff2",
+            "/script.woff2"
         ]
     );
     assert_eq!(
         fonts("/beta.html"),
         [
-            "greek.woff2",
-            "math.woff2",
-            "latin.woff2",
-            "greek-bold.woff2",
-            "script.woff2"
+            "/greek.woff2",
+            "/math.woff2",
+            "/latin.woff2",
+            "/greek-bold.woff2",
+            "/script.woff2"
         ]
     );
     // Greek outside the `<em>`, Latin inside: the italic Latin face only.
     assert_eq!(
         fonts("/mixed.html"),
         [
-            "math.woff2",
-            "latin.woff2",
-            "latin-italic.woff2",
-            "greek-bold.woff2",
-            "script.woff2"
+            "/math.woff2",
+            "/latin.woff2",
+            "/latin-italic.woff2",
+            "/greek-bold.woff2",
+            "/script.woff2"
         ]
     );
     for page in ["/em.html", "/slanted.html"] {
         assert_eq!(
             fonts(page),
-            ["latin.woff2", "latin-italic.woff2", "script.woff2"],
+            ["/latin.woff2", "/latin-italic.woff2", "/script.woff2"],
             "{page}"
         );
     }

@@ -144,6 +144,20 @@ pub fn early_links(out: &Path) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// The URLs of a page's `as=font` Link values (`</a.woff2>; rel=preload; as=font…` → `/a.woff2`).
+pub fn font_urls(links: &[String]) -> Vec<&str> {
+    links
+        .iter()
+        .filter(|l| l.contains("as=font"))
+        .map(|l| l.split('>').next().unwrap().trim_start_matches('<'))
+        .collect()
+}
+
+/// The lines of `text` (a run's stderr) that name `code`.
+pub fn lines_with<'t>(text: &'t str, code: &str) -> Vec<&'t str> {
+    text.lines().filter(|l| l.contains(code)).collect()
+}
+
 /// True when a command is on PATH.
 pub fn have(cmd: &str) -> bool {
     Command::new("sh")
