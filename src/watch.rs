@@ -276,20 +276,14 @@ impl Delta {
     /// one added and then removed, as nothing; one changed and then removed, as removed.
     fn merge(&mut self, mut later: Delta) {
         let has = |v: &[String], f: &String| v.binary_search(f).is_ok();
+        // The files of `a` that are in `b` (both sorted), in order.
+        let both = |a: &[String], b: &[String]| -> Vec<String> {
+            a.iter().filter(|f| has(b, f)).cloned().collect()
+        };
         later.added.sort();
         later.removed.sort();
-        let came_back: Vec<String> = later
-            .added
-            .iter()
-            .filter(|f| has(&self.removed, f))
-            .cloned()
-            .collect();
-        let came_and_went: Vec<String> = later
-            .removed
-            .iter()
-            .filter(|f| has(&self.added, f))
-            .cloned()
-            .collect();
+        let came_back = both(&later.added, &self.removed);
+        let came_and_went = both(&later.removed, &self.added);
         self.removed.retain(|f| !has(&came_back, f));
         self.added.retain(|f| !has(&came_and_went, f));
         self.changed.retain(|f| !has(&later.removed, f));
