@@ -80,10 +80,13 @@ impl Hasher {
 /// Next.js's `_next/static/` or SvelteKit's `_app/immutable/`, whose names are hashes or sit in a
 /// build-id folder (both frameworks serve those folders as immutable themselves).
 pub fn is_content_hashed(rel_path: &str) -> bool {
-    for folder in ["_next/static/", "_app/immutable/"] {
-        if rel_path.starts_with(folder) || rel_path.contains(&format!("/{folder}")) {
-            return true;
-        }
+    let in_folder = |folder: &str| {
+        rel_path
+            .match_indices(folder)
+            .any(|(i, _)| i == 0 || rel_path.as_bytes()[i - 1] == b'/')
+    };
+    if in_folder("_next/static/") || in_folder("_app/immutable/") {
+        return true;
     }
     let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
     // Drop the extension, then look at each dot part (`x.abc123.min.js`, `x-Ab12Cd34.js.map`,
