@@ -16,7 +16,7 @@ use url::Url;
 use crate::error::{Diagnostic, Location, Severity};
 use crate::fingerprint::is_content_hashed;
 use crate::parse::vite::{ChunkEdges, Manifest, edges_by_file};
-use crate::parse::{FileKind, FontUse, RefAttrs, RefKind, Reference, TextChars};
+use crate::parse::{FileKind, FontUse, RefAttrs, RefKind, Reference, TextChars, Words};
 use crate::scan::Scanned;
 use crate::site::{Target, UrlSpace};
 use rustc_hash::FxHashSet;
@@ -64,6 +64,9 @@ pub struct Node {
     /// The font families the file's styles name (a stylesheet's rules, a page's inline styles);
     /// `None` when there are none.
     pub font_use: Option<Box<FontUse>>,
+    /// A script's words ([`FileFacts::words`](crate::parse::FileFacts::words)); `None` for other
+    /// files and scripts without strings.
+    pub words: Option<Box<Words>>,
     /// False when the file could not be read.
     pub ok: bool,
 }
@@ -78,6 +81,9 @@ pub struct PageFacts {
     pub italic_text: Option<TextChars>,
     /// The `lang` of the page's `<html>`.
     pub lang: Option<String>,
+    /// The page's class names, ids and inline scripts' words
+    /// ([`FileFacts::words`](crate::parse::FileFacts::words)).
+    pub words: Words,
     /// The page's import map.
     pub import_map: BTreeMap<String, String>,
     /// The page's document base URL: its URL or `<base href>`.
@@ -171,6 +177,7 @@ impl Node {
             edges: Vec::new(),
             page: None,
             font_use: None,
+            words: None,
             ok: s.ok,
         };
         if let Some(facts) = s.facts {
@@ -188,11 +195,14 @@ impl Node {
             if !facts.font_use.is_empty() {
                 node.font_use = Some(Box::new(facts.font_use));
             }
-            if s.kind == FileKind::Html {
+            if s.kind == FileKind::Js && !facts.words.is_empty() {
+                node.words = Some(Box::new(facts.words));
+            } else if s.kind == FileKind::Html {
                 node.page = Some(Box::new(PageFacts {
                     text: facts.text,
                     italic_text: facts.italic_text,
                     lang: facts.lang,
+                    words: facts.words,
                     import_map: facts.import_map,
                     doc_base: base,
                 }));
@@ -215,6 +225,7 @@ impl Node {
             edges: Vec::new(),
             page: None,
             font_use: None,
+            words: None,
             ok: self.ok,
         }
     }
@@ -224,6 +235,7 @@ impl Node {
         self.edges = Vec::new();
         self.page = None;
         self.font_use = None;
+        self.words = None;
     }
 
     /// Broken, escaping and unusable references of this file (not the Vite manifest's edges), given

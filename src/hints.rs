@@ -16,7 +16,7 @@ use sha2::{Digest as _, Sha256};
 use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
-use crate::parse::{FontUse, RefAttrs, RefKind, TextChars};
+use crate::parse::{FileKind, FontUse, Gated, RefAttrs, RefKind, TextChars, Words};
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
 /// The hint an entry would get, before budgets.
@@ -452,6 +452,25 @@ fn owned_trimmed(v: &Option<Box<str>>) -> Option<String> {
 }
 
 /// Whether a page loads a script (classic or module).
+/// The class names and ids of [`FamilyUse::OnlyFor`] for a reason: `fab or fa-brands`, at most
+/// four of them.
+fn gate_list(gates: &[&Gated]) -> String {
+    let mut alts: Vec<String> = gates
+        .iter()
+        .flat_map(|g| g.any_of.iter())
+        .map(|alt| alt.join(" and "))
+        .collect();
+    alts.sort_unstable();
+    alts.dedup();
+    let more = alts.len().saturating_sub(4);
+    alts.truncate(4);
+    let mut list = alts.join(" or ");
+    if more > 0 {
+        list.push_str(&format!(" (or {more} more)"));
+    }
+    list
+}
+
 fn runs_scripts(page: &Node) -> bool {
     page.edges.iter().any(|e| e.kind == RefKind::Script)
 }
@@ -474,6 +493,18 @@ struct PageStyles<'g> {
     uses: Vec<&'g FontUse>,
     /// Families (lowercased) with an upright face among the page's fonts.
     upright: Vec<String>,
+    /// The page's class names and ids, and the words of the scripts it may run (which may give
+    /// elements classes): what rules for certain elements ([`Gated`]) are checked against.
+    words: Vec<&'g Words>,
+}
+
+/// Whether a page's styles may ask for a family.
+enum FamilyUse<'g> {
+    Named,
+    /// No style names it.
+    Unnamed,
+    /// Only rules for elements with these class names or ids name it, and the page has none.
+    OnlyFor(Vec<&'g Gated>),
 }
 
 impl<'g> PageStyles<'g> {
@@ -482,6 +513,7 @@ impl<'g> PageStyles<'g> {
             return PageStyles {
                 uses: Vec::new(),
                 upright: Vec::new(),
+                words: Vec::new(),
             };
         }
         let mut upright: Vec<String> = entries
@@ -499,13 +531,50 @@ impl<'g> PageStyles<'g> {
             .chain(sheets)
             .filter_map(|n| n.font_use.as_deref())
             .collect();
-        PageStyles { uses, upright }
+        let scripts = entries
+            .iter()
+            .filter_map(|e| e.node)
+            .filter(|n| n.kind == FileKind::Js)
+            .filter_map(|n| n.words.as_deref());
+        let words = page
+            .page
+            .as_deref()
+            .map(|p| &p.words)
+            .into_iter()
+            .chain(scripts)
+            .collect();
+        PageStyles {
+            uses,
+            upright,
+            words,
+        }
     }
 
-    /// Whether some style may ask for `family` ([`FontUse::may_use`]).
-    fn may_use(&self, family: &str) -> bool {
+    /// Whether some style may ask for `family` ([`FontUse::may_use`]): a rule for any element
+    /// names it, or a rule for elements with class names or ids that the page has, or that a
+    /// script it runs may give (a word of the script's strings).
+    fn may_use(&self, family: &str) -> FamilyUse<'g> {
         let family = family.to_ascii_lowercase();
-        self.uses.iter().any(|f| f.may_use_lowercase(&family))
+        if self.uses.iter().any(|f| f.may_use_lowercase(&family)) {
+            return FamilyUse::Named;
+        }
+        let gates: Vec<&'g Gated> = self
+            .uses
+            .iter()
+            .filter_map(|f| f.gate_of(&family))
+            .collect();
+        if gates.is_empty() {
+            return FamilyUse::Unnamed;
+        }
+        let has = |word: &String| self.words.iter().any(|w| w.contains(word));
+        if gates
+            .iter()
+            .any(|g| g.any_of.iter().any(|alt| alt.iter().all(has)))
+        {
+            FamilyUse::Named
+        } else {
+            FamilyUse::OnlyFor(gates)
+        }
     }
 
     /// Whether some text of the page may be italic.
@@ -617,15 +686,28 @@ fn spec_for(
                 // The page's own text is known, so its styles are too (a page its scripts render may
                 // get styles from them).
                 Some(_) => {
-                    if let Some(name) = a.font_family()
-                        && !styles.may_use(name)
-                    {
-                        return Err(format!(
-                            "@font-face{}: no style of the page names its family (in font-family or \
-                             font), so no text uses it",
-                            family()
-                        )
-                        .into());
+                    if let Some(name) = a.font_family() {
+                        match styles.may_use(name) {
+                            FamilyUse::Named => {}
+                            FamilyUse::Unnamed => {
+                                return Err(format!(
+                                    "@font-face{}: no style of the page names its family (in \
+                                     font-family or font), so no text uses it",
+                                    family()
+                                )
+                                .into());
+                            }
+                            FamilyUse::OnlyFor(gates) => {
+                                return Err(format!(
+                                    "@font-face{}: only rules for elements with {} name its \
+                                     family, and no element of the page has that class or id (nor \
+                                     does a script it runs name one)",
+                                    family(),
+                                    gate_list(&gates)
+                                )
+                                .into());
+                            }
+                        }
                     }
                     // Italic faces serve italic text: a style that slants text may apply
                     // anywhere, but without one only the text of `<em>` and its kin is italic.

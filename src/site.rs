@@ -162,7 +162,12 @@ impl UrlSpace {
             _ => return Target::NotAFile,
         }
         url.set_fragment(None);
-        if url.origin() != self.origin.origin() {
+        // The origin compared part by part: `Url::origin` builds a new value (with the host copied)
+        // on each call, and every reference of the site comes through here.
+        let same_origin = url.scheme() == self.origin.scheme()
+            && url.host() == self.origin.host()
+            && url.port_or_known_default() == self.origin.port_or_known_default();
+        if !same_origin {
             return Target::External {
                 origin: url.origin().ascii_serialization(),
                 url: url.to_string(),

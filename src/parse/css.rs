@@ -20,7 +20,9 @@
 
 use cssparser::{CowRcStr, Delimiter, ParseError, Parser, Token, UnicodeRange};
 
-use super::{FileFacts, FontUse, Locator, RefAttrs, RefKind, Reference};
+use std::rc::Rc;
+
+use super::{FileFacts, FontUse, Gated, Locator, RefAttrs, RefKind, Reference};
 
 /// Parses a stylesheet and returns its references in document order.
 ///
@@ -31,13 +33,13 @@ pub fn parse_css(text: &str) -> FileFacts {
         locator: Locator::new(text),
         refs: Vec::new(),
         fonts: FontUse::default(),
+        gate: None,
     };
     let mut parser = Parser::new(text);
     walker.scan(&mut parser, false);
     shadow_faces(&mut walker.refs);
     let mut fonts = walker.fonts;
-    fonts.names.sort_unstable();
-    fonts.names.dedup();
+    fonts.normalize();
     FileFacts {
         refs: walker.refs,
         font_use: fonts,
@@ -131,6 +133,9 @@ struct Walker<'t> {
     refs: Vec<Reference>,
     /// Family names of `font-family` / `font` declarations, unsorted.
     fonts: FontUse,
+    /// What the innermost style rule's selectors ask of an element ([`selector_gate`]); `None`
+    /// outside rules, or when a selector may match any element.
+    gate: Option<Rc<Vec<Vec<String>>>>,
 }
 
 /// One `src` entry of an `@font-face`: a URL and its `format()`.
@@ -143,16 +148,23 @@ impl<'t> Walker<'t> {
     /// Walks tokens until the end of `p` (the input, or the block `p` is delimited to), descending into
     /// every block. In an `image-set()`, bare strings are URLs too.
     fn scan<'i>(&mut self, p: &mut Parser<'i>, in_image_set: bool) {
+        // Where the current statement (a rule's prelude, a declaration) began.
+        let mut statement = None;
         loop {
             p.skip_whitespace();
-            let start = p.position().byte_index();
+            let at = p.position();
+            let start = at.byte_index();
             let Ok(token) = p.next() else { return };
+            let began = *statement.get_or_insert(at);
             match token.clone() {
+                Token::Semicolon => statement = None,
                 Token::AtKeyword(name) if name.eq_ignore_ascii_case("import") => {
                     self.import(p, start);
+                    statement = None;
                 }
                 Token::AtKeyword(name) if name.eq_ignore_ascii_case("font-face") => {
                     self.font_face(p, start);
+                    statement = None;
                 }
                 Token::AtKeyword(name) if name.eq_ignore_ascii_case("namespace") => {
                     // `@namespace svg url(http://www.w3.org/2000/svg);` names, never fetches.
@@ -160,6 +172,20 @@ impl<'t> Walker<'t> {
                         skip_rest(p);
                         Ok::<(), Failure>(())
                     });
+                    statement = None;
+                }
+                // A block after a style rule's selectors: the declarations in it apply only to
+                // elements they match. An at-rule's block (`@media`, `@layer`, …) keeps the rule
+                // around it.
+                Token::CurlyBracketBlock => {
+                    let prelude = p.slice(began..at).trim();
+                    let outer = self.gate.clone();
+                    if !prelude.starts_with('@') {
+                        self.gate = selector_gate(prelude).map(Rc::new);
+                    }
+                    self.descend(p, false);
+                    self.gate = outer;
+                    statement = None;
                 }
                 // `font-style: italic` (or `oblique`, or computed) may set text in italics.
                 Token::Ident(name)
@@ -220,7 +246,7 @@ impl<'t> Walker<'t> {
                         || name.eq_ignore_ascii_case("-webkit-image-set");
                     self.descend(p, image_set);
                 }
-                Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
+                Token::ParenthesisBlock | Token::SquareBracketBlock => {
                     self.descend(p, false);
                 }
                 _ => {}
@@ -328,7 +354,7 @@ impl<'t> Walker<'t> {
     /// (`shorthand`) the style too.
     fn font_names<'i>(&mut self, p: &mut Parser<'i>, declared: bool, shorthand: bool) {
         let mut run: Vec<String> = Vec::new();
-        let names = &mut self.fonts.names;
+        let mut names = Vec::new();
         let mut end_run = |run: &mut Vec<String>| {
             for i in 0..run.len() {
                 names.push(run[i..].join(" "));
@@ -357,6 +383,13 @@ impl<'t> Walker<'t> {
             }
         }
         end_run(&mut run);
+        match &self.gate {
+            None => self.fonts.names.append(&mut names),
+            Some(gate) => self.fonts.gated.extend(names.into_iter().map(|name| Gated {
+                name,
+                any_of: gate.to_vec(),
+            })),
+        }
     }
 
     fn push(&mut self, url: &str, kind: RefKind, element: &'static str, start: usize) {
@@ -510,6 +543,60 @@ fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
 }
 
 /// Consumes the rest of a delimited parser, so `cssparser` does not report leftover input.
+/// What a rule's selector list asks of the elements it matches, as far as class names and ids
+/// tell: for each selector, the classes and ids of its last compound (the element the declarations
+/// apply to), outside functional pseudo-classes (`:not(.a)` asks for no `a`). `None` when some
+/// selector asks for neither (`body`, `*`, `[class^=icon-]`, `:root`), as it may match any element.
+fn selector_gate(prelude: &str) -> Option<Vec<Vec<String>>> {
+    let mut p = Parser::new(prelude);
+    let mut any_of = Vec::new();
+    let mut compound: Vec<String> = Vec::new();
+    let (mut after_dot, mut after_space) = (false, false);
+    loop {
+        let token = p.next_including_whitespace().ok().cloned();
+        let dot = std::mem::take(&mut after_dot);
+        match token {
+            None | Some(Token::Comma) => {
+                if compound.is_empty() {
+                    return None;
+                }
+                compound.sort_unstable();
+                compound.dedup();
+                any_of.push(std::mem::take(&mut compound));
+                after_space = false;
+                if token.is_none() {
+                    break;
+                }
+                continue;
+            }
+            // Maybe a descendant combinator, if a compound follows.
+            Some(Token::WhiteSpace(_)) => {
+                after_space = true;
+                continue;
+            }
+            // A combinator: what came before describes another element.
+            Some(Token::Delim('>' | '+' | '~')) => {
+                compound.clear();
+                after_space = false;
+                continue;
+            }
+            _ => {}
+        }
+        if std::mem::take(&mut after_space) {
+            compound.clear();
+        }
+        match token {
+            Some(Token::Ident(name)) if dot => compound.push(name.to_string()),
+            Some(Token::IDHash(name)) => compound.push(name.to_string()),
+            Some(Token::Delim('.')) => after_dot = true,
+            // Tags, `*`, `&`, attribute selectors and pseudo-classes (whose arguments the parser
+            // skips) ask for no class or id.
+            _ => {}
+        }
+    }
+    Some(any_of)
+}
+
 fn skip_rest(p: &mut Parser<'_>) {
     while p.next().is_ok() {}
 }
@@ -682,6 +769,80 @@ mod tests {
             let want: Vec<_> = want.iter().map(|u| (u.to_string(), CssUrl)).collect();
             assert_eq!(got, want, "{css}");
         }
+    }
+
+    #[test]
+    fn selectors_gate_the_families_their_rules_name() {
+        let gate = |sel: &str| selector_gate(sel);
+        let v = |alts: &[&[&str]]| {
+            Some(
+                alts.iter()
+                    .map(|a| a.iter().map(|s| s.to_string()).collect())
+                    .collect::<Vec<Vec<String>>>(),
+            )
+        };
+        assert_eq!(gate(".fab"), v(&[&["fab"]]));
+        assert_eq!(gate(".fa-brands , .fab"), v(&[&["fa-brands"], &["fab"]]));
+        assert_eq!(
+            gate(".fa-classic.fa-brands"),
+            v(&[&["fa-brands", "fa-classic"]])
+        );
+        // The last compound is the element styled; pseudo-classes' arguments ask for nothing.
+        assert_eq!(gate(".card > .title:hover::before"), v(&[&["title"]]));
+        assert_eq!(gate(".a .b"), v(&[&["b"]]));
+        assert_eq!(gate("#main p.lead"), v(&[&["lead"]]));
+        assert_eq!(gate("div#main"), v(&[&["main"]]));
+        assert_eq!(gate(".x:not(.y)"), v(&[&["x"]]));
+        assert_eq!(gate("& .icon"), v(&[&["icon"]]));
+        assert_eq!(gate(".md\\:flex"), v(&[&["md:flex"]]));
+        // A selector without a class or id may match any element.
+        for any in [
+            "body",
+            "*",
+            ".a, p",
+            "[class^=icon-]::before",
+            ":root",
+            ".a *",
+            ":not(.x)",
+            "",
+        ] {
+            assert_eq!(gate(any), None, "{any}");
+        }
+
+        let fonts = parse_css(
+            ".fab{font-family:\"Font Awesome 5 Brands\"}\
+             .fa,.fas{font-family:\"Font Awesome 5 Free\";font-weight:900}\
+             @media (min-width:1px){.far{font-family:\"Font Awesome 5 Free\"}}\
+             body{font-family:Inter}\
+             .mono{font-family:Inter}\
+             .card{color:red;.title{font-family:Display}}\
+             *{font-family:Everywhere}",
+        )
+        .font_use;
+        assert_eq!(fonts.names, ["everywhere", "inter"]);
+        let gated: Vec<(&str, &Vec<Vec<String>>)> = fonts
+            .gated
+            .iter()
+            .map(|g| (g.name.as_str(), &g.any_of))
+            .collect();
+        let strings = |alts: &[&[&str]]| v(alts).unwrap();
+        assert_eq!(
+            gated,
+            [
+                ("display", &strings(&[&["title"]])),
+                ("font awesome 5 brands", &strings(&[&["fab"]])),
+                (
+                    "font awesome 5 free",
+                    &strings(&[&["fa"], &["far"], &["fas"]])
+                ),
+            ],
+            "{fonts:?}"
+        );
+        // Merged with a file that names a gated family for any element, it is no longer gated.
+        let mut merged = fonts.clone();
+        merged.merge(parse_css("p{font-family:display}").font_use);
+        assert!(merged.gate_of("display").is_none() && merged.may_use("display"));
+        assert!(merged.gate_of("font awesome 5 brands").is_some());
     }
 
     #[test]

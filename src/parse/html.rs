@@ -55,7 +55,9 @@ use lol_html::html_content::{Attribute, Comment, EndTag, TextChunk, TextType};
 use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter};
 use lol_html::{AsciiCompatibleEncoding, MemorySettings, OutputSink, Selector};
 
-use super::{FileFacts, FontUse, Parser, RefAttrs, RefKind, Reference, SrcsetCandidate, TextChars};
+use super::{
+    FileFacts, FontUse, Parser, RefAttrs, RefKind, Reference, SrcsetCandidate, TextChars, Words,
+};
 use crate::error::{Diagnostic, Location, Severity};
 
 /// Bytes held back to sniff the encoding: the WHATWG prescan looks at the first 1024 bytes.
@@ -241,6 +243,11 @@ impl Parser for HtmlParser {
             italic_text: st.italic_chars.map(|c| TextChars(c.into_set())),
             vite_manifest: None,
             font_use: st.font_use,
+            words: {
+                let mut words = st.words;
+                words.seal();
+                words
+            },
             diagnostics: st.diagnostics,
         }
     }
@@ -298,6 +305,7 @@ fn parse_failed(shared: &Shared, e: &RewritingError) {
 static ELEMENTS_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector(ELEMENTS));
 static RAW_TEXT_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("style, script"));
 static META_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("meta"));
+static NAMED_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("[class], [id]"));
 
 fn parse_selector(s: &str) -> Selector {
     s.parse().expect("constant selectors are valid")
@@ -311,7 +319,8 @@ fn build_rewriter(
 ) -> Rewriter {
     let encoding =
         AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
-    let (s2, s3, s4, s5) = (
+    let (s2, s3, s4, s5, s6) = (
+        shared.clone(),
         shared.clone(),
         shared.clone(),
         shared.clone(),
@@ -326,6 +335,13 @@ fn build_rewriter(
             Cow::Borrowed(&*ELEMENTS_SELECTOR),
             ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
                 on_element(&s2, el);
+                Ok(())
+            }),
+        ))
+        .append_element_content_handler((
+            Cow::Borrowed(&*NAMED_SELECTOR),
+            ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
+                on_named(&s6, el);
                 Ok(())
             }),
         ))
@@ -473,6 +489,8 @@ struct State {
     diagnostics: Vec<Diagnostic>,
     /// Font families named by inline styles.
     font_use: FontUse,
+    /// Class names and ids of the page's elements, and words of its inline scripts' strings.
+    words: Words,
     chars: CharSet,
     entities: EntityDecoder,
     positions: Positions,
@@ -524,6 +542,8 @@ enum RawKind {
     Style,
     ModuleScript,
     ImportMap,
+    /// A classic script or a data block, without `src`.
+    OtherScript,
 }
 
 /// What a `<script>` is, from its `type` (HTML spec, "prepare the script element").
@@ -575,6 +595,12 @@ impl State {
                     matches!(k, RefKind::JsImport | RefKind::JsDynamicImport)
                 });
             }
+            // Only for the class names it may give elements (a classic script's imports are not
+            // module imports; a data block's strings may be templates).
+            RawKind::OtherScript => {
+                let mut facts = super::js::parse_js(&raw.text);
+                self.words.0.append(&mut facts.words.0);
+            }
             RawKind::ImportMap => self.read_import_map(&raw),
         }
     }
@@ -594,6 +620,8 @@ impl State {
             self.diagnostics.push(d);
         }
         self.font_use.merge(facts.font_use);
+        let mut words = facts.words;
+        self.words.0.append(&mut words.0);
     }
 
     /// Merges an import map's `imports`; the first map to define a specifier wins, as when a
@@ -991,10 +1019,14 @@ fn on_script(st: &mut State, a: &Attrs<'_, '_>, at: Location, tag_end: usize) {
                     "<script>"
                 };
                 st.push(url, RefKind::Script, element, at, attrs);
-            } else if module && !has_src {
+            } else if !has_src {
                 let origin = st.positions.at(tag_end);
                 st.raw = Some(RawText {
-                    kind: RawKind::ModuleScript,
+                    kind: if module {
+                        RawKind::ModuleScript
+                    } else {
+                        RawKind::OtherScript
+                    },
                     at,
                     origin,
                     text: String::new(),
@@ -1006,6 +1038,15 @@ fn on_script(st: &mut State, a: &Attrs<'_, '_>, at: Location, tag_end: usize) {
             let origin = st.positions.at(tag_end);
             st.raw = Some(RawText {
                 kind: RawKind::ImportMap,
+                at,
+                origin,
+                text: String::new(),
+            });
+        }
+        ScriptType::Data if !has_src => {
+            let origin = st.positions.at(tag_end);
+            st.raw = Some(RawText {
+                kind: RawKind::OtherScript,
                 at,
                 origin,
                 text: String::new(),
@@ -1273,6 +1314,21 @@ fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
     for name in names {
         if let Some(v) = a.get(name) {
             st.chars.add_str(&v);
+        }
+    }
+}
+
+/// Records an element's class names and id, which style rules may ask for.
+fn on_named(shared: &Shared, el: &Element<'_, '_>) {
+    let mut st = lock(shared);
+    for attr in el.attributes() {
+        let name = attr.name_preserve_case();
+        if name.eq_ignore_ascii_case("class") {
+            for class in attr.value().split(is_ascii_ws) {
+                st.words.add(class);
+            }
+        } else if name.eq_ignore_ascii_case("id") {
+            st.words.add(&attr.value());
         }
     }
 }

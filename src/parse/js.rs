@@ -20,7 +20,7 @@
 //! `yield`, `await` outside modules), may be read the wrong way; minifiers never produce these.
 //! `new URL("./x", import.meta.url)` is not reported.
 
-use super::{FileFacts, Locator, RefAttrs, RefKind, Reference};
+use super::{FileFacts, Locator, RefAttrs, RefKind, Reference, Words};
 
 /// Parses a JavaScript module and returns its import references in document order.
 ///
@@ -39,10 +39,13 @@ pub fn parse_js(text: &str) -> FileFacts {
         parens: Vec::new(),
         locator: Locator::new(text),
         refs: Vec::new(),
+        words: Words::default(),
     };
     lexer.run();
+    lexer.words.seal();
     FileFacts {
         refs: lexer.refs,
+        words: lexer.words,
         ..FileFacts::default()
     }
 }
@@ -86,6 +89,8 @@ struct Lexer<'t> {
     parens: Vec<bool>,
     locator: Locator<'t>,
     refs: Vec<Reference>,
+    /// Words of the strings and templates ([`FileFacts::words`]).
+    words: Words,
 }
 
 /// A string literal found by a lookahead: the raw text between its quotes and the offset after it.
@@ -134,7 +139,9 @@ impl Lexer<'_> {
         let next = src.get(self.pos + 1).copied();
         match b {
             b'\'' | b'"' => {
+                let start = self.pos;
                 self.pos = skip_string(src, self.pos);
+                self.string_words(start + 1, self.pos - 1);
                 self.prev = Prev::Operand;
             }
             b'`' => {
@@ -226,6 +233,7 @@ impl Lexer<'_> {
     /// backtick, or to a `${`, whose expression the main loop then lexes as code.
     fn template(&mut self) {
         let src = self.src;
+        let start = self.pos;
         while let Some(i) = src[self.pos..]
             .iter()
             .position(|&b| matches!(b, b'\\' | b'`' | b'$'))
@@ -234,11 +242,13 @@ impl Lexer<'_> {
             match src[at] {
                 b'\\' => self.pos = (at + 2).min(src.len()),
                 b'`' => {
+                    self.string_words(start, at);
                     self.pos = at + 1;
                     self.prev = Prev::Operand;
                     return;
                 }
                 _ if src.get(at + 1) == Some(&b'{') => {
+                    self.string_words(start, at);
                     self.pos = at + 2;
                     self.braces.push(Brace::Substitution);
                     self.prev = Prev::Operator;
@@ -247,8 +257,17 @@ impl Lexer<'_> {
                 _ => self.pos = at + 1,
             }
         }
+        self.string_words(start, src.len());
         self.pos = src.len();
         self.prev = Prev::Operand;
+    }
+
+    /// Records the words of a string's or template's text (`start..end`, between the quotes): the
+    /// class names a script may give elements are in its strings.
+    fn string_words(&mut self, start: usize, end: usize) {
+        if let Some(text) = self.text.get(start..end.max(start)) {
+            self.words.add_text(text);
+        }
     }
 
     /// A numeric literal (decimal, `.5`, exponent, hex/octal/binary, `_` separators, `n` suffix).
@@ -938,6 +957,23 @@ mod tests {
             ("x = a?.b / 2; import('m') / 3", &[("m", Dyn)]),
             ("a /= 2; import('m') / 3", &[("m", Dyn)]),
         ]);
+    }
+
+    #[test]
+    fn words_of_strings_and_templates() {
+        let words = parse_js(
+            "const fab = 1; el.className = 'fa-brands icon'; h(\"i\", {class: \"far\"});\n\
+             const t = `<span class=\"badge ${kind}\">${x}</span>`; // 'commented'\n\
+             /* \"also-comment\" */ const r = /re-gex/;",
+        )
+        .words;
+        for w in ["fa-brands", "icon", "far", "i", "badge", "span", "class"] {
+            assert!(words.contains(w), "{w}");
+        }
+        // Identifiers, comments and regular expressions are not strings.
+        for w in ["fab", "commented", "also-comment", "re-gex", "kind"] {
+            assert!(!words.contains(w), "{w}");
+        }
     }
 
     #[test]

@@ -297,6 +297,9 @@ pub struct FileFacts {
     pub vite_manifest: Option<vite::Manifest>,
     /// The font families the file's style rules name (stylesheets, and a page's inline styles).
     pub font_use: FontUse,
+    /// Words that may be class names or ids of the page's elements: a page's `class` and `id`
+    /// values and the words of its inline scripts' strings; a script's string and template words.
+    pub words: Words,
     /// Problems found while parsing; `file` is left empty and filled in by the caller. Not serialized:
     /// the scanner moves them out into [`crate::scan::Scanned::diagnostics`], and the cache keeps them there.
     #[serde(skip)]
@@ -318,23 +321,67 @@ pub struct FontUse {
     /// (or computes its value). Elements that browsers set in italics are
     /// [`FileFacts::italic_text`].
     pub italic: bool,
+    /// Names that only rules for certain elements ask for (`.fab { font-family: "Font Awesome 5
+    /// Brands" }`), lowercased and sorted, none of them also in [`FontUse::names`].
+    pub gated: Vec<Gated>,
+}
+
+/// A family name that only some rules name, and what their elements must have.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Gated {
+    /// The name, lowercased.
+    pub name: String,
+    /// One entry per selector naming it: the class names and ids (without `.` or `#`) that the
+    /// last compound of the selector asks of an element, sorted, without duplicates.
+    pub any_of: Vec<Vec<String>>,
 }
 
 impl FontUse {
     /// Nothing named and nothing computed.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty() && !self.computed && !self.italic
+        self.names.is_empty() && self.gated.is_empty() && !self.computed && !self.italic
     }
 
     /// Adds what `other` names.
     pub fn merge(&mut self, other: FontUse) {
         self.computed |= other.computed;
         self.italic |= other.italic;
-        if !other.names.is_empty() {
-            self.names.extend(other.names);
-            self.names.sort_unstable();
-            self.names.dedup();
+        if other.names.is_empty() && other.gated.is_empty() {
+            return;
         }
+        self.names.extend(other.names);
+        self.gated.extend(other.gated);
+        self.normalize();
+    }
+
+    /// Sorts and deduplicates the names, joins the gated entries of one name, and drops those that
+    /// a rule for any element names too.
+    pub fn normalize(&mut self) {
+        self.names.sort_unstable();
+        self.names.dedup();
+        let names = &self.names;
+        self.gated
+            .retain(|g| names.binary_search_by(|n| n.as_str().cmp(&g.name)).is_err());
+        self.gated.sort_by(|a, b| a.name.cmp(&b.name));
+        self.gated.dedup_by(|later, kept| {
+            let same = later.name == kept.name;
+            if same {
+                kept.any_of.append(&mut later.any_of);
+            }
+            same
+        });
+        for g in &mut self.gated {
+            g.any_of.sort_unstable();
+            g.any_of.dedup();
+        }
+    }
+
+    /// What elements a rule that names `family` (lowercased) asks for, when only such rules name it.
+    pub fn gate_of(&self, family: &str) -> Option<&Gated> {
+        self.gated
+            .binary_search_by(|g| g.name.as_str().cmp(family))
+            .ok()
+            .map(|i| &self.gated[i])
     }
 
     /// Whether a style may ask for `family` (an `@font-face`'s `font-family`).
@@ -349,6 +396,64 @@ impl FontUse {
                 .names
                 .binary_search_by(|n| n.as_str().cmp(family))
                 .is_ok()
+    }
+}
+
+/// A set of words (class names, ids, and words of scripts' strings), kept as sorted 32-bit hashes:
+/// a collision only makes a word look present, which keeps a font hint that might have been left
+/// out, never the other way round.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Words(pub Vec<u32>);
+
+impl Words {
+    /// The hash a word is kept as.
+    pub fn hash(word: &str) -> u32 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = rustc_hash::FxBuildHasher.build_hasher();
+        h.write(word.as_bytes());
+        let h = h.finish();
+        (h ^ (h >> 32)) as u32
+    }
+
+    /// Adds a word (call [`Words::seal`] when done adding).
+    pub fn add(&mut self, word: &str) {
+        if !word.is_empty() {
+            self.0.push(Words::hash(word));
+        }
+    }
+
+    /// Adds every word of `text`: its whitespace-separated tokens, and the runs of letters, digits,
+    /// `-` and `_` inside them (`class="fab"` in a template string gives `fab`).
+    pub fn add_text(&mut self, text: &str) {
+        for token in text.split(|c: char| c.is_ascii_whitespace()) {
+            if token.is_empty() || token.len() > 100 {
+                continue;
+            }
+            self.add(token);
+            let plain = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+            if !token.chars().all(plain) {
+                for part in token.split(|c: char| !plain(c)) {
+                    self.add(part);
+                }
+            }
+        }
+    }
+
+    /// Sorts and deduplicates, after adding.
+    pub fn seal(&mut self) {
+        self.0.sort_unstable();
+        self.0.dedup();
+        self.0.shrink_to_fit();
+    }
+
+    /// Whether `word` may have been added.
+    pub fn contains(&self, word: &str) -> bool {
+        self.0.binary_search(&Words::hash(word)).is_ok()
+    }
+
+    /// Nothing added.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

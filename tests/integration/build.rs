@@ -770,6 +770,70 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
+/// A family that only rules for certain elements name (Font Awesome's `.fab { font-family: "Font
+/// Awesome 5 Brands" }`) is used only on a page with such an element, or whose scripts may add one
+/// (a string of theirs has the class name).
+#[test]
+fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><p><i class=\"fas fa-home\"></i>Home",
+        ),
+        (
+            "brands.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><p><i class=\"fab fa-github\"></i>Code",
+        ),
+        (
+            "id.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><p id=logo>Logo",
+        ),
+        (
+            "script.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><p>Share\
+             <script src=/share.js></script>",
+        ),
+        (
+            "inline.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><p>Share\
+             <script type=text/template><i class=\"fab fa-x\"></i></script>",
+        ),
+        (
+            "fa.css",
+            "@font-face{font-family:\"Font Awesome 5 Brands\";src:url(/brands.woff2)}\
+             @font-face{font-family:\"Font Awesome 5 Free\";src:url(/solid.woff2)}\
+             @font-face{font-family:Logo;src:url(/logo.woff2)}\
+             .fab{font-family:\"Font Awesome 5 Brands\"}\
+             .fa,.fas{font-family:\"Font Awesome 5 Free\"}\
+             header #logo{font-family:Logo}",
+        ),
+        (
+            "share.js",
+            "document.body.insertAdjacentHTML('beforeend', '<i class=\"fab fa-x\"></i>')",
+        ),
+        ("brands.woff2", "w"),
+        ("solid.woff2", "w"),
+        ("logo.woff2", "w"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    assert_eq!(fonts("/"), ["/solid.woff2"]);
+    assert_eq!(fonts("/brands.html"), ["/brands.woff2"]);
+    assert_eq!(fonts("/id.html"), ["/logo.woff2"]);
+    assert_eq!(fonts("/script.html"), ["/brands.woff2"]);
+    assert_eq!(fonts("/inline.html"), ["/brands.woff2"]);
+    let o = run(&["explain", site.to_str().unwrap(), "/"]);
+    let why = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        why.lines().any(|l| l.contains("/brands.woff2")
+            && l.contains("only rules for elements with fab name its family")),
+        "{why}"
+    );
+}
+
 /// A module is always fetched in CORS mode, `anonymous` when its element has no `crossorigin`:
 /// a `<link rel=modulepreload crossorigin>` matches a module imported by a script without one
 /// (Storybook's `iframe.html` has both), and only `use-credentials` differs.
