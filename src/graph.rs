@@ -741,6 +741,18 @@ fn check_edge(
                         edge.element, edge.written
                     ),
                 ));
+            } else if let Some(folder) = crate::walk::skipped_folder(file) {
+                // Hand-made sites may serve their packages from `node_modules/`; the folder is not
+                // read (a project's would be most of the walk), so the file gets no hint.
+                diags.push(d(
+                    Severity::Warning,
+                    "skipped-folder",
+                    format!(
+                        "{} {:?} points to {url}, inside a {folder} folder, which hintgen does \
+                         not read: it gets no hint",
+                        edge.element, edge.written
+                    ),
+                ));
             } else {
                 diags.push(d(
                     Severity::Error,

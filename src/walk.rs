@@ -267,6 +267,12 @@ pub fn skips_rel(rel: &str) -> bool {
     dirs.any(|d| SKIP_DIRS.contains(&d)) || is_temp_name(rel) || PLATFORM_FILES.contains(&rel)
 }
 
+/// The skipped folder (`node_modules`, `.git`, …) a site-relative path lies in, if any.
+pub fn skipped_folder(rel: &str) -> Option<&'static str> {
+    let mut dirs = rel.split('/').rev().skip(1);
+    dirs.find_map(|d| SKIP_DIRS.iter().find(|&&s| s == d).copied())
+}
+
 /// Our own atomic-write temp files and editors' swap, backup and temp files, which come and go
 /// while a site is edited and are never served as part of it.
 fn is_temp_name(rel: &str) -> bool {

@@ -770,6 +770,38 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
+/// `node_modules/` and version-control folders are not read; a page that loads a file from one (a
+/// hand-made site serving its packages) gets a warning that says so, not a missing-file error.
+#[test]
+fn a_reference_into_node_modules_is_a_warning() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=node_modules/theme/style.css>\
+             <link rel=stylesheet href=/gone.css><p>Slides",
+        ),
+        ("node_modules/theme/style.css", "body{color:red}"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let skipped = lines_with(&err, "skipped-folder");
+    assert_eq!(skipped.len(), 1, "{err}");
+    assert!(
+        skipped[0].contains("warning") && skipped[0].contains("inside a node_modules folder"),
+        "{err}"
+    );
+    let missing = lines_with(&err, "missing-file");
+    assert_eq!(missing.len(), 1, "{err}");
+    assert!(missing[0].contains("/gone.css"), "{err}");
+    assert!(
+        !early_links(&out)["/"]
+            .iter()
+            .any(|l| l.contains("node_modules"))
+    );
+}
+
 /// A family that only rules for certain elements name (Font Awesome's `.fab { font-family: "Font
 /// Awesome 5 Brands" }`) is used only on a page with such an element, or whose scripts may add one
 /// (a string of theirs has the class name).
