@@ -451,7 +451,6 @@ fn owned_trimmed(v: &Option<Box<str>>) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-/// Whether a page loads a script (classic or module).
 /// The class names and ids of [`FamilyUse::OnlyFor`] for a reason: `fab or fa-brands`, at most
 /// four of them.
 fn gate_list(gates: &[&Gated]) -> String {
@@ -471,6 +470,7 @@ fn gate_list(gates: &[&Gated]) -> String {
     list
 }
 
+/// Whether a page loads a script (classic or module).
 fn runs_scripts(page: &Node) -> bool {
     page.edges.iter().any(|e| e.kind == RefKind::Script)
 }
