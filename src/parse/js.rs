@@ -967,7 +967,16 @@ mod tests {
              /* \"also-comment\" */ const r = /re-gex/;",
         )
         .words;
-        for w in ["fa-brands", "icon", "far", "i", "badge", "span", "class"] {
+        for w in [
+            "fa-brands",
+            "icon",
+            "far",
+            "i",
+            "badge",
+            "span",
+            "class",
+            "FA-Brands",
+        ] {
             assert!(words.contains(w), "{w}");
         }
         // Identifiers, comments and regular expressions are not strings.

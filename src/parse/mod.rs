@@ -406,11 +406,18 @@ impl FontUse {
 pub struct Words(pub Vec<u32>);
 
 impl Words {
-    /// The hash a word is kept as.
+    /// The hash a word is kept as, of its ASCII lowercase: class selectors match without regard
+    /// to case in quirks mode, and a match that is too loose only keeps a face.
     pub fn hash(word: &str) -> u32 {
         use std::hash::{BuildHasher, Hasher};
         let mut h = rustc_hash::FxBuildHasher.build_hasher();
-        h.write(word.as_bytes());
+        let mut buf = [0u8; 64];
+        for chunk in word.as_bytes().chunks(buf.len()) {
+            let lower = &mut buf[..chunk.len()];
+            lower.copy_from_slice(chunk);
+            lower.make_ascii_lowercase();
+            h.write(lower);
+        }
         let h = h.finish();
         (h ^ (h >> 32)) as u32
     }
