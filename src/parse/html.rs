@@ -557,6 +557,18 @@ enum ScriptType {
 }
 
 impl State {
+    /// Starts collecting the text of an inline `<style>` or `<script>` (the element at `at`, its
+    /// text from byte `text_start`).
+    fn collect_raw(&mut self, kind: RawKind, at: Location, text_start: usize) {
+        let origin = self.positions.at(text_start);
+        self.raw = Some(RawText {
+            kind,
+            at,
+            origin,
+            text: String::new(),
+        });
+    }
+
     /// Whether text here is rendered: not in a plain `<template>`, a hidden element, or a closed
     /// `<details>` outside its `<summary>`.
     fn renders_text(&self) -> bool {
@@ -830,13 +842,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
                 t.is_empty() || t.eq_ignore_ascii_case("text/css")
             });
             if css {
-                let origin = st.positions.at(range.end);
-                st.raw = Some(RawText {
-                    kind: RawKind::Style,
-                    at,
-                    origin,
-                    text: String::new(),
-                });
+                st.collect_raw(RawKind::Style, at, range.end);
             }
         }
         _ => {}
@@ -992,68 +998,42 @@ fn script_type(a: &Attrs<'_, '_>) -> ScriptType {
 
 fn on_script(st: &mut State, a: &Attrs<'_, '_>, at: Location, tag_end: usize) {
     let kind = script_type(a);
-    let has_src = a.has("src");
-    match kind {
-        ScriptType::Classic | ScriptType::Module => {
-            let module = kind == ScriptType::Module;
-            if let Some(url) = a.url("src") {
-                let attrs = RefAttrs {
-                    type_: if module {
-                        Some("module".into())
-                    } else {
-                        a.val("type")
-                    },
-                    module,
-                    async_: a.has("async"),
-                    defer: a.has("defer"),
-                    nomodule: a.has("nomodule"),
-                    crossorigin: a.val("crossorigin"),
-                    integrity: a.val("integrity"),
-                    fetchpriority: a.val("fetchpriority"),
-                    primary: true,
-                    ..RefAttrs::default()
-                };
-                let element = if module {
-                    "<script type=module>"
-                } else {
-                    "<script>"
-                };
-                st.push(url, RefKind::Script, element, at, attrs);
-            } else if !has_src {
-                let origin = st.positions.at(tag_end);
-                st.raw = Some(RawText {
-                    kind: if module {
-                        RawKind::ModuleScript
-                    } else {
-                        RawKind::OtherScript
-                    },
-                    at,
-                    origin,
-                    text: String::new(),
-                });
-            }
-        }
-        // External import maps are not supported by browsers: only inline ones count.
-        ScriptType::ImportMap if !has_src => {
-            let origin = st.positions.at(tag_end);
-            st.raw = Some(RawText {
-                kind: RawKind::ImportMap,
-                at,
-                origin,
-                text: String::new(),
-            });
-        }
-        ScriptType::Data if !has_src => {
-            let origin = st.positions.at(tag_end);
-            st.raw = Some(RawText {
-                kind: RawKind::OtherScript,
-                at,
-                origin,
-                text: String::new(),
-            });
-        }
-        ScriptType::ImportMap | ScriptType::Data => {}
+    let module = kind == ScriptType::Module;
+    if let (ScriptType::Classic | ScriptType::Module, Some(url)) = (kind, a.url("src")) {
+        let attrs = RefAttrs {
+            type_: if module {
+                Some("module".into())
+            } else {
+                a.val("type")
+            },
+            module,
+            async_: a.has("async"),
+            defer: a.has("defer"),
+            nomodule: a.has("nomodule"),
+            crossorigin: a.val("crossorigin"),
+            integrity: a.val("integrity"),
+            fetchpriority: a.val("fetchpriority"),
+            primary: true,
+            ..RefAttrs::default()
+        };
+        let element = if module {
+            "<script type=module>"
+        } else {
+            "<script>"
+        };
+        st.push(url, RefKind::Script, element, at, attrs);
+        return;
     }
+    if a.has("src") {
+        // External import maps are not supported by browsers: only inline ones count.
+        return;
+    }
+    let inline = match kind {
+        ScriptType::Module => RawKind::ModuleScript,
+        ScriptType::ImportMap => RawKind::ImportMap,
+        ScriptType::Classic | ScriptType::Data => RawKind::OtherScript,
+    };
+    st.collect_raw(inline, at, tag_end);
 }
 
 fn on_img(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
