@@ -33,7 +33,8 @@ pub fn parse_css(text: &str) -> FileFacts {
         locator: Locator::new(text),
         refs: Vec::new(),
         fonts: FontUse::default(),
-        gate: None,
+        text,
+        rule: Rule::Any,
     };
     let mut parser = Parser::new(text);
     walker.scan(&mut parser, false);
@@ -133,9 +134,20 @@ struct Walker<'t> {
     refs: Vec<Reference>,
     /// Family names of `font-family` / `font` declarations, unsorted.
     fonts: FontUse,
-    /// What the innermost style rule's selectors ask of an element ([`selector_gate`]); `None`
-    /// outside rules, or when a selector may match any element.
-    gate: Option<Rc<Vec<Vec<String>>>>,
+    text: &'t str,
+    /// The innermost style rule around the walk.
+    rule: Rule,
+}
+
+/// The innermost style rule around a declaration, and what its selectors ask of an element.
+#[derive(Clone)]
+enum Rule {
+    /// Outside style rules, or some selector may match any element.
+    Any,
+    /// The selectors (a byte range of the text), read only when a font declaration needs them.
+    Selectors(std::ops::Range<usize>),
+    /// What they ask of an element ([`selector_gate`]).
+    Gate(Rc<Vec<Vec<String>>>),
 }
 
 /// One `src` entry of an `@font-face`: a URL and its `format()`.
@@ -178,13 +190,12 @@ impl<'t> Walker<'t> {
                 // elements they match. An at-rule's block (`@media`, `@layer`, …) keeps the rule
                 // around it.
                 Token::CurlyBracketBlock => {
-                    let prelude = p.slice(began..at).trim();
-                    let outer = self.gate.clone();
-                    if !prelude.starts_with('@') {
-                        self.gate = selector_gate(prelude).map(Rc::new);
+                    let outer = self.rule.clone();
+                    if !p.slice(began..at).trim_start().starts_with('@') {
+                        self.rule = Rule::Selectors(began.byte_index()..start);
                     }
                     self.descend(p, false);
-                    self.gate = outer;
+                    self.rule = outer;
                     statement = None;
                 }
                 // `font-style: italic` (or `oblique`, or computed) may set text in italics.
@@ -383,12 +394,31 @@ impl<'t> Walker<'t> {
             }
         }
         end_run(&mut run);
-        match &self.gate {
+        match self.rule_gate() {
             None => self.fonts.names.append(&mut names),
             Some(gate) => self.fonts.gated.extend(names.into_iter().map(|name| Gated {
                 name,
                 any_of: gate.to_vec(),
             })),
+        }
+    }
+
+    /// What the innermost style rule's selectors ask of an element, worked out on first use;
+    /// `None` outside rules, or when a selector may match any element.
+    fn rule_gate(&mut self) -> Option<Rc<Vec<Vec<String>>>> {
+        if let Rule::Selectors(range) = &self.rule {
+            self.rule = match self
+                .text
+                .get(range.clone())
+                .and_then(|s| selector_gate(s.trim()))
+            {
+                Some(gate) => Rule::Gate(Rc::new(gate)),
+                None => Rule::Any,
+            };
+        }
+        match &self.rule {
+            Rule::Gate(gate) => Some(gate.clone()),
+            _ => None,
         }
     }
 
