@@ -263,8 +263,7 @@ impl FolderStat {
 /// skipped folder (`.git`, `node_modules`, …), a root platform file (`_headers`, `_redirects`) or one of
 /// our temp files. Watch mode filters single-file events with it, so they agree with a full walk.
 pub fn skips_rel(rel: &str) -> bool {
-    let mut dirs = rel.split('/').rev().skip(1);
-    dirs.any(|d| SKIP_DIRS.contains(&d)) || is_temp_name(rel) || PLATFORM_FILES.contains(&rel)
+    skipped_folder(rel).is_some() || is_temp_name(rel) || PLATFORM_FILES.contains(&rel)
 }
 
 /// The skipped folder (`node_modules`, `.git`, …) a site-relative path lies in, if any.
