@@ -8,6 +8,7 @@
 //! each in document order; the tail beyond the count or header-size budget is dropped with a diagnostic.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
@@ -496,6 +497,18 @@ struct PageStyles<'g> {
     /// The page's class names and ids, and the words of the scripts it may run (which may give
     /// elements classes): what rules for certain elements ([`Gated`]) are checked against.
     words: Vec<&'g Words>,
+    /// What the page's `var()`s may read, worked out on first use.
+    vars: OnceCell<VarFamilies<'g>>,
+}
+
+/// The family names that custom properties may give the `font-family` and `font` declarations of
+/// a page through `var()`.
+struct VarFamilies<'g> {
+    /// Lowercased, sorted.
+    names: Vec<&'g str>,
+    /// Some `var()` reads a property that no style of the page declares and that a script names:
+    /// the script may set it to any family.
+    any: bool,
 }
 
 /// Whether a page's styles may ask for a family.
@@ -505,6 +518,8 @@ enum FamilyUse<'g> {
     Unnamed,
     /// Only rules for elements with these class names or ids name it, and the page has none.
     OnlyFor(Vec<&'g Gated>),
+    /// Only these custom properties name it, and no declaration for the page's elements reads them.
+    OnlyIn(Vec<&'g str>),
 }
 
 impl<'g> PageStyles<'g> {
@@ -514,6 +529,7 @@ impl<'g> PageStyles<'g> {
                 uses: Vec::new(),
                 upright: Vec::new(),
                 words: Vec::new(),
+                vars: OnceCell::new(),
             };
         }
         let mut upright: Vec<String> = entries
@@ -547,12 +563,14 @@ impl<'g> PageStyles<'g> {
             uses,
             upright,
             words,
+            vars: OnceCell::new(),
         }
     }
 
     /// Whether some style may ask for `family` ([`FontUse::may_use`]): a rule for any element
     /// names it, or a rule for elements with class names or ids that the page has, or that a
-    /// script it runs may give (a word of the script's strings).
+    /// script it runs may give (a word of the script's strings); or such a rule reads it from a
+    /// custom property ([`PageStyles::var_families`]).
     fn may_use(&self, family: &str) -> FamilyUse<'g> {
         let family = family.to_ascii_lowercase();
         if self.uses.iter().any(|f| f.may_use_lowercase(&family)) {
@@ -563,18 +581,77 @@ impl<'g> PageStyles<'g> {
             .iter()
             .filter_map(|f| f.gate_of(&family))
             .collect();
-        if gates.is_empty() {
-            return FamilyUse::Unnamed;
+        if gates.iter().any(|g| self.applies(Some(&g.any_of))) {
+            return FamilyUse::Named;
         }
-        let has = |word: &String| self.words.iter().any(|w| w.contains(word));
-        if gates
+        let vars = self.vars.get_or_init(|| self.var_families());
+        if vars.any || vars.names.binary_search(&family.as_str()).is_ok() {
+            return FamilyUse::Named;
+        }
+        if !gates.is_empty() {
+            return FamilyUse::OnlyFor(gates);
+        }
+        let mut props: Vec<&'g str> = self
+            .uses
             .iter()
-            .any(|g| g.any_of.iter().any(|alt| alt.iter().all(has)))
-        {
-            FamilyUse::Named
+            .flat_map(|f| &f.props)
+            .filter(|d| d.names.contains(&family))
+            .map(|d| d.prop.as_str())
+            .collect();
+        props.sort_unstable();
+        props.dedup();
+        if props.is_empty() {
+            FamilyUse::Unnamed
         } else {
-            FamilyUse::OnlyFor(gates)
+            FamilyUse::OnlyIn(props)
         }
+    }
+
+    /// Whether a rule for `gate`'s elements may apply to an element of the page: some selector's
+    /// class names and ids are all among the page's words.
+    fn applies(&self, gate: Option<&[Vec<String>]>) -> bool {
+        let has = |word: &String| self.words.iter().any(|w| w.contains(word));
+        gate.is_none_or(|alts| alts.iter().any(|alt| alt.iter().all(has)))
+    }
+
+    /// Follows the custom properties that the page's `font-family` and `font` declarations read
+    /// (of rules that may apply to its elements), through the properties their values read in
+    /// turn, to the names of their declarations (of rules that may apply too). A property that a
+    /// script names (`var(--brand)` in a string) may be read by styles the script makes, so its
+    /// names count as well.
+    fn var_families(&self) -> VarFamilies<'g> {
+        let mut queue: Vec<&'g str> = Vec::new();
+        for f in &self.uses {
+            let reads = f
+                .var_reads
+                .iter()
+                .filter(|r| self.applies(r.gate.as_deref()));
+            queue.extend(reads.flat_map(|r| r.reads.iter().map(String::as_str)));
+            let named = f.props.iter().map(|d| d.prop.as_str());
+            queue.extend(named.filter(|p| self.words.iter().any(|w| w.contains(p))));
+        }
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut vars = VarFamilies {
+            names: Vec::new(),
+            any: false,
+        };
+        while let Some(prop) = queue.pop() {
+            if !seen.insert(prop) {
+                continue;
+            }
+            let mut declared = false;
+            for d in self.uses.iter().flat_map(|f| f.props_of(prop)) {
+                declared = true;
+                if self.applies(d.gate.as_deref()) {
+                    vars.names.extend(d.names.iter().map(String::as_str));
+                    queue.extend(d.reads.iter().map(String::as_str));
+                }
+            }
+            vars.any |= !declared && self.words.iter().any(|w| w.contains(prop));
+        }
+        vars.names.sort_unstable();
+        vars.names.dedup();
+        vars
     }
 
     /// Whether some text of the page may be italic.
@@ -694,6 +771,16 @@ fn spec_for(
                                     "@font-face{}: no style of the page names its family (in \
                                      font-family or font), so no text uses it",
                                     family()
+                                )
+                                .into());
+                            }
+                            FamilyUse::OnlyIn(props) => {
+                                return Err(format!(
+                                    "@font-face{}: only the custom properties {} name its family, \
+                                     and no font-family or font of a rule for the page's elements \
+                                     reads them with var() (nor does a script it runs name one)",
+                                    family(),
+                                    props.join(", ")
                                 )
                                 .into());
                             }

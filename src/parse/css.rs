@@ -22,7 +22,7 @@ use cssparser::{CowRcStr, Delimiter, ParseError, Parser, Token, UnicodeRange};
 
 use std::rc::Rc;
 
-use super::{FileFacts, FontUse, Gated, Locator, RefAttrs, RefKind, Reference};
+use super::{FileFacts, FontUse, Gated, Locator, PropDef, RefAttrs, RefKind, Reference, VarRead};
 
 /// Parses a stylesheet and returns its references in document order.
 ///
@@ -209,7 +209,9 @@ impl<'t> Walker<'t> {
                             while let Ok(token) = value.next() {
                                 self.fonts.italic |= match token {
                                     Token::Ident(word) => is_slant(word),
-                                    Token::Function(f) => is_computing(f),
+                                    Token::Function(f) => {
+                                        is_computing(f) || f.eq_ignore_ascii_case("var")
+                                    }
                                     _ => false,
                                 };
                             }
@@ -229,17 +231,17 @@ impl<'t> Walker<'t> {
                         || name.starts_with("--"))
                         && p.try_parse(Parser::expect_colon).is_ok() =>
                 {
-                    let custom = name.starts_with("--");
+                    let custom = name.starts_with("--").then(|| name.clone());
                     let shorthand = name.eq_ignore_ascii_case("font");
                     let value_start = p.state();
                     let _ = p.parse_until_before(
                         Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
                         |value| {
-                            self.font_names(value, !custom, shorthand);
+                            self.font_value(value, custom.as_deref(), shorthand);
                             Ok::<(), Failure>(())
                         },
                     );
-                    if custom {
+                    if custom.is_some() {
                         p.reset(&value_start);
                     }
                 }
@@ -358,48 +360,44 @@ impl<'t> Walker<'t> {
         }
     }
 
-    /// Records the names a `font-family`, `font` or custom property value may mean. A quoted string
-    /// is one name; a run of identifiers is one name, and each of its tails too (`font: bold 1em
-    /// Open Sans` names `Open Sans`, with `bold 1em` before it). In a declaration (`declared`), a
-    /// `var()`, `env()` or `attr()` makes the family computed, and in the `font` shorthand
-    /// (`shorthand`) the style too.
-    fn font_names<'i>(&mut self, p: &mut Parser<'i>, declared: bool, shorthand: bool) {
-        let mut run: Vec<String> = Vec::new();
-        let mut names = Vec::new();
-        let mut end_run = |run: &mut Vec<String>| {
-            for i in 0..run.len() {
-                names.push(run[i..].join(" "));
-            }
-            run.clear();
-        };
-        while let Ok(token) = p.next() {
-            match token {
-                Token::Ident(word) => {
-                    // `font: italic 1em Serif` sets italics (a family so named is not looked for).
-                    self.fonts.italic |= shorthand && is_slant(word);
-                    run.push(word.to_ascii_lowercase());
-                }
-                Token::QuotedString(name) => {
-                    end_run(&mut run);
-                    end_run(&mut vec![name.to_ascii_lowercase()]);
-                }
-                Token::Function(name) => {
-                    end_run(&mut run);
-                    if declared && is_computing(name) {
-                        self.fonts.computed = true;
-                        self.fonts.italic |= shorthand;
-                    }
-                }
-                _ => end_run(&mut run),
-            }
+    /// Records what a `font-family` or `font` declaration (`declared`) or a custom property
+    /// (`custom`, its name) may ask for: the names of its value ([`value_names`]), the custom
+    /// properties it reads, and, for a declaration, whether `env()` or `attr()` computes it. In the
+    /// `font` shorthand (`shorthand`), a computed value may also set italics.
+    fn font_value<'i>(&mut self, p: &mut Parser<'i>, custom: Option<&str>, shorthand: bool) {
+        let mut value = Value::default();
+        value_names(p, shorthand && custom.is_none(), &mut value);
+        if value.names.is_empty() && value.reads.is_empty() && custom.is_some() {
+            return;
         }
-        end_run(&mut run);
-        match self.rule_gate() {
-            None => self.fonts.names.append(&mut names),
-            Some(gate) => self.fonts.gated.extend(names.into_iter().map(|name| Gated {
-                name,
-                any_of: gate.to_vec(),
-            })),
+        let gate = self.rule_gate();
+        let owned_gate = || gate.as_deref().cloned();
+        let fonts = &mut self.fonts;
+        if let Some(prop) = custom {
+            fonts.props.push(PropDef {
+                prop: prop.to_owned(),
+                names: value.names,
+                reads: value.reads,
+                gate: owned_gate(),
+            });
+            return;
+        }
+        fonts.italic |= value.italic || shorthand && (value.computed || !value.reads.is_empty());
+        fonts.computed |= value.computed;
+        if !value.reads.is_empty() {
+            fonts.var_reads.push(VarRead {
+                reads: value.reads,
+                gate: owned_gate(),
+            });
+        }
+        match &gate {
+            None => fonts.names.append(&mut value.names),
+            Some(gate) => fonts
+                .gated
+                .extend(value.names.into_iter().map(|name| Gated {
+                    name,
+                    any_of: gate.to_vec(),
+                })),
         }
     }
 
@@ -480,14 +478,76 @@ fn font_descriptor<'i>(p: &mut Parser<'i>, sources: &mut Vec<FontSource>, attrs:
     }
 }
 
+/// What a `font-family`, `font` or custom property value may ask for.
+#[derive(Default)]
+struct Value {
+    /// Lowercased; see [`value_names`].
+    names: Vec<String>,
+    /// The custom properties its `var()`s read.
+    reads: Vec<String>,
+    /// `env()` or `attr()` computes some of it.
+    computed: bool,
+    /// A `font` shorthand's `italic` or `oblique`.
+    italic: bool,
+}
+
+/// Reads the names a value may mean into `out`. A quoted string is one name; a run of identifiers
+/// is one name, and each of its tails too (`font: bold 1em Open Sans` names `Open Sans`, with
+/// `bold 1em` before it). A `var()`'s property is read, and its fallback's names are names too.
+fn value_names<'i>(p: &mut Parser<'i>, shorthand: bool, out: &mut Value) {
+    let mut run: Vec<String> = Vec::new();
+    let end_run = |run: &mut Vec<String>, out: &mut Value| {
+        for i in 0..run.len() {
+            out.names.push(run[i..].join(" "));
+        }
+        run.clear();
+    };
+    loop {
+        let var = match p.next() {
+            Err(_) => break,
+            Ok(Token::Ident(word)) => {
+                // `font: italic 1em Serif` sets italics (a family so named is not looked for).
+                out.italic |= shorthand && is_slant(word);
+                run.push(word.to_ascii_lowercase());
+                continue;
+            }
+            Ok(Token::QuotedString(name)) => {
+                let name = name.to_ascii_lowercase();
+                end_run(&mut run, out);
+                end_run(&mut vec![name], out);
+                continue;
+            }
+            Ok(Token::Function(name)) if name.eq_ignore_ascii_case("var") => true,
+            Ok(Token::Function(name)) => {
+                out.computed |= is_computing(name);
+                false
+            }
+            Ok(_) => false,
+        };
+        end_run(&mut run, out);
+        if var {
+            let _ = p.parse_nested_block(|args| {
+                if let Ok(prop) = args.expect_ident_cloned() {
+                    out.reads.push(prop.to_string());
+                }
+                if args.expect_comma().is_ok() {
+                    value_names(args, shorthand, out);
+                }
+                Ok::<(), Failure>(())
+            });
+        }
+    }
+    end_run(&mut run, out);
+}
+
 /// `italic` or `oblique`, the `font-style` keywords that slant text.
 fn is_slant(word: &str) -> bool {
     word.eq_ignore_ascii_case("italic") || word.eq_ignore_ascii_case("oblique")
 }
 
-/// `var()`, `env()` and `attr()`, whose value is only known in the browser.
+/// `env()` and `attr()`, whose value is only known in the browser (`var()` is followed instead).
 fn is_computing(function: &str) -> bool {
-    ["var", "env", "attr"]
+    ["env", "attr"]
         .iter()
         .any(|f| function.eq_ignore_ascii_case(f))
 }
@@ -644,6 +704,10 @@ fn is_data_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn owned(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
     use crate::error::Location;
 
     /// (url, kind, line, col) of every reference.
@@ -899,14 +963,40 @@ mod tests {
             "sorted, no duplicates: {n:?}"
         );
 
-        assert!(names("p{font-family:var(--sans, Inter)}").1);
-        // A custom property's words are names (a `var()` elsewhere may read them), and its value
-        // is still walked for URLs.
-        let facts = parse_css(
-            ":root{--brand-font: 'Brand Face', sans-serif; --bg: url(bg.png); --x: var(--y)}",
+        // A `var()` is followed, not a computed value; its fallback's names are names.
+        let f = parse_css("p{font-family:var(--sans, var(--ui, Inter))}").font_use;
+        assert_eq!((f.names, f.computed), (owned(&["inter"]), false));
+        assert_eq!(
+            f.var_reads,
+            [VarRead {
+                reads: owned(&["--sans", "--ui"]),
+                gate: None
+            }]
         );
-        assert!(facts.font_use.may_use("brand face"), "{:?}", facts.font_use);
-        assert!(!facts.font_use.computed);
+        // A custom property's names wait for a `var()` that reads it, and its value is still
+        // walked for URLs.
+        let facts = parse_css(
+            ":root{--brand-font: 'Brand Face', sans-serif; --bg: url(bg.png); --x: var(--y)}\
+             .fab{--fa: var(--fa-brands); color: red}",
+        );
+        let f = &facts.font_use;
+        assert!(!f.may_use("brand face") && !f.computed, "{f:?}");
+        let def = |prop: &str, names: &[&str], reads: &[&str], gate: Option<&[&[&str]]>| PropDef {
+            prop: prop.into(),
+            names: owned(names),
+            reads: owned(reads),
+            gate: gate.map(|g| g.iter().map(|alt| owned(alt)).collect()),
+        };
+        assert_eq!(
+            f.props,
+            [
+                def("--brand-font", &["brand face", "sans-serif"], &[], None),
+                def("--fa", &[], &["--fa-brands"], Some(&[&["fab"]])),
+                def("--x", &[], &["--y"], None),
+            ]
+        );
+        assert_eq!(f.props_of("--fa").len(), 1);
+        assert!(f.props_of("--f").is_empty() && f.props_of("--z").is_empty());
         assert_eq!(facts.refs.len(), 1, "{:?}", facts.refs);
         assert!(names("p{font:1em env(x)}").1);
         assert_eq!(names("p{color:red}"), (Vec::new(), false));

@@ -306,16 +306,16 @@ pub struct FileFacts {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// The font families named by `font-family` and `font` declarations (and, as a `var()` may read
-/// them, by custom properties). A browser fetches an `@font-face` only for text whose style asks
-/// for its family, so a face whose family no style of the page names is never fetched.
+/// The font families named by `font-family` and `font` declarations, and the custom properties
+/// whose values they read with `var()`. A browser fetches an `@font-face` only for text whose style
+/// asks for its family, so a face whose family no style of the page names is never fetched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FontUse {
     /// Every name a declaration may mean, lowercased (CSS compares family names ASCII
     /// case-insensitively), sorted and without duplicates. It may hold more than the families (a
     /// `font` shorthand's other words), never fewer.
     pub names: Vec<String>,
-    /// Some value is computed (`var()`, `env()`, `attr()`), so any family may be asked for.
+    /// Some value is computed by `env()` or `attr()`, so any family may be asked for.
     pub computed: bool,
     /// Some text may be italic: a `font-style` or `font` declaration says `italic` or `oblique`
     /// (or computes its value). Elements that browsers set in italics are
@@ -324,6 +324,39 @@ pub struct FontUse {
     /// Names that only rules for certain elements ask for (`.fab { font-family: "Font Awesome 5
     /// Brands" }`), lowercased and sorted, none of them also in [`FontUse::names`].
     pub gated: Vec<Gated>,
+    /// The `font-family` and `font` declarations that read custom properties with `var()`.
+    pub var_reads: Vec<VarRead>,
+    /// The custom properties whose values a `var()` may read, sorted by property.
+    pub props: Vec<PropDef>,
+}
+
+/// What a rule's selectors ask of an element: `None` for a rule that may apply to any element,
+/// else one entry per selector, the class names and ids (without `.` or `#`) that the selector's
+/// last compound asks for, sorted, without duplicates.
+pub type Gate = Option<Vec<Vec<String>>>;
+
+/// A `font-family` or `font` declaration that reads custom properties (`var(--a, var(--b, X))`
+/// reads `--a` and `--b`; `X` is one of the declaration's names).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VarRead {
+    /// The custom properties, as written (their names are case-sensitive).
+    pub reads: Vec<String>,
+    /// The elements its rule is for.
+    pub gate: Gate,
+}
+
+/// A custom property declaration (`--fa-family-brands: "Font Awesome 7 Brands"`): the family names
+/// its value may mean when a `font-family` or `font` declaration reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PropDef {
+    /// The property, as written.
+    pub prop: String,
+    /// The names its value may mean, lowercased.
+    pub names: Vec<String>,
+    /// The custom properties its value reads in turn.
+    pub reads: Vec<String>,
+    /// The elements its rule is for (custom properties inherit, so the elements inside them too).
+    pub gate: Gate,
 }
 
 /// A family name that only some rules name, and what their elements must have.
@@ -339,18 +372,25 @@ pub struct Gated {
 impl FontUse {
     /// Nothing named and nothing computed.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty() && self.gated.is_empty() && !self.computed && !self.italic
+        self.names.is_empty()
+            && self.gated.is_empty()
+            && self.var_reads.is_empty()
+            && self.props.is_empty()
+            && !self.computed
+            && !self.italic
     }
 
     /// Adds what `other` names.
     pub fn merge(&mut self, other: FontUse) {
         self.computed |= other.computed;
         self.italic |= other.italic;
-        if other.names.is_empty() && other.gated.is_empty() {
+        self.var_reads.extend(other.var_reads);
+        if other.names.is_empty() && other.gated.is_empty() && other.props.is_empty() {
             return;
         }
         self.names.extend(other.names);
         self.gated.extend(other.gated);
+        self.props.extend(other.props);
         self.normalize();
     }
 
@@ -374,6 +414,17 @@ impl FontUse {
             g.any_of.sort_unstable();
             g.any_of.dedup();
         }
+        // Stable: the declarations of one property keep their order.
+        self.props.sort_by(|a, b| a.prop.cmp(&b.prop));
+        self.props.dedup();
+        self.var_reads.dedup();
+    }
+
+    /// The declarations of custom property `prop`.
+    pub fn props_of(&self, prop: &str) -> &[PropDef] {
+        let start = self.props.partition_point(|d| d.prop.as_str() < prop);
+        let len = self.props[start..].partition_point(|d| d.prop == prop);
+        &self.props[start..start + len]
     }
 
     /// What elements a rule that names `family` (lowercased) asks for, when only such rules name it.

@@ -716,8 +716,8 @@ fn client_rendered_pages_and_feature_probes() {
 
 /// A browser fetches an `@font-face` only for text whose style asks for its family: a face whose
 /// family no style of the page names (in its stylesheets or inline, in a declaration or a custom
-/// property) is not hinted, unless some `font-family` is computed (`var()`), when any family may be
-/// asked for.
+/// property that one reads) is not hinted, unless some `font-family` is computed (`attr()`), when
+/// any family may be asked for.
 #[test]
 fn a_face_whose_family_no_style_names_is_not_hinted() {
     let (dir, site) = temp_site(&[
@@ -744,7 +744,10 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
         ),
         ("use.css", "body{font-family:body,sans-serif}"),
         ("custom.css", ":root{--brand-font:Unused,serif}"),
-        ("var.css", ":root{--f:Body}body{font-family:var(--f)}"),
+        (
+            "var.css",
+            ":root{--f:Body}body{font-family:var(--f)}p{font-family:attr(data-f)}",
+        ),
         ("body.woff2", "w"),
         ("inline.woff2", "w"),
         ("unused.woff2", "w"),
@@ -759,8 +762,8 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
         fonts("/var.html"),
         ["/body.woff2", "/inline.woff2", "/unused.woff2"]
     );
-    // A custom property's font list may be read by a `var()` in a script's styles.
-    assert_eq!(fonts("/custom.html"), ["/unused.woff2"]);
+    // A custom property that no `var()` reads (and no script names) gives no family.
+    assert!(fonts("/custom.html").is_empty());
     let o = run(&["explain", site.to_str().unwrap(), "/"]);
     let why = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -862,6 +865,55 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     assert!(
         why.lines().any(|l| l.contains("/brands.woff2")
             && l.contains("only rules for elements with fab name its family")),
+        "{why}"
+    );
+}
+
+/// A family that a `font-family` reads from a custom property (`var(--display)`) is used where a
+/// rule that reads it applies and a declaration of the property gives it, through chains of
+/// properties; a property a script names may be read by styles the script makes.
+#[test]
+fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
+    let page = |body: &str| format!("<!doctype html><link rel=stylesheet href=/site.css><p>{body}");
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("Plain text")),
+        ("display.html", &page("<h1 class=font-display>Title</h1>")),
+        ("fancy.html", &page("<main class=fancy>Text</main>")),
+        ("script.html", &page("Text<script src=/theme.js></script>")),
+        (
+            "site.css",
+            "@font-face{font-family:Body;src:url(/body.woff2)}\
+             @font-face{font-family:Display;src:url(/display.woff2)}\
+             @font-face{font-family:Fancy;src:url(/fancy.woff2)}\
+             @font-face{font-family:Brand;src:url(/brand.woff2)}\
+             :root{--font-sans:Body,sans-serif;--font-display:\"Display\";--brand:Brand}\
+             html{--default:var(--font-sans);font-family:var(--default,serif)}\
+             .font-display{font-family:var(--font-display)}\
+             .fancy{--font-sans:Fancy}",
+        ),
+        (
+            "theme.js",
+            "document.body.style.fontFamily = 'var(--brand)'",
+        ),
+        ("body.woff2", "w"),
+        ("display.woff2", "w"),
+        ("fancy.woff2", "w"),
+        ("brand.woff2", "w"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    assert_eq!(fonts("/"), ["/body.woff2"]);
+    assert_eq!(fonts("/display.html"), ["/body.woff2", "/display.woff2"]);
+    assert_eq!(fonts("/fancy.html"), ["/body.woff2", "/fancy.woff2"]);
+    assert_eq!(fonts("/script.html"), ["/body.woff2", "/brand.woff2"]);
+    let o = run(&["explain", site.to_str().unwrap(), "/"]);
+    let why = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        why.lines().any(|l| l.contains("/display.woff2")
+            && l.contains("only the custom properties --font-display name its family")),
         "{why}"
     );
 }
