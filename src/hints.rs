@@ -471,6 +471,41 @@ fn gate_list(gates: &[&Gated]) -> String {
     list
 }
 
+/// Whether a browser takes the face serving `range` of weights for weight `w`, among the faces
+/// serving `faces` (CSS's font matching): the faces whose range holds `w`, else the nearest in the
+/// direction `w` leans (up from 400–500 to 500, then down, then up; down below 400; up above 500).
+fn takes_face(faces: &[(u16, u16)], range: (u16, u16), w: u16) -> bool {
+    if range.0 <= w && w <= range.1 {
+        return true;
+    }
+    if faces.iter().any(|&(lo, hi)| lo <= w && w <= hi) {
+        return false;
+    }
+    // Lower is better: which pass finds the face, then its distance from `w`.
+    let rank = |&(lo, hi): &(u16, u16)| -> (u8, u16) {
+        let (up, down) = (lo.saturating_sub(w), w.saturating_sub(hi));
+        match w {
+            400..=500 if lo > w && lo <= 500 => (0, up),
+            400..=500 if hi < w => (1, down),
+            400..=500 => (2, up),
+            0..400 if hi < w => (0, down),
+            0..400 => (1, up),
+            _ if lo > w => (0, up),
+            _ => (1, down),
+        }
+    };
+    faces.iter().map(rank).min() == Some(rank(&range))
+}
+
+/// A face's weights as `font-weight` writes them: `400`, `100 900`.
+fn weight_range((lo, hi): (u16, u16)) -> String {
+    if lo == hi {
+        lo.to_string()
+    } else {
+        format!("{lo} {hi}")
+    }
+}
+
 /// Whether a page loads a script (classic or module).
 fn runs_scripts(page: &Node) -> bool {
     page.edges.iter().any(|e| e.kind == RefKind::Script)
@@ -499,6 +534,8 @@ struct PageStyles<'g> {
     words: Vec<&'g Words>,
     /// What the page's `var()`s may read, worked out on first use.
     vars: OnceCell<VarFamilies<'g>>,
+    /// The page's faces: family (lowercased), slanted, the weights it serves.
+    faces: Vec<(String, bool, (u16, u16))>,
 }
 
 /// The family names that custom properties may give the `font-family` and `font` declarations of
@@ -513,7 +550,8 @@ struct VarFamilies<'g> {
 
 /// Whether a page's styles may ask for a family.
 enum FamilyUse<'g> {
-    Named,
+    /// Some style names it; only for elements that ask for these weights, when known.
+    Named(Option<Vec<u16>>),
     /// No style names it.
     Unnamed,
     /// Only rules for elements with these class names or ids name it, and the page has none.
@@ -530,13 +568,18 @@ impl<'g> PageStyles<'g> {
                 upright: Vec::new(),
                 words: Vec::new(),
                 vars: OnceCell::new(),
+                faces: Vec::new(),
             };
         }
-        let mut upright: Vec<String> = entries
+        let faces: Vec<(String, bool, (u16, u16))> = entries
             .iter()
-            .filter(|e| e.kind == RefKind::Font && !e.attrs.is_slanted_face())
-            .filter_map(|e| e.attrs.font_family().map(str::to_ascii_lowercase))
+            .filter(|e| e.kind == RefKind::Font)
+            .filter_map(|e| {
+                let family = e.attrs.font_family()?.to_ascii_lowercase();
+                Some((family, e.attrs.is_slanted_face(), e.attrs.face_weights()))
+            })
             .collect();
+        let mut upright: Vec<String> = faces.iter().filter(|f| !f.1).map(|f| f.0.clone()).collect();
         upright.sort_unstable();
         upright.dedup();
         let sheets = entries
@@ -564,6 +607,7 @@ impl<'g> PageStyles<'g> {
             upright,
             words,
             vars: OnceCell::new(),
+            faces,
         }
     }
 
@@ -574,19 +618,25 @@ impl<'g> PageStyles<'g> {
     fn may_use(&self, family: &str) -> FamilyUse<'g> {
         let family = family.to_ascii_lowercase();
         if self.uses.iter().any(|f| f.may_use_lowercase(&family)) {
-            return FamilyUse::Named;
+            return FamilyUse::Named(None);
         }
         let gates: Vec<&'g Gated> = self
             .uses
             .iter()
             .filter_map(|f| f.gate_of(&family))
             .collect();
-        if gates.iter().any(|g| self.applies(Some(&g.any_of))) {
-            return FamilyUse::Named;
-        }
+        let present: Vec<&[String]> = gates
+            .iter()
+            .flat_map(|g| &g.any_of)
+            .filter(|alt| self.applies(Some(std::slice::from_ref(*alt))))
+            .map(Vec::as_slice)
+            .collect();
         let vars = self.vars.get_or_init(|| self.var_families());
         if vars.any || vars.names.binary_search(&family.as_str()).is_ok() {
-            return FamilyUse::Named;
+            return FamilyUse::Named(None);
+        }
+        if !present.is_empty() {
+            return FamilyUse::Named(self.weights_of(&present));
         }
         if !gates.is_empty() {
             return FamilyUse::OnlyFor(gates);
@@ -605,6 +655,42 @@ impl<'g> PageStyles<'g> {
         } else {
             FamilyUse::OnlyIn(props)
         }
+    }
+
+    /// The weights that rules for elements with these class names and ids (`present`, each one
+    /// selector's) give them: the weights of the rules whose selectors ask for some of those
+    /// classes and ids and nothing else (`.fas { font-weight: 900 }` for `.fas`). `None` when one
+    /// has no such rule (it inherits its weight) or a weight is relative or computed.
+    fn weights_of(&self, present: &[&[String]]) -> Option<Vec<u16>> {
+        let mut weights = Vec::new();
+        for alt in present {
+            let mut found = false;
+            for w in self.uses.iter().flat_map(|f| &f.weights) {
+                if w.any_of
+                    .iter()
+                    .any(|sel| sel.iter().all(|c| alt.contains(c)))
+                {
+                    found = true;
+                    weights.push(w.weight?);
+                }
+            }
+            if !found {
+                return None;
+            }
+        }
+        Some(weights)
+    }
+
+    /// Whether a face of `family` (lowercased) serving `range` of weights is the one a browser
+    /// takes for one of `asked` among the page's faces of the family and slant ([`takes_face`]).
+    fn serves_weight(&self, family: &str, slanted: bool, range: (u16, u16), asked: &[u16]) -> bool {
+        let faces: Vec<(u16, u16)> = self
+            .faces
+            .iter()
+            .filter(|f| f.0 == family && f.1 == slanted)
+            .map(|f| f.2)
+            .collect();
+        asked.iter().any(|&w| takes_face(&faces, range, w))
     }
 
     /// Whether a rule for `gate`'s elements may apply to an element of the page: some selector's
@@ -765,7 +851,27 @@ fn spec_for(
                 Some(_) => {
                     if let Some(name) = a.font_family() {
                         match styles.may_use(name) {
-                            FamilyUse::Named => {}
+                            FamilyUse::Named(None) => {}
+                            FamilyUse::Named(Some(asked)) => {
+                                let lower = name.to_ascii_lowercase();
+                                let (slanted, range) = (a.is_slanted_face(), a.face_weights());
+                                if !styles.serves_weight(&lower, slanted, range, &asked) {
+                                    let mut asked = asked;
+                                    asked.sort_unstable();
+                                    asked.dedup();
+                                    let asked: Vec<String> =
+                                        asked.iter().map(u16::to_string).collect();
+                                    return Err(format!(
+                                        "@font-face{} (weight {}): the rules for the page's \
+                                         elements that name its family give them font-weight {}, \
+                                         which other faces of the family serve",
+                                        family(),
+                                        weight_range(range),
+                                        asked.join(" or ")
+                                    )
+                                    .into());
+                                }
+                            }
                             FamilyUse::Unnamed => {
                                 return Err(format!(
                                     "@font-face{}: no style of the page names its family (in \
@@ -977,4 +1083,46 @@ fn mismatch(kind: RefKind, attrs: &RefAttrs, want: &Spec) -> Option<String> {
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_weight_takes_the_face_css_font_matching_picks() {
+        let taken = |faces: &[(u16, u16)], w: u16| -> Vec<(u16, u16)> {
+            faces
+                .iter()
+                .copied()
+                .filter(|&f| takes_face(faces, f, w))
+                .collect()
+        };
+        let static_faces = [(300, 300), (400, 400), (600, 600), (900, 900)];
+        assert_eq!(taken(&static_faces, 400), [(400, 400)]);
+        assert_eq!(
+            taken(&static_faces, 700),
+            [(900, 900)],
+            "above 500: up first"
+        );
+        assert_eq!(
+            taken(&static_faces, 500),
+            [(400, 400)],
+            "400–500: up to 500, then down"
+        );
+        assert_eq!(
+            taken(&static_faces, 200),
+            [(300, 300)],
+            "below 400: down, then up"
+        );
+        assert_eq!(taken(&[(400, 400), (900, 900)], 450), [(400, 400)]);
+        assert_eq!(taken(&[(450, 450), (300, 300)], 420), [(450, 450)]);
+        assert_eq!(taken(&[(100, 200), (800, 900)], 300), [(100, 200)]);
+        // A variable face holds a range; one holding the weight is taken with any other that does.
+        assert_eq!(
+            taken(&[(100, 900), (700, 700)], 700),
+            [(100, 900), (700, 700)]
+        );
+        assert_eq!(taken(&[(100, 900)], 950), [(100, 900)]);
+    }
 }

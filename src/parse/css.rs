@@ -22,7 +22,9 @@ use cssparser::{CowRcStr, Delimiter, ParseError, Parser, Token, UnicodeRange};
 
 use std::rc::Rc;
 
-use super::{FileFacts, FontUse, Gated, Locator, PropDef, RefAttrs, RefKind, Reference, VarRead};
+use super::{
+    FileFacts, FontUse, Gated, GatedWeight, Locator, PropDef, RefAttrs, RefKind, Reference, VarRead,
+};
 
 /// Parses a stylesheet and returns its references in document order.
 ///
@@ -197,6 +199,32 @@ impl<'t> Walker<'t> {
                     self.descend(p, false);
                     self.rule = outer;
                     statement = None;
+                }
+                // A rule for certain elements may give them a weight that picks one face of a
+                // family they name.
+                Token::Ident(name)
+                    if name.eq_ignore_ascii_case("font-weight")
+                        && p.try_parse(Parser::expect_colon).is_ok() =>
+                {
+                    let _ = p.parse_until_before(
+                        Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
+                        |value| {
+                            let weight = match value.next() {
+                                Ok(Token::Number {
+                                    int_value: Some(n), ..
+                                }) => u16::try_from(*n).ok().filter(|n| (1..=1000).contains(n)),
+                                Ok(Token::Ident(word)) => keyword_weight(word),
+                                _ => None,
+                            };
+                            // `900 !important` is 900; `calc(…)` or `var(…)` is not known.
+                            let weight = weight.filter(|_| {
+                                value.try_parse(|v| v.expect_exhausted()).is_ok()
+                                    || value.try_parse(cssparser::parse_important).is_ok()
+                            });
+                            self.gated_weight(weight);
+                            Ok::<(), Failure>(())
+                        },
+                    );
                 }
                 // `font-style: italic` (or `oblique`, or computed) may set text in italics.
                 Token::Ident(name)
@@ -382,7 +410,14 @@ impl<'t> Walker<'t> {
             });
             return;
         }
-        fonts.italic |= value.italic || shorthand && (value.computed || !value.reads.is_empty());
+        let computed = value.computed || !value.reads.is_empty();
+        if shorthand {
+            // The shorthand resets the weight to `normal` unless it says one.
+            let weight = value.weight.unwrap_or(Some(400)).filter(|_| !computed);
+            self.gated_weight(weight);
+        }
+        let fonts = &mut self.fonts;
+        fonts.italic |= value.italic || shorthand && computed;
         fonts.computed |= value.computed;
         if !value.reads.is_empty() {
             fonts.var_reads.push(VarRead {
@@ -398,6 +433,16 @@ impl<'t> Walker<'t> {
                     name,
                     any_of: gate.to_vec(),
                 })),
+        }
+    }
+
+    /// Records a weight that the innermost style rule sets, when it is a rule for certain elements.
+    fn gated_weight(&mut self, weight: Option<u16>) {
+        if let Some(gate) = self.rule_gate() {
+            self.fonts.weights.push(GatedWeight {
+                any_of: gate.to_vec(),
+                weight,
+            });
         }
     }
 
@@ -489,6 +534,10 @@ struct Value {
     computed: bool,
     /// A `font` shorthand's `italic` or `oblique`.
     italic: bool,
+    /// A `font` shorthand's weight, when it says one: `None` when relative (`bolder`).
+    weight: Option<Option<u16>>,
+    /// A `font` shorthand's size was read, after which numbers are not weights (`1em/1.5`).
+    sized: bool,
 }
 
 /// Reads the names a value may mean into `out`. A quoted string is one name; a run of identifiers
@@ -507,9 +556,27 @@ fn value_names<'i>(p: &mut Parser<'i>, shorthand: bool, out: &mut Value) {
             Err(_) => break,
             Ok(Token::Ident(word)) => {
                 // `font: italic 1em Serif` sets italics (a family so named is not looked for).
-                out.italic |= shorthand && is_slant(word);
+                if shorthand && !out.sized {
+                    out.italic |= is_slant(word);
+                    if ["bold", "bolder", "lighter"]
+                        .iter()
+                        .any(|w| word.eq_ignore_ascii_case(w))
+                    {
+                        out.weight = Some(keyword_weight(word));
+                    }
+                }
                 run.push(word.to_ascii_lowercase());
                 continue;
+            }
+            Ok(Token::Number {
+                int_value: Some(n), ..
+            }) if shorthand && !out.sized => {
+                out.weight = Some(u16::try_from(*n).ok().filter(|n| (1..=1000).contains(n)));
+                false
+            }
+            Ok(Token::Dimension { .. } | Token::Percentage { .. }) => {
+                out.sized = true;
+                false
             }
             Ok(Token::QuotedString(name)) => {
                 let name = name.to_ascii_lowercase();
@@ -538,6 +605,18 @@ fn value_names<'i>(p: &mut Parser<'i>, shorthand: bool, out: &mut Value) {
         }
     }
     end_run(&mut run, out);
+}
+
+/// The weight a `font-weight` keyword sets, or `None` for one relative to the parent's weight
+/// (`bolder`, `lighter`, `inherit`) or unknown.
+fn keyword_weight(word: &str) -> Option<u16> {
+    if word.eq_ignore_ascii_case("normal") || word.eq_ignore_ascii_case("initial") {
+        Some(400)
+    } else if word.eq_ignore_ascii_case("bold") {
+        Some(700)
+    } else {
+        None
+    }
 }
 
 /// `italic` or `oblique`, the `font-style` keywords that slant text.
@@ -1005,6 +1084,48 @@ mod tests {
         let facts = parse_css("font:hover{background:url(x.png)} a{font-family:B}");
         assert_eq!(facts.refs.len(), 1, "{:?}", facts.refs);
         assert!(facts.font_use.may_use("b") && facts.font_use.may_use("B"));
+    }
+
+    #[test]
+    fn weights_of_rules_for_certain_elements() {
+        let weights = |css: &str| -> Vec<(Vec<Vec<String>>, Option<u16>)> {
+            let f = parse_css(css).font_use;
+            f.weights
+                .into_iter()
+                .map(|w| (w.any_of, w.weight))
+                .collect()
+        };
+        let gate = |classes: &[&str]| vec![owned(classes)];
+        assert_eq!(
+            weights(
+                ".fab,.far{font-weight:400}.fa,.fas{font-weight:900 !important}\
+                 p{font-weight:700}.b{font-weight:bolder}.c{font-weight:bold}\
+                 .v{font-weight:var(--w)}.x{font-weight:calc(300 * 3)}"
+            ),
+            [
+                (vec![owned(&["fab"]), owned(&["far"])], Some(400)),
+                (vec![owned(&["fa"]), owned(&["fas"])], Some(900)),
+                (gate(&["b"]), None),
+                (gate(&["c"]), Some(700)),
+                (gate(&["v"]), None),
+                (gate(&["x"]), None),
+            ]
+        );
+        // The `font` shorthand sets a weight, `normal` unless it says one; numbers after the
+        // size are not weights.
+        assert_eq!(
+            weights(
+                ".a{font:italic 700 1em/1.5 X}.b{font:1em/900 X}.c{font:bold 1em X}\
+                 .d{font:var(--fa-font-solid)}.e{font:bolder 1em X}"
+            ),
+            [
+                (gate(&["a"]), Some(700)),
+                (gate(&["b"]), Some(400)),
+                (gate(&["c"]), Some(700)),
+                (gate(&["d"]), None),
+                (gate(&["e"]), None),
+            ]
+        );
     }
 
     #[test]

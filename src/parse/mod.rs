@@ -216,6 +216,25 @@ impl RefAttrs {
             (r.font_style.as_deref(), r.font_weight.as_deref())
         })
     }
+
+    /// The weights an `@font-face` serves, from its `font-weight` (`bold`, `400`, `100 900`;
+    /// `normal` when there is none); every weight when the value is not understood (`auto`).
+    pub fn face_weights(&self) -> (u16, u16) {
+        let Some(words) = self.face_descriptors().1 else {
+            return (400, 400);
+        };
+        let weight = |w: &str| match w {
+            "normal" => Some(400),
+            "bold" => Some(700),
+            _ => w.parse::<f32>().ok().map(|n| n.clamp(1.0, 1000.0) as u16),
+        };
+        let mut ends = words.split(' ').map(weight);
+        match (ends.next().flatten(), ends.next(), ends.next()) {
+            (Some(w), None, _) => (w, w),
+            (Some(lo), Some(Some(hi)), None) => (lo.min(hi), lo.max(hi)),
+            _ => (1, 1000),
+        }
+    }
 }
 
 /// A reference from one file to a URL, as the file says it.
@@ -328,6 +347,18 @@ pub struct FontUse {
     pub var_reads: Vec<VarRead>,
     /// The custom properties whose values a `var()` may read, sorted by property.
     pub props: Vec<PropDef>,
+    /// The `font-weight` (and `font`) declarations of rules for certain elements.
+    pub weights: Vec<GatedWeight>,
+}
+
+/// A `font-weight` or `font` declaration of a rule for certain elements (`.fas { font-weight:
+/// 900 }`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GatedWeight {
+    /// What its rule's selectors ask of an element, as [`Gated::any_of`].
+    pub any_of: Vec<Vec<String>>,
+    /// The weight, or `None` when it is relative (`bolder`), inherited or computed.
+    pub weight: Option<u16>,
 }
 
 /// What a rule's selectors ask of an element: `None` for a rule that may apply to any element,
@@ -376,6 +407,7 @@ impl FontUse {
             && self.gated.is_empty()
             && self.var_reads.is_empty()
             && self.props.is_empty()
+            && self.weights.is_empty()
             && !self.computed
             && !self.italic
     }
@@ -385,6 +417,7 @@ impl FontUse {
         self.computed |= other.computed;
         self.italic |= other.italic;
         self.var_reads.extend(other.var_reads);
+        self.weights.extend(other.weights);
         if other.names.is_empty() && other.gated.is_empty() && other.props.is_empty() {
             return;
         }
@@ -418,6 +451,7 @@ impl FontUse {
         self.props.sort_by(|a, b| a.prop.cmp(&b.prop));
         self.props.dedup();
         self.var_reads.dedup();
+        self.weights.dedup();
     }
 
     /// The declarations of custom property `prop`.
@@ -647,6 +681,21 @@ impl<'a> Locator<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn face_weights_read_the_descriptor() {
+        let face = |weight: Option<&str>| {
+            let mut attrs = RefAttrs::default();
+            attrs.rare_mut().font_weight = weight.map(str::to_owned);
+            attrs.face_weights()
+        };
+        assert_eq!(face(None), (400, 400));
+        assert_eq!(face(Some("bold")), (700, 700));
+        assert_eq!(face(Some("normal")), (400, 400));
+        assert_eq!(face(Some("300")), (300, 300));
+        assert_eq!(face(Some("900 100")), (100, 900));
+        assert_eq!(face(Some("auto")), (1, 1000));
+    }
 
     #[test]
     fn kinds() {

@@ -807,7 +807,8 @@ fn a_reference_into_node_modules_is_a_warning() {
 
 /// A family that only rules for certain elements name (Font Awesome's `.fab { font-family: "Font
 /// Awesome 5 Brands" }`) is used only on a page with such an element, or whose scripts may add one
-/// (a string of theirs has the class name).
+/// (a string of theirs has the class name); and of its faces, only those whose weight such rules
+/// ask for.
 #[test]
 fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     let (dir, site) = temp_site(&[
@@ -824,6 +825,15 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
             "<!doctype html><link rel=stylesheet href=/fa.css><p id=logo>Logo",
         ),
         (
+            "regular.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><p><i class=\"far fa-bell\"></i>Bell",
+        ),
+        (
+            "both.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><p><i class=\"far fa-bell\"></i>\
+             <i class=\"fas fa-home\"></i>Both",
+        ),
+        (
             "script.html",
             "<!doctype html><link rel=stylesheet href=/fa.css><p>Share\
              <script src=/share.js></script>",
@@ -836,10 +846,13 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
         (
             "fa.css",
             "@font-face{font-family:\"Font Awesome 5 Brands\";src:url(/brands.woff2)}\
-             @font-face{font-family:\"Font Awesome 5 Free\";src:url(/solid.woff2)}\
+             @font-face{font-family:\"Font Awesome 5 Free\";font-weight:400;src:url(/regular.woff2)}\
+             @font-face{font-family:\"Font Awesome 5 Free\";font-weight:900;src:url(/solid.woff2)}\
              @font-face{font-family:Logo;src:url(/logo.woff2)}\
              .fab{font-family:\"Font Awesome 5 Brands\"}\
-             .fa,.fas{font-family:\"Font Awesome 5 Free\"}\
+             .fab,.far{font-weight:400}\
+             .fa,.far,.fas{font-family:\"Font Awesome 5 Free\"}\
+             .fa,.fas{font-weight:900}\
              header #logo{font-family:Logo}",
         ),
         (
@@ -848,6 +861,7 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
         ),
         ("brands.woff2", "w"),
         ("solid.woff2", "w"),
+        ("regular.woff2", "w"),
         ("logo.woff2", "w"),
     ]);
     let out = dir.path().join("out");
@@ -855,7 +869,10 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let links = early_links(&out);
     let fonts = |page: &str| font_urls(&links[page]);
+    // One family, two weights: `.fas` asks for 900, `.far` for 400.
     assert_eq!(fonts("/"), ["/solid.woff2"]);
+    assert_eq!(fonts("/regular.html"), ["/regular.woff2"]);
+    assert_eq!(fonts("/both.html"), ["/regular.woff2", "/solid.woff2"]);
     assert_eq!(fonts("/brands.html"), ["/brands.woff2"]);
     assert_eq!(fonts("/id.html"), ["/logo.woff2"]);
     assert_eq!(fonts("/script.html"), ["/brands.woff2"]);
@@ -865,6 +882,11 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     assert!(
         why.lines().any(|l| l.contains("/brands.woff2")
             && l.contains("only rules for elements with fab name its family")),
+        "{why}"
+    );
+    assert!(
+        why.lines().any(|l| l.contains("/regular.woff2")
+            && l.contains("(weight 400): the rules for the page's elements that name its family give them font-weight 900")),
         "{why}"
     );
 }
