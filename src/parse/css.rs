@@ -607,6 +607,13 @@ fn value_names<'i>(p: &mut Parser<'i>, shorthand: bool, out: &mut Value) {
     end_run(&mut run, out);
 }
 
+/// Whether a type selector names one of [`super::GATING_ELEMENTS`].
+fn is_gating_element(name: &str) -> bool {
+    super::GATING_ELEMENTS
+        .iter()
+        .any(|e| name.eq_ignore_ascii_case(e))
+}
+
 /// The weight a `font-weight` keyword sets, or `None` for one relative to the parent's weight
 /// (`bolder`, `lighter`, `inherit`) or unknown.
 fn keyword_weight(word: &str) -> Option<u16> {
@@ -711,11 +718,12 @@ fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
     .ok()
 }
 
-/// Consumes the rest of a delimited parser, so `cssparser` does not report leftover input.
-/// What a rule's selector list asks of the elements it matches, as far as class names and ids
-/// tell: for each selector, the classes and ids of its last compound (the element the declarations
-/// apply to), outside functional pseudo-classes (`:not(.a)` asks for no `a`). `None` when some
-/// selector asks for neither (`body`, `*`, `[class^=icon-]`, `:root`), as it may match any element.
+/// What a rule's selector list asks of the elements it matches, as far as class names, ids and a
+/// few element names tell: for each selector, the classes and ids of its last compound (the element
+/// the declarations apply to), and its element name when it is one of
+/// [`GATING_ELEMENTS`](super::GATING_ELEMENTS), outside functional pseudo-classes (`:not(.a)` asks
+/// for no `a`). `None` when some selector asks for none of them (`body`, `*`, `[class^=icon-]`,
+/// `:root`), as it may match any element.
 fn selector_gate(prelude: &str) -> Option<Vec<Vec<String>>> {
     let mut p = Parser::new(prelude);
     let mut any_of = Vec::new();
@@ -756,16 +764,20 @@ fn selector_gate(prelude: &str) -> Option<Vec<Vec<String>>> {
         }
         match token {
             Some(Token::Ident(name)) if dot => compound.push(name.to_string()),
+            Some(Token::Ident(name)) if is_gating_element(&name) => {
+                compound.push(name.to_ascii_lowercase());
+            }
             Some(Token::IDHash(name)) => compound.push(name.to_string()),
             Some(Token::Delim('.')) => after_dot = true,
-            // Tags, `*`, `&`, attribute selectors and pseudo-classes (whose arguments the parser
-            // skips) ask for no class or id.
+            // Other tags, `*`, `&`, attribute selectors and pseudo-classes (whose arguments the
+            // parser skips) ask for no class or id.
             _ => {}
         }
     }
     Some(any_of)
 }
 
+/// Consumes the rest of a delimited parser, so `cssparser` does not report leftover input.
 fn skip_rest(p: &mut Parser<'_>) {
     while p.next().is_ok() {}
 }
@@ -968,11 +980,19 @@ mod tests {
         assert_eq!(gate(".x:not(.y)"), v(&[&["x"]]));
         assert_eq!(gate("& .icon"), v(&[&["icon"]]));
         assert_eq!(gate(".md\\:flex"), v(&[&["md:flex"]]));
+        // Code elements, which rules often give a monospace family, are asked for by name.
+        assert_eq!(
+            gate("code, KBD, samp, pre.x, div > tt"),
+            v(&[&["code"], &["kbd"], &["samp"], &["pre", "x"], &["tt"]])
+        );
+        assert_eq!(gate("pre code:hover"), v(&[&["code"]]));
         // A selector without a class or id may match any element.
         for any in [
             "body",
             "*",
             ".a, p",
+            "code p",
+            ":not(pre) > :where(code)",
             "[class^=icon-]::before",
             ":root",
             ".a *",

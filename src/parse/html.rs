@@ -306,6 +306,8 @@ static ELEMENTS_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector(E
 static RAW_TEXT_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("style, script"));
 static META_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("meta"));
 static NAMED_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("[class], [id]"));
+static GATING_SELECTOR: LazyLock<Selector> =
+    LazyLock::new(|| parse_selector(&crate::parse::GATING_ELEMENTS.join(", ")));
 
 fn parse_selector(s: &str) -> Selector {
     s.parse().expect("constant selectors are valid")
@@ -319,7 +321,8 @@ fn build_rewriter(
 ) -> Rewriter {
     let encoding =
         AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
-    let (s2, s3, s4, s5, s6) = (
+    let (s2, s3, s4, s5, s6, s7) = (
+        shared.clone(),
         shared.clone(),
         shared.clone(),
         shared.clone(),
@@ -342,6 +345,13 @@ fn build_rewriter(
             Cow::Borrowed(&*NAMED_SELECTOR),
             ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
                 on_named(&s6, el);
+                Ok(())
+            }),
+        ))
+        .append_element_content_handler((
+            Cow::Borrowed(&*GATING_SELECTOR),
+            ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
+                lock(&s7).words.add(&el.tag_name());
                 Ok(())
             }),
         ))

@@ -390,13 +390,19 @@ pub struct PropDef {
     pub gate: Gate,
 }
 
+/// The elements whose names a rule's selector may ask for ([`Gated::any_of`]), recorded among a
+/// page's [`Words`]: those that rules commonly give a font of their own (a monospace family for
+/// code), and that many pages lack. Other element names ask for nothing.
+pub const GATING_ELEMENTS: [&str; 5] = ["code", "kbd", "pre", "samp", "tt"];
+
 /// A family name that only some rules name, and what their elements must have.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Gated {
     /// The name, lowercased.
     pub name: String,
     /// One entry per selector naming it: the class names and ids (without `.` or `#`) that the
-    /// last compound of the selector asks of an element, sorted, without duplicates.
+    /// last compound of the selector asks of an element, and its element name when it is one of
+    /// [`GATING_ELEMENTS`], sorted, without duplicates.
     pub any_of: Vec<Vec<String>>,
 }
 

@@ -893,7 +893,8 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
 
 /// A family that a `font-family` reads from a custom property (`var(--display)`) is used where a
 /// rule that reads it applies and a declaration of the property gives it, through chains of
-/// properties; a property a script names may be read by styles the script makes.
+/// properties; a property a script names may be read by styles the script makes. A rule for code
+/// elements applies where the page has one.
 #[test]
 fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
     let page = |body: &str| format!("<!doctype html><link rel=stylesheet href=/site.css><p>{body}");
@@ -902,16 +903,20 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
         ("display.html", &page("<h1 class=font-display>Title</h1>")),
         ("fancy.html", &page("<main class=fancy>Text</main>")),
         ("script.html", &page("Text<script src=/theme.js></script>")),
+        ("code.html", &page("Run <code>make</code>")),
         (
             "site.css",
-            "@font-face{font-family:Body;src:url(/body.woff2)}\
+            "@font-face{font-family:Mono;src:url(/mono.woff2)}\
+             @font-face{font-family:Body;src:url(/body.woff2)}\
              @font-face{font-family:Display;src:url(/display.woff2)}\
              @font-face{font-family:Fancy;src:url(/fancy.woff2)}\
              @font-face{font-family:Brand;src:url(/brand.woff2)}\
              :root{--font-sans:Body,sans-serif;--font-display:\"Display\";--brand:Brand}\
              html{--default:var(--font-sans);font-family:var(--default,serif)}\
              .font-display{font-family:var(--font-display)}\
-             .fancy{--font-sans:Fancy}",
+             .fancy{--font-sans:Fancy}\
+             :root{--font-mono:Mono;--default-mono:var(--font-mono)}\
+             code,kbd,samp,pre{font-family:var(--default-mono,monospace)}",
         ),
         (
             "theme.js",
@@ -921,6 +926,7 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
         ("display.woff2", "w"),
         ("fancy.woff2", "w"),
         ("brand.woff2", "w"),
+        ("mono.woff2", "w"),
     ]);
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
@@ -931,6 +937,8 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
     assert_eq!(fonts("/display.html"), ["/body.woff2", "/display.woff2"]);
     assert_eq!(fonts("/fancy.html"), ["/body.woff2", "/fancy.woff2"]);
     assert_eq!(fonts("/script.html"), ["/body.woff2", "/brand.woff2"]);
+    // Code elements are asked for by name, as classes are.
+    assert_eq!(fonts("/code.html"), ["/mono.woff2", "/body.woff2"]);
     let o = run(&["explain", site.to_str().unwrap(), "/"]);
     let why = String::from_utf8_lossy(&o.stdout);
     assert!(
