@@ -76,7 +76,7 @@ const MEMORY_LIMIT: usize = 256 << 20;
 const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, track, input, \
                         area, textarea, button, base, style, template, title, meta, astro-island, \
                         font, [style], [font-family], [hidden], details, summary, dialog, \
-                        em, i, cite, dfn, var, address";
+                        em, i, cite, dfn, var, address, code, kbd, pre, samp, tt";
 
 /// Elements whose end tag may be left out (the next start tag closes them). lol_html reports only
 /// end tags that are written, so a count of open hidden elements would never come down for them:
@@ -306,8 +306,6 @@ static ELEMENTS_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector(E
 static RAW_TEXT_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("style, script"));
 static META_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("meta"));
 static NAMED_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("[class], [id]"));
-static GATING_SELECTOR: LazyLock<Selector> =
-    LazyLock::new(|| parse_selector(&crate::parse::GATING_ELEMENTS.join(", ")));
 
 fn parse_selector(s: &str) -> Selector {
     s.parse().expect("constant selectors are valid")
@@ -321,8 +319,7 @@ fn build_rewriter(
 ) -> Rewriter {
     let encoding =
         AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
-    let (s2, s3, s4, s5, s6, s7) = (
-        shared.clone(),
+    let (s2, s3, s4, s5, s6) = (
         shared.clone(),
         shared.clone(),
         shared.clone(),
@@ -345,13 +342,6 @@ fn build_rewriter(
             Cow::Borrowed(&*NAMED_SELECTOR),
             ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
                 on_named(&s6, el);
-                Ok(())
-            }),
-        ))
-        .append_element_content_handler((
-            Cow::Borrowed(&*GATING_SELECTOR),
-            ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
-                lock(&s7).words.add(&el.tag_name());
                 Ok(())
             }),
         ))
@@ -719,6 +709,10 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     let range = el.source_location().bytes();
     let at = st.positions.at(range.start);
     let tag = el.tag_name();
+    // Rules may ask for these by name ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS)).
+    if crate::parse::GATING_ELEMENTS.contains(&tag.as_str()) {
+        st.words.add(&tag);
+    }
     match tag.as_str() {
         "meta" => {
             // Mirror lol_html's own charset switch (first usable declaration, wherever it is)
