@@ -769,12 +769,45 @@ fn selector_gate(prelude: &str) -> Option<Vec<Vec<String>>> {
             }
             Some(Token::IDHash(name)) => compound.push(name.to_string()),
             Some(Token::Delim('.')) => after_dot = true,
-            // Other tags, `*`, `&`, attribute selectors and pseudo-classes (whose arguments the
-            // parser skips) ask for no class or id.
+            Some(Token::SquareBracketBlock) => {
+                if let Ok(Some(prefix)) = p.parse_nested_block(class_prefix) {
+                    compound.push(prefix);
+                }
+            }
+            // Other tags, `*`, `&`, other attribute selectors and pseudo-classes (whose arguments
+            // the parser skips) ask for no class or id.
             _ => {}
         }
     }
     Some(any_of)
+}
+
+/// The class-name prefix an attribute selector asks for, as icon fonts write them:
+/// `[class^="bi-"]` (the first class starts with `bi-`) or `[class*=" bi-"]` (a later one does),
+/// when the prefix ends with `-` or `_`. It stands for any class with that prefix
+/// ([`Words::add_class`](super::Words::add_class)).
+fn class_prefix<'i>(p: &mut Parser<'i>) -> Result<Option<String>, Failure> {
+    let name = p.expect_ident_cloned()?;
+    let substring = match p.next()? {
+        Token::PrefixMatch => false,
+        Token::SubstringMatch => true,
+        _ => return Ok(None),
+    };
+    let value = p.expect_ident_or_string()?.clone();
+    skip_rest(p);
+    let prefix = if substring {
+        value.strip_prefix(' ')
+    } else {
+        Some(&*value)
+    };
+    Ok(prefix
+        .filter(|prefix| {
+            name.eq_ignore_ascii_case("class")
+                && prefix.len() > 1
+                && prefix.ends_with(['-', '_'])
+                && !prefix.contains(' ')
+        })
+        .map(str::to_owned))
 }
 
 /// Consumes the rest of a delimited parser, so `cssparser` does not report leftover input.
@@ -986,6 +1019,12 @@ mod tests {
             v(&[&["code"], &["kbd"], &["samp"], &["pre", "x"], &["tt"]])
         );
         assert_eq!(gate("pre code:hover"), v(&[&["code"]]));
+        // Icon fonts' class prefixes: any class that starts with `bi-`.
+        assert_eq!(
+            gate(".bi::before, [class^=\"bi-\"]::before, [CLASS*=' bi-']::before"),
+            v(&[&["bi"], &["bi-"], &["bi-"]])
+        );
+        assert_eq!(gate("i[class^=icon_]"), v(&[&["icon_"]]));
         // A selector without a class or id may match any element.
         for any in [
             "body",
@@ -993,7 +1032,11 @@ mod tests {
             ".a, p",
             "code p",
             ":not(pre) > :where(code)",
-            "[class^=icon-]::before",
+            "[class*=icon-]::before",
+            "[class^=icon]",
+            "[class^='-']",
+            "[data-icon^=bi-]",
+            "[class$=-x]",
             ":root",
             ".a *",
             ":not(.x)",

@@ -1309,7 +1309,7 @@ fn on_named(shared: &Shared, el: &Element<'_, '_>) {
         let name = attr.name_preserve_case();
         if name.eq_ignore_ascii_case("class") {
             for class in attr.value().split(is_ascii_ws) {
-                st.words.add(class);
+                st.words.add_class(class);
             }
         } else if name.eq_ignore_ascii_case("id") {
             st.words.add(&attr.value());

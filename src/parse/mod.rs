@@ -520,18 +520,31 @@ impl Words {
         }
     }
 
+    /// Adds a class name, and each of its prefixes that ends with `-` or `_` (`bi-`, for
+    /// `bi-github`), which attribute selectors of icon fonts ask for (`[class^="bi-"]`).
+    pub fn add_class(&mut self, class: &str) {
+        self.add(class);
+        let inner = class.get(..class.len().saturating_sub(1)).unwrap_or("");
+        for (end, _) in inner.match_indices(['-', '_']).filter(|(i, _)| *i > 0) {
+            self.add(&class[..=end]);
+        }
+    }
+
     /// Adds every word of `text`: its whitespace-separated tokens, and the runs of letters, digits,
-    /// `-` and `_` inside them (`class="fab"` in a template string gives `fab`).
+    /// `-` and `_` inside them (`class="fab"` in a template string gives `fab`), each with its
+    /// prefixes as a class name ([`Words::add_class`]).
     pub fn add_text(&mut self, text: &str) {
         for token in text.split(|c: char| c.is_ascii_whitespace()) {
             if token.is_empty() || token.len() > 100 {
                 continue;
             }
-            self.add(token);
             let plain = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
-            if !token.chars().all(plain) {
+            if token.chars().all(plain) {
+                self.add_class(token);
+            } else {
+                self.add(token);
                 for part in token.split(|c: char| !plain(c)) {
-                    self.add(part);
+                    self.add_class(part);
                 }
             }
         }
@@ -687,6 +700,28 @@ impl<'a> Locator<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_class_brings_its_prefixes() {
+        let mut w = Words::default();
+        w.add_class("bi-github-alt");
+        w.add_text("x = 'icon_home' + \"<i class=fa-x>\"");
+        w.seal();
+        for word in [
+            "bi-github-alt",
+            "bi-",
+            "bi-github-",
+            "icon_",
+            "icon_home",
+            "fa-",
+            "fa-x",
+        ] {
+            assert!(w.contains(word), "{word}");
+        }
+        for word in ["bi", "bi-github", "-", "icon"] {
+            assert!(!w.contains(word), "{word}");
+        }
+    }
 
     #[test]
     fn face_weights_read_the_descriptor() {

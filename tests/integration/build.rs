@@ -825,6 +825,10 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
             "<!doctype html><link rel=stylesheet href=/fa.css><p id=logo>Logo",
         ),
         (
+            "icons.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><p><i class=\"me-1 bi-github\"></i>Code",
+        ),
+        (
             "regular.html",
             "<!doctype html><link rel=stylesheet href=/fa.css><p><i class=\"far fa-bell\"></i>Bell",
         ),
@@ -853,7 +857,9 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
              .fab,.far{font-weight:400}\
              .fa,.far,.fas{font-family:\"Font Awesome 5 Free\"}\
              .fa,.fas{font-weight:900}\
-             header #logo{font-family:Logo}",
+             header #logo{font-family:Logo}\
+             @font-face{font-family:bootstrap-icons;src:url(/bi.woff2)}\
+             .bi::before,[class^=\"bi-\"]::before,[class*=\" bi-\"]::before{font-family:bootstrap-icons}",
         ),
         (
             "share.js",
@@ -863,6 +869,7 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
         ("solid.woff2", "w"),
         ("regular.woff2", "w"),
         ("logo.woff2", "w"),
+        ("bi.woff2", "w"),
     ]);
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
@@ -874,6 +881,8 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     assert_eq!(fonts("/regular.html"), ["/regular.woff2"]);
     assert_eq!(fonts("/both.html"), ["/regular.woff2", "/solid.woff2"]);
     assert_eq!(fonts("/brands.html"), ["/brands.woff2"]);
+    // `[class*=" bi-"]` asks for a class that starts with `bi-`.
+    assert_eq!(fonts("/icons.html"), ["/bi.woff2"]);
     assert_eq!(fonts("/id.html"), ["/logo.woff2"]);
     assert_eq!(fonts("/script.html"), ["/brands.woff2"]);
     assert_eq!(fonts("/inline.html"), ["/brands.woff2"]);
