@@ -740,9 +740,11 @@ impl<'g> PageStyles<'g> {
         vars
     }
 
-    /// Whether some text of the page may be italic.
+    /// Whether some text of the page may be italic: a rule that slants text may apply to it.
     fn may_be_italic(&self) -> bool {
-        self.uses.iter().any(|f| f.italic)
+        self.uses
+            .iter()
+            .any(|f| f.italic || f.italic_for.iter().any(|g| self.applies(Some(g))))
     }
 
     /// Whether the page has an upright face of `family`, which a browser uses for upright text.
@@ -916,8 +918,8 @@ fn spec_for(
                                 return Err(format!(
                                     "@font-face{} (italic): no text of the page is italic (no \
                                      text in <em>, <i>, <cite>, <dfn>, <var> or <address>, and no \
-                                     style asks for font-style: italic or oblique), so its upright \
-                                     faces are used",
+                                     style for its elements asks for font-style: italic or \
+                                     oblique), so its upright faces are used",
                                     family()
                                 )
                                 .into());

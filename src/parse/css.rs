@@ -234,14 +234,18 @@ impl<'t> Walker<'t> {
                     let _ = p.parse_until_before(
                         Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
                         |value| {
+                            let mut slant = false;
                             while let Ok(token) = value.next() {
-                                self.fonts.italic |= match token {
+                                slant |= match token {
                                     Token::Ident(word) => is_slant(word),
                                     Token::Function(f) => {
                                         is_computing(f) || f.eq_ignore_ascii_case("var")
                                     }
                                     _ => false,
                                 };
+                            }
+                            if slant {
+                                self.slants();
                             }
                             Ok::<(), Failure>(())
                         },
@@ -416,8 +420,10 @@ impl<'t> Walker<'t> {
             let weight = value.weight.unwrap_or(Some(400)).filter(|_| !computed);
             self.gated_weight(weight);
         }
+        if value.italic || shorthand && computed {
+            self.slants();
+        }
         let fonts = &mut self.fonts;
-        fonts.italic |= value.italic || shorthand && computed;
         fonts.computed |= value.computed;
         if !value.reads.is_empty() {
             fonts.var_reads.push(VarRead {
@@ -433,6 +439,15 @@ impl<'t> Walker<'t> {
                     name,
                     any_of: gate.to_vec(),
                 })),
+        }
+    }
+
+    /// Records that the innermost style rule may set text in italics: any text, or, for a rule for
+    /// certain elements, theirs.
+    fn slants(&mut self) {
+        match self.rule_gate() {
+            None => self.fonts.italic = true,
+            Some(gate) => self.fonts.italic_for.push(gate.to_vec()),
         }
     }
 

@@ -2358,10 +2358,14 @@ mod tests {
         for html in [
             "<p style=\"font-style: oblique 10deg\">e",
             "<p style=\"font: italic bold 1em Serif\">f",
-            "<style>.q{font-style:var(--slant)}</style>",
+            "<style>q{font-style:var(--slant)}</style>",
         ] {
             assert!(declared(html), "{html}");
         }
+        // A rule for elements with a class slants theirs only.
+        let f = parse_html(b"<style>.q{font-style:italic}</style>").font_use;
+        assert!(!f.italic);
+        assert_eq!(f.italic_for, [[["q".to_string()]]]);
     }
 
     #[test]

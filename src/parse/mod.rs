@@ -336,10 +336,12 @@ pub struct FontUse {
     pub names: Vec<String>,
     /// Some value is computed by `env()` or `attr()`, so any family may be asked for.
     pub computed: bool,
-    /// Some text may be italic: a `font-style` or `font` declaration says `italic` or `oblique`
-    /// (or computes its value). Elements that browsers set in italics are
-    /// [`FileFacts::italic_text`].
+    /// Some text may be italic: a `font-style` or `font` declaration of a rule that may apply to
+    /// any element says `italic` or `oblique` (or computes its value). Elements that browsers set
+    /// in italics are [`FileFacts::italic_text`].
     pub italic: bool,
+    /// What the rules for certain elements that set italics ask of them (as [`Gated::any_of`]).
+    pub italic_for: Vec<Vec<Vec<String>>>,
     /// Names that only rules for certain elements ask for (`.fab { font-family: "Font Awesome 5
     /// Brands" }`), lowercased and sorted, none of them also in [`FontUse::names`].
     pub gated: Vec<Gated>,
@@ -414,6 +416,7 @@ impl FontUse {
             && self.var_reads.is_empty()
             && self.props.is_empty()
             && self.weights.is_empty()
+            && self.italic_for.is_empty()
             && !self.computed
             && !self.italic
     }
@@ -424,6 +427,7 @@ impl FontUse {
         self.italic |= other.italic;
         self.var_reads.extend(other.var_reads);
         self.weights.extend(other.weights);
+        self.italic_for.extend(other.italic_for);
         if other.names.is_empty() && other.gated.is_empty() && other.props.is_empty() {
             return;
         }
@@ -458,6 +462,8 @@ impl FontUse {
         self.props.dedup();
         self.var_reads.dedup();
         self.weights.dedup();
+        self.italic_for.sort_unstable();
+        self.italic_for.dedup();
     }
 
     /// The declarations of custom property `prop`.

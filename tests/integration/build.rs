@@ -1094,8 +1094,8 @@ fn broken_references_in_files_no_page_loads_are_warnings() {
 /// last one declared whose `unicode-range` holds it (Noto's math subset covers the basic Greek
 /// letters, and comes after the Greek subset), so an earlier face is hinted only for a character
 /// that the later ones leave. An italic face is hinted only for italic text: the text of an
-/// `<em>` and its kin, or any text when a `font-style` slants some; or when its family has no
-/// upright face.
+/// `<em>` and its kin, or any text when a `font-style` slants some (of a rule that may apply to the
+/// page's elements); or when its family has no upright face.
 #[test]
 fn faces_a_browser_would_not_use_are_not_hinted() {
     let page = |body: &str| {
@@ -1106,8 +1106,16 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
     let em = page("<em>so</em>");
     let slanted = format!("{}<link rel=stylesheet href=/slant.css>", page("q"));
     let mixed = page("\u{3b1}\u{3b2} <em>so</em>");
+    let classed = format!(
+        "{}<link rel=stylesheet href=/gated.css>",
+        page("<span class=fst-italic>q</span>")
+    );
+    let unclassed = format!("{}<link rel=stylesheet href=/gated.css>", page("q"));
     let (dir, site) = temp_site(&[
         ("mixed.html", &mixed),
+        ("classed.html", &classed),
+        ("unclassed.html", &unclassed),
+        ("gated.css", ".fst-italic{font-style:italic!important}"),
         ("alpha.html", &alpha),
         ("beta.html", &beta),
         ("em.html", &em),
@@ -1168,7 +1176,9 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
             "/script.woff2"
         ]
     );
-    for page in ["/em.html", "/slanted.html"] {
+    // A rule for elements with a class slants text only on a page with one.
+    assert_eq!(fonts("/unclassed.html"), ["/latin.woff2", "/script.woff2"]);
+    for page in ["/em.html", "/slanted.html", "/classed.html"] {
         assert_eq!(
             fonts(page),
             ["/latin.woff2", "/latin-italic.woff2", "/script.woff2"],
