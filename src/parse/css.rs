@@ -736,9 +736,9 @@ fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
 /// What a rule's selector list asks of the elements it matches, as far as class names, ids and a
 /// few element names tell: for each selector, the classes and ids of its last compound (the element
 /// the declarations apply to), and its element name when it is one of
-/// [`GATING_ELEMENTS`](super::GATING_ELEMENTS), outside functional pseudo-classes (`:not(.a)` asks
-/// for no `a`). `None` when some selector asks for none of them (`body`, `*`, `[class^=icon-]`,
-/// `:root`), as it may match any element.
+/// [`GATING_ELEMENTS`](super::GATING_ELEMENTS), or a class prefix ([`class_prefix`]), outside
+/// functional pseudo-classes (`:not(.a)` asks for no `a`). `None` when some selector asks for none
+/// of them (`body`, `*`, `[class*=icon]`, `:root`), as it may match any element.
 fn selector_gate(prelude: &str) -> Option<Vec<Vec<String>>> {
     let mut p = Parser::new(prelude);
     let mut any_of = Vec::new();

@@ -364,8 +364,7 @@ pub struct GatedWeight {
 }
 
 /// What a rule's selectors ask of an element: `None` for a rule that may apply to any element,
-/// else one entry per selector, the class names and ids (without `.` or `#`) that the selector's
-/// last compound asks for, sorted, without duplicates.
+/// else as [`Gated::any_of`].
 pub type Gate = Option<Vec<Vec<String>>>;
 
 /// A `font-family` or `font` declaration that reads custom properties (`var(--a, var(--b, X))`
@@ -403,8 +402,9 @@ pub struct Gated {
     /// The name, lowercased.
     pub name: String,
     /// One entry per selector naming it: the class names and ids (without `.` or `#`) that the
-    /// last compound of the selector asks of an element, and its element name when it is one of
-    /// [`GATING_ELEMENTS`], sorted, without duplicates.
+    /// last compound of the selector asks of an element, its element name when it is one of
+    /// [`GATING_ELEMENTS`], and the class prefixes it asks for (`bi-` for `[class^="bi-"]`),
+    /// sorted, without duplicates.
     pub any_of: Vec<Vec<String>>,
 }
 
