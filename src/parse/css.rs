@@ -370,20 +370,22 @@ impl<'t> Walker<'t> {
             }
             Ok::<(), Failure>(())
         });
-        // Prefer the first woff2 (every browser that preloads supports it), else the first source a
-        // browser takes: one whose format it reads, or one without a format, which it tries.
-        let pick = sources
-            .iter()
-            .position(|s| match &s.format {
-                // Also the old variable-font spellings `woff2-variations` and `woff2 supports variations`.
-                Some(f) => f.get(..5).is_some_and(|f| f.eq_ignore_ascii_case("woff2")),
-                None => path_of(&s.url).to_ascii_lowercase().ends_with(".woff2"),
-            })
-            .or_else(|| {
-                sources
+        // A browser takes the sources in order and fetches the first whose format it reads, or
+        // one without a format, which it tries (Chromium fetches a `woff` listed before a
+        // `woff2`). One without a format that no browser reads (`.eot`, SVG fonts) is passed over,
+        // as the next one is what the text ends up in.
+        let pick = sources.iter().position(|s| match &s.format {
+            // Also the old variable-font spelling `woff2 supports variations`.
+            Some(f) => {
+                is_readable_format(f) || f.get(..5).is_some_and(|f| f.eq_ignore_ascii_case("woff2"))
+            }
+            None => {
+                let path = path_of(&s.url).to_ascii_lowercase();
+                ![".eot", ".svg", ".svgz"]
                     .iter()
-                    .position(|s| s.format.as_deref().is_none_or(is_readable_format))
-            });
+                    .any(|ext| path.ends_with(ext))
+            }
+        });
         if let Some(source) = pick.and_then(|pick| sources.into_iter().nth(pick)) {
             if source.format.is_some() {
                 attrs.rare_mut().format = source.format;
@@ -1226,12 +1228,14 @@ mod tests {
     #[test]
     fn font_face_picks_one_source() {
         let cases: &[(&str, &str, Option<&str>)] = &[
+            // The first source a browser reads, in order, even when a woff2 comes later.
             (
                 "src: url(a.woff) format('woff'), url(a.woff2) format('woff2')",
-                "a.woff2",
-                Some("woff2"),
+                "a.woff",
+                Some("woff"),
             ),
-            ("src: local(X), url(a.ttf), url(a.woff2)", "a.woff2", None),
+            ("src: local(X), url(a.ttf), url(a.woff2)", "a.ttf", None),
+            ("src: url(a.eot), url(a.woff2)", "a.woff2", None),
             (
                 "src: local('X Y'), url(a.ttf) format(truetype)",
                 "a.ttf",
@@ -1247,8 +1251,8 @@ mod tests {
                 "a.woff2",
                 Some("woff2"),
             ),
-            // A later src replaces an earlier one, as in the cascade; with no woff2, the first
-            // source a browser reads wins, and `.eot` and SVG fonts are skipped as browsers skip them.
+            // A later src replaces an earlier one, as in the cascade; `.eot` and SVG fonts are
+            // skipped as browsers skip them.
             (
                 "src: url(a.eot); src: url('a.eot?#iefix') format('embedded-opentype'), url(a.svg#f) format('svg'), url(a.woff) format('woff'), url(a.ttf) format('truetype')",
                 "a.woff",
@@ -1266,11 +1270,11 @@ mod tests {
             ),
             (
                 "src: url(a.ttf) format('truetype-variations'), url(a.woff2) format('woff2-variations')",
-                "a.woff2",
-                Some("woff2-variations"),
+                "a.ttf",
+                Some("truetype-variations"),
             ),
             (
-                "src: url(a.woff) format(woff), url(a.woff2) format(woff2 supports variations)",
+                "src: url(a.woff2) format(woff2 supports variations), url(a.woff) format(woff)",
                 "a.woff2",
                 Some("woff2"),
             ),

@@ -219,8 +219,9 @@ fn a_stylesheet_edit_that_names_another_family_moves_the_font_hint() {
     // a face no style names yet.
     write(
         &site.join("css/other.css"),
-        "@font-face{font-family:Other;src:url(/favicon.svg)}\n",
+        "@font-face{font-family:Other;src:url(/other.woff2)}\n",
     );
+    write(&site.join("other.woff2"), "w");
     write(
         &site.join("other.html"),
         "<!doctype html><link rel=stylesheet href=/css/other.css><p>Text</p>\n",
@@ -242,7 +243,7 @@ fn a_stylesheet_edit_that_names_another_family_moves_the_font_hint() {
     assert!(line.contains("1 page(s) affected"), "{line}");
     assert_eq!(
         fonts(&out),
-        ["</favicon.svg>; rel=preload; as=font; crossorigin"]
+        ["</other.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin"]
     );
     assert_same_as_build(&site, &out);
 }
