@@ -721,6 +721,28 @@ fn resolve_ref(space: &UrlSpace, base: &Url, r: Reference) -> Edge {
 }
 
 /// Diagnoses a broken, escaping or unusable reference once, at the referring file.
+/// Whether a URL as written holds a template expression that was never rendered: `{{ … }}`,
+/// `{% … %}`, `<% … %>` or `${…}`.
+fn is_template(written: &str) -> bool {
+    ["{{", "{%", "<%", "${"].iter().any(|t| written.contains(t))
+}
+
+/// The warning for a reference [`is_template`] finds.
+fn template_url(
+    d: impl Fn(Severity, &'static str, String) -> Diagnostic,
+    edge: &Edge,
+) -> Diagnostic {
+    d(
+        Severity::Warning,
+        "template-url",
+        format!(
+            "{} {:?} is an unrendered template expression (the file is a template, not a page a \
+             browser gets): it gets no hint",
+            edge.element, edge.written
+        ),
+    )
+}
+
 fn check_edge(
     rel: &str,
     base: &Url,
@@ -730,6 +752,12 @@ fn check_edge(
 ) {
     let d = |sev, code, msg: String| Diagnostic::new(sev, code, rel, msg).at(edge.location);
     match &edge.target {
+        // A theme's template that the generator copies as it is (pydata-sphinx-theme's
+        // `_static/webpack-macros.html`) is not a page a browser gets; its URLs are not broken.
+        Target::Site { file, .. } if !exists(file) && is_template(&edge.written) => {
+            diags.push(template_url(d, edge));
+        }
+        Target::Invalid(_) if is_template(&edge.written) => diags.push(template_url(d, edge)),
         Target::Site { file, url } if !exists(file) => {
             if climbs_above_root(base, &edge.written) {
                 diags.push(d(

@@ -773,6 +773,32 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
+/// A theme's template that a generator copies unrendered (pydata-sphinx-theme's
+/// `_static/webpack-macros.html`) has URLs such as `{{ pathto('_static/a.css', 1) }}`: a warning,
+/// not a missing-file or bad-url error that would fail the build of a valid site.
+#[test]
+fn an_unrendered_template_url_is_a_warning() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/a.css><p>Docs",
+        ),
+        ("a.css", "body{color:red}"),
+        (
+            "_static/macros.html",
+            "{% macro head() %}<link href=\"{{ pathto('_static/a.css', 1) }}\" rel=stylesheet>\
+             <script src=\"http://{{ host }}/x.js\"></script>\
+             <img src=\"<%= logo %>\"><img src=\"${base}/b.png\">{% endmacro %}",
+        ),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(lines_with(&err, "warning[template-url]").len(), 4, "{err}");
+    assert!(lines_with(&err, "error[").is_empty(), "{err}");
+}
+
 /// `node_modules/` and version-control folders are not read; a page that loads a file from one (a
 /// hand-made site serving its packages) gets a warning that says so, not a missing-file error.
 #[test]
