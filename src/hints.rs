@@ -17,7 +17,10 @@ use sha2::{Digest as _, Sha256};
 use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
-use crate::parse::{FileKind, FontUse, Gated, RefAttrs, RefKind, TextChars, Words};
+use crate::parse::{
+    Expr, FileKind, FontUse, Gate, Gated, PropDef, RefAttrs, RefKind, TextChars, VarRef, Weight,
+    Words,
+};
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
 /// The hint an entry would get, before budgets.
@@ -541,11 +544,27 @@ struct PageStyles<'g> {
 /// The family names that custom properties may give the `font-family` and `font` declarations of
 /// a page through `var()`.
 struct VarFamilies<'g> {
-    /// Lowercased, sorted.
-    names: Vec<&'g str>,
+    /// Those of declarations for any element (lowercased, sorted).
+    free: Vec<&'g str>,
+    /// Those of declarations for certain elements, each with the class names and ids of the
+    /// element (one selector's) that gets it.
+    gated: Vec<(&'g str, &'g [String])>,
     /// Some `var()` reads a property that no style of the page declares and that a script names:
     /// the script may set it to any family.
     any: bool,
+}
+
+/// Where a `var()` is read: on an element with these class names and ids (a selector's), or on
+/// one the page's styles say nothing particular about (`None`).
+type Element<'g> = Option<&'g [String]>;
+
+/// Whether a rule for `gate`'s elements sets its declarations on an element of `element`'s:
+/// some selector asks only for classes and ids the element has.
+fn sets_on(gate: &Gate, element: Element) -> bool {
+    match (gate, element) {
+        (Some(alts), Some(el)) => alts.iter().any(|sel| sel.iter().all(|w| el.contains(w))),
+        _ => false,
+    }
 }
 
 /// Whether a page's styles may ask for a family.
@@ -632,9 +651,11 @@ impl<'g> PageStyles<'g> {
             .map(Vec::as_slice)
             .collect();
         let vars = self.vars.get_or_init(|| self.var_families());
-        if vars.any || vars.names.binary_search(&family.as_str()).is_ok() {
+        if vars.any || vars.free.binary_search(&family.as_str()).is_ok() {
             return FamilyUse::Named(None);
         }
+        let mut present = present;
+        present.extend(vars.gated.iter().filter(|g| g.0 == family).map(|g| g.1));
         if !present.is_empty() {
             return FamilyUse::Named(self.weights_of(&present));
         }
@@ -645,7 +666,7 @@ impl<'g> PageStyles<'g> {
             .uses
             .iter()
             .flat_map(|f| &f.props)
-            .filter(|d| d.names.contains(&family))
+            .filter(|d| d.value.names_any(&family))
             .map(|d| d.prop.as_str())
             .collect();
         props.sort_unstable();
@@ -671,7 +692,13 @@ impl<'g> PageStyles<'g> {
                     .any(|sel| sel.iter().all(|c| alt.contains(c)))
                 {
                     found = true;
-                    weights.push(w.weight?);
+                    match &w.weight {
+                        Weight::Is(n) => weights.push(*n),
+                        Weight::Var { prop, fallback } => {
+                            weights.extend(self.var_weights(prop, *fallback, alt)?);
+                        }
+                        Weight::Unknown => return None,
+                    }
                 }
             }
             if !found {
@@ -700,44 +727,144 @@ impl<'g> PageStyles<'g> {
         gate.is_none_or(|alts| alts.iter().any(|alt| alt.iter().all(has)))
     }
 
-    /// Follows the custom properties that the page's `font-family` and `font` declarations read
-    /// (of rules that may apply to its elements), through the properties their values read in
-    /// turn, to the names of their declarations (of rules that may apply too). A property that a
-    /// script names (`var(--brand)` in a string) may be read by styles the script makes, so its
-    /// names count as well.
+    /// The weights `font-weight: var(--prop, fallback)` may give an element with the classes and
+    /// ids `element`: what the declarations of `--prop` for it hold, when rules for its classes
+    /// set the property; else what any declaration of the page that may apply holds (an ancestor
+    /// may set it), and the fallback. `None` when one is not a weight, or there is none.
+    fn var_weights(
+        &self,
+        prop: &str,
+        fallback: Option<u16>,
+        element: &[String],
+    ) -> Option<Vec<u16>> {
+        let (own, all) = self.declarations(prop, Some(element));
+        let (defs, fallback) = if own.is_empty() {
+            (all, fallback)
+        } else {
+            (own, None)
+        };
+        let mut weights = defs
+            .iter()
+            .map(|d| d.weight)
+            .collect::<Option<Vec<u16>>>()?;
+        weights.extend(fallback);
+        (!weights.is_empty()).then_some(weights)
+    }
+
+    /// The declarations of custom property `prop` in rules that may apply to the page: those that
+    /// set it on an element with the classes and ids `element`, and all of them.
+    fn declarations(&self, prop: &str, element: Element) -> (Vec<&'g PropDef>, Vec<&'g PropDef>) {
+        let all: Vec<&'g PropDef> = self
+            .uses
+            .iter()
+            .flat_map(|f| f.props_of(prop))
+            .filter(|d| self.applies(d.gate.as_deref()))
+            .collect();
+        let own = all
+            .iter()
+            .copied()
+            .filter(|d| sets_on(&d.gate, element))
+            .collect();
+        (own, all)
+    }
+
+    /// Follows the `var()`s of the page's `font-family` and `font` declarations (of rules that may
+    /// apply to its elements) to the family names they may give ([`PageStyles::var_names`]). A
+    /// declaration for certain elements is followed for each of its selectors the page may match,
+    /// as read on such an element. A property that a script names (`var(--brand)` in a string)
+    /// may be read by styles the script makes, so what its declarations hold counts too.
     fn var_families(&self) -> VarFamilies<'g> {
-        let mut queue: Vec<&'g str> = Vec::new();
-        for f in &self.uses {
-            let reads = f
-                .var_reads
-                .iter()
-                .filter(|r| self.applies(r.gate.as_deref()));
-            queue.extend(reads.flat_map(|r| r.reads.iter().map(String::as_str)));
-            let named = f.props.iter().map(|d| d.prop.as_str());
-            queue.extend(named.filter(|p| self.words.iter().any(|w| w.contains(p))));
-        }
-        let mut seen = rustc_hash::FxHashSet::default();
         let mut vars = VarFamilies {
-            names: Vec::new(),
+            free: Vec::new(),
+            gated: Vec::new(),
             any: false,
         };
-        while let Some(prop) = queue.pop() {
-            if !seen.insert(prop) {
-                continue;
-            }
-            let mut declared = false;
-            for d in self.uses.iter().flat_map(|f| f.props_of(prop)) {
-                declared = true;
-                if self.applies(d.gate.as_deref()) {
-                    vars.names.extend(d.names.iter().map(String::as_str));
-                    queue.extend(d.reads.iter().map(String::as_str));
+        for f in &self.uses {
+            for read in &f.var_reads {
+                match &read.gate {
+                    None => {
+                        let mut seen = Default::default();
+                        for v in &read.vars {
+                            self.var_names(v, None, &mut vars.free, &mut vars.any, &mut seen);
+                        }
+                    }
+                    Some(alts) => {
+                        for alt in alts
+                            .iter()
+                            .filter(|alt| self.applies(Some(std::slice::from_ref(*alt))))
+                        {
+                            let (mut names, mut seen) = (Vec::new(), Default::default());
+                            for v in &read.vars {
+                                self.var_names(v, Some(alt), &mut names, &mut vars.any, &mut seen);
+                            }
+                            vars.gated
+                                .extend(names.into_iter().map(|n| (n, alt.as_slice())));
+                        }
+                    }
                 }
             }
-            vars.any |= !declared && self.words.iter().any(|w| w.contains(prop));
+            for d in &f.props {
+                if self.applies(d.gate.as_deref()) && self.words.iter().any(|w| w.contains(&d.prop))
+                {
+                    let mut seen = Default::default();
+                    self.expr_names(&d.value, None, &mut vars.free, &mut vars.any, &mut seen);
+                }
+            }
         }
-        vars.names.sort_unstable();
-        vars.names.dedup();
+        vars.free.sort_unstable();
+        vars.free.dedup();
+        vars.gated.sort_unstable();
+        vars.gated.dedup();
         vars
+    }
+
+    /// The family names `var(--prop, fallback)` may give, read on `element`: what the declarations
+    /// of `--prop` that rules for the element's classes set hold, read on it; or, when none do,
+    /// what any declaration of the page that may apply holds (an ancestor may set it), read on an
+    /// unknown element, and the fallback's names. A property that no style declares and that a
+    /// script names may hold any family (`any`). `seen` keeps each property to one visit per
+    /// kind of element, which also ends cycles.
+    fn var_names(
+        &self,
+        v: &'g VarRef,
+        element: Element<'g>,
+        out: &mut Vec<&'g str>,
+        any: &mut bool,
+        seen: &mut rustc_hash::FxHashSet<(&'g str, bool)>,
+    ) {
+        if !seen.insert((v.prop.as_str(), element.is_some())) {
+            return;
+        }
+        let (own, all) = self.declarations(&v.prop, element);
+        if !own.is_empty() {
+            for d in own {
+                self.expr_names(&d.value, element, out, any, seen);
+            }
+            return;
+        }
+        for d in &all {
+            self.expr_names(&d.value, None, out, any, seen);
+        }
+        let declared = self.uses.iter().any(|f| !f.props_of(&v.prop).is_empty());
+        *any |= !declared && self.words.iter().any(|w| w.contains(&v.prop));
+        if let Some(fallback) = &v.fallback {
+            self.expr_names(fallback, element, out, any, seen);
+        }
+    }
+
+    /// The names of `e`, and those its `var()`s may give ([`PageStyles::var_names`]).
+    fn expr_names(
+        &self,
+        e: &'g Expr,
+        element: Element<'g>,
+        out: &mut Vec<&'g str>,
+        any: &mut bool,
+        seen: &mut rustc_hash::FxHashSet<(&'g str, bool)>,
+    ) {
+        out.extend(e.names.iter().map(String::as_str));
+        for v in &e.vars {
+            self.var_names(v, element, out, any, seen);
+        }
     }
 
     /// Whether some text of the page may be italic: a rule that slants text may apply to it.

@@ -23,7 +23,8 @@ use cssparser::{CowRcStr, Delimiter, ParseError, Parser, Token, UnicodeRange};
 use std::rc::Rc;
 
 use super::{
-    FileFacts, FontUse, Gated, GatedWeight, Locator, PropDef, RefAttrs, RefKind, Reference, VarRead,
+    Expr, FileFacts, FontUse, Gated, GatedWeight, Locator, PropDef, RefAttrs, RefKind, Reference,
+    VarRead, VarRef, Weight,
 };
 
 /// Parses a stylesheet and returns its references in document order.
@@ -209,18 +210,7 @@ impl<'t> Walker<'t> {
                     let _ = p.parse_until_before(
                         Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
                         |value| {
-                            let weight = match value.next() {
-                                Ok(Token::Number {
-                                    int_value: Some(n), ..
-                                }) => u16::try_from(*n).ok().filter(|n| (1..=1000).contains(n)),
-                                Ok(Token::Ident(word)) => keyword_weight(word),
-                                _ => None,
-                            };
-                            // `900 !important` is 900; `calc(…)` or `var(…)` is not known.
-                            let weight = weight.filter(|_| {
-                                value.try_parse(|v| v.expect_exhausted()).is_ok()
-                                    || value.try_parse(cssparser::parse_important).is_ok()
-                            });
+                            let weight = weight_value(value);
                             self.gated_weight(weight);
                             Ok::<(), Failure>(())
                         },
@@ -394,32 +384,40 @@ impl<'t> Walker<'t> {
         }
     }
 
-    /// Records what a `font-family` or `font` declaration (`declared`) or a custom property
-    /// (`custom`, its name) may ask for: the names of its value ([`value_names`]), the custom
-    /// properties it reads, and, for a declaration, whether `env()` or `attr()` computes it. In the
+    /// Records what a `font-family` or `font` declaration or a custom property (`custom`, its
+    /// name) may ask for: the names of its value and the custom properties it reads
+    /// ([`read_value`]), and, for a declaration, whether `env()` or `attr()` computes it. In the
     /// `font` shorthand (`shorthand`), a computed value may also set italics.
     fn font_value<'i>(&mut self, p: &mut Parser<'i>, custom: Option<&str>, shorthand: bool) {
         let mut value = Value::default();
-        value_names(p, shorthand && custom.is_none(), &mut value);
-        if value.names.is_empty() && value.reads.is_empty() && custom.is_some() {
+        let start = p.state();
+        read_value(p, shorthand && custom.is_none(), &mut value, None);
+        let mut expr = std::mem::take(&mut value.expr);
+        if let Some(prop) = custom {
+            p.reset(&start);
+            let weight = match weight_value(p) {
+                Weight::Is(w) => Some(w),
+                _ => None,
+            };
+            if !expr.is_empty() || weight.is_some() {
+                let gate = self.rule_gate().as_deref().cloned();
+                self.fonts.props.push(PropDef {
+                    prop: prop.to_owned(),
+                    value: expr,
+                    weight,
+                    gate,
+                });
+            }
             return;
         }
         let gate = self.rule_gate();
-        let owned_gate = || gate.as_deref().cloned();
-        let fonts = &mut self.fonts;
-        if let Some(prop) = custom {
-            fonts.props.push(PropDef {
-                prop: prop.to_owned(),
-                names: value.names,
-                reads: value.reads,
-                gate: owned_gate(),
-            });
-            return;
-        }
-        let computed = value.computed || !value.reads.is_empty();
+        let computed = value.computed || !expr.vars.is_empty();
         if shorthand {
             // The shorthand resets the weight to `normal` unless it says one.
-            let weight = value.weight.unwrap_or(Some(400)).filter(|_| !computed);
+            let weight = match value.weight.unwrap_or(Some(400)) {
+                Some(w) if !computed => Weight::Is(w),
+                _ => Weight::Unknown,
+            };
             self.gated_weight(weight);
         }
         if value.italic || shorthand && computed {
@@ -427,20 +425,18 @@ impl<'t> Walker<'t> {
         }
         let fonts = &mut self.fonts;
         fonts.computed |= value.computed;
-        if !value.reads.is_empty() {
+        if !expr.vars.is_empty() {
             fonts.var_reads.push(VarRead {
-                reads: value.reads,
-                gate: owned_gate(),
+                vars: expr.vars,
+                gate: gate.as_deref().cloned(),
             });
         }
         match &gate {
-            None => fonts.names.append(&mut value.names),
-            Some(gate) => fonts
-                .gated
-                .extend(value.names.into_iter().map(|name| Gated {
-                    name,
-                    any_of: gate.to_vec(),
-                })),
+            None => fonts.names.append(&mut expr.names),
+            Some(gate) => fonts.gated.extend(expr.names.into_iter().map(|name| Gated {
+                name,
+                any_of: gate.to_vec(),
+            })),
         }
     }
 
@@ -454,7 +450,7 @@ impl<'t> Walker<'t> {
     }
 
     /// Records a weight that the innermost style rule sets, when it is a rule for certain elements.
-    fn gated_weight(&mut self, weight: Option<u16>) {
+    fn gated_weight(&mut self, weight: Weight) {
         if let Some(gate) = self.rule_gate() {
             self.fonts.weights.push(GatedWeight {
                 any_of: gate.to_vec(),
@@ -540,13 +536,11 @@ fn font_descriptor<'i>(p: &mut Parser<'i>, sources: &mut Vec<FontSource>, attrs:
     }
 }
 
-/// What a `font-family`, `font` or custom property value may ask for.
+/// What a `font-family`, `font` or custom property value may ask for, besides its [`Expr`].
 #[derive(Default)]
 struct Value {
-    /// Lowercased; see [`value_names`].
-    names: Vec<String>,
-    /// The custom properties its `var()`s read.
-    reads: Vec<String>,
+    /// See [`read_value`].
+    expr: Expr,
     /// `env()` or `attr()` computes some of it.
     computed: bool,
     /// A `font` shorthand's `italic` or `oblique`.
@@ -557,17 +551,23 @@ struct Value {
     sized: bool,
 }
 
-/// Reads the names a value may mean into `out`. A quoted string is one name; a run of identifiers
-/// is one name, and each of its tails too (`font: bold 1em Open Sans` names `Open Sans`, with
-/// `bold 1em` before it). A `var()`'s property is read, and its fallback's names are names too.
-fn value_names<'i>(p: &mut Parser<'i>, shorthand: bool, out: &mut Value) {
+/// Reads a value's names into `into`, or into `out.expr` at the top level (`None`), and its flags
+/// into `out`. A quoted string is one name; a run of identifiers is one name, and each of its
+/// tails too (`font: bold 1em Open Sans` names `Open Sans`, with `bold 1em` before it). A `var()`
+/// is kept with its property and what its fallback names and reads.
+fn read_value<'i>(
+    p: &mut Parser<'i>,
+    shorthand: bool,
+    out: &mut Value,
+    mut into: Option<&mut Expr>,
+) {
     let mut run: Vec<String> = Vec::new();
-    let end_run = |run: &mut Vec<String>, out: &mut Value| {
+    fn end_run(run: &mut Vec<String>, names: &mut Vec<String>) {
         for i in 0..run.len() {
-            out.names.push(run[i..].join(" "));
+            names.push(run[i..].join(" "));
         }
         run.clear();
-    };
+    }
     loop {
         let var = match p.next() {
             Err(_) => break,
@@ -597,8 +597,9 @@ fn value_names<'i>(p: &mut Parser<'i>, shorthand: bool, out: &mut Value) {
             }
             Ok(Token::QuotedString(name)) => {
                 let name = name.to_ascii_lowercase();
-                end_run(&mut run, out);
-                end_run(&mut vec![name], out);
+                let names = &mut into.as_deref_mut().unwrap_or(&mut out.expr).names;
+                end_run(&mut run, names);
+                names.push(name);
                 continue;
             }
             Ok(Token::Function(name)) if name.eq_ignore_ascii_case("var") => true,
@@ -608,20 +609,58 @@ fn value_names<'i>(p: &mut Parser<'i>, shorthand: bool, out: &mut Value) {
             }
             Ok(_) => false,
         };
-        end_run(&mut run, out);
+        end_run(
+            &mut run,
+            &mut into.as_deref_mut().unwrap_or(&mut out.expr).names,
+        );
         if var {
-            let _ = p.parse_nested_block(|args| {
-                if let Ok(prop) = args.expect_ident_cloned() {
-                    out.reads.push(prop.to_string());
-                }
-                if args.expect_comma().is_ok() {
-                    value_names(args, shorthand, out);
-                }
-                Ok::<(), Failure>(())
+            let read = p.parse_nested_block(|args| {
+                let prop = args.expect_ident_cloned()?.to_string();
+                let fallback = args.expect_comma().is_ok().then(|| {
+                    let mut fallback = Expr::default();
+                    read_value(args, shorthand, out, Some(&mut fallback));
+                    fallback
+                });
+                Ok::<_, Failure>(VarRef { prop, fallback })
             });
+            if let Ok(read) = read {
+                into.as_deref_mut().unwrap_or(&mut out.expr).vars.push(read);
+            }
         }
     }
-    end_run(&mut run, out);
+    end_run(&mut run, &mut into.unwrap_or(&mut out.expr).names);
+}
+
+/// A `font-weight` value (or a custom property's): a number, `normal` or `bold`, or
+/// `var(--prop, number)`; `!important` may follow. Anything else is [`Weight::Unknown`].
+fn weight_value<'i>(p: &mut Parser<'i>) -> Weight {
+    fn number(token: &Token) -> Option<u16> {
+        match token {
+            Token::Number {
+                int_value: Some(n), ..
+            } => u16::try_from(*n).ok().filter(|n| (1..=1000).contains(n)),
+            Token::Ident(word) => keyword_weight(word),
+            _ => None,
+        }
+    }
+    let weight = match p.next() {
+        Ok(Token::Function(f)) if f.eq_ignore_ascii_case("var") => p
+            .parse_nested_block(|args| {
+                let prop = args.expect_ident_cloned()?.to_string();
+                let fallback = match args.expect_comma() {
+                    Ok(()) => Some(number(args.next()?).ok_or_else(Failure::unexpected_token)?),
+                    Err(_) => None,
+                };
+                args.expect_exhausted()?;
+                Ok::<_, Failure>(Weight::Var { prop, fallback })
+            })
+            .ok(),
+        Ok(token) => number(token).map(Weight::Is),
+        Err(_) => None,
+    };
+    let ends = p.try_parse(|v| v.expect_exhausted()).is_ok()
+        || p.try_parse(cssparser::parse_important).is_ok();
+    weight.filter(|_| ends).unwrap_or(Weight::Unknown)
 }
 
 /// Whether a type selector names one of [`super::GATING_ELEMENTS`].
@@ -1122,36 +1161,64 @@ mod tests {
             "sorted, no duplicates: {n:?}"
         );
 
-        // A `var()` is followed, not a computed value; its fallback's names are names.
-        let f = parse_css("p{font-family:var(--sans, var(--ui, Inter))}").font_use;
-        assert_eq!((f.names, f.computed), (owned(&["inter"]), false));
+        // A `var()` is followed, not a computed value; what its fallback names is kept with it.
+        let f = parse_css("p{font-family:var(--sans, var(--ui, Inter)), serif}").font_use;
+        assert_eq!((f.names, f.computed), (owned(&["serif"]), false));
+        let var = |prop: &str, fallback: Option<Expr>| VarRef {
+            prop: prop.into(),
+            fallback,
+        };
+        let listed = |n: &[&str]| Expr {
+            names: owned(n),
+            vars: Vec::new(),
+        };
+        let ui = var("--ui", Some(listed(&["inter"])));
+        let sans = var(
+            "--sans",
+            Some(Expr {
+                names: Vec::new(),
+                vars: vec![ui],
+            }),
+        );
         assert_eq!(
             f.var_reads,
             [VarRead {
-                reads: owned(&["--sans", "--ui"]),
+                vars: vec![sans],
                 gate: None
             }]
         );
         // A custom property's names wait for a `var()` that reads it, and its value is still
-        // walked for URLs.
+        // walked for URLs; one that holds a weight keeps it.
         let facts = parse_css(
             ":root{--brand-font: 'Brand Face', sans-serif; --bg: url(bg.png); --x: var(--y)}\
-             .fab{--fa: var(--fa-brands); color: red}",
+             .fab{--fa: var(--fa-brands); --fa-style: 400; --n: 1.5; color: red}",
         );
         let f = &facts.font_use;
         assert!(!f.may_use("brand face") && !f.computed, "{f:?}");
-        let def = |prop: &str, names: &[&str], reads: &[&str], gate: Option<&[&[&str]]>| PropDef {
-            prop: prop.into(),
-            names: owned(names),
-            reads: owned(reads),
-            gate: gate.map(|g| g.iter().map(|alt| owned(alt)).collect()),
+        let def =
+            |prop: &str, value: Expr, weight: Option<u16>, gate: Option<&[&[&str]]>| PropDef {
+                prop: prop.into(),
+                value,
+                weight,
+                gate: gate.map(|g| g.iter().map(|alt| owned(alt)).collect()),
+            };
+        let reads = |prop: &str| Expr {
+            names: Vec::new(),
+            vars: vec![var(prop, None)],
         };
+        let fab: Option<&[&[&str]]> = Some(&[&["fab"]]);
         assert_eq!(
             f.props,
             [
-                def("--brand-font", &["brand face", "sans-serif"], &[], None),
-                def("--fa", &[], &["--fa-brands"], Some(&[&["fab"]])),
-                def("--x", &[], &["--y"], None),
+                def(
+                    "--brand-font",
+                    listed(&["brand face", "sans-serif"]),
+                    None,
+                    None
+                ),
+                def("--fa", reads("--fa-brands"), None, fab),
+                def("--fa-style", listed(&[]), Some(400), fab),
+                def("--x", reads("--y"), None, None),
             ]
         );
         assert_eq!(f.props_of("--fa").len(), 1);
@@ -1172,7 +1239,13 @@ mod tests {
             let f = parse_css(css).font_use;
             f.weights
                 .into_iter()
-                .map(|w| (w.any_of, w.weight))
+                .map(|w| {
+                    let weight = match w.weight {
+                        Weight::Is(n) => Some(n),
+                        _ => None,
+                    };
+                    (w.any_of, weight)
+                })
                 .collect()
         };
         let gate = |classes: &[&str]| vec![owned(classes)];
@@ -1191,6 +1264,28 @@ mod tests {
                 (gate(&["x"]), None),
             ]
         );
+        let var = |css: &str| parse_css(css).font_use.weights[0].weight.clone();
+        assert_eq!(
+            var(".fa{font-weight:var(--fa-style,900)}"),
+            Weight::Var {
+                prop: "--fa-style".into(),
+                fallback: Some(900)
+            }
+        );
+        assert_eq!(
+            var(".fa{font-weight:var(--w) !important}"),
+            Weight::Var {
+                prop: "--w".into(),
+                fallback: None
+            }
+        );
+        for css in [
+            ".fa{font-weight:var(--w, var(--v))}",
+            ".fa{font-weight:var(--w) 1}",
+            ".fa{font-weight:var(--w, 1.5)}",
+        ] {
+            assert_eq!(var(css), Weight::Unknown, "{css}");
+        }
         // The `font` shorthand sets a weight, `normal` unless it says one; numbers after the
         // size are not weights.
         assert_eq!(

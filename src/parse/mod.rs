@@ -359,34 +359,87 @@ pub struct FontUse {
 pub struct GatedWeight {
     /// What its rule's selectors ask of an element, as [`Gated::any_of`].
     pub any_of: Vec<Vec<String>>,
-    /// The weight, or `None` when it is relative (`bolder`), inherited or computed.
-    pub weight: Option<u16>,
+    /// The weight it sets.
+    pub weight: Weight,
+}
+
+/// A weight a declaration sets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Weight {
+    /// A number (`bold` is 700, `normal` 400).
+    Is(u16),
+    /// `var(--prop, fallback)`, as Font Awesome 7 sets `font-weight: var(--fa-style, 900)`.
+    Var {
+        /// The custom property, as written.
+        prop: String,
+        /// The fallback weight, when there is one.
+        fallback: Option<u16>,
+    },
+    /// Relative (`bolder`), inherited or computed otherwise.
+    Unknown,
 }
 
 /// What a rule's selectors ask of an element: `None` for a rule that may apply to any element,
 /// else as [`Gated::any_of`].
 pub type Gate = Option<Vec<Vec<String>>>;
 
-/// A `font-family` or `font` declaration that reads custom properties (`var(--a, var(--b, X))`
-/// reads `--a` and `--b`; `X` is one of the declaration's names).
+/// The family names of a value and the custom properties it reads: `var(--a, var(--b, X)) Y`
+/// names `y` and reads `--a`, whose fallback reads `--b`, whose fallback names `x`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Expr {
+    /// Lowercased.
+    pub names: Vec<String>,
+    /// Its `var()`s.
+    pub vars: Vec<VarRef>,
+}
+
+/// One `var()`: the property, as written (custom property names are case-sensitive), and what its
+/// fallback names and reads.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VarRef {
+    /// The custom property.
+    pub prop: String,
+    /// The fallback, when there is one.
+    pub fallback: Option<Expr>,
+}
+
+impl Expr {
+    /// Names nothing and reads nothing.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.vars.is_empty()
+    }
+
+    /// Whether `name` (lowercased) is among its names or those of its fallbacks.
+    pub fn names_any(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+            || self
+                .vars
+                .iter()
+                .filter_map(|v| v.fallback.as_ref())
+                .any(|f| f.names_any(name))
+    }
+}
+
+/// The `var()`s of a `font-family` or `font` declaration (its other names are in
+/// [`FontUse::names`] or [`FontUse::gated`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VarRead {
-    /// The custom properties, as written (their names are case-sensitive).
-    pub reads: Vec<String>,
+    /// Its `var()`s.
+    pub vars: Vec<VarRef>,
     /// The elements its rule is for.
     pub gate: Gate,
 }
 
-/// A custom property declaration (`--fa-family-brands: "Font Awesome 7 Brands"`): the family names
-/// its value may mean when a `font-family` or `font` declaration reads it.
+/// A custom property declaration (`--fa-family-brands: "Font Awesome 7 Brands"`): what its value
+/// gives a `font-family`, `font` or `font-weight` that reads it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PropDef {
     /// The property, as written.
     pub prop: String,
-    /// The names its value may mean, lowercased.
-    pub names: Vec<String>,
-    /// The custom properties its value reads in turn.
-    pub reads: Vec<String>,
+    /// The family names its value may mean, and the properties it reads in turn.
+    pub value: Expr,
+    /// The weight it holds, when it is one (`--fa-style: 900`).
+    pub weight: Option<u16>,
     /// The elements its rule is for (custom properties inherit, so the elements inside them too).
     pub gate: Gate,
 }

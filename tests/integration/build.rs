@@ -983,6 +983,46 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
     );
 }
 
+/// Font Awesome 7 gives an icon its family and weight through custom properties that the icon's
+/// own classes set (`.fa-solid { --fa-style: 900 }`), with fallbacks for when they do not: each
+/// page gets the one face its icons use.
+#[test]
+fn faces_chosen_through_custom_properties_of_the_element() {
+    let page = |icon: &str| {
+        format!("<!doctype html><link rel=stylesheet href=/fa.css><p><i class=\"{icon}\"></i>Icon")
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("fa-solid fa-house")),
+        ("regular.html", &page("fa-regular fa-bell")),
+        ("brands.html", &page("fa-brands fa-github")),
+        ("plain.html", &page("")),
+        (
+            "fa.css",
+            ".fa-brands,.fa-regular,.fa-solid{\
+             --_fa-family:var(--fa-family,var(--fa-style-family,\"Font Awesome 7 Free\"));\
+             font-family:var(--_fa-family);font-weight:var(--fa-style,900)}\
+             :root{--fa-family-brands:\"Font Awesome 7 Brands\"}\
+             @font-face{font-family:\"Font Awesome 7 Free\";font-weight:900;src:url(/solid.woff2)}\
+             @font-face{font-family:\"Font Awesome 7 Free\";font-weight:400;src:url(/regular.woff2)}\
+             @font-face{font-family:\"Font Awesome 7 Brands\";font-weight:400;src:url(/brands.woff2)}\
+             .fa-solid{--fa-style:900}.fa-regular{--fa-style:400}\
+             .fa-brands{--fa-family:var(--fa-family-brands);--fa-style:400}",
+        ),
+        ("solid.woff2", "w"),
+        ("regular.woff2", "w"),
+        ("brands.woff2", "w"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    assert_eq!(fonts("/"), ["/solid.woff2"]);
+    assert_eq!(fonts("/regular.html"), ["/regular.woff2"]);
+    assert_eq!(fonts("/brands.html"), ["/brands.woff2"]);
+    assert!(fonts("/plain.html").is_empty());
+}
+
 /// A module is always fetched in CORS mode, `anonymous` when its element has no `crossorigin`:
 /// a `<link rel=modulepreload crossorigin>` matches a module imported by a script without one
 /// (Storybook's `iframe.html` has both), and only `use-credentials` differs.
