@@ -376,6 +376,10 @@ impl<'t> Walker<'t> {
                     .any(|ext| path.ends_with(ext))
             }
         });
+        // A face without a (valid) family is dropped by browsers: nothing of it is fetched.
+        if attrs.font_family().is_none() {
+            return;
+        }
         if let Some(source) = pick.and_then(|pick| sources.into_iter().nth(pick)) {
             if source.format.is_some() {
                 attrs.rare_mut().format = source.format;
@@ -519,9 +523,9 @@ fn font_descriptor<'i>(p: &mut Parser<'i>, sources: &mut Vec<FontSource>, attrs:
             *sources = parsed;
         }
     } else if name.eq_ignore_ascii_case("font-family") {
-        let family = font_family(p);
-        if family.is_some() || attrs.font_family().is_some() {
-            attrs.rare_mut().font_family = family;
+        // An invalid declaration is dropped, so an earlier one stands.
+        if let Some(family) = font_family(p) {
+            attrs.rare_mut().font_family = Some(family);
         }
     } else if name.eq_ignore_ascii_case("font-style") {
         attrs.rare_mut().font_style = descriptor_words(p);
@@ -746,16 +750,49 @@ fn font_source<'i>(p: &mut Parser<'i>) -> Result<FontSource, Failure> {
 }
 
 /// `font-family: "Inter Var"` or `font-family: Inter Var` → `Inter Var`.
+/// `None` when the descriptor is not one family name (a list, `'A', serif`; a generic family; a
+/// CSS-wide keyword): browsers then drop it.
 fn font_family<'i>(p: &mut Parser<'i>) -> Option<String> {
     let mut words: Vec<CowRcStr<'i>> = Vec::new();
+    let mut quoted = None;
     while let Ok(token) = p.next() {
         match token {
-            Token::QuotedString(s) if words.is_empty() => return Some(s.to_string()),
-            Token::Ident(s) => words.push(s.clone()),
-            _ => break,
+            Token::QuotedString(s) if words.is_empty() && quoted.is_none() => {
+                quoted = Some(s.to_string());
+            }
+            Token::Ident(s) if quoted.is_none() => words.push(s.clone()),
+            _ => return None,
         }
     }
-    (!words.is_empty()).then(|| words.join(" "))
+    if quoted.is_some() {
+        return quoted;
+    }
+    const RESERVED: &[&str] = &[
+        "serif",
+        "sans-serif",
+        "cursive",
+        "fantasy",
+        "monospace",
+        "system-ui",
+        "emoji",
+        "math",
+        "fangsong",
+        "ui-serif",
+        "ui-sans-serif",
+        "ui-monospace",
+        "ui-rounded",
+        "inherit",
+        "initial",
+        "unset",
+        "revert",
+        "revert-layer",
+        "default",
+    ];
+    match words.as_slice() {
+        [] => None,
+        [one] if RESERVED.iter().any(|r| one.eq_ignore_ascii_case(r)) => None,
+        _ => Some(words.join(" ")),
+    }
 }
 
 /// `url(` and CSS Values 4 `src(`, whose argument is a string when the tokenizer did not make a
@@ -1384,8 +1421,28 @@ mod tests {
     }
 
     #[test]
+    fn font_face_family_is_one_name() {
+        for (css, family) in [
+            ("font-family: 'Open Sans'", "Open Sans"),
+            ("font-family: Open  Sans", "Open Sans"),
+            ("font-family: A; font-family: 'B', serif", "A"),
+            ("font-family: A; font-family: B", "B"),
+            ("font-family: Serif Pro", "Serif Pro"),
+        ] {
+            let r = one(&format!("@font-face {{ {css}; src: url(f.woff2) }}"));
+            assert_eq!(r.attrs.font_family(), Some(family), "{css}");
+        }
+    }
+
+    #[test]
     fn font_face_without_fetchable_source() {
         for css in [
+            // Browsers drop a face whose font-family is not one family name (GNU Octave's manual
+            // lists fallbacks in it), or that has none.
+            "@font-face { font-family: 'Mono X', 'Courier New', monospace; src: url(m.woff2) }",
+            "@font-face { font-family: monospace; src: url(m.woff2) }",
+            "@font-face { font-family: 'A' B; src: url(m.woff2) }",
+            "@font-face { src: url(m.woff2) }",
             "@font-face { font-family: F; src: local(F) }",
             "@font-face { font-family: F }",
             "@font-face { src: url(data:font/woff2;base64,AAAA) format('woff2'), url(f.woff) }",
@@ -1421,13 +1478,13 @@ mod tests {
         assert_eq!(r.attrs.font_family(), Some("Open Sans"));
         assert!(r.attrs.unicode_range().is_empty());
         // Tricky unicode-range tokens: `U+1e3` (number then dimension), `U+0-7F`, `U+??`.
-        let r = one("@font-face{src:url(x.woff2);unicode-range:U+1e3,U+0-7F,U+??,U+10FFFF}");
+        let r = one("@font-face{font-family:F;src:url(x.woff2);unicode-range:U+1e3,U+0-7F,U+??,U+10FFFF}");
         assert_eq!(
             r.attrs.unicode_range(),
             vec![(0x1E3, 0x1E3), (0, 0x7F), (0, 0xFF), (0x10FFFF, 0x10FFFF)]
         );
         // Garbage entries are skipped, the good ones kept.
-        let r = one("@font-face{src:url(x.woff2);unicode-range:U+0-7F, bogus, U+41}");
+        let r = one("@font-face{font-family:F;src:url(x.woff2);unicode-range:U+0-7F, bogus, U+41}");
         assert_eq!(r.attrs.unicode_range(), vec![(0, 0x7F), (0x41, 0x41)]);
     }
 
@@ -1539,7 +1596,7 @@ mod tests {
 
     #[test]
     fn recovers_after_bad_rules() {
-        let css = "a{b:url(x y)} @import url(a.css) ; c{d:url(ok.png)} @font-face{src:url(f.woff2)";
+        let css = "a{b:url(x y)} @import url(a.css) ; c{d:url(ok.png)} @font-face{font-family:F;src:url(f.woff2)";
         assert_eq!(
             urls(css),
             vec![
