@@ -254,8 +254,9 @@ impl Node {
             Some(p) => p.doc_base.clone(),
             None => space.absolute(&space.file_url(&self.rel)),
         };
+        let page = self.kind == FileKind::Html;
         for edge in self.edges.iter().filter(|e| !e.from_manifest) {
-            check_edge(&self.rel, &base, edge, exists, &mut diags);
+            check_edge(&self.rel, page, &base, edge, exists, &mut diags);
         }
         diags
     }
@@ -736,8 +737,9 @@ fn template_url(
         Severity::Warning,
         "template-url",
         format!(
-            "{} {:?} is an unrendered template expression (the file is a template, not a page a \
-             browser gets): it gets no hint",
+            "{} {:?} is an unrendered template expression: the file looks like a template that \
+             was copied as it is, not a page a browser gets; if it is served, the reference is \
+             broken",
             edge.element, edge.written
         ),
     )
@@ -745,6 +747,7 @@ fn template_url(
 
 fn check_edge(
     rel: &str,
+    page: bool,
     base: &Url,
     edge: &Edge,
     exists: &dyn Fn(&str) -> bool,
@@ -752,12 +755,15 @@ fn check_edge(
 ) {
     let d = |sev, code, msg: String| Diagnostic::new(sev, code, rel, msg).at(edge.location);
     match &edge.target {
-        // A theme's template that the generator copies as it is (pydata-sphinx-theme's
-        // `_static/webpack-macros.html`) is not a page a browser gets; its URLs are not broken.
-        Target::Site { file, .. } if !exists(file) && is_template(&edge.written) => {
+        // A theme's HTML template that the generator copies as it is (pydata-sphinx-theme's
+        // `_static/webpack-macros.html`) is not a page a browser gets; its URLs are not broken. A
+        // stylesheet or script with one is served and loaded: that stays an error below.
+        Target::Site { file, .. } if page && !exists(file) && is_template(&edge.written) => {
             diags.push(template_url(d, edge));
         }
-        Target::Invalid(_) if is_template(&edge.written) => diags.push(template_url(d, edge)),
+        Target::Invalid(_) if page && is_template(&edge.written) => {
+            diags.push(template_url(d, edge));
+        }
         Target::Site { file, url } if !exists(file) => {
             if climbs_above_root(base, &edge.written) {
                 diags.push(d(

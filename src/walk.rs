@@ -110,15 +110,30 @@ fn walk_from(
             Ok(e) => e,
             Err(e) => {
                 let rel = e.path().map(|p| rel_of(root_canon, p)).unwrap_or_default();
-                let (code, msg) = if e.loop_ancestor().is_some() {
+                // A link to nothing is no file of the site; a page that loads it gets a
+                // missing-file error.
+                let dangling = e
+                    .io_error()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+                    && e.path()
+                        .and_then(|p| std::fs::symlink_metadata(p).ok())
+                        .is_some_and(|m| m.file_type().is_symlink());
+                let (severity, code, msg) = if e.loop_ancestor().is_some() {
                     (
+                        Severity::Error,
                         "symlink-loop",
                         "symbolic link loop; not followed".to_string(),
                     )
+                } else if dangling {
+                    (
+                        Severity::Warning,
+                        "broken-symlink",
+                        "symbolic link to nothing; skipped".to_string(),
+                    )
                 } else {
-                    ("unreadable", format!("cannot read: {e}"))
+                    (Severity::Error, "unreadable", format!("cannot read: {e}"))
                 };
-                diags.push(Diagnostic::new(Severity::Error, code, rel, msg));
+                diags.push(Diagnostic::new(severity, code, rel, msg));
                 continue;
             }
         };

@@ -355,6 +355,7 @@ fn hostile_tree_never_hangs_or_escapes() {
         std::os::unix::fs::symlink(&outside, site.join("leak.txt")).unwrap();
         std::os::unix::fs::symlink("..", site.join("css/loop")).unwrap();
         std::os::unix::fs::symlink("js/app.js", site.join("alias.js")).unwrap();
+        std::os::unix::fs::symlink("nowhere.css", site.join("gone.css")).unwrap();
         let fifo = site.join("pipe.css");
         assert!(
             std::process::Command::new("mkfifo")
@@ -378,6 +379,7 @@ fn hostile_tree_never_hangs_or_escapes() {
     assert!(err.contains("leak.txt: error[symlink-outside]"), "{err}");
     assert!(err.contains("pipe.css: warning[not-a-file]"), "{err}");
     assert!(err.contains("css/loop: error[symlink-loop]"), "{err}");
+    assert!(err.contains("gone.css: warning[broken-symlink]"), "{err}");
     let assets = json(&out, "assets.json");
     assert!(assets["assets"].get("/leak.txt").is_none());
     let listed = serde_json::to_string(&assets).unwrap();
@@ -773,9 +775,10 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
 }
 
-/// A theme's template that a generator copies unrendered (pydata-sphinx-theme's
+/// A theme's HTML template that a generator copies unrendered (pydata-sphinx-theme's
 /// `_static/webpack-macros.html`) has URLs such as `{{ pathto('_static/a.css', 1) }}`: a warning,
-/// not a missing-file or bad-url error that would fail the build of a valid site.
+/// not a missing-file or bad-url error that would fail the build of a valid site. The same in a
+/// stylesheet that pages load is a broken reference (Django's docs ship one).
 #[test]
 fn an_unrendered_template_url_is_a_warning() {
     let (dir, site) = temp_site(&[
@@ -783,7 +786,10 @@ fn an_unrendered_template_url_is_a_warning() {
             "index.html",
             "<!doctype html><link rel=stylesheet href=/a.css><p>Docs",
         ),
-        ("a.css", "body{color:red}"),
+        (
+            "a.css",
+            "@import url(\"{{ pathto('_static/fa.css', 1) }}\");body{color:red}",
+        ),
         (
             "_static/macros.html",
             "{% macro head() %}<link href=\"{{ pathto('_static/a.css', 1) }}\" rel=stylesheet>\
@@ -794,9 +800,15 @@ fn an_unrendered_template_url_is_a_warning() {
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
     assert_eq!(lines_with(&err, "warning[template-url]").len(), 4, "{err}");
-    assert!(lines_with(&err, "error[").is_empty(), "{err}");
+    // A stylesheet a page loads is served: the browser requests its `@import` and gets a 404.
+    let errors = lines_with(&err, "error[");
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(
+        errors[0].contains("a.css") && errors[0].contains("missing-file"),
+        "{err}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{err}");
 }
 
 /// `node_modules/` and version-control folders are not read; a page that loads a file from one (a
