@@ -644,7 +644,7 @@ impl<'g> PageStyles<'g> {
             .iter()
             .filter_map(|f| f.gate_of(&family))
             .collect();
-        let present: Vec<&[String]> = gates
+        let mut present: Vec<&[String]> = gates
             .iter()
             .flat_map(|g| &g.any_of)
             .filter(|alt| self.applies(Some(std::slice::from_ref(*alt))))
@@ -654,7 +654,6 @@ impl<'g> PageStyles<'g> {
         if vars.any || vars.free.binary_search(&family.as_str()).is_ok() {
             return FamilyUse::Named(None);
         }
-        let mut present = present;
         present.extend(vars.gated.iter().filter(|g| g.0 == family).map(|g| g.1));
         if !present.is_empty() {
             return FamilyUse::Named(self.weights_of(&present));

@@ -1478,7 +1478,9 @@ mod tests {
         assert_eq!(r.attrs.font_family(), Some("Open Sans"));
         assert!(r.attrs.unicode_range().is_empty());
         // Tricky unicode-range tokens: `U+1e3` (number then dimension), `U+0-7F`, `U+??`.
-        let r = one("@font-face{font-family:F;src:url(x.woff2);unicode-range:U+1e3,U+0-7F,U+??,U+10FFFF}");
+        let r = one(
+            "@font-face{font-family:F;src:url(x.woff2);unicode-range:U+1e3,U+0-7F,U+??,U+10FFFF}",
+        );
         assert_eq!(
             r.attrs.unicode_range(),
             vec![(0x1E3, 0x1E3), (0, 0x7F), (0, 0xFF), (0x10FFFF, 0x10FFFF)]
