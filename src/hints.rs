@@ -821,8 +821,8 @@ impl<'g> PageStyles<'g> {
     /// of `--prop` that rules for the element's classes set hold, read on it; or, when none do,
     /// what any declaration of the page that may apply holds (an ancestor may set it), read on an
     /// unknown element, and the fallback's names. A property that no style declares and that a
-    /// script names may hold any family (`any`). `seen` keeps each property to one visit per
-    /// kind of element, which also ends cycles.
+    /// script names may hold any family (`any`). `seen` keeps each property's declarations to one
+    /// visit per kind of element, which also ends cycles.
     fn var_names(
         &self,
         v: &'g VarRef,
@@ -831,17 +831,16 @@ impl<'g> PageStyles<'g> {
         any: &mut bool,
         seen: &mut rustc_hash::FxHashSet<(&'g str, bool)>,
     ) {
-        if !seen.insert((v.prop.as_str(), element.is_some())) {
-            return;
-        }
+        // A property seen before gave its declarations' names then; a fallback is this var()'s own.
+        let first = seen.insert((v.prop.as_str(), element.is_some()));
         let (own, all) = self.declarations(&v.prop, element);
         if !own.is_empty() {
-            for d in own {
+            for d in own.into_iter().filter(|_| first) {
                 self.expr_names(&d.value, element, out, any, seen);
             }
             return;
         }
-        for d in &all {
+        for d in all.iter().filter(|_| first) {
             self.expr_names(&d.value, None, out, any, seen);
         }
         let declared = self.uses.iter().any(|f| !f.props_of(&v.prop).is_empty());

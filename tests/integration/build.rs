@@ -952,6 +952,18 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
         ("script.html", &page("Text<script src=/theme.js></script>")),
         ("code.html", &page("Run <code>make</code>")),
         (
+            "fallback.html",
+            "<!doctype html><link rel=stylesheet href=/fallback.css><p>Text",
+        ),
+        (
+            "fallback.css",
+            "@font-face{font-family:First;src:url(/first.woff2)}\
+             @font-face{font-family:Second;src:url(/second.woff2)}\
+             p{font-family:var(--none, First), var(--none, Second)}",
+        ),
+        ("first.woff2", "w"),
+        ("second.woff2", "w"),
+        (
             "site.css",
             "@font-face{font-family:Mono;src:url(/mono.woff2)}\
              @font-face{font-family:Body;src:url(/body.woff2)}\
@@ -986,6 +998,8 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
     assert_eq!(fonts("/script.html"), ["/body.woff2", "/brand.woff2"]);
     // Code elements are asked for by name, as classes are.
     assert_eq!(fonts("/code.html"), ["/mono.woff2", "/body.woff2"]);
+    // Each var()'s fallback counts, also when the same property was read before.
+    assert_eq!(fonts("/fallback.html"), ["/first.woff2", "/second.woff2"]);
     let o = run(&["explain", site.to_str().unwrap(), "/"]);
     let why = String::from_utf8_lossy(&o.stdout);
     assert!(
