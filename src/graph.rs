@@ -245,6 +245,7 @@ impl Node {
         &self,
         space: &UrlSpace,
         exists: &dyn Fn(&str) -> bool,
+        outside: &[String],
     ) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         if self.edges.iter().all(|e| e.from_manifest) {
@@ -256,7 +257,7 @@ impl Node {
         };
         let page = self.kind == FileKind::Html;
         for edge in self.edges.iter().filter(|e| !e.from_manifest) {
-            check_edge(&self.rel, page, &base, edge, exists, &mut diags);
+            check_edge(&self.rel, page, &base, edge, exists, outside, &mut diags);
         }
         diags
     }
@@ -323,6 +324,8 @@ pub struct Resolver<'a> {
     exists: rustc_hash::FxHashSet<String>,
     /// Output file (site-relative) → edges (site-relative files).
     manifest_edges: rustc_hash::FxHashMap<String, ChunkEdges>,
+    /// The symbolic links that lead outside the site ([`crate::walk::outside_links`]).
+    outside: Vec<String>,
 }
 
 impl<'a> Resolver<'a> {
@@ -331,6 +334,7 @@ impl<'a> Resolver<'a> {
         space: &'a UrlSpace,
         rels: impl Iterator<Item = &'r str>,
         scanned: &[Scanned],
+        outside: Vec<String>,
     ) -> Resolver<'a> {
         let mut manifest_edges = rustc_hash::FxHashMap::default();
         for s in scanned {
@@ -342,13 +346,15 @@ impl<'a> Resolver<'a> {
             space,
             exists: rels.map(str::to_string).collect(),
             manifest_edges,
+            outside,
         }
     }
 
     /// A file's node, its references resolved, with their diagnostics.
     pub fn node(&self, s: Scanned) -> (Node, Vec<Diagnostic>) {
         let (mut node, mut d) = Node::from_scanned(s, self.space);
-        d.extend(node.edge_diagnostics(self.space, &|f| self.exists.contains(f)));
+        let exists = |f: &str| self.exists.contains(f);
+        d.extend(node.edge_diagnostics(self.space, &exists, &self.outside));
         node.set_manifest_edges(self.manifest_edges.get(&node.rel), self.space);
         (node, d)
     }
@@ -356,8 +362,14 @@ impl<'a> Resolver<'a> {
 
 impl Graph {
     /// Builds the graph from scanned files; diagnostics report broken and escaping references.
-    pub fn build(scanned: Vec<Scanned>, space: &UrlSpace) -> (Graph, Vec<Diagnostic>) {
-        let resolver = Resolver::new(space, scanned.iter().map(|s| s.file.rel.as_str()), &scanned);
+    /// `outside`: the symbolic links that lead outside the site ([`crate::walk::outside_links`]).
+    pub fn build(
+        scanned: Vec<Scanned>,
+        space: &UrlSpace,
+        outside: Vec<String>,
+    ) -> (Graph, Vec<Diagnostic>) {
+        let rels = scanned.iter().map(|s| s.file.rel.as_str());
+        let resolver = Resolver::new(space, rels, &scanned, outside);
         // Each file's references resolve independently: on all cores, merged in path order.
         let built: Vec<(Node, Vec<Diagnostic>)> =
             scanned.into_par_iter().map(|s| resolver.node(s)).collect();
@@ -751,6 +763,7 @@ fn check_edge(
     base: &Url,
     edge: &Edge,
     exists: &dyn Fn(&str) -> bool,
+    outside: &[String],
     diags: &mut Vec<Diagnostic>,
 ) {
     let d = |sev, code, msg: String| Diagnostic::new(sev, code, rel, msg).at(edge.location);
@@ -772,6 +785,18 @@ fn check_edge(
                     format!(
                         "{} {:?} climbs above the site root; browsers clamp it to {url}, which \
                          does not exist in the site (nothing outside the site is read)",
+                        edge.element, edge.written
+                    ),
+                ));
+            } else if let Some(link) = crate::walk::behind_link(outside, file) {
+                // Servers follow such a link; hintgen does not read outside the site. The link
+                // itself is reported once by the walk.
+                diags.push(d(
+                    Severity::Warning,
+                    "symlink-outside",
+                    format!(
+                        "{} {:?} points to {url}, through the symbolic link {link:?}, which leads \
+                         outside the site and is not followed: it gets no hint",
                         edge.element, edge.written
                     ),
                 ));

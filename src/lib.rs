@@ -288,7 +288,8 @@ pub fn plan_scanned(
     let files = scanned.len();
     let bytes = scanned.iter().map(|s| s.size).sum();
     let space = UrlSpace::new(&config.base);
-    let (graph, mut d) = Graph::build(scanned, &space);
+    let outside = walk::outside_links(diagnostics);
+    let (graph, mut d) = Graph::build(scanned, &space, outside);
     diagnostics.append(&mut d);
     let (plan, mut d) = hints::plan(&graph, config);
     diagnostics.append(&mut d);
@@ -356,7 +357,9 @@ fn stream_build(
         scanned.push(s);
     }
     let space = UrlSpace::new(&config.base);
-    let resolver = graph::Resolver::new(&space, files.iter().map(|f| f.rel.as_str()), &scanned);
+    let rels = files.iter().map(|f| f.rel.as_str());
+    let outside = walk::outside_links(diagnostics);
+    let resolver = graph::Resolver::new(&space, rels, &scanned, outside);
     let built = scanned.into_par_iter().map(|s| resolver.node(s)).collect();
     let (mut graph, mut d) = Graph::from_built(built, &space);
     // Files with broken references, and those that reach them: a page that names one may load

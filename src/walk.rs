@@ -171,7 +171,7 @@ fn walk_from(
                 Ok(_) | Err(_) => {
                     diags.push(Diagnostic::new(
                         Severity::Error,
-                        "symlink-outside",
+                        OUTSIDE_LINK,
                         rel,
                         "symbolic link leads outside the site; not followed",
                     ));
@@ -280,6 +280,32 @@ impl FolderStat {
 pub fn skips_rel(rel: &str) -> bool {
     skipped_folder(rel).is_some() || is_temp_name(rel) || PLATFORM_FILES.contains(&rel)
 }
+
+/// The symbolic links that lead outside the site (not followed), from the walk's diagnostics,
+/// sorted.
+pub fn outside_links(diagnostics: &[Diagnostic]) -> Vec<String> {
+    let mut links: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.code == OUTSIDE_LINK)
+        .map(|d| d.file.clone())
+        .collect();
+    links.sort_unstable();
+    links
+}
+
+/// The link of `links` ([`outside_links`]) that site-relative `file` lies behind, if any.
+pub fn behind_link<'l>(links: &'l [String], file: &str) -> Option<&'l str> {
+    links
+        .iter()
+        .find(|l| {
+            file.strip_prefix(l.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .map(String::as_str)
+}
+
+/// The code of a symbolic link that leads outside the site.
+const OUTSIDE_LINK: &str = "symlink-outside";
 
 /// The skipped folder (`node_modules`, `.git`, …) a site-relative path lies in, if any.
 pub fn skipped_folder(rel: &str) -> Option<&'static str> {

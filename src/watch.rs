@@ -959,10 +959,11 @@ impl Incremental {
         let space = &self.graph.space;
         let nodes = &self.graph.nodes;
         let exists = |f: &str| nodes.contains_key(f);
+        let outside = walk::outside_links(&self.walk_diags);
         for rel in files {
             match nodes.get(&rel) {
                 Some(node) => {
-                    let d = node.edge_diagnostics(space, &exists);
+                    let d = node.edge_diagnostics(space, &exists, &outside);
                     if d.is_empty() {
                         self.edge_diags.remove(&rel);
                     } else {

@@ -356,6 +356,17 @@ fn hostile_tree_never_hangs_or_escapes() {
         std::os::unix::fs::symlink("..", site.join("css/loop")).unwrap();
         std::os::unix::fs::symlink("js/app.js", site.join("alias.js")).unwrap();
         std::os::unix::fs::symlink("nowhere.css", site.join("gone.css")).unwrap();
+        // A folder of scripts that the system provides (as Debian's documentation links
+        // `_static/` files to its JavaScript packages), loaded by a page.
+        let shared = dir.path().join("javascript");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::write(shared.join("lib.js"), "1").unwrap();
+        std::os::unix::fs::symlink(&shared, site.join("vendor")).unwrap();
+        std::fs::write(
+            site.join("vendor.html"),
+            "<!doctype html><script src=/vendor/lib.js></script><p>x",
+        )
+        .unwrap();
         let fifo = site.join("pipe.css");
         assert!(
             std::process::Command::new("mkfifo")
@@ -380,6 +391,16 @@ fn hostile_tree_never_hangs_or_escapes() {
     assert!(err.contains("pipe.css: warning[not-a-file]"), "{err}");
     assert!(err.contains("css/loop: error[symlink-loop]"), "{err}");
     assert!(err.contains("gone.css: warning[broken-symlink]"), "{err}");
+    // A page that loads a file through a link out of the site: a warning naming the link, not a
+    // claim that the file does not exist.
+    assert!(err.contains("vendor: error[symlink-outside]"), "{err}");
+    let through = lines_with(&err, "vendor.html");
+    assert_eq!(through.len(), 1, "{err}");
+    assert!(
+        through[0].contains("warning[symlink-outside]")
+            && through[0].contains("through the symbolic link \"vendor\""),
+        "{err}"
+    );
     let assets = json(&out, "assets.json");
     assert!(assets["assets"].get("/leak.txt").is_none());
     let listed = serde_json::to_string(&assets).unwrap();
