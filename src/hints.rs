@@ -554,6 +554,9 @@ struct VarFamilies<'g> {
     any: bool,
 }
 
+/// How many `var()`s deep a chain of custom properties is followed ([`PageStyles::var_names`]).
+const MAX_VAR_DEPTH: u32 = 64;
+
 /// Where a `var()` is read: on an element with these class names and ids (a selector's), or on
 /// one the page's styles say nothing particular about (`None`).
 type Element<'g> = Option<&'g [String]>;
@@ -784,7 +787,7 @@ impl<'g> PageStyles<'g> {
                     None => {
                         let mut seen = Default::default();
                         for v in &read.vars {
-                            self.var_names(v, None, &mut vars.free, &mut vars.any, &mut seen);
+                            self.var_names(v, None, &mut vars.free, &mut vars.any, &mut seen, 0);
                         }
                     }
                     Some(alts) => {
@@ -794,7 +797,14 @@ impl<'g> PageStyles<'g> {
                         {
                             let (mut names, mut seen) = (Vec::new(), Default::default());
                             for v in &read.vars {
-                                self.var_names(v, Some(alt), &mut names, &mut vars.any, &mut seen);
+                                self.var_names(
+                                    v,
+                                    Some(alt),
+                                    &mut names,
+                                    &mut vars.any,
+                                    &mut seen,
+                                    0,
+                                );
                             }
                             vars.gated
                                 .extend(names.into_iter().map(|n| (n, alt.as_slice())));
@@ -806,7 +816,7 @@ impl<'g> PageStyles<'g> {
                 if self.applies(d.gate.as_deref()) && self.words.iter().any(|w| w.contains(&d.prop))
                 {
                     let mut seen = Default::default();
-                    self.expr_names(&d.value, None, &mut vars.free, &mut vars.any, &mut seen);
+                    self.expr_names(&d.value, None, &mut vars.free, &mut vars.any, &mut seen, 0);
                 }
             }
         }
@@ -830,23 +840,30 @@ impl<'g> PageStyles<'g> {
         out: &mut Vec<&'g str>,
         any: &mut bool,
         seen: &mut rustc_hash::FxHashSet<(&'g str, bool)>,
+        depth: u32,
     ) {
+        // A chain longer than any a theme writes (a hostile one could exhaust the stack): what it
+        // ends in is not looked for, so it may be any family.
+        if depth > MAX_VAR_DEPTH {
+            *any = true;
+            return;
+        }
         // A property seen before gave its declarations' names then; a fallback is this var()'s own.
         let first = seen.insert((v.prop.as_str(), element.is_some()));
         let (own, all) = self.declarations(&v.prop, element);
         if !own.is_empty() {
             for d in own.into_iter().filter(|_| first) {
-                self.expr_names(&d.value, element, out, any, seen);
+                self.expr_names(&d.value, element, out, any, seen, depth + 1);
             }
             return;
         }
         for d in all.iter().filter(|_| first) {
-            self.expr_names(&d.value, None, out, any, seen);
+            self.expr_names(&d.value, None, out, any, seen, depth + 1);
         }
         let declared = self.uses.iter().any(|f| !f.props_of(&v.prop).is_empty());
         *any |= !declared && self.words.iter().any(|w| w.contains(&v.prop));
         if let Some(fallback) = &v.fallback {
-            self.expr_names(fallback, element, out, any, seen);
+            self.expr_names(fallback, element, out, any, seen, depth + 1);
         }
     }
 
@@ -858,10 +875,11 @@ impl<'g> PageStyles<'g> {
         out: &mut Vec<&'g str>,
         any: &mut bool,
         seen: &mut rustc_hash::FxHashSet<(&'g str, bool)>,
+        depth: u32,
     ) {
         out.extend(e.names.iter().map(String::as_str));
         for v in &e.vars {
-            self.var_names(v, element, out, any, seen);
+            self.var_names(v, element, out, any, seen, depth);
         }
     }
 

@@ -1030,6 +1030,33 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
     );
 }
 
+/// A chain of custom properties longer than any theme writes is not followed to its end (a
+/// hostile one must not exhaust the stack): its family may be any, so the face is kept.
+#[test]
+fn a_hostile_chain_of_custom_properties_keeps_the_face() {
+    let n = 100_000;
+    let chain: Vec<String> = (1..n)
+        .map(|i| format!("--p{i}:var(--p{})", i - 1))
+        .collect();
+    let css = format!(
+        "@font-face{{font-family:X;src:url(/x.woff2)}}:root{{--p0:X;{}}}body{{font-family:var(--p{})}}",
+        chain.join(";"),
+        n - 1
+    );
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/c.css><p>x",
+        ),
+        ("c.css", &css),
+        ("x.woff2", "w"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(font_urls(&early_links(&out)["/"]), ["/x.woff2"]);
+}
+
 /// Font Awesome 7 gives an icon its family and weight through custom properties that the icon's
 /// own classes set (`.fa-solid { --fa-style: 900 }`), with fallbacks for when they do not: each
 /// page gets the one face its icons use.
