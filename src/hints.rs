@@ -18,8 +18,7 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
 use crate::parse::{
-    Expr, FileKind, FontUse, Gate, Gated, PropDef, RefAttrs, RefKind, TextChars, VarRef, Weight,
-    Words,
+    Expr, FileKind, FontUse, Gated, PropDef, RefAttrs, RefKind, TextChars, VarRef, Weight, Words,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -527,11 +526,9 @@ fn explicit_spec(e: &Entry, page: &Node, styles: &PageStyles, policy: &Policy) -
 }
 
 /// What the page's styles name: its inline styles and every stylesheet it reaches, each file's
-/// [`FontUse`] borrowed from the graph; and which families have an upright face.
+/// [`FontUse`] borrowed from the graph; and the page's faces.
 struct PageStyles<'g> {
     uses: Vec<&'g FontUse>,
-    /// Families (lowercased) with an upright face among the page's fonts.
-    upright: Vec<String>,
     /// The page's class names and ids, and the words of the scripts it may run (which may give
     /// elements classes): what rules for certain elements ([`Gated`]) are checked against.
     words: Vec<&'g Words>,
@@ -554,6 +551,19 @@ struct VarFamilies<'g> {
     any: bool,
 }
 
+/// One walk down the `var()`s of a declaration ([`PageStyles::var_names`]).
+#[derive(Default)]
+struct VarWalk<'g> {
+    /// The family names found.
+    names: Vec<&'g str>,
+    /// Some `var()` reads a property that no style declares and that a script names, or a chain
+    /// too deep to follow: any family may be meant.
+    any: bool,
+    /// The properties whose declarations were followed, per kind of element (`true`: a known
+    /// one): each once, which also ends cycles.
+    seen: rustc_hash::FxHashSet<(&'g str, bool)>,
+}
+
 /// How many `var()`s deep a chain of custom properties is followed ([`PageStyles::var_names`]).
 const MAX_VAR_DEPTH: u32 = 64;
 
@@ -563,7 +573,7 @@ type Element<'g> = Option<&'g [String]>;
 
 /// Whether a rule for `gate`'s elements sets its declarations on an element of `element`'s:
 /// some selector asks only for classes and ids the element has.
-fn sets_on(gate: &Gate, element: Element) -> bool {
+fn sets_on(gate: Option<&[Vec<String>]>, element: Element) -> bool {
     match (gate, element) {
         (Some(alts), Some(el)) => alts.iter().any(|sel| sel.iter().all(|w| el.contains(w))),
         _ => false,
@@ -587,7 +597,6 @@ impl<'g> PageStyles<'g> {
         if !entries.iter().any(|e| e.kind == RefKind::Font) {
             return PageStyles {
                 uses: Vec::new(),
-                upright: Vec::new(),
                 words: Vec::new(),
                 vars: OnceCell::new(),
                 faces: Vec::new(),
@@ -601,9 +610,6 @@ impl<'g> PageStyles<'g> {
                 Some((family, e.attrs.is_slanted_face(), e.attrs.face_weights()))
             })
             .collect();
-        let mut upright: Vec<String> = faces.iter().filter(|f| !f.1).map(|f| f.0.clone()).collect();
-        upright.sort_unstable();
-        upright.dedup();
         let sheets = entries
             .iter()
             .filter(|e| matches!(e.kind, RefKind::Stylesheet | RefKind::CssImport))
@@ -626,7 +632,6 @@ impl<'g> PageStyles<'g> {
             .collect();
         PageStyles {
             uses,
-            upright,
             words,
             vars: OnceCell::new(),
             faces,
@@ -689,10 +694,7 @@ impl<'g> PageStyles<'g> {
         for alt in present {
             let mut found = false;
             for w in self.uses.iter().flat_map(|f| &f.weights) {
-                if w.any_of
-                    .iter()
-                    .any(|sel| sel.iter().all(|c| alt.contains(c)))
-                {
+                if sets_on(Some(&w.any_of[..]), Some(alt)) {
                     found = true;
                     match &w.weight {
                         Weight::Is(n) => weights.push(*n),
@@ -725,8 +727,12 @@ impl<'g> PageStyles<'g> {
     /// Whether a rule for `gate`'s elements may apply to an element of the page: some selector's
     /// class names and ids are all among the page's words.
     fn applies(&self, gate: Option<&[Vec<String>]>) -> bool {
-        let has = |word: &String| self.words.iter().any(|w| w.contains(word));
-        gate.is_none_or(|alts| alts.iter().any(|alt| alt.iter().all(has)))
+        gate.is_none_or(|alts| alts.iter().any(|alt| alt.iter().all(|w| self.has_word(w))))
+    }
+
+    /// Whether the page's class names and ids, or a script it runs, may have `word`.
+    fn has_word(&self, word: &str) -> bool {
+        self.words.iter().any(|w| w.contains(word))
     }
 
     /// The weights `font-weight: var(--prop, fallback)` may give an element with the classes and
@@ -765,7 +771,7 @@ impl<'g> PageStyles<'g> {
         let own = all
             .iter()
             .copied()
-            .filter(|d| sets_on(&d.gate, element))
+            .filter(|d| sets_on(d.gate.as_deref(), element))
             .collect();
         (own, all)
     }
@@ -785,38 +791,35 @@ impl<'g> PageStyles<'g> {
             for read in &f.var_reads {
                 match &read.gate {
                     None => {
-                        let mut seen = Default::default();
+                        let mut walk = VarWalk::default();
                         for v in &read.vars {
-                            self.var_names(v, None, &mut vars.free, &mut vars.any, &mut seen, 0);
+                            self.var_names(v, None, &mut walk, 0);
                         }
+                        vars.any |= walk.any;
+                        vars.free.append(&mut walk.names);
                     }
                     Some(alts) => {
                         for alt in alts
                             .iter()
                             .filter(|alt| self.applies(Some(std::slice::from_ref(*alt))))
                         {
-                            let (mut names, mut seen) = (Vec::new(), Default::default());
+                            let mut walk = VarWalk::default();
                             for v in &read.vars {
-                                self.var_names(
-                                    v,
-                                    Some(alt),
-                                    &mut names,
-                                    &mut vars.any,
-                                    &mut seen,
-                                    0,
-                                );
+                                self.var_names(v, Some(alt), &mut walk, 0);
                             }
-                            vars.gated
-                                .extend(names.into_iter().map(|n| (n, alt.as_slice())));
+                            vars.any |= walk.any;
+                            let names = walk.names.into_iter();
+                            vars.gated.extend(names.map(|n| (n, alt.as_slice())));
                         }
                     }
                 }
             }
             for d in &f.props {
-                if self.applies(d.gate.as_deref()) && self.words.iter().any(|w| w.contains(&d.prop))
-                {
-                    let mut seen = Default::default();
-                    self.expr_names(&d.value, None, &mut vars.free, &mut vars.any, &mut seen, 0);
+                if self.applies(d.gate.as_deref()) && self.has_word(&d.prop) {
+                    let mut walk = VarWalk::default();
+                    self.expr_names(&d.value, None, &mut walk, 0);
+                    vars.any |= walk.any;
+                    vars.free.append(&mut walk.names);
                 }
             }
         }
@@ -830,56 +833,38 @@ impl<'g> PageStyles<'g> {
     /// The family names `var(--prop, fallback)` may give, read on `element`: what the declarations
     /// of `--prop` that rules for the element's classes set hold, read on it; or, when none do,
     /// what any declaration of the page that may apply holds (an ancestor may set it), read on an
-    /// unknown element, and the fallback's names. A property that no style declares and that a
-    /// script names may hold any family (`any`). `seen` keeps each property's declarations to one
-    /// visit per kind of element, which also ends cycles.
-    fn var_names(
-        &self,
-        v: &'g VarRef,
-        element: Element<'g>,
-        out: &mut Vec<&'g str>,
-        any: &mut bool,
-        seen: &mut rustc_hash::FxHashSet<(&'g str, bool)>,
-        depth: u32,
-    ) {
+    /// unknown element, and the fallback's names ([`VarWalk`]).
+    fn var_names(&self, v: &'g VarRef, element: Element<'g>, walk: &mut VarWalk<'g>, depth: u32) {
         // A chain longer than any a theme writes (a hostile one could exhaust the stack): what it
         // ends in is not looked for, so it may be any family.
         if depth > MAX_VAR_DEPTH {
-            *any = true;
+            walk.any = true;
             return;
         }
         // A property seen before gave its declarations' names then; a fallback is this var()'s own.
-        let first = seen.insert((v.prop.as_str(), element.is_some()));
+        let first = walk.seen.insert((v.prop.as_str(), element.is_some()));
         let (own, all) = self.declarations(&v.prop, element);
         if !own.is_empty() {
             for d in own.into_iter().filter(|_| first) {
-                self.expr_names(&d.value, element, out, any, seen, depth + 1);
+                self.expr_names(&d.value, element, walk, depth + 1);
             }
             return;
         }
         for d in all.iter().filter(|_| first) {
-            self.expr_names(&d.value, None, out, any, seen, depth + 1);
+            self.expr_names(&d.value, None, walk, depth + 1);
         }
         let declared = self.uses.iter().any(|f| !f.props_of(&v.prop).is_empty());
-        *any |= !declared && self.words.iter().any(|w| w.contains(&v.prop));
+        walk.any |= !declared && self.has_word(&v.prop);
         if let Some(fallback) = &v.fallback {
-            self.expr_names(fallback, element, out, any, seen, depth + 1);
+            self.expr_names(fallback, element, walk, depth + 1);
         }
     }
 
     /// The names of `e`, and those its `var()`s may give ([`PageStyles::var_names`]).
-    fn expr_names(
-        &self,
-        e: &'g Expr,
-        element: Element<'g>,
-        out: &mut Vec<&'g str>,
-        any: &mut bool,
-        seen: &mut rustc_hash::FxHashSet<(&'g str, bool)>,
-        depth: u32,
-    ) {
-        out.extend(e.names.iter().map(String::as_str));
+    fn expr_names(&self, e: &'g Expr, element: Element<'g>, walk: &mut VarWalk<'g>, depth: u32) {
+        walk.names.extend(e.names.iter().map(String::as_str));
         for v in &e.vars {
-            self.var_names(v, element, out, any, seen, depth);
+            self.var_names(v, element, walk, depth);
         }
     }
 
@@ -893,7 +878,7 @@ impl<'g> PageStyles<'g> {
     /// Whether the page has an upright face of `family`, which a browser uses for upright text.
     fn has_upright(&self, family: &str) -> bool {
         let family = family.to_ascii_lowercase();
-        self.upright.binary_search(&family).is_ok()
+        self.faces.iter().any(|f| !f.1 && f.0 == family)
     }
 }
 
