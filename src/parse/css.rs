@@ -207,39 +207,31 @@ impl<'t> Walker<'t> {
                     if name.eq_ignore_ascii_case("font-weight")
                         && p.try_parse(Parser::expect_colon).is_ok() =>
                 {
-                    let _ = p.parse_until_before(
-                        Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
-                        |value| {
-                            let weight = weight_value(value);
-                            self.gated_weight(weight);
-                            Ok::<(), Failure>(())
-                        },
-                    );
+                    declaration_value(p, |value| {
+                        let weight = weight_value(value);
+                        self.gated_weight(weight);
+                    });
                 }
                 // `font-style: italic` (or `oblique`, or computed) may set text in italics.
                 Token::Ident(name)
                     if name.eq_ignore_ascii_case("font-style")
                         && p.try_parse(Parser::expect_colon).is_ok() =>
                 {
-                    let _ = p.parse_until_before(
-                        Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
-                        |value| {
-                            let mut slant = false;
-                            while let Ok(token) = value.next() {
-                                slant |= match token {
-                                    Token::Ident(word) => is_slant(word),
-                                    Token::Function(f) => {
-                                        is_computing(f) || f.eq_ignore_ascii_case("var")
-                                    }
-                                    _ => false,
-                                };
-                            }
-                            if slant {
-                                self.slants();
-                            }
-                            Ok::<(), Failure>(())
-                        },
-                    );
+                    declaration_value(p, |value| {
+                        let mut slant = false;
+                        while let Ok(token) = value.next() {
+                            slant |= match token {
+                                Token::Ident(word) => is_slant(word),
+                                Token::Function(f) => {
+                                    is_computing(f) || f.eq_ignore_ascii_case("var")
+                                }
+                                _ => false,
+                            };
+                        }
+                        if slant {
+                            self.slants();
+                        }
+                    });
                 }
                 // A `font-family` or `font` declaration, or a selector such as `font:hover` (whose
                 // words then count as names, which only keeps more faces): the value ends at `;`,
@@ -256,13 +248,9 @@ impl<'t> Walker<'t> {
                     let custom = name.starts_with("--").then(|| name.clone());
                     let shorthand = name.eq_ignore_ascii_case("font");
                     let value_start = p.state();
-                    let _ = p.parse_until_before(
-                        Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
-                        |value| {
-                            self.font_value(value, custom.as_deref(), shorthand);
-                            Ok::<(), Failure>(())
-                        },
-                    );
+                    declaration_value(p, |value| {
+                        self.font_value(value, custom.as_deref(), shorthand);
+                    });
                     if custom.is_some() {
                         p.reset(&value_start);
                     }
@@ -341,10 +329,7 @@ impl<'t> Walker<'t> {
     /// `@font-face { … }`, the at-keyword just read: one [`RefKind::Font`] for the preferred `src`.
     fn font_face<'i>(&mut self, p: &mut Parser<'i>, start: usize) {
         // Skip any (invalid) prelude, up to the block.
-        let _ = p.parse_until_before(Delimiter::CurlyBracketBlock | Delimiter::Semicolon, |p| {
-            skip_rest(p);
-            Ok::<(), Failure>(())
-        });
+        declaration_value(p, skip_rest);
         if !matches!(p.next(), Ok(Token::CurlyBracketBlock)) {
             return;
         }
@@ -589,10 +574,12 @@ fn read_value<'i>(
                 run.push(word.to_ascii_lowercase());
                 continue;
             }
-            Ok(Token::Number {
-                int_value: Some(n), ..
-            }) if shorthand && !out.sized => {
-                out.weight = Some(u16::try_from(*n).ok().filter(|n| (1..=1000).contains(n)));
+            Ok(
+                token @ Token::Number {
+                    int_value: Some(_), ..
+                },
+            ) if shorthand && !out.sized => {
+                out.weight = Some(weight_number(token));
                 false
             }
             Ok(Token::Dimension { .. } | Token::Percentage { .. }) => {
@@ -638,33 +625,49 @@ fn read_value<'i>(
 /// A `font-weight` value (or a custom property's): a number, `normal` or `bold`, or
 /// `var(--prop, number)`; `!important` may follow. Anything else is [`Weight::Unknown`].
 fn weight_value<'i>(p: &mut Parser<'i>) -> Weight {
-    fn number(token: &Token) -> Option<u16> {
-        match token {
-            Token::Number {
-                int_value: Some(n), ..
-            } => u16::try_from(*n).ok().filter(|n| (1..=1000).contains(n)),
-            Token::Ident(word) => keyword_weight(word),
-            _ => None,
-        }
-    }
     let weight = match p.next() {
         Ok(Token::Function(f)) if f.eq_ignore_ascii_case("var") => p
             .parse_nested_block(|args| {
                 let prop = args.expect_ident_cloned()?.to_string();
                 let fallback = match args.expect_comma() {
-                    Ok(()) => Some(number(args.next()?).ok_or_else(Failure::unexpected_token)?),
+                    Ok(()) => {
+                        Some(weight_number(args.next()?).ok_or_else(Failure::unexpected_token)?)
+                    }
                     Err(_) => None,
                 };
                 args.expect_exhausted()?;
                 Ok::<_, Failure>(Weight::Var { prop, fallback })
             })
             .ok(),
-        Ok(token) => number(token).map(Weight::Is),
+        Ok(token) => weight_number(token).map(Weight::Is),
         Err(_) => None,
     };
     let ends = p.try_parse(|v| v.expect_exhausted()).is_ok()
         || p.try_parse(cssparser::parse_important).is_ok();
     weight.filter(|_| ends).unwrap_or(Weight::Unknown)
+}
+
+/// A weight token: a whole number from 1 to 1000, `normal` or `bold` ([`keyword_weight`]).
+fn weight_number(token: &Token) -> Option<u16> {
+    match token {
+        Token::Number {
+            int_value: Some(n), ..
+        } => u16::try_from(*n).ok().filter(|n| (1..=1000).contains(n)),
+        Token::Ident(word) => keyword_weight(word),
+        _ => None,
+    }
+}
+
+/// Runs `read` on a declaration's value (or an at-rule's prelude): up to `;`, the end of the
+/// block, or a `{}` block.
+fn declaration_value<'i>(p: &mut Parser<'i>, read: impl FnOnce(&mut Parser<'i>)) {
+    let _ = p.parse_until_before(
+        Delimiter::Semicolon | Delimiter::CurlyBracketBlock,
+        |value| {
+            read(value);
+            Ok::<(), Failure>(())
+        },
+    );
 }
 
 /// Whether a type selector names one of [`super::GATING_ELEMENTS`].
