@@ -734,6 +734,27 @@ fn resolve_ref(space: &UrlSpace, base: &Url, r: Reference) -> Edge {
 }
 
 /// Diagnoses a broken, escaping or unusable reference once, at the referring file.
+/// Why a site file that is not in the listing was not read, when hintgen left it out on purpose:
+/// the diagnostic's code and the reason. Servers follow a symbolic link out of the site (the link
+/// itself is reported once by the walk); hand-made sites may serve their packages from
+/// `node_modules/`, which is not read (a project's would be most of the walk).
+fn unread(file: &str, outside: &[String]) -> Option<(&'static str, String)> {
+    if let Some(link) = crate::walk::behind_link(outside, file) {
+        return Some((
+            "symlink-outside",
+            format!(
+                "through the symbolic link {link:?}, which leads outside the site and is not \
+                 followed"
+            ),
+        ));
+    }
+    let folder = crate::walk::skipped_folder(file)?;
+    Some((
+        "skipped-folder",
+        format!("inside a {folder} folder, which hintgen does not read"),
+    ))
+}
+
 /// Whether a URL as written holds a template expression that was never rendered: `{{ … }}`,
 /// `{% … %}`, `<% … %>` or `${…}`.
 fn is_template(written: &str) -> bool {
@@ -788,27 +809,12 @@ fn check_edge(
                         edge.element, edge.written
                     ),
                 ));
-            } else if let Some(link) = crate::walk::behind_link(outside, file) {
-                // Servers follow such a link; hintgen does not read outside the site. The link
-                // itself is reported once by the walk.
+            } else if let Some((code, why)) = unread(file, outside) {
                 diags.push(d(
                     Severity::Warning,
-                    "symlink-outside",
+                    code,
                     format!(
-                        "{} {:?} points to {url}, through the symbolic link {link:?}, which leads \
-                         outside the site and is not followed: it gets no hint",
-                        edge.element, edge.written
-                    ),
-                ));
-            } else if let Some(folder) = crate::walk::skipped_folder(file) {
-                // Hand-made sites may serve their packages from `node_modules/`; the folder is not
-                // read (a project's would be most of the walk), so the file gets no hint.
-                diags.push(d(
-                    Severity::Warning,
-                    "skipped-folder",
-                    format!(
-                        "{} {:?} points to {url}, inside a {folder} folder, which hintgen does \
-                         not read: it gets no hint",
+                        "{} {:?} points to {url}, {why}: it gets no hint",
                         edge.element, edge.written
                     ),
                 ));
