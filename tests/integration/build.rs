@@ -775,9 +775,7 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
         ("inline.woff2", "w"),
         ("unused.woff2", "w"),
     ]);
-    let out = dir.path().join("out");
-    let o = build(&site, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = build_ok(dir.path(), &site);
     let links = early_links(&out);
     let fonts = |page: &str| font_urls(&links[page]);
     assert_eq!(fonts("/"), ["/body.woff2", "/inline.woff2"]);
@@ -930,9 +928,7 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
         ("logo.woff2", "w"),
         ("bi.woff2", "w"),
     ]);
-    let out = dir.path().join("out");
-    let o = build(&site, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = build_ok(dir.path(), &site);
     let links = early_links(&out);
     let fonts = |page: &str| font_urls(&links[page]);
     // One family, two weights: `.fas` asks for 900, `.far` for 400.
@@ -1008,9 +1004,7 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
         ("brand.woff2", "w"),
         ("mono.woff2", "w"),
     ]);
-    let out = dir.path().join("out");
-    let o = build(&site, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = build_ok(dir.path(), &site);
     let links = early_links(&out);
     let fonts = |page: &str| font_urls(&links[page]);
     assert_eq!(fonts("/"), ["/body.woff2"]);
@@ -1051,9 +1045,7 @@ fn a_hostile_chain_of_custom_properties_keeps_the_face() {
         ("c.css", &css),
         ("x.woff2", "w"),
     ]);
-    let out = dir.path().join("out");
-    let o = build(&site, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = build_ok(dir.path(), &site);
     assert_eq!(font_urls(&early_links(&out)["/"]), ["/x.woff2"]);
 }
 
@@ -1086,9 +1078,7 @@ fn faces_chosen_through_custom_properties_of_the_element() {
         ("regular.woff2", "w"),
         ("brands.woff2", "w"),
     ]);
-    let out = dir.path().join("out");
-    let o = build(&site, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = build_ok(dir.path(), &site);
     let links = early_links(&out);
     let fonts = |page: &str| font_urls(&links[page]);
     assert_eq!(fonts("/"), ["/solid.woff2"]);
@@ -1170,9 +1160,7 @@ fn images_with_candidates_are_not_pushed() {
         ("small.png", "p"),
         ("big.png", "pp"),
     ]);
-    let out = dir.path().join("out");
-    let o = build(&site, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = build_ok(dir.path(), &site);
     let push: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("push_manifest.json")).unwrap()).unwrap();
     let pushed: Vec<&String> = push["/"].as_object().unwrap().keys().collect();
@@ -1280,9 +1268,7 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
         ("greek-bold.woff2", "w"),
         ("script.woff2", "w"),
     ]);
-    let out = dir.path().join("out");
-    let o = build(&site, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = build_ok(dir.path(), &site);
     let links = early_links(&out);
     let fonts = |page: &str| font_urls(&links[page]);
     // The bold Greek face is another weight: the math face does not take its characters.
@@ -1411,9 +1397,7 @@ fn a_pictures_only_source_is_hinted_with_its_type() {
         ("b.webp", "i"),
         ("b.png", "i"),
     ]);
-    let out = dir.path().join("out");
-    let o = build(&site, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = build_ok(dir.path(), &site);
     assert_eq!(
         early_links(&out)["/"],
         [
@@ -1438,9 +1422,7 @@ fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
         ("b.png", "b"),
         ("s.js", "s"),
     ]);
-    let out = dir.path().join("out");
-    let o = build(&site, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = build_ok(dir.path(), &site);
     // Next.js preloads its `async` chunks with `fetchpriority=low`: the hint keeps it low.
     assert_eq!(
         early_links(&out)["/"],

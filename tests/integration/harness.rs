@@ -65,6 +65,14 @@ pub fn build(site: &Path, out: &Path, extra: &[&str]) -> Output {
     cmd.output().unwrap()
 }
 
+/// Runs `hintgen build SITE -o DIR/out`, asserting it exits 0; returns the output folder.
+pub fn build_ok(dir: &Path, site: &Path) -> PathBuf {
+    let out = dir.join("out");
+    let o = build(site, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    out
+}
+
 /// stderr as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
