@@ -19,6 +19,7 @@ use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
 use crate::parse::{
     Expr, FileKind, FontUse, Gated, PropDef, RefAttrs, RefKind, TextChars, VarRef, Weight, Words,
+    gate_word,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -454,19 +455,38 @@ fn owned_trimmed(v: &Option<Box<str>>) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-/// The class names and ids of [`FamilyUse::OnlyFor`] for a reason: `fab or fa-brands`, at most
-/// four of them.
+/// The elements of [`FamilyUse::OnlyFor`] for a reason: `elements with fab or fa-brands`,
+/// `elements in or after ones with post`; at most four names or kinds.
 fn gate_list(gates: &[&Gated]) -> String {
-    let mut alts: Vec<String> = gates
-        .iter()
-        .flat_map(|g| g.any_of.iter())
-        .map(|alt| alt.join(" and "))
-        .collect();
-    alts.sort_unstable();
-    alts.dedup();
-    let more = alts.len().saturating_sub(4);
-    alts.truncate(4);
-    let mut list = alts.join(" or ");
+    let words = |ws: &[(&str, bool)]| {
+        let ws: Vec<&str> = ws.iter().map(|w| w.0).collect();
+        ws.join(" and ")
+    };
+    let (mut own, mut around) = (Vec::new(), Vec::new());
+    for alt in gates.iter().flat_map(|g| &g.any_of) {
+        let (mine, ctx): (Vec<_>, Vec<_>) = alt.iter().map(|w| gate_word(w)).partition(|w| w.1);
+        match (mine.is_empty(), ctx.is_empty()) {
+            (_, true) => own.push(words(&mine)),
+            (true, false) => around.push(format!("elements in or after ones with {}", words(&ctx))),
+            (false, false) => around.push(format!(
+                "elements with {} in or after ones with {}",
+                words(&mine),
+                words(&ctx)
+            )),
+        }
+    }
+    for list in [&mut own, &mut around] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    let more = (own.len() + around.len()).saturating_sub(4);
+    own.truncate(4);
+    around.truncate(4 - own.len());
+    let mut kinds = around;
+    if !own.is_empty() {
+        kinds.insert(0, format!("elements with {}", own.join(" or ")));
+    }
+    let mut list = kinds.join(" or ");
     if more > 0 {
         list.push_str(&format!(" (or {more} more)"));
     }
@@ -572,10 +592,14 @@ const MAX_VAR_DEPTH: u32 = 64;
 type Element<'g> = Option<&'g [String]>;
 
 /// Whether a rule for `gate`'s elements sets its declarations on an element of `element`'s:
-/// some selector asks only for classes and ids the element has.
+/// some selector asks the element itself for some classes and ids, and only for ones it has
+/// (what it asks of the elements around it is not known of the element).
 fn sets_on(gate: Option<&[Vec<String>]>, element: Element) -> bool {
     match (gate, element) {
-        (Some(alts), Some(el)) => alts.iter().any(|sel| sel.iter().all(|w| el.contains(w))),
+        (Some(alts), Some(el)) => alts.iter().any(|sel| {
+            let mut own = sel.iter().filter(|w| gate_word(w).1).peekable();
+            own.peek().is_some() && own.all(|w| el.contains(w))
+        }),
         _ => false,
     }
 }
@@ -727,7 +751,10 @@ impl<'g> PageStyles<'g> {
     /// Whether a rule for `gate`'s elements may apply to an element of the page: some selector's
     /// class names and ids are all among the page's words.
     fn applies(&self, gate: Option<&[Vec<String>]>) -> bool {
-        gate.is_none_or(|alts| alts.iter().any(|alt| alt.iter().all(|w| self.has_word(w))))
+        gate.is_none_or(|alts| {
+            alts.iter()
+                .any(|alt| alt.iter().all(|w| self.has_word(gate_word(w).0)))
+        })
     }
 
     /// Whether the page's class names and ids, or a script it runs, may have `word`.
@@ -1022,7 +1049,7 @@ fn spec_for(
                             }
                             FamilyUse::OnlyFor(gates) => {
                                 return Err(format!(
-                                    "@font-face{}: only rules for elements with {} name its \
+                                    "@font-face{}: only rules for {} name its \
                                      family, and no element of the page has that class or id (nor \
                                      does a script it runs name one)",
                                     family(),

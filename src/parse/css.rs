@@ -818,18 +818,26 @@ fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
 /// few element names tell: for each selector, the classes and ids of its last compound (the element
 /// the declarations apply to), and its element name when it is one of
 /// [`GATING_ELEMENTS`](super::GATING_ELEMENTS), or a class prefix ([`class_prefix`]), outside
-/// functional pseudo-classes (`:not(.a)` asks for no `a`). `None` when some selector asks for none
-/// of them (`body`, `*`, `[class*=icon]`, `:root`), as it may match any element.
+/// functional pseudo-classes (`:not(.a)` asks for no `a`); and those of its other compounds, which
+/// other elements of the page must have ([`super::context_name`]: `.post h1` asks for a `post`
+/// around the `h1`). `None` when some selector asks for none of them (`body`, `*`,
+/// `[class*=icon]`, `:root`), as it may match any element.
 fn selector_gate(prelude: &str) -> Option<Vec<Vec<String>>> {
     let mut p = Parser::new(prelude);
     let mut any_of = Vec::new();
     let mut compound: Vec<String> = Vec::new();
+    // The names the selector's earlier compounds ask of the elements around or before it.
+    let mut context: Vec<String> = Vec::new();
+    let to_context = |compound: &mut Vec<String>, context: &mut Vec<String>| {
+        context.extend(compound.drain(..).map(|n| super::context_name(&n)));
+    };
     let (mut after_dot, mut after_space) = (false, false);
     loop {
         let token = p.next_including_whitespace().ok().cloned();
         let dot = std::mem::take(&mut after_dot);
         match token {
             None | Some(Token::Comma) => {
+                compound.append(&mut context);
                 if compound.is_empty() {
                     return None;
                 }
@@ -849,14 +857,14 @@ fn selector_gate(prelude: &str) -> Option<Vec<Vec<String>>> {
             }
             // A combinator: what came before describes another element.
             Some(Token::Delim('>' | '+' | '~')) => {
-                compound.clear();
+                to_context(&mut compound, &mut context);
                 after_space = false;
                 continue;
             }
             _ => {}
         }
         if std::mem::take(&mut after_space) {
-            compound.clear();
+            to_context(&mut compound, &mut context);
         }
         match token {
             Some(Token::Ident(name)) if dot => compound.push(name.to_string()),
@@ -1101,10 +1109,17 @@ mod tests {
             gate(".fa-classic.fa-brands"),
             v(&[&["fa-brands", "fa-classic"]])
         );
-        // The last compound is the element styled; pseudo-classes' arguments ask for nothing.
-        assert_eq!(gate(".card > .title:hover::before"), v(&[&["title"]]));
-        assert_eq!(gate(".a .b"), v(&[&["b"]]));
-        assert_eq!(gate("#main p.lead"), v(&[&["lead"]]));
+        // The last compound is the element styled; the others ask for elements around it or
+        // before it (kept apart, after a space); pseudo-classes' arguments ask for nothing.
+        assert_eq!(
+            gate(".card > .title:hover::before"),
+            v(&[&[" card", "title"]])
+        );
+        assert_eq!(gate(".a .b"), v(&[&[" a", "b"]]));
+        assert_eq!(gate("#main p.lead"), v(&[&[" main", "lead"]]));
+        assert_eq!(gate(".post h1, .post h2"), v(&[&[" post"], &[" post"]]));
+        assert_eq!(gate("h2 + .x.y ~ p"), v(&[&[" x", " y"]]));
+        assert_eq!(gate(".a *"), v(&[&[" a"]]));
         assert_eq!(gate("div#main"), v(&[&["main"]]));
         assert_eq!(gate(".x:not(.y)"), v(&[&["x"]]));
         assert_eq!(gate("& .icon"), v(&[&["icon"]]));
@@ -1114,7 +1129,8 @@ mod tests {
             gate("code, KBD, samp, pre.x, div > tt"),
             v(&[&["code"], &["kbd"], &["samp"], &["pre", "x"], &["tt"]])
         );
-        assert_eq!(gate("pre code:hover"), v(&[&["code"]]));
+        assert_eq!(gate("pre code:hover"), v(&[&[" pre", "code"]]));
+        assert_eq!(gate("code p"), v(&[&[" code"]]));
         // Icon fonts' class prefixes: any class that starts with `bi-`.
         assert_eq!(
             gate(".bi::before, [class^=\"bi-\"]::before, [CLASS*=' bi-']::before"),
@@ -1126,7 +1142,7 @@ mod tests {
             "body",
             "*",
             ".a, p",
-            "code p",
+            "body > p",
             ":not(pre) > :where(code)",
             "[class*=icon-]::before",
             "[class^=icon]",
@@ -1134,7 +1150,6 @@ mod tests {
             "[data-icon^=bi-]",
             "[class$=-x]",
             ":root",
-            ".a *",
             ":not(.x)",
             "",
         ] {

@@ -449,6 +449,22 @@ pub struct PropDef {
 /// code), and that many pages lack. Other element names ask for nothing.
 pub const GATING_ELEMENTS: [&str; 5] = ["code", "kbd", "pre", "samp", "tt"];
 
+/// A name that a selector asks of another element than the one it styles (`post` in `.post h1`,
+/// `code` in `code span`), as [`Gated::any_of`] holds it: after a space, which no class name or
+/// id of an element can hold, so it never equals a name the element itself is asked for.
+pub fn context_name(name: &str) -> String {
+    format!(" {name}")
+}
+
+/// A name of [`Gated::any_of`] as the page's words hold it, and whether it is asked of the element
+/// styled (`false` for a [`context_name`]).
+pub fn gate_word(name: &str) -> (&str, bool) {
+    match name.strip_prefix(' ') {
+        Some(word) => (word, false),
+        None => (name, true),
+    }
+}
+
 /// A family name that only some rules name, and what their elements must have.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Gated {
@@ -456,8 +472,9 @@ pub struct Gated {
     pub name: String,
     /// One entry per selector naming it: the class names and ids (without `.` or `#`) that the
     /// last compound of the selector asks of an element, its element name when it is one of
-    /// [`GATING_ELEMENTS`], and the class prefixes it asks for (`bi-` for `[class^="bi-"]`),
-    /// sorted, without duplicates.
+    /// [`GATING_ELEMENTS`], and the class prefixes it asks for (`bi-` for `[class^="bi-"]`);
+    /// and, as [`context_name`]s, those its other compounds ask of other elements; sorted,
+    /// without duplicates.
     pub any_of: Vec<Vec<String>>,
 }
 

@@ -905,6 +905,10 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
              <script type=text/template><i class=\"fab fa-x\"></i></script>",
         ),
         (
+            "post.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><article class=post><h1>Title</h1>",
+        ),
+        (
             "fa.css",
             "@font-face{font-family:\"Font Awesome 5 Brands\";src:url(/brands.woff2)}\
              @font-face{font-family:\"Font Awesome 5 Free\";font-weight:400;src:url(/regular.woff2)}\
@@ -916,7 +920,10 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
              .fa,.fas{font-weight:900}\
              header #logo{font-family:Logo}\
              @font-face{font-family:bootstrap-icons;src:url(/bi.woff2)}\
-             .bi::before,[class^=\"bi-\"]::before,[class*=\" bi-\"]::before{font-family:bootstrap-icons}",
+             .bi::before,[class^=\"bi-\"]::before,[class*=\" bi-\"]::before{font-family:bootstrap-icons}\
+             @font-face{font-family:Head;font-weight:300;src:url(/head-300.woff2)}\
+             @font-face{font-family:Head;font-weight:700;src:url(/head-700.woff2)}\
+             .post h1,.post>h2{font-family:Head}.post{font-weight:300}",
         ),
         (
             "share.js",
@@ -927,6 +934,8 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
         ("regular.woff2", "w"),
         ("logo.woff2", "w"),
         ("bi.woff2", "w"),
+        ("head-300.woff2", "w"),
+        ("head-700.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
     let links = early_links(&out);
@@ -941,8 +950,16 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     assert_eq!(fonts("/id.html"), ["/logo.woff2"]);
     assert_eq!(fonts("/script.html"), ["/brands.woff2"]);
     assert_eq!(fonts("/inline.html"), ["/brands.woff2"]);
+    // `.post h1` asks for a `post` around the `h1`; what `.post` gives that element is not its
+    // weight (an `h1` is bold), so both faces stay.
+    assert_eq!(fonts("/post.html"), ["/head-300.woff2", "/head-700.woff2"]);
     let o = run(&["explain", site.to_str().unwrap(), "/"]);
     let why = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        why.lines().any(|l| l.contains("/head-700.woff2")
+            && l.contains("only rules for elements in or after ones with post name its family")),
+        "{why}"
+    );
     assert!(
         why.lines().any(|l| l.contains("/brands.woff2")
             && l.contains("only rules for elements with fab name its family")),
