@@ -145,12 +145,14 @@ struct Walker<'t> {
 /// The innermost style rule around a declaration, and what its selectors ask of an element.
 #[derive(Clone)]
 enum Rule {
-    /// Outside style rules, or some selector may match any element.
+    /// Outside style rules.
     Any,
     /// The selectors (a byte range of the text), read only when a font declaration needs them.
     Selectors(std::ops::Range<usize>),
-    /// What they ask of an element ([`selector_gate`]).
-    Gate(Rc<Vec<Vec<String>>>),
+    /// What they ask of an element ([`selector_gate`]), and their byte range.
+    Gate(Rc<Vec<Vec<String>>>, std::ops::Range<usize>),
+    /// Some selector (of this byte range) may match any element.
+    Ungated(std::ops::Range<usize>),
 }
 
 /// One `src` entry of an `@font-face`: a URL and its `format()`.
@@ -430,11 +432,21 @@ impl<'t> Walker<'t> {
     }
 
     /// Records that the innermost style rule may set text in italics: any text, or, for a rule for
-    /// certain elements, theirs.
+    /// certain elements, theirs. Here the elements that italic rules commonly ask for count as
+    /// names too ([`super::ITALIC_ELEMENTS`]: normalize.css's `dfn { font-style: italic }` slants
+    /// no text of a page without a `<dfn>`, nor `table.docutils caption` one without a caption).
     fn slants(&mut self) {
-        match self.rule_gate() {
+        self.rule_gate();
+        let gate = match &self.rule {
+            Rule::Gate(_, range) | Rule::Ungated(range) => self
+                .text
+                .get(range.clone())
+                .and_then(|s| selector_gate(s.trim(), &super::ITALIC_ELEMENTS)),
+            _ => None,
+        };
+        match gate {
+            Some(gate) => self.fonts.italic_for.push(gate),
             None => self.fonts.italic = true,
-            Some(gate) => self.fonts.italic_for.push(gate.to_vec()),
         }
     }
 
@@ -455,14 +467,14 @@ impl<'t> Walker<'t> {
             self.rule = match self
                 .text
                 .get(range.clone())
-                .and_then(|s| selector_gate(s.trim()))
+                .and_then(|s| selector_gate(s.trim(), &[]))
             {
-                Some(gate) => Rule::Gate(Rc::new(gate)),
-                None => Rule::Any,
+                Some(gate) => Rule::Gate(Rc::new(gate), range.clone()),
+                None => Rule::Ungated(range.clone()),
             };
         }
         match &self.rule {
-            Rule::Gate(gate) => Some(gate.clone()),
+            Rule::Gate(gate, _) => Some(gate.clone()),
             _ => None,
         }
     }
@@ -670,10 +682,11 @@ fn declaration_value<'i>(p: &mut Parser<'i>, read: impl FnOnce(&mut Parser<'i>))
     );
 }
 
-/// Whether a type selector names one of [`super::GATING_ELEMENTS`].
-fn is_gating_element(name: &str) -> bool {
+/// Whether a type selector names one of [`super::GATING_ELEMENTS`] or of `more`.
+fn is_gating_element(name: &str, more: &[&str]) -> bool {
     super::GATING_ELEMENTS
         .iter()
+        .chain(more)
         .any(|e| name.eq_ignore_ascii_case(e))
 }
 
@@ -821,8 +834,9 @@ fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
 /// functional pseudo-classes (`:not(.a)` asks for no `a`); and those of its other compounds, which
 /// other elements of the page must have ([`super::context_name`]: `.post h1` asks for a `post`
 /// around the `h1`). `None` when some selector asks for none of them (`body`, `*`,
-/// `[class*=icon]`, `:root`), as it may match any element.
-fn selector_gate(prelude: &str) -> Option<Vec<Vec<String>>> {
+/// `[class*=icon]`, `:root`), as it may match any element. The element names of `more` count as
+/// names too.
+fn selector_gate(prelude: &str, more: &[&str]) -> Option<Vec<Vec<String>>> {
     let mut p = Parser::new(prelude);
     let mut any_of = Vec::new();
     let mut compound: Vec<String> = Vec::new();
@@ -868,7 +882,7 @@ fn selector_gate(prelude: &str) -> Option<Vec<Vec<String>>> {
         }
         match token {
             Some(Token::Ident(name)) if dot => compound.push(name.to_string()),
-            Some(Token::Ident(name)) if is_gating_element(&name) => {
+            Some(Token::Ident(name)) if is_gating_element(&name, more) => {
                 compound.push(name.to_ascii_lowercase());
             }
             Some(Token::IDHash(name)) => compound.push(name.to_string()),
@@ -1095,7 +1109,7 @@ mod tests {
 
     #[test]
     fn selectors_gate_the_families_their_rules_name() {
-        let gate = |sel: &str| selector_gate(sel);
+        let gate = |sel: &str| selector_gate(sel, &[]);
         let v = |alts: &[&[&str]]| {
             Some(
                 alts.iter()

@@ -76,7 +76,8 @@ const MEMORY_LIMIT: usize = 256 << 20;
 const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, track, input, \
                         area, textarea, button, base, style, template, title, meta, astro-island, \
                         font, [style], [font-family], [hidden], details, summary, dialog, \
-                        em, i, cite, dfn, var, address, code, kbd, pre, samp, tt";
+                        em, i, cite, dfn, var, address, code, kbd, pre, samp, tt, \
+                        blockquote, caption, figcaption, figure, mark, q";
 
 /// Elements whose end tag may be left out (the next start tag closes them). lol_html reports only
 /// end tags that are written, so a count of open hidden elements would never come down for them:
@@ -709,8 +710,11 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     let range = el.source_location().bytes();
     let at = st.positions.at(range.start);
     let tag = el.tag_name();
-    // Rules may ask for these by name ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS)).
-    if crate::parse::GATING_ELEMENTS.contains(&tag.as_str()) {
+    // Rules may ask for these by name ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS),
+    // [`ITALIC_ELEMENTS`](crate::parse::ITALIC_ELEMENTS)).
+    if crate::parse::GATING_ELEMENTS.contains(&tag.as_str())
+        || crate::parse::ITALIC_ELEMENTS.contains(&tag.as_str())
+    {
         st.words.add(&tag);
     }
     match tag.as_str() {
@@ -2358,7 +2362,7 @@ mod tests {
         for html in [
             "<p style=\"font-style: oblique 10deg\">e",
             "<p style=\"font: italic bold 1em Serif\">f",
-            "<style>q{font-style:var(--slant)}</style>",
+            "<style>p{font-style:var(--slant)}</style>",
         ] {
             assert!(declared(html), "{html}");
         }
@@ -2366,6 +2370,28 @@ mod tests {
         let f = parse_html(b"<style>.q{font-style:italic}</style>").font_use;
         assert!(!f.italic);
         assert_eq!(f.italic_for, [[["q".to_string()]]]);
+        // So does a rule for elements often set in italics, such as normalize.css's `dfn`, or a
+        // selector for text inside one; the page records which of them it has.
+        let f = parse_html(
+            b"<style>dfn{font-style:italic}figure .caption{font-style:italic}</style>\
+              <blockquote>q</blockquote>",
+        );
+        assert!(!f.font_use.italic);
+        let owned = |alt: &[&str]| vec![alt.iter().map(|w| w.to_string()).collect::<Vec<_>>()];
+        assert_eq!(
+            f.font_use.italic_for,
+            [owned(&[" figure", "caption"]), owned(&["dfn"])]
+        );
+        let words = f.words;
+        assert!(words.contains("blockquote") && !words.contains("dfn"));
+        for name in crate::parse::GATING_ELEMENTS
+            .iter()
+            .chain(&crate::parse::ITALIC_ELEMENTS)
+        {
+            let html = format!("<{name}>x</{name}>");
+            let words = parse_html(html.as_bytes()).words;
+            assert!(words.contains(name), "{name}");
+        }
     }
 
     #[test]

@@ -317,7 +317,9 @@ pub struct FileFacts {
     /// The font families the file's style rules name (stylesheets, and a page's inline styles).
     pub font_use: FontUse,
     /// Words that may be class names or ids of the page's elements: a page's `class` and `id`
-    /// values and the words of its inline scripts' strings; a script's string and template words.
+    /// values, the names of its elements that rules may ask for ([`GATING_ELEMENTS`],
+    /// [`ITALIC_ELEMENTS`]) and the words of its inline scripts' strings; a script's string and
+    /// template words.
     pub words: Words,
     /// Problems found while parsing; `file` is left empty and filled in by the caller. Not serialized:
     /// the scanner moves them out into [`crate::scan::Scanned::diagnostics`], and the cache keeps them there.
@@ -448,6 +450,24 @@ pub struct PropDef {
 /// page's [`Words`]: those that rules commonly give a font of their own (a monospace family for
 /// code), and that many pages lack. Other element names ask for nothing.
 pub const GATING_ELEMENTS: [&str; 5] = ["code", "kbd", "pre", "samp", "tt"];
+
+/// Elements that stylesheets commonly set in italics, or set text in italics inside (`figure
+/// .caption`), and many pages lack: a `font-style: italic` rule for them asks for them by name, as
+/// for [`GATING_ELEMENTS`] (and they are recorded among a page's [`Words`] too).
+pub const ITALIC_ELEMENTS: [&str; 12] = [
+    "address",
+    "blockquote",
+    "caption",
+    "cite",
+    "dfn",
+    "em",
+    "figcaption",
+    "figure",
+    "i",
+    "mark",
+    "q",
+    "var",
+];
 
 /// A name that a selector asks of another element than the one it styles (`post` in `.post h1`,
 /// `code` in `code span`), as [`Gated::any_of`] holds it: after a space, which no class name or
