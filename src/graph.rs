@@ -84,6 +84,9 @@ pub struct PageFacts {
     /// The page's class names, ids and inline scripts' words
     /// ([`FileFacts::words`](crate::parse::FileFacts::words)).
     pub words: Words,
+    /// The class names and ids of its code elements and what is inside them
+    /// ([`FileFacts::code_words`](crate::parse::FileFacts::code_words)).
+    pub code_words: Words,
     /// The page's import map.
     pub import_map: BTreeMap<String, String>,
     /// The page's document base URL: its URL or `<base href>`.
@@ -203,6 +206,7 @@ impl Node {
                     italic_text: facts.italic_text,
                     lang: facts.lang,
                     words: facts.words,
+                    code_words: facts.code_words,
                     import_map: facts.import_map,
                     doc_base: base,
                 }));

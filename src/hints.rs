@@ -19,7 +19,7 @@ use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
 use crate::parse::{
     Expr, FileKind, FontUse, Gated, PropDef, RefAttrs, RefKind, TextChars, VarRef, Weight, Words,
-    gate_word,
+    element_word, gate_word,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -458,8 +458,15 @@ fn owned_trimmed(v: &Option<Box<str>>) -> Option<String> {
 /// The elements of [`FamilyUse::OnlyFor`] for a reason: `elements with fab or fa-brands`,
 /// `elements in or after ones with post`; at most four names or kinds.
 fn gate_list(gates: &[&Gated]) -> String {
+    // Element names as `<code>`.
     let words = |ws: &[(&str, bool)]| {
-        let ws: Vec<&str> = ws.iter().map(|w| w.0).collect();
+        let ws: Vec<String> = ws
+            .iter()
+            .map(|w| match w.0.strip_prefix('<') {
+                Some(element) => format!("<{element}>"),
+                None => w.0.to_string(),
+            })
+            .collect();
         ws.join(" and ")
     };
     let (mut own, mut around) = (Vec::new(), Vec::new());
@@ -552,6 +559,9 @@ struct PageStyles<'g> {
     /// The page's class names and ids, and the words of the scripts it may run (which may give
     /// elements classes): what rules for certain elements ([`Gated`]) are checked against.
     words: Vec<&'g Words>,
+    /// The class names and ids of the page's `<pre>` and `<code>` elements and of those inside
+    /// them, not in `words`.
+    code_words: Option<&'g Words>,
     /// What the page's `var()`s may read, worked out on first use.
     vars: OnceCell<VarFamilies<'g>>,
     /// The page's faces: family (lowercased), slanted, the weights it serves.
@@ -622,6 +632,7 @@ impl<'g> PageStyles<'g> {
             return PageStyles {
                 uses: Vec::new(),
                 words: Vec::new(),
+                code_words: None,
                 vars: OnceCell::new(),
                 faces: Vec::new(),
             };
@@ -657,6 +668,7 @@ impl<'g> PageStyles<'g> {
         PageStyles {
             uses,
             words,
+            code_words: page.page.as_deref().map(|p| &p.code_words),
             vars: OnceCell::new(),
             faces,
         }
@@ -760,6 +772,37 @@ impl<'g> PageStyles<'g> {
     /// Whether the page's class names and ids, or a script it runs, may have `word`.
     fn has_word(&self, word: &str) -> bool {
         self.words.iter().any(|w| w.contains(word))
+            || self.code_words.is_some_and(|w| w.contains(word))
+    }
+
+    /// Whether a rule for `gate`'s elements may apply to an element of the page outside its code
+    /// elements: as [`PageStyles::applies`], with the names asked of the element itself found
+    /// outside `<pre>` and `<code>` (a selector that asks nothing of it may match anywhere).
+    fn applies_outside_code(&self, gate: &[Vec<String>]) -> bool {
+        gate.iter().any(|alt| {
+            let mut own = alt.iter().filter(|w| gate_word(w).1).peekable();
+            let outside = own.peek().is_none()
+                || own.all(|w| self.words.iter().any(|words| words.contains(w)));
+            outside && alt.iter().all(|w| self.has_word(gate_word(w).0))
+        })
+    }
+
+    /// Whether the page's styles give `<pre>` and `<code>` elements a family of their own that is
+    /// not `family` (lowercased), by rules for them that name one, so that text inside them is
+    /// never in `family`.
+    fn code_not_in(&self, family: &str) -> bool {
+        let for_element = |g: &Gated, element: &str| {
+            g.any_of.iter().any(|alt| {
+                let mut own = alt.iter().filter(|w| gate_word(w).1);
+                own.next().is_some_and(|w| w == element) && own.next().is_none()
+            })
+        };
+        let gated = || self.uses.iter().flat_map(|f| &f.gated);
+        let (pre, code) = (element_word("pre"), element_word("code"));
+        [&pre, &code]
+            .iter()
+            .all(|el| gated().any(|g| for_element(g, el)))
+            && !gated().any(|g| g.name == family && (for_element(g, &pre) || for_element(g, &code)))
     }
 
     /// The weights `font-weight: var(--prop, fallback)` may give an element with the classes and
@@ -895,11 +938,22 @@ impl<'g> PageStyles<'g> {
         }
     }
 
-    /// Whether some text of the page may be italic: a rule that slants text may apply to it.
-    fn may_be_italic(&self) -> bool {
-        self.uses
-            .iter()
-            .any(|f| f.italic || f.italic_for.iter().any(|g| self.applies(Some(g))))
+    /// Whether some text of the page in `family` may be italic: a rule that slants text may apply
+    /// to it. When code elements have a family of their own, a rule that only slants elements in
+    /// them (a syntax highlighter's `.highlight .c1` for comments) does not slant text in another.
+    fn may_be_italic(&self, family: &str) -> bool {
+        let family = family.to_ascii_lowercase();
+        let outside_code = self.code_not_in(&family);
+        self.uses.iter().any(|f| {
+            f.italic
+                || f.italic_for.iter().any(|g| {
+                    if outside_code {
+                        self.applies_outside_code(g)
+                    } else {
+                        self.applies(Some(g))
+                    }
+                })
+        })
     }
 
     /// Whether the page has an upright face of `family`, which a browser uses for upright text.
@@ -1062,7 +1116,7 @@ fn spec_for(
                     // Italic faces serve italic text: a style that slants text may apply
                     // anywhere, but without one only the text of `<em>` and its kin is italic.
                     if a.is_slanted_face()
-                        && !styles.may_be_italic()
+                        && !a.font_family().is_some_and(|f| styles.may_be_italic(f))
                         && a.font_family().is_some_and(|f| styles.has_upright(f))
                     {
                         let italic = facts
@@ -1070,12 +1124,20 @@ fn spec_for(
                             .filter(|t| !t.0.is_empty());
                         match italic {
                             None => {
+                                let code = a
+                                    .font_family()
+                                    .is_some_and(|f| styles.code_not_in(&f.to_ascii_lowercase()));
                                 return Err(format!(
                                     "@font-face{} (italic): no text of the page is italic (no \
                                      text in <em>, <i>, <cite>, <dfn>, <var> or <address>, and no \
                                      style for its elements asks for font-style: italic or \
-                                     oblique), so its upright faces are used",
-                                    family()
+                                     oblique{}), so its upright faces are used",
+                                    family(),
+                                    if code {
+                                        " outside <pre> and <code>, which have a family of their own"
+                                    } else {
+                                        ""
+                                    }
                                 )
                                 .into());
                             }

@@ -883,7 +883,7 @@ fn selector_gate(prelude: &str, more: &[&str]) -> Option<Vec<Vec<String>>> {
         match token {
             Some(Token::Ident(name)) if dot => compound.push(name.to_string()),
             Some(Token::Ident(name)) if is_gating_element(&name, more) => {
-                compound.push(name.to_ascii_lowercase());
+                compound.push(super::element_word(&name));
             }
             Some(Token::IDHash(name)) => compound.push(name.to_string()),
             Some(Token::Delim('.')) => after_dot = true,
@@ -1141,10 +1141,10 @@ mod tests {
         // Code elements, which rules often give a monospace family, are asked for by name.
         assert_eq!(
             gate("code, KBD, samp, pre.x, div > tt"),
-            v(&[&["code"], &["kbd"], &["samp"], &["pre", "x"], &["tt"]])
+            v(&[&["<code"], &["<kbd"], &["<samp"], &["<pre", "x"], &["<tt"]])
         );
-        assert_eq!(gate("pre code:hover"), v(&[&[" pre", "code"]]));
-        assert_eq!(gate("code p"), v(&[&[" code"]]));
+        assert_eq!(gate("pre code:hover"), v(&[&[" <pre", "<code"]]));
+        assert_eq!(gate("code p"), v(&[&[" <code"]]));
         // Icon fonts' class prefixes: any class that starts with `bi-`.
         assert_eq!(
             gate(".bi::before, [class^=\"bi-\"]::before, [CLASS*=' bi-']::before"),

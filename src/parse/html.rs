@@ -249,6 +249,11 @@ impl Parser for HtmlParser {
                 words.seal();
                 words
             },
+            code_words: {
+                let mut words = st.code_words;
+                words.seal();
+                words
+            },
             diagnostics: st.diagnostics,
         }
     }
@@ -492,6 +497,10 @@ struct State {
     font_use: FontUse,
     /// Class names and ids of the page's elements, and words of its inline scripts' strings.
     words: Words,
+    /// Class names and ids of `<pre>` and `<code>` elements and of the elements inside them.
+    code_words: Words,
+    /// Open `<pre>` and `<code>` elements.
+    code_depth: usize,
     chars: CharSet,
     entities: EntityDecoder,
     positions: Positions,
@@ -715,7 +724,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     if crate::parse::GATING_ELEMENTS.contains(&tag.as_str())
         || crate::parse::ITALIC_ELEMENTS.contains(&tag.as_str())
     {
-        st.words.add(&tag);
+        st.words.add(&crate::parse::element_word(&tag));
     }
     match tag.as_str() {
         "meta" => {
@@ -761,6 +770,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     match tag.as_str() {
         "title" => {
             count_open(st, shared, el, |st| &mut st.title_depth);
+        }
+        "pre" | "code" => {
+            count_open(st, shared, el, |st| &mut st.code_depth);
         }
         "details" if !el.has_attribute("open") => {
             count_open(st, shared, el, |st| &mut st.closed_details_depth);
@@ -1306,17 +1318,25 @@ fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
     }
 }
 
-/// Records an element's class names and id, which style rules may ask for.
+/// Records an element's class names and id, which style rules may ask for: apart for `<pre>` and
+/// `<code>` and the elements inside them ([`FileFacts::code_words`]).
 fn on_named(shared: &Shared, el: &Element<'_, '_>) {
     let mut st = lock(shared);
+    let tag = el.tag_name();
+    let in_code = st.code_depth > 0 || tag == "pre" || tag == "code";
+    let words = if in_code {
+        &mut st.code_words
+    } else {
+        &mut st.words
+    };
     for attr in el.attributes() {
         let name = attr.name_preserve_case();
         if name.eq_ignore_ascii_case("class") {
             for class in attr.value().split(is_ascii_ws) {
-                st.words.add_class(class);
+                words.add_class(class);
             }
         } else if name.eq_ignore_ascii_case("id") {
-            st.words.add(&attr.value());
+            words.add(&attr.value());
         }
     }
 }
@@ -2380,17 +2400,17 @@ mod tests {
         let owned = |alt: &[&str]| vec![alt.iter().map(|w| w.to_string()).collect::<Vec<_>>()];
         assert_eq!(
             f.font_use.italic_for,
-            [owned(&[" figure", "caption"]), owned(&["dfn"])]
+            [owned(&[" <figure", "caption"]), owned(&["<dfn"])]
         );
         let words = f.words;
-        assert!(words.contains("blockquote") && !words.contains("dfn"));
+        assert!(words.contains("<blockquote") && !words.contains("<dfn"));
         for name in crate::parse::GATING_ELEMENTS
             .iter()
             .chain(&crate::parse::ITALIC_ELEMENTS)
         {
             let html = format!("<{name}>x</{name}>");
             let words = parse_html(html.as_bytes()).words;
-            assert!(words.contains(name), "{name}");
+            assert!(words.contains(&crate::parse::element_word(name)), "{name}");
         }
     }
 

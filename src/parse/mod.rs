@@ -321,6 +321,9 @@ pub struct FileFacts {
     /// [`ITALIC_ELEMENTS`]) and the words of its inline scripts' strings; a script's string and
     /// template words.
     pub words: Words,
+    /// A page's class names and ids of `<pre>` and `<code>` elements and of the elements inside
+    /// them (syntax highlighters' `<span class="c1">`), which are not in [`FileFacts::words`].
+    pub code_words: Words,
     /// Problems found while parsing; `file` is left empty and filled in by the caller. Not serialized:
     /// the scanner moves them out into [`crate::scan::Scanned::diagnostics`], and the cache keeps them there.
     #[serde(skip)]
@@ -468,6 +471,12 @@ pub const ITALIC_ELEMENTS: [&str; 12] = [
     "q",
     "var",
 ];
+
+/// An element name as a page's [`Words`] and [`Gated::any_of`] hold it: after a `<`, so that a
+/// class such as `caption` never stands for a `<caption>` element.
+pub fn element_word(name: &str) -> String {
+    format!("<{}", name.to_ascii_lowercase())
+}
 
 /// A name that a selector asks of another element than the one it styles (`post` in `.post h1`,
 /// `code` in `code span`), as [`Gated::any_of`] holds it: after a space, which no class name or

@@ -1256,7 +1256,25 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
         page("<span class=fst-italic>q</span>")
     );
     let unclassed = format!("{}<link rel=stylesheet href=/gated.css>", page("q"));
+    // Normalize.css slants `<dfn>` (and highlighters slant code comments, in code's own family).
+    let unquoted = format!("{}<link rel=stylesheet href=/quote.css>", page("q"));
+    let quoted = format!(
+        "{}<link rel=stylesheet href=/quote.css>",
+        page("<blockquote>q</blockquote>")
+    );
+    let code = format!(
+        "{}<link rel=stylesheet href=/code.css>",
+        page("<pre class=hl><span class=c1># q</span></pre><code>q</code>")
+    );
     let (dir, site) = temp_site(&[
+        ("unquoted.html", &unquoted),
+        ("quoted.html", &quoted),
+        ("quote.css", "dfn,blockquote{font-style:italic}"),
+        ("code.html", &code),
+        (
+            "code.css",
+            "pre,code{font-family:Mono,monospace}.hl .c1{font-style:italic}",
+        ),
         ("mixed.html", &mixed),
         ("classed.html", &classed),
         ("unclassed.html", &unclassed),
@@ -1277,7 +1295,7 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
              @font-face{font-family:Noto;font-style:italic;src:url(/greek-italic.woff2);unicode-range:U+0370-03FF}",
         ),
         ("greek-italic.woff2", "w"),
-        ("slant.css", "blockquote{font-style:oblique}"),
+        ("slant.css", "p,blockquote{font-style:oblique}"),
         ("greek.woff2", "w"),
         ("math.woff2", "w"),
         ("latin.woff2", "w"),
@@ -1321,7 +1339,9 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
     );
     // A rule for elements with a class slants text only on a page with one.
     assert_eq!(fonts("/unclassed.html"), ["/latin.woff2", "/script.woff2"]);
-    for page in ["/em.html", "/slanted.html", "/classed.html"] {
+    assert_eq!(fonts("/unquoted.html"), ["/latin.woff2", "/script.woff2"]);
+    assert_eq!(fonts("/code.html"), ["/latin.woff2", "/script.woff2"]);
+    for page in ["/em.html", "/slanted.html", "/classed.html", "/quoted.html"] {
         assert_eq!(
             fonts(page),
             ["/latin.woff2", "/latin-italic.woff2", "/script.woff2"],
