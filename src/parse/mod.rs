@@ -637,7 +637,8 @@ impl Words {
 
     /// Adds every word of `text`: its whitespace-separated tokens, and the runs of letters, digits,
     /// `-` and `_` inside them (`class="fab"` in a template string gives `fab`), each with its
-    /// prefixes as a class name ([`Words::add_class`]).
+    /// prefixes as a class name ([`Words::add_class`]); and the element names of its tags
+    /// ([`element_word`]: `<code>` gives `<code`).
     pub fn add_text(&mut self, text: &str) {
         for token in text.split(|c: char| c.is_ascii_whitespace()) {
             if token.is_empty() || token.len() > 100 {
@@ -650,6 +651,13 @@ impl Words {
                 self.add(token);
                 for part in token.split(|c: char| !plain(c)) {
                     self.add_class(part);
+                }
+                // A tag a script may write (`'<code>'`, `"<pre class=x>"`).
+                for (i, _) in token.match_indices('<') {
+                    let name = token[i + 1..].split(|c: char| !plain(c)).next();
+                    if let Some(name) = name.filter(|n| !n.is_empty()) {
+                        self.add(&element_word(name));
+                    }
                 }
             }
         }
@@ -820,10 +828,11 @@ mod tests {
             "icon_home",
             "fa-",
             "fa-x",
+            "<i",
         ] {
             assert!(w.contains(word), "{word}");
         }
-        for word in ["bi", "bi-github", "-", "icon"] {
+        for word in ["bi", "bi-github", "-", "icon", "<class"] {
             assert!(!w.contains(word), "{word}");
         }
     }
