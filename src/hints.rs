@@ -601,13 +601,19 @@ const MAX_VAR_DEPTH: u32 = 64;
 /// one the page's styles say nothing particular about (`None`).
 type Element<'g> = Option<&'g [String]>;
 
+/// The names a selector's alternative of [`Gated::any_of`] asks of the element itself (not its
+/// [`context_name`](crate::parse::context_name)s).
+fn own_words(alt: &[String]) -> impl Iterator<Item = &String> {
+    alt.iter().filter(|w| gate_word(w).1)
+}
+
 /// Whether a rule for `gate`'s elements sets its declarations on an element of `element`'s:
 /// some selector asks the element itself for some classes and ids, and only for ones it has
 /// (what it asks of the elements around it is not known of the element).
 fn sets_on(gate: Option<&[Vec<String>]>, element: Element) -> bool {
     match (gate, element) {
         (Some(alts), Some(el)) => alts.iter().any(|sel| {
-            let mut own = sel.iter().filter(|w| gate_word(w).1).peekable();
+            let mut own = own_words(sel).peekable();
             own.peek().is_some() && own.all(|w| el.contains(w))
         }),
         _ => false,
@@ -771,8 +777,13 @@ impl<'g> PageStyles<'g> {
 
     /// Whether the page's class names and ids, or a script it runs, may have `word`.
     fn has_word(&self, word: &str) -> bool {
+        self.has_word_outside_code(word) || self.code_words.is_some_and(|w| w.contains(word))
+    }
+
+    /// Whether the page has `word` on an element outside its `<pre>` and `<code>` elements, or a
+    /// script it runs may have it (a script may give any element a class).
+    fn has_word_outside_code(&self, word: &str) -> bool {
         self.words.iter().any(|w| w.contains(word))
-            || self.code_words.is_some_and(|w| w.contains(word))
     }
 
     /// Whether a rule for `gate`'s elements may apply to an element of the page outside its code
@@ -780,9 +791,8 @@ impl<'g> PageStyles<'g> {
     /// outside `<pre>` and `<code>` (a selector that asks nothing of it may match anywhere).
     fn applies_outside_code(&self, gate: &[Vec<String>]) -> bool {
         gate.iter().any(|alt| {
-            let mut own = alt.iter().filter(|w| gate_word(w).1).peekable();
-            let outside = own.peek().is_none()
-                || own.all(|w| self.words.iter().any(|words| words.contains(w)));
+            let mut own = own_words(alt).peekable();
+            let outside = own.peek().is_none() || own.all(|w| self.has_word_outside_code(w));
             outside && alt.iter().all(|w| self.has_word(gate_word(w).0))
         })
     }
@@ -793,7 +803,7 @@ impl<'g> PageStyles<'g> {
     fn code_not_in(&self, family: &str) -> bool {
         let for_element = |g: &Gated, element: &str| {
             g.any_of.iter().any(|alt| {
-                let mut own = alt.iter().filter(|w| gate_word(w).1);
+                let mut own = own_words(alt);
                 own.next().is_some_and(|w| w == element) && own.next().is_none()
             })
         };

@@ -1322,8 +1322,10 @@ fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
 /// `<code>` and the elements inside them ([`FileFacts::code_words`]).
 fn on_named(shared: &Shared, el: &Element<'_, '_>) {
     let mut st = lock(shared);
-    let tag = el.tag_name();
-    let in_code = st.code_depth > 0 || tag == "pre" || tag == "code";
+    let in_code = st.code_depth > 0 || {
+        let tag = el.tag_name();
+        tag == "pre" || tag == "code"
+    };
     let words = if in_code {
         &mut st.code_words
     } else {
