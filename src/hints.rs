@@ -18,8 +18,8 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
 use crate::parse::{
-    Expr, FileKind, FontUse, Gated, PropDef, RefAttrs, RefKind, TextChars, VarRef, Weight, Words,
-    element_word, gate_word,
+    BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, PropDef, RefAttrs, RefKind,
+    TextChars, VarRef, Weight, Words, element_word, gate_word,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -500,6 +500,26 @@ fn gate_list(gates: &[&Gated]) -> String {
     list
 }
 
+/// The weight `bolder` gives text inside an element of weight `w` (CSS Fonts 4).
+fn bolder_weight(w: u16) -> u16 {
+    match w {
+        0..350 => 400,
+        350..550 => 700,
+        550..900 => 900,
+        _ => w,
+    }
+}
+
+/// The weight `lighter` gives text inside an element of weight `w` (CSS Fonts 4).
+fn lighter_weight(w: u16) -> u16 {
+    match w {
+        0..100 => w,
+        100..550 => 100,
+        550..750 => 400,
+        _ => 700,
+    }
+}
+
 /// Whether a browser takes the face serving `range` of weights for weight `w`, among the faces
 /// serving `faces` (CSS's font matching): the faces whose range holds `w`, else the nearest in the
 /// direction `w` leans (up from 400–500 to 500, then down, then up; down below 400; up above 500).
@@ -562,6 +582,9 @@ struct PageStyles<'g> {
     /// The class names and ids of the page's `<pre>` and `<code>` elements and of those inside
     /// them, not in `words`.
     code_words: Option<&'g Words>,
+    /// The weights the page's text may have ([`PageStyles::page_weights`]), worked out on first
+    /// use.
+    weights: OnceCell<Option<Vec<u16>>>,
     /// What the page's `var()`s may read, worked out on first use.
     vars: OnceCell<VarFamilies<'g>>,
     /// The page's faces: family (lowercased), slanted, the weights it serves.
@@ -639,6 +662,7 @@ impl<'g> PageStyles<'g> {
                 uses: Vec::new(),
                 words: Vec::new(),
                 code_words: None,
+                weights: OnceCell::new(),
                 vars: OnceCell::new(),
                 faces: Vec::new(),
             };
@@ -675,6 +699,7 @@ impl<'g> PageStyles<'g> {
             uses,
             words,
             code_words: page.page.as_deref().map(|p| &p.code_words),
+            weights: OnceCell::new(),
             vars: OnceCell::new(),
             faces,
         }
@@ -743,7 +768,9 @@ impl<'g> PageStyles<'g> {
                         Weight::Var { prop, fallback } => {
                             weights.extend(self.var_weights(prop, *fallback, alt)?);
                         }
-                        Weight::Unknown => return None,
+                        Weight::Bolder | Weight::Lighter | Weight::Inherit | Weight::Unknown => {
+                            return None;
+                        }
                     }
                 }
             }
@@ -966,6 +993,54 @@ impl<'g> PageStyles<'g> {
         })
     }
 
+    /// The weights the page's text may have, whatever its family: 400; 700 where the page has an
+    /// element browsers set in bold ([`BOLD_ELEMENTS`]); the weights of the `font-weight`
+    /// declarations that may apply to its elements ([`FontUse::page_weights`]); and what `bolder`
+    /// makes of them where the page has a `<b>` or `<strong>` or a declaration says `bolder`, and
+    /// `lighter` where one says `lighter` (once: a `<strong>` inside a `<strong>` inside a
+    /// heading is not followed). `None` when a weight that may apply is computed.
+    fn page_weights(&self) -> Option<&[u16]> {
+        self.weights
+            .get_or_init(|| {
+                let has =
+                    |elements: &[&str]| elements.iter().any(|e| self.has_word(&element_word(e)));
+                let mut weights = vec![400];
+                if has(&BOLD_ELEMENTS) {
+                    weights.push(700);
+                }
+                let (mut bolder, mut lighter) = (has(&BOLDER_ELEMENTS), false);
+                for w in self.uses.iter().flat_map(|f| &f.page_weights) {
+                    if !self.applies(w.gate.as_deref()) {
+                        continue;
+                    }
+                    match &w.weight {
+                        Weight::Is(n) => weights.push(*n),
+                        Weight::Var { prop, fallback } => {
+                            weights.extend(self.var_weights(prop, *fallback, &[])?);
+                        }
+                        Weight::Bolder => bolder = true,
+                        Weight::Lighter => lighter = true,
+                        Weight::Inherit => {}
+                        Weight::Unknown => return None,
+                    }
+                }
+                let relative: Vec<u16> = weights
+                    .iter()
+                    .flat_map(|&w| {
+                        let heavier = bolder.then(|| bolder_weight(w));
+                        heavier
+                            .into_iter()
+                            .chain(lighter.then(|| lighter_weight(w)))
+                    })
+                    .collect();
+                weights.extend(relative);
+                weights.sort_unstable();
+                weights.dedup();
+                Some(weights)
+            })
+            .as_deref()
+    }
+
     /// Whether the page has an upright face of `family`, which a browser uses for upright text.
     fn has_upright(&self, family: &str) -> bool {
         let family = family.to_ascii_lowercase();
@@ -1072,20 +1147,32 @@ fn spec_for(
                 Some(_) => {
                     if let Some(name) = a.font_family() {
                         match styles.may_use(name) {
-                            FamilyUse::Named(None) => {}
-                            FamilyUse::Named(Some(asked)) => {
+                            FamilyUse::Named(asked) => {
+                                // The weights of the elements that name the family when known,
+                                // else every weight the page's text may have.
+                                let own = asked.is_some();
+                                let asked =
+                                    asked.or_else(|| styles.page_weights().map(<[u16]>::to_vec));
                                 let lower = name.to_ascii_lowercase();
                                 let (slanted, range) = (a.is_slanted_face(), a.face_weights());
-                                if !styles.serves_weight(&lower, slanted, range, &asked) {
-                                    let mut asked = asked;
+                                if let Some(mut asked) = asked
+                                    && !styles.serves_weight(&lower, slanted, range, &asked)
+                                {
                                     asked.sort_unstable();
                                     asked.dedup();
                                     let asked: Vec<String> =
                                         asked.iter().map(u16::to_string).collect();
+                                    let whose = if own {
+                                        "the rules for the page's elements that name its family \
+                                         give them font-weight"
+                                    } else {
+                                        "the page's text is set in font-weight (the weights of \
+                                         the rules that may apply to its elements, bold for \
+                                         headings and <th>, bolder for <b> and <strong>)"
+                                    };
                                     return Err(format!(
-                                        "@font-face{} (weight {}): the rules for the page's \
-                                         elements that name its family give them font-weight {}, \
-                                         which other faces of the family serve",
+                                        "@font-face{} (weight {}): {whose} {}, which other faces \
+                                         of the family serve",
                                         family(),
                                         weight_range(range),
                                         asked.join(" or ")

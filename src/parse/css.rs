@@ -23,8 +23,8 @@ use cssparser::{CowRcStr, Delimiter, ParseError, Parser, Token, UnicodeRange};
 use std::rc::Rc;
 
 use super::{
-    Expr, FileFacts, FontUse, Gated, GatedWeight, Locator, PropDef, RefAttrs, RefKind, Reference,
-    VarRead, VarRef, Weight,
+    Expr, FileFacts, FontUse, Gated, GatedWeight, Locator, PageWeight, PropDef, RefAttrs, RefKind,
+    Reference, VarRead, VarRef, Weight,
 };
 
 /// Parses a stylesheet and returns its references in document order.
@@ -433,30 +433,42 @@ impl<'t> Walker<'t> {
 
     /// Records that the innermost style rule may set text in italics: any text, or, for a rule for
     /// certain elements, theirs. Here the elements that italic rules commonly ask for count as
-    /// names too ([`super::ITALIC_ELEMENTS`]: normalize.css's `dfn { font-style: italic }` slants
+    /// names too ([`super::NAMED_ELEMENTS`]: normalize.css's `dfn { font-style: italic }` slants
     /// no text of a page without a `<dfn>`, nor `table.docutils caption` one without a caption).
     fn slants(&mut self) {
-        self.rule_gate();
-        let gate = match &self.rule {
-            Rule::Gate(_, range) | Rule::Ungated(range) => self
-                .text
-                .get(range.clone())
-                .and_then(|s| selector_gate(s.trim(), &super::ITALIC_ELEMENTS)),
-            _ => None,
-        };
-        match gate {
+        match self.named_gate() {
             Some(gate) => self.fonts.italic_for.push(gate),
             None => self.fonts.italic = true,
         }
     }
 
-    /// Records a weight that the innermost style rule sets, when it is a rule for certain elements.
+    /// Records a weight that the innermost style rule sets: among the page's weights, and among
+    /// the weights of rules for certain elements when it is one.
     fn gated_weight(&mut self, weight: Weight) {
+        let gate = self.named_gate();
+        self.fonts.page_weights.push(PageWeight {
+            gate,
+            weight: weight.clone(),
+        });
         if let Some(gate) = self.rule_gate() {
             self.fonts.weights.push(GatedWeight {
                 any_of: gate.to_vec(),
                 weight,
             });
+        }
+    }
+
+    /// What the innermost style rule's selectors ask of an element, the elements of
+    /// [`super::NAMED_ELEMENTS`] counting as names too; `None` outside rules, or when a selector
+    /// may match any element.
+    fn named_gate(&mut self) -> Option<Vec<Vec<String>>> {
+        self.rule_gate();
+        match &self.rule {
+            Rule::Gate(_, range) | Rule::Ungated(range) => self
+                .text
+                .get(range.clone())
+                .and_then(|s| selector_gate(s.trim(), &super::NAMED_ELEMENTS)),
+            _ => None,
         }
     }
 
@@ -634,8 +646,9 @@ fn read_value<'i>(
     end_run(&mut run, &mut into.unwrap_or(&mut out.expr).names);
 }
 
-/// A `font-weight` value (or a custom property's): a number, `normal` or `bold`, or
-/// `var(--prop, number)`; `!important` may follow. Anything else is [`Weight::Unknown`].
+/// A `font-weight` value (or a custom property's): a number, `normal` or `bold`, `bolder`,
+/// `lighter`, `inherit` and its kin, or `var(--prop, number)`; `!important` may follow. Anything
+/// else is [`Weight::Unknown`].
 fn weight_value<'i>(p: &mut Parser<'i>) -> Weight {
     let weight = match p.next() {
         Ok(Token::Function(f)) if f.eq_ignore_ascii_case("var") => p
@@ -651,6 +664,14 @@ fn weight_value<'i>(p: &mut Parser<'i>) -> Weight {
                 Ok::<_, Failure>(Weight::Var { prop, fallback })
             })
             .ok(),
+        Ok(Token::Ident(word)) if keyword_weight(word).is_none() => {
+            match word.to_ascii_lowercase().as_str() {
+                "bolder" => Some(Weight::Bolder),
+                "lighter" => Some(Weight::Lighter),
+                "inherit" | "unset" | "revert" | "revert-layer" => Some(Weight::Inherit),
+                _ => None,
+            }
+        }
         Ok(token) => weight_number(token).map(Weight::Is),
         Err(_) => None,
     };
@@ -1105,6 +1126,38 @@ mod tests {
             let want: Vec<_> = want.iter().map(|u| (u.to_string(), CssUrl)).collect();
             assert_eq!(got, want, "{css}");
         }
+    }
+
+    #[test]
+    fn every_weight_declaration_is_a_page_weight() {
+        let f = parse_css(
+            "p{font-weight:bolder}h2 .x{font-weight:lighter!important}dd{font-weight:600}\
+             button{font-weight:inherit}.a{font:bold 1em X}i{font-weight:calc(1)}",
+        )
+        .font_use;
+        let gate = |alts: &[&[&str]]| {
+            Some(
+                alts.iter()
+                    .map(|a| a.iter().map(|s| s.to_string()).collect())
+                    .collect::<Vec<Vec<String>>>(),
+            )
+        };
+        let weights: Vec<(crate::parse::Gate, Weight)> = f
+            .page_weights
+            .into_iter()
+            .map(|w| (w.gate, w.weight))
+            .collect();
+        assert_eq!(
+            weights,
+            [
+                (None, Weight::Bolder),
+                (gate(&[&[" <h2", "x"]]), Weight::Lighter),
+                (gate(&[&["<dd"]]), Weight::Is(600)),
+                (gate(&[&["<button"]]), Weight::Inherit),
+                (gate(&[&["a"]]), Weight::Is(700)),
+                (gate(&[&["<i"]]), Weight::Unknown),
+            ]
+        );
     }
 
     #[test]

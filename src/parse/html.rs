@@ -77,7 +77,8 @@ const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, 
                         area, textarea, button, base, style, template, title, meta, astro-island, \
                         font, [style], [font-family], [hidden], details, summary, dialog, \
                         em, i, cite, dfn, var, address, code, kbd, pre, samp, tt, \
-                        blockquote, caption, figcaption, figure, mark, q";
+                        blockquote, caption, figcaption, figure, mark, q, b, strong, h1, h2, h3, \
+                        h4, h5, h6, th, thead, dt, dd, legend, optgroup, label, small";
 
 /// Elements whose end tag may be left out (the next start tag closes them). lol_html reports only
 /// end tags that are written, so a count of open hidden elements would never come down for them:
@@ -720,9 +721,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     let at = st.positions.at(range.start);
     let tag = el.tag_name();
     // Rules may ask for these by name ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS),
-    // [`ITALIC_ELEMENTS`](crate::parse::ITALIC_ELEMENTS)).
+    // [`NAMED_ELEMENTS`](crate::parse::NAMED_ELEMENTS)).
     if crate::parse::GATING_ELEMENTS.contains(&tag.as_str())
-        || crate::parse::ITALIC_ELEMENTS.contains(&tag.as_str())
+        || crate::parse::NAMED_ELEMENTS.contains(&tag.as_str())
     {
         st.words.add(&crate::parse::element_word(&tag));
     }
@@ -2408,7 +2409,7 @@ mod tests {
         assert!(words.contains("<blockquote") && !words.contains("<dfn"));
         for name in crate::parse::GATING_ELEMENTS
             .iter()
-            .chain(&crate::parse::ITALIC_ELEMENTS)
+            .chain(&crate::parse::NAMED_ELEMENTS)
         {
             let html = format!("<{name}>x</{name}>");
             let words = parse_html(html.as_bytes()).words;

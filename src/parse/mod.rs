@@ -318,7 +318,7 @@ pub struct FileFacts {
     pub font_use: FontUse,
     /// Words that may be class names or ids of the page's elements: a page's `class` and `id`
     /// values, the names of its elements that rules may ask for ([`GATING_ELEMENTS`],
-    /// [`ITALIC_ELEMENTS`]) and the words of its inline scripts' strings; a script's string and
+    /// [`NAMED_ELEMENTS`]) and the words of its inline scripts' strings; a script's string and
     /// template words.
     pub words: Words,
     /// A page's class names and ids of `<pre>` and `<code>` elements and of the elements inside
@@ -356,6 +356,8 @@ pub struct FontUse {
     pub props: Vec<PropDef>,
     /// The `font-weight` (and `font`) declarations of rules for certain elements.
     pub weights: Vec<GatedWeight>,
+    /// Every `font-weight` (and `font`) declaration.
+    pub page_weights: Vec<PageWeight>,
 }
 
 /// A `font-weight` or `font` declaration of a rule for certain elements (`.fas { font-weight:
@@ -380,8 +382,24 @@ pub enum Weight {
         /// The fallback weight, when there is one.
         fallback: Option<u16>,
     },
-    /// Relative (`bolder`), inherited or computed otherwise.
+    /// `bolder`: heavier than the parent's weight.
+    Bolder,
+    /// `lighter`: lighter than the parent's weight.
+    Lighter,
+    /// `inherit`, `unset`, `revert`: the parent's weight.
+    Inherit,
+    /// Computed otherwise.
     Unknown,
+}
+
+/// A `font-weight` (or `font`) declaration, and what its rule's selectors ask of an element, as
+/// [`Gated::any_of`] with [`NAMED_ELEMENTS`] counting as names: a weight the page's text may have.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PageWeight {
+    /// The elements its rule is for; `None` for any element.
+    pub gate: Gate,
+    /// The weight it sets.
+    pub weight: Weight,
 }
 
 /// What a rule's selectors ask of an element: `None` for a rule that may apply to any element,
@@ -454,23 +472,49 @@ pub struct PropDef {
 /// code), and that many pages lack. Other element names ask for nothing.
 pub const GATING_ELEMENTS: [&str; 5] = ["code", "kbd", "pre", "samp", "tt"];
 
-/// Elements that stylesheets commonly set in italics, or set text in italics inside (`figure
-/// .caption`), and many pages lack: a `font-style: italic` rule for them asks for them by name, as
-/// for [`GATING_ELEMENTS`] (and they are recorded among a page's [`Words`] too).
-pub const ITALIC_ELEMENTS: [&str; 12] = [
+/// Elements that stylesheets commonly set in italics or give a weight, or style text inside
+/// (`figure .caption`), and many pages lack; those browsers set in bold (`<b>`, `<strong>`,
+/// headings, `<th>`). A `font-style` or `font-weight` rule for them asks for them by name, as for
+/// [`GATING_ELEMENTS`] (they are recorded among a page's [`Words`] too): normalize.css's `dfn {
+/// font-style: italic }` slants no text of a page without a `<dfn>`.
+pub const NAMED_ELEMENTS: [&str; 30] = [
     "address",
+    "b",
     "blockquote",
+    "button",
     "caption",
     "cite",
+    "dd",
     "dfn",
+    "dt",
     "em",
     "figcaption",
     "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
     "i",
+    "label",
+    "legend",
     "mark",
+    "optgroup",
     "q",
+    "small",
+    "strong",
+    "summary",
+    "th",
+    "thead",
     "var",
 ];
+
+/// The elements that browsers set in bold (`font-weight: bold`).
+pub const BOLD_ELEMENTS: [&str; 8] = ["h1", "h2", "h3", "h4", "h5", "h6", "optgroup", "th"];
+
+/// The elements that browsers set bolder than their parent (`font-weight: bolder`).
+pub const BOLDER_ELEMENTS: [&str; 2] = ["b", "strong"];
 
 /// An element name as a page's [`Words`] and [`Gated::any_of`] hold it: after a `<`, so that a
 /// class such as `caption` never stands for a `<caption>` element.
@@ -515,6 +559,7 @@ impl FontUse {
             && self.var_reads.is_empty()
             && self.props.is_empty()
             && self.weights.is_empty()
+            && self.page_weights.is_empty()
             && self.italic_for.is_empty()
             && !self.computed
             && !self.italic
@@ -526,6 +571,7 @@ impl FontUse {
         self.italic |= other.italic;
         self.var_reads.extend(other.var_reads);
         self.weights.extend(other.weights);
+        self.page_weights.extend(other.page_weights);
         self.italic_for.extend(other.italic_for);
         if other.names.is_empty() && other.gated.is_empty() && other.props.is_empty() {
             return;
@@ -561,6 +607,7 @@ impl FontUse {
         self.props.dedup();
         self.var_reads.dedup();
         self.weights.dedup();
+        self.page_weights.dedup();
         self.italic_for.sort_unstable();
         self.italic_for.dedup();
     }

@@ -972,6 +972,57 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     );
 }
 
+/// A face of a family that rules for any element name serves only the weights the page's text may
+/// have: 400, bold where the page has a heading or `<th>`, bolder for `<b>` and `<strong>` (of any
+/// of those weights), and the weights of the rules that may apply to its elements.
+#[test]
+fn faces_serve_only_the_weights_the_page_may_have() {
+    let page = |body: &str| format!("<!doctype html><link rel=stylesheet href=/site.css>{body}");
+    let (dir, site) = temp_site(&[
+        ("plain.html", &page("<p>Text")),
+        ("heading.html", &page("<h1>Title</h1><p>Text")),
+        ("strong.html", &page("<p><strong>Text</strong>")),
+        ("light.html", &page("<p class=light>Text")),
+        ("terms.html", &page("<dl><dt>Term<dd>Text</dl>")),
+        ("stronger.html", &page("<h1><strong>Title</strong></h1>")),
+        (
+            "site.css",
+            "body{font-family:Sans}.light{font-weight:300}dd{font-weight:600}\
+             @font-face{font-family:Sans;font-weight:300;src:url(/300.woff2)}\
+             @font-face{font-family:Sans;font-weight:400;src:url(/400.woff2)}\
+             @font-face{font-family:Sans;font-weight:600;src:url(/600.woff2)}\
+             @font-face{font-family:Sans;font-weight:700;src:url(/700.woff2)}\
+             @font-face{font-family:Sans;font-weight:800;src:url(/800.woff2)}",
+        ),
+        ("300.woff2", "w"),
+        ("400.woff2", "w"),
+        ("600.woff2", "w"),
+        ("700.woff2", "w"),
+        ("800.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    assert_eq!(fonts("/plain.html"), ["/400.woff2"]);
+    assert_eq!(fonts("/heading.html"), ["/400.woff2", "/700.woff2"]);
+    assert_eq!(fonts("/strong.html"), ["/400.woff2", "/700.woff2"]);
+    assert_eq!(fonts("/light.html"), ["/300.woff2", "/400.woff2"]);
+    assert_eq!(fonts("/terms.html"), ["/400.woff2", "/600.woff2"]);
+    // Bolder than bold is 900, which the heaviest face serves.
+    assert_eq!(
+        fonts("/stronger.html"),
+        ["/400.woff2", "/700.woff2", "/800.woff2"]
+    );
+    let o = run(&["explain", site.to_str().unwrap(), "/plain.html"]);
+    let why = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        why.lines().any(|l| l.contains("/600.woff2")
+            && l.contains("the page's text is set in font-weight")
+            && l.contains("400, which other faces")),
+        "{why}"
+    );
+}
+
 /// A family that a `font-family` reads from a custom property (`var(--display)`) is used where a
 /// rule that reads it applies and a declaration of the property gives it, through chains of
 /// properties; a property a script names may be read by styles the script makes. A rule for code
@@ -1244,7 +1295,7 @@ fn broken_references_in_files_no_page_loads_are_warnings() {
 #[test]
 fn faces_a_browser_would_not_use_are_not_hinted() {
     let page = |body: &str| {
-        format!("<!doctype html><link rel=stylesheet href=/faces.css><p>Text {body}</p>")
+        format!("<!doctype html><link rel=stylesheet href=/faces.css><p><b>Text</b> {body}</p>")
     };
     let alpha = page("\u{3b1}\u{3b2}");
     let beta = page("\u{3b1} \u{3d0}");
