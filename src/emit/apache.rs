@@ -1,9 +1,11 @@
 //! Apache httpd configuration: `apache/hintgen.conf`, a file to `Include` inside the
 //! `<VirtualHost>` that serves the site.
 //!
-//! One `<LocationMatch>` per page (its paths as one anchored regex) with `Header add Link` lines for
-//! the final response and, for httpd >= 2.4.58, `H2EarlyHint Link` lines that mod_http2 sends as a
-//! 103 over h2/h2c (`H2EarlyHints on`). Fingerprinted files get `Cache-Control` from
+//! One `<LocationMatch>` per hint set (the paths of the pages that share it as one anchored regex,
+//! split to keep lines short) with `Header add Link` lines for the final response and, for httpd
+//! >= 2.4.58, `H2EarlyHint Link` lines that mod_http2 sends as a 103 over h2/h2c (`H2EarlyHints
+//! on`). httpd tests every `<LocationMatch>` on each request, so pages share blocks: the 35,950
+//! pages of a `cargo doc` site have 418 hint sets. Fingerprinted files get `Cache-Control` from
 //! `<LocationMatch>` blocks that list them.
 //!
 //! Facts checked against httpd 2.4.71 with mod_http2 2.0.42 (Debian 12):
@@ -58,14 +60,16 @@ pub fn render_to(
         escape::note_unpushable_modules(plan, TARGET, diags);
     }
 
-    // Each page's paths, in the order the page's aliases give them; its blocks are written after
-    // the head, which needs to know the index pages.
+    // Each hint set's paths (as regex literals), in the order of the pages and their aliases; the
+    // blocks are written after the head, which needs to know the index pages.
     struct Block<'p> {
-        pattern: String,
+        paths: Vec<String>,
         early: Vec<&'p crate::plan::Hint>,
         final_: Vec<&'p crate::plan::Hint>,
     }
     let mut blocks: Vec<Block> = Vec::new();
+    let mut set_of: std::collections::HashMap<(Vec<String>, Vec<String>), usize> =
+        std::collections::HashMap::new();
     let mut index_pages: Vec<String> = Vec::new();
     let mut any_early = false;
     let cookie = escape::push_cookie_value(plan);
@@ -100,11 +104,26 @@ pub fn render_to(
                 index_pages.push(own);
             }
         }
-        blocks.push(Block {
-            pattern: alternation(&aliases),
-            early,
-            final_,
-        });
+        let values = |hints: &[&crate::plan::Hint]| -> Vec<String> {
+            hints
+                .iter()
+                .map(|h| link_value(h, mode).into_owned())
+                .collect()
+        };
+        let literals = aliases.iter().map(|a| regex_literal(a));
+        match set_of.entry((values(&early), values(&final_))) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                blocks[*e.get()].paths.extend(literals);
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(blocks.len());
+                blocks.push(Block {
+                    paths: literals.collect(),
+                    early,
+                    final_,
+                });
+            }
+        }
     }
 
     s.push_str(&header(push, early_hints));
@@ -130,13 +149,20 @@ pub fn render_to(
         }
         s.push_str("</IfModule>\n");
     }
-    for Block {
-        pattern,
-        early,
-        final_,
-    } in &blocks
-    {
-        let _ = writeln!(s, "\n<LocationMatch {}>", quote(pattern));
+    for (pattern, early, final_) in blocks.into_iter().flat_map(|b| {
+        let (early, final_) = (b.early, b.final_);
+        chunk_by_len(b.paths, MAX_PATTERN)
+            .into_iter()
+            .map(move |chunk| {
+                (
+                    format!("^(?:{})$", chunk.join("|")),
+                    early.clone(),
+                    final_.clone(),
+                )
+            })
+    }) {
+        let (early, final_) = (&early, &final_);
+        let _ = writeln!(s, "\n<LocationMatch {}>", quote(&pattern));
         if !early.is_empty() {
             s.push_str("    <IfModule http2_module>\n");
             for h in early {
@@ -230,11 +256,6 @@ fn header(push: bool, early_hints: bool) -> String {
 }
 
 /// `^(?:a|b)$` for decoded paths.
-fn alternation(paths: &[String]) -> String {
-    let parts: Vec<String> = paths.iter().map(|p| regex_literal(p)).collect();
-    format!("^(?:{})$", parts.join("|"))
-}
-
 /// Why a Link value cannot be written: `${` would be read as a config variable.
 fn value_problem(text: &str) -> Option<&'static str> {
     if text.contains('$') {
