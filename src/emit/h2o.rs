@@ -55,8 +55,11 @@ pub fn render_to(
         escape::note_unpushable_modules(plan, TARGET, diags);
     }
 
-    // One row per page: [first visit, visitor with the guard cookie, [early…], pushes?].
+    // One row per hint set, shared by the pages that have it: [first visit, visitor with the
+    // guard cookie, [early…], pushes?].
     let mut rows: Vec<(String, String, String, bool)> = Vec::new();
+    let mut row_of: std::collections::HashMap<(String, String, String, bool), usize> =
+        std::collections::HashMap::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for page in plan.pages.values() {
         let final_ = escape::final_with_pushes(page, push);
@@ -80,13 +83,18 @@ pub fn render_to(
             .collect::<Vec<_>>()
             .join(", ");
         let pushes = push && final_.iter().any(|h| h.push && h.rel == Rel::Preload);
-        index.insert(&page.url, rows.len());
-        rows.push((
+        let row = (
             join(&final_, first_mode),
             join(&final_, Nopush::All),
             early_text,
             pushes,
-        ));
+        );
+        let next = rows.len();
+        let i = *row_of.entry(row.clone()).or_insert_with(|| {
+            rows.push(row);
+            next
+        });
+        index.insert(&page.url, i);
     }
 
     // The Ruby program, indented under the YAML key; the per-page tables are written line by line.
