@@ -78,8 +78,14 @@ impl Hasher {
 /// Vite's `name-[hash].ext` (8 base64url characters), webpack's `[name].[contenthash].ext`
 /// (hex, 8–64 characters, any separator), gulp-rev's `name-[10 hex].ext`; and anything under
 /// Next.js's `_next/static/` or SvelteKit's `_app/immutable/`, whose names are hashes or sit in a
-/// build-id folder (both frameworks serve those folders as immutable themselves).
+/// build-id folder (both frameworks serve those folders as immutable themselves). Never an HTML
+/// page: its address is the one visitors come back to, so it must not be cached forever (and
+/// rustdoc's `trait.OsStrExt.html` only looks hashed).
 pub fn is_content_hashed(rel_path: &str) -> bool {
+    let lower = rel_path.to_ascii_lowercase();
+    if lower.ends_with(".html") || lower.ends_with(".htm") {
+        return false;
+    }
     let in_folder = |folder: &str| {
         rel_path
             .match_indices(folder)
@@ -93,12 +99,34 @@ pub fn is_content_hashed(rel_path: &str) -> bool {
     // Storybook's `Button.stories-CbhCIe1r.js`).
     let parts: Vec<&str> = name.split('.').collect();
     let named = &parts[..parts.len().saturating_sub(1).max(1)];
+    // rustdoc names an item's files `kind.Name.ext` (`trait.OsStrExt.js`): the name is Rust's.
+    let item = RUSTDOC_ITEM_KINDS.contains(&parts[0]) && parts.len() > 2;
     named
         .iter()
         .enumerate()
-        .any(|(i, part)| part_has_hash(part, i == 0))
+        .any(|(i, part)| !(item && i == 1) && part_has_hash(part, i == 0))
         || is_hugo_processed(name)
 }
+
+/// The item kinds that start rustdoc's file names (`struct.Vec.html`, `trait.impl/…/trait.Read.js`).
+const RUSTDOC_ITEM_KINDS: [&str; 16] = [
+    "attr",
+    "constant",
+    "derive",
+    "enum",
+    "externcrate",
+    "fn",
+    "foreigntype",
+    "keyword",
+    "macro",
+    "primitive",
+    "static",
+    "struct",
+    "trait",
+    "traitalias",
+    "type",
+    "union",
+];
 
 /// Whether one dot part of a name carries a hash: the last `-` part (Vite, gulp-rev), the whole
 /// part (webpack's `[name].[contenthash].js`), or the last 8 characters after a `-` (Vite's
@@ -310,6 +338,10 @@ mod tests {
             "lang/summernote-sr-RS-Latin.js",
             "img/Overview-intro.png",
             "css/Layout12-print.css",
+            // rustdoc's items, and an HTML page whatever its name.
+            "trait.impl/clap_lex/ext/trait.OsStrExt.js",
+            "allocator_api2/vec/struct.IntoIter.html",
+            "assets/page-BaX3_9kQ.html",
         ] {
             assert!(!is_content_hashed(no), "{no}");
         }
