@@ -2,9 +2,9 @@
 //! `<VirtualHost>` that serves the site.
 //!
 //! One `<LocationMatch>` per hint set (the paths of the pages that share it as one anchored regex,
-//! split to keep lines short) with `Header add Link` lines for the final response and, for httpd
-//! >= 2.4.58, `H2EarlyHint Link` lines that mod_http2 sends as a 103 over h2/h2c (`H2EarlyHints
-//! on`). httpd tests every `<LocationMatch>` on each request, so pages share blocks: the 35,950
+//! split to keep lines short) with `Header add Link` lines for the final response and, for
+//! httpd 2.4.58 and later, `H2EarlyHint Link` lines that mod_http2 sends as a 103 over h2/h2c
+//! (`H2EarlyHints on`). httpd tests every `<LocationMatch>` on each request, so pages share blocks: the 35,950
 //! pages of a `cargo doc` site have 418 hint sets. Fingerprinted files get `Cache-Control` from
 //! `<LocationMatch>` blocks that list them.
 //!
