@@ -4,9 +4,9 @@
 //! One `<LocationMatch>` per hint set (the paths of the pages that share it as one anchored regex,
 //! split to keep lines short) with `Header add Link` lines for the final response and, for
 //! httpd 2.4.58 and later, `H2EarlyHint Link` lines that mod_http2 sends as a 103 over h2/h2c
-//! (`H2EarlyHints on`). httpd tests every `<LocationMatch>` on each request, so pages share blocks: the 35,950
-//! pages of a `cargo doc` site have 418 hint sets. Fingerprinted files get `Cache-Control` from
-//! `<LocationMatch>` blocks that list them.
+//! (`H2EarlyHints on`). httpd tests every `<LocationMatch>` on each request, so pages share
+//! blocks: the 35,950 pages of a `cargo doc` site have 418 hint sets. Fingerprinted files get
+//! `Cache-Control` from `<LocationMatch>` blocks that list them.
 //!
 //! Facts checked against httpd 2.4.71 with mod_http2 2.0.42 (Debian 12):
 //! - `<LocationMatch>` compares the decoded path; the patterns here spell every ASCII character
@@ -149,19 +149,15 @@ pub fn render_to(
         }
         s.push_str("</IfModule>\n");
     }
-    for (pattern, early, final_) in blocks.into_iter().flat_map(|b| {
+    let chunks = blocks.into_iter().flat_map(|b| {
         let (early, final_) = (b.early, b.final_);
         chunk_by_len(b.paths, MAX_PATTERN)
             .into_iter()
-            .map(move |chunk| {
-                (
-                    format!("^(?:{})$", chunk.join("|")),
-                    early.clone(),
-                    final_.clone(),
-                )
-            })
-    }) {
+            .map(move |chunk| (chunk, early.clone(), final_.clone()))
+    });
+    for (chunk, early, final_) in chunks {
         let (early, final_) = (&early, &final_);
+        let pattern = format!("^(?:{})$", chunk.join("|"));
         let _ = writeln!(s, "\n<LocationMatch {}>", quote(&pattern));
         if !early.is_empty() {
             s.push_str("    <IfModule http2_module>\n");
@@ -255,7 +251,6 @@ fn header(push: bool, early_hints: bool) -> String {
     s
 }
 
-/// `^(?:a|b)$` for decoded paths.
 /// Why a Link value cannot be written: `${` would be read as a config variable.
 fn value_problem(text: &str) -> Option<&'static str> {
     if text.contains('$') {
