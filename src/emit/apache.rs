@@ -68,8 +68,10 @@ pub fn render_to(
         final_: Vec<&'p crate::plan::Hint>,
     }
     let mut blocks: Vec<Block> = Vec::new();
-    let mut set_of: std::collections::HashMap<(Vec<String>, Vec<String>), usize> =
-        std::collections::HashMap::new();
+    // Sets by their hints' identity: equal hints are one pooled value ([`crate::plan::HintPool`]),
+    // so pages with the same hints hold the same pointers, and no Link text is kept twice.
+    type SetKey = (Vec<*const crate::plan::Hint>, Vec<*const crate::plan::Hint>);
+    let mut set_of: std::collections::HashMap<SetKey, usize> = std::collections::HashMap::new();
     let mut index_pages: Vec<String> = Vec::new();
     let mut any_early = false;
     let cookie = escape::push_cookie_value(plan);
@@ -104,14 +106,11 @@ pub fn render_to(
                 index_pages.push(own);
             }
         }
-        let values = |hints: &[&crate::plan::Hint]| -> Vec<String> {
-            hints
-                .iter()
-                .map(|h| link_value(h, mode).into_owned())
-                .collect()
+        let ids = |hints: &[&crate::plan::Hint]| -> Vec<*const crate::plan::Hint> {
+            hints.iter().map(|h| std::ptr::from_ref(*h)).collect()
         };
         let literals = aliases.iter().map(|a| regex_literal(a));
-        match set_of.entry((values(&early), values(&final_))) {
+        match set_of.entry((ids(&early), ids(&final_))) {
             std::collections::hash_map::Entry::Occupied(e) => {
                 blocks[*e.get()].paths.extend(literals);
             }

@@ -56,8 +56,8 @@ pub fn render_to(
     }
 
     // One row per hint set, shared by the pages that have it: [first visit, visitor with the
-    // guard cookie, [early…], pushes?].
-    let mut rows: Vec<(String, String, String, bool)> = Vec::new();
+    // guard cookie, [early…], pushes?], numbered in the order pages first have it (each row is
+    // kept once, as the key).
     let mut row_of: std::collections::HashMap<(String, String, String, bool), usize> =
         std::collections::HashMap::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -89,11 +89,8 @@ pub fn render_to(
             early_text,
             pushes,
         );
-        let next = rows.len();
-        let i = *row_of.entry(row.clone()).or_insert_with(|| {
-            rows.push(row);
-            next
-        });
+        let next = row_of.len();
+        let i = *row_of.entry(row).or_insert(next);
         index.insert(&page.url, i);
     }
 
@@ -107,7 +104,9 @@ pub fn render_to(
         }
     }
     indent(s, "}\nlinks = [\n");
-    for (a, b, e, p) in &rows {
+    let mut rows: Vec<_> = row_of.into_iter().collect();
+    rows.sort_unstable_by_key(|(_, i)| *i);
+    for ((a, b, e, p), _) in &rows {
         let _ = writeln!(s, "    [{}, {}, [{e}], {p}],", rb(a), rb(b));
     }
     indent(s, "]\nimmutable = {\n");
