@@ -72,13 +72,28 @@ const MEMORY_LIMIT: usize = 256 << 20;
 /// `picture > source` is not used: a child combinator makes lol_html track the open elements of
 /// the whole page, which costs more than all the rest; `<picture>` nesting is counted instead.
 /// `placeholder` and `value` are only rendered on the listed elements; `style` may be on any
-/// element.
+/// element. The elements rules may ask for by name
+/// ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS),
+/// [`NAMED_ELEMENTS`](crate::parse::NAMED_ELEMENTS)) are added to these ([`elements`]).
 const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, track, input, \
                         area, textarea, button, base, style, template, title, meta, astro-island, \
                         font, [style], [font-family], [hidden], details, summary, dialog, \
-                        em, i, cite, dfn, var, address, code, kbd, pre, samp, tt, \
-                        blockquote, caption, figcaption, figure, mark, q, b, strong, h1, h2, h3, \
-                        h4, h5, h6, th, thead, dt, dd, legend, optgroup, label, small";
+                        em, i, cite, dfn, var, address, pre, code";
+
+/// [`ELEMENTS`] and the elements rules may ask for by name, each once (lol_html compiles the list
+/// for every page, so a name written twice would cost twice).
+fn elements() -> String {
+    let mut list: Vec<&str> = ELEMENTS.split(", ").collect();
+    for name in crate::parse::GATING_ELEMENTS
+        .iter()
+        .chain(&crate::parse::NAMED_ELEMENTS)
+    {
+        if !list.contains(name) {
+            list.push(name);
+        }
+    }
+    list.join(", ")
+}
 
 /// Elements whose end tag may be left out (the next start tag closes them). lol_html reports only
 /// end tags that are written, so a count of open hidden elements would never come down for them:
@@ -309,7 +324,7 @@ fn parse_failed(shared: &Shared, e: &RewritingError) {
 
 /// The selectors, parsed once per process: lol_html takes them as `Cow<'static, Selector>`, and
 /// parsing them for every page cost more than some of the discovery itself.
-static ELEMENTS_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector(ELEMENTS));
+static ELEMENTS_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector(&elements()));
 static RAW_TEXT_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("style, script"));
 static META_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("meta"));
 static NAMED_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("[class], [id]"));
