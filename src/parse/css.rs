@@ -20,6 +20,7 @@
 
 use cssparser::{CowRcStr, Delimiter, ParseError, Parser, Token, UnicodeRange};
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use super::{
@@ -142,17 +143,24 @@ struct Walker<'t> {
     rule: Rule,
 }
 
+/// What a rule's selectors ask of an element ([`selector_gate`]); `None` when some selector may
+/// match any element.
+type RuleGate = Option<Rc<Vec<Vec<String>>>>;
+
 /// The innermost style rule around a declaration, and what its selectors ask of an element.
 #[derive(Clone)]
 enum Rule {
     /// Outside style rules.
     Any,
-    /// The selectors (a byte range of the text), read only when a font declaration needs them.
-    Selectors(std::ops::Range<usize>),
-    /// What they ask of an element ([`selector_gate`]), and their byte range.
-    Gate(Rc<Vec<Vec<String>>>, std::ops::Range<usize>),
-    /// Some selector (of this byte range) may match any element.
-    Ungated(std::ops::Range<usize>),
+    /// A style rule: its selectors (a byte range of the text), read only when a font declaration
+    /// needs them, once for each way of reading them.
+    Selectors {
+        range: std::ops::Range<usize>,
+        /// Class names, ids and [`super::GATING_ELEMENTS`] ([`Walker::rule_gate`]).
+        gate: OnceCell<RuleGate>,
+        /// Those and [`super::NAMED_ELEMENTS`] ([`Walker::named_gate`]).
+        named: OnceCell<RuleGate>,
+    },
 }
 
 /// One `src` entry of an `@font-face`: a URL and its `format()`.
@@ -197,7 +205,11 @@ impl<'t> Walker<'t> {
                 Token::CurlyBracketBlock => {
                     let outer = self.rule.clone();
                     if !p.slice(began..at).trim_start().starts_with('@') {
-                        self.rule = Rule::Selectors(began.byte_index()..start);
+                        self.rule = Rule::Selectors {
+                            range: began.byte_index()..start,
+                            gate: OnceCell::new(),
+                            named: OnceCell::new(),
+                        };
                     }
                     self.descend(p, false);
                     self.rule = outer;
@@ -437,7 +449,7 @@ impl<'t> Walker<'t> {
     /// no text of a page without a `<dfn>`, nor `table.docutils caption` one without a caption).
     fn slants(&mut self) {
         match self.named_gate() {
-            Some(gate) => self.fonts.italic_for.push(gate),
+            Some(gate) => self.fonts.italic_for.push(gate.to_vec()),
             None => self.fonts.italic = true,
         }
     }
@@ -445,7 +457,7 @@ impl<'t> Walker<'t> {
     /// Records a weight that the innermost style rule sets: among the page's weights, and among
     /// the weights of rules for certain elements when it is one.
     fn gated_weight(&mut self, weight: Weight) {
-        let gate = self.named_gate();
+        let gate = self.named_gate().as_deref().cloned();
         self.fonts.page_weights.push(PageWeight {
             gate,
             weight: weight.clone(),
@@ -461,33 +473,21 @@ impl<'t> Walker<'t> {
     /// What the innermost style rule's selectors ask of an element, the elements of
     /// [`super::NAMED_ELEMENTS`] counting as names too; `None` outside rules, or when a selector
     /// may match any element.
-    fn named_gate(&mut self) -> Option<Vec<Vec<String>>> {
-        self.rule_gate();
+    fn named_gate(&self) -> RuleGate {
         match &self.rule {
-            Rule::Gate(_, range) | Rule::Ungated(range) => self
-                .text
-                .get(range.clone())
-                .and_then(|s| selector_gate(s.trim(), &super::NAMED_ELEMENTS)),
-            _ => None,
+            Rule::Any => None,
+            Rule::Selectors { range, named, .. } => {
+                cached_gate(named, self.text, range, &super::NAMED_ELEMENTS)
+            }
         }
     }
 
     /// What the innermost style rule's selectors ask of an element, worked out on first use;
     /// `None` outside rules, or when a selector may match any element.
-    fn rule_gate(&mut self) -> Option<Rc<Vec<Vec<String>>>> {
-        if let Rule::Selectors(range) = &self.rule {
-            self.rule = match self
-                .text
-                .get(range.clone())
-                .and_then(|s| selector_gate(s.trim(), &[]))
-            {
-                Some(gate) => Rule::Gate(Rc::new(gate), range.clone()),
-                None => Rule::Ungated(range.clone()),
-            };
-        }
+    fn rule_gate(&self) -> RuleGate {
         match &self.rule {
-            Rule::Gate(gate, _) => Some(gate.clone()),
-            _ => None,
+            Rule::Any => None,
+            Rule::Selectors { range, gate, .. } => cached_gate(gate, self.text, range, &[]),
         }
     }
 
@@ -846,6 +846,18 @@ fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
         Ok::<_, Failure>(url)
     })
     .ok()
+}
+
+/// The [`selector_gate`] of the selectors at `range` of `text` with the element names of `more`,
+/// worked out once and kept in `cell`.
+fn cached_gate(
+    cell: &OnceCell<RuleGate>,
+    text: &str,
+    range: &std::ops::Range<usize>,
+    more: &[&str],
+) -> RuleGate {
+    cell.get_or_init(|| selector_gate(text.get(range.clone())?.trim(), more).map(Rc::new))
+        .clone()
 }
 
 /// What a rule's selector list asks of the elements it matches, as far as class names, ids and a
