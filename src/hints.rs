@@ -896,28 +896,24 @@ impl<'g> PageStyles<'g> {
         };
         for f in &self.uses {
             for read in &f.var_reads {
-                match &read.gate {
-                    None => {
-                        let mut walk = VarWalk::default();
-                        for v in &read.vars {
-                            self.var_names(v, None, &mut walk, 0);
-                        }
-                        vars.any |= walk.any;
-                        vars.free.append(&mut walk.names);
+                // Read on any element, or on the element of each selector the page may match.
+                let elements: Vec<Element<'g>> = match &read.gate {
+                    None => vec![None],
+                    Some(alts) => alts
+                        .iter()
+                        .filter(|alt| self.applies(Some(std::slice::from_ref(*alt))))
+                        .map(|alt| Some(alt.as_slice()))
+                        .collect(),
+                };
+                for element in elements {
+                    let mut walk = VarWalk::default();
+                    for v in &read.vars {
+                        self.var_names(v, element, &mut walk, 0);
                     }
-                    Some(alts) => {
-                        for alt in alts
-                            .iter()
-                            .filter(|alt| self.applies(Some(std::slice::from_ref(*alt))))
-                        {
-                            let mut walk = VarWalk::default();
-                            for v in &read.vars {
-                                self.var_names(v, Some(alt), &mut walk, 0);
-                            }
-                            vars.any |= walk.any;
-                            let names = walk.names.into_iter();
-                            vars.gated.extend(names.map(|n| (n, alt.as_slice())));
-                        }
+                    vars.any |= walk.any;
+                    match element {
+                        None => vars.free.append(&mut walk.names),
+                        Some(alt) => vars.gated.extend(walk.names.into_iter().map(|n| (n, alt))),
                     }
                 }
             }
