@@ -438,17 +438,25 @@ fn elt_size(len: usize) -> usize {
     8 + (len + 2).div_ceil(8) * 8
 }
 
+/// Whether the keys fit in `size` buckets. `test` holds zeros on entry and is left so: only the
+/// slots that were filled are cleared, as most sizes fail after a few keys and clearing the whole
+/// table for each size tried took more time than placing the keys.
 fn fits(keys: &[(u64, usize)], bucket: usize, size: usize, test: &mut [usize]) -> bool {
-    test[..size].fill(0);
     let m = FastMod::new(size as u64);
-    for (hash, elt) in keys {
+    let mut placed = keys.len();
+    for (n, (hash, elt)) in keys.iter().enumerate() {
         let i = m.of(*hash) as usize;
         test[i] += elt;
         if test[i] > bucket - 8 {
-            return false;
+            placed = n;
+            break;
         }
     }
-    true
+    let fit = placed == keys.len();
+    for (hash, _) in &keys[..keys.len().min(placed + 1)] {
+        test[m.of(*hash) as usize] = 0;
+    }
+    fit
 }
 
 /// `x % d` by multiplication (Lemire, Kaser and Kurz, "Faster remainder by direct computation",

@@ -67,32 +67,60 @@ const PRESCAN_LEN: usize = 1024;
 /// inlined `data:` image, a big `srcset`) needs room; this is far above any sane page yet bounded.
 const MEMORY_LIMIT: usize = 256 << 20;
 
-/// Elements the one element handler looks at (dispatched by tag name, so refs stay in order).
-///
-/// `picture > source` is not used: a child combinator makes lol_html track the open elements of
-/// the whole page, which costs more than all the rest; `<picture>` nesting is counted instead.
-/// `placeholder` and `value` are only rendered on the listed elements; `style` may be on any
-/// element. The elements rules may ask for by name
+/// Elements the element handler acts on, by tag name; any other element only for its class names
+/// and id ([`record_names`]) and its `style`, `font-family` and `hidden` attributes
+/// ([`ATTRIBUTES`]). Elements rules may ask for by name
 /// ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS),
-/// [`NAMED_ELEMENTS`](crate::parse::NAMED_ELEMENTS)) are added to these ([`elements`]).
-const ELEMENTS: &str = "html, link, script, img, picture, source, video, audio, track, input, \
-                        area, textarea, button, base, style, template, title, meta, astro-island, \
-                        font, [style], [font-family], [hidden], details, summary, dialog, \
-                        em, i, cite, dfn, var, address, pre, code";
+/// [`NAMED_ELEMENTS`](crate::parse::NAMED_ELEMENTS)) are acted on too.
+///
+/// The handler is registered for every element (`*`) rather than for a list of these: lol_html
+/// compiles its selectors for every page, and compiling a list of some sixty names cost more
+/// than calling the handler for the elements it does not need. `picture > source` is not used
+/// either: a child combinator makes lol_html track the open elements of the whole page;
+/// `<picture>` nesting is counted instead. `placeholder` and `value` are only rendered on the
+/// listed elements.
+const ELEMENTS: &[&str] = &[
+    "html",
+    "link",
+    "script",
+    "img",
+    "picture",
+    "source",
+    "video",
+    "audio",
+    "track",
+    "input",
+    "area",
+    "textarea",
+    "button",
+    "base",
+    "style",
+    "template",
+    "title",
+    "meta",
+    "astro-island",
+    "font",
+    "details",
+    "summary",
+    "dialog",
+    "em",
+    "i",
+    "cite",
+    "dfn",
+    "var",
+    "address",
+    "pre",
+    "code",
+];
 
-/// [`ELEMENTS`] and the elements rules may ask for by name, each once (lol_html compiles the list
-/// for every page, so a name written twice would cost twice).
-fn elements() -> String {
-    let mut list: Vec<&str> = ELEMENTS.split(", ").collect();
-    for name in crate::parse::GATING_ELEMENTS
-        .iter()
-        .chain(&crate::parse::NAMED_ELEMENTS)
-    {
-        if !list.contains(name) {
-            list.push(name);
-        }
-    }
-    list.join(", ")
+/// Attributes that make the element handler act on any element.
+const ATTRIBUTES: &[&str] = &["style", "font-family", "hidden"];
+
+/// Whether the element handler acts on an element with this tag name.
+fn acts_on(tag: &str) -> bool {
+    ELEMENTS.contains(&tag)
+        || crate::parse::GATING_ELEMENTS.contains(&tag)
+        || crate::parse::NAMED_ELEMENTS.contains(&tag)
 }
 
 /// Elements whose end tag may be left out (the next start tag closes them). lol_html reports only
@@ -324,10 +352,9 @@ fn parse_failed(shared: &Shared, e: &RewritingError) {
 
 /// The selectors, parsed once per process: lol_html takes them as `Cow<'static, Selector>`, and
 /// parsing them for every page cost more than some of the discovery itself.
-static ELEMENTS_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector(&elements()));
+static ANY_ELEMENT: LazyLock<Selector> = LazyLock::new(|| parse_selector("*"));
 static RAW_TEXT_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("style, script"));
 static META_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("meta"));
-static NAMED_SELECTOR: LazyLock<Selector> = LazyLock::new(|| parse_selector("[class], [id]"));
 
 fn parse_selector(s: &str) -> Selector {
     s.parse().expect("constant selectors are valid")
@@ -341,8 +368,7 @@ fn build_rewriter(
 ) -> Rewriter {
     let encoding =
         AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
-    let (s2, s3, s4, s5, s6) = (
-        shared.clone(),
+    let (s2, s3, s4, s5) = (
         shared.clone(),
         shared.clone(),
         shared.clone(),
@@ -354,16 +380,9 @@ fn build_rewriter(
         .with_adjust_charset_on_meta_tag(adjust)
         .with_memory_settings(MemorySettings::new().with_max_allowed_memory_usage(memory_limit))
         .append_element_content_handler((
-            Cow::Borrowed(&*ELEMENTS_SELECTOR),
+            Cow::Borrowed(&*ANY_ELEMENT),
             ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
                 on_element(&s2, el);
-                Ok(())
-            }),
-        ))
-        .append_element_content_handler((
-            Cow::Borrowed(&*NAMED_SELECTOR),
-            ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
-                on_named(&s6, el);
                 Ok(())
             }),
         ))
@@ -732,9 +751,13 @@ fn to_u32(n: usize) -> u32 {
 fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     let mut guard = lock(shared);
     let st = &mut *guard;
+    let tag = el.tag_name();
+    record_names(st, el, &tag);
+    if !acts_on(&tag) && !ATTRIBUTES.iter().any(|name| el.has_attribute(name)) {
+        return;
+    }
     let range = el.source_location().bytes();
     let at = st.positions.at(range.start);
-    let tag = el.tag_name();
     // Rules may ask for these by name ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS),
     // [`NAMED_ELEMENTS`](crate::parse::NAMED_ELEMENTS)).
     if crate::parse::GATING_ELEMENTS.contains(&tag.as_str())
@@ -1336,12 +1359,8 @@ fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
 
 /// Records an element's class names and id, which style rules may ask for: apart for `<pre>` and
 /// `<code>` and the elements inside them ([`FileFacts::code_words`]).
-fn on_named(shared: &Shared, el: &Element<'_, '_>) {
-    let mut st = lock(shared);
-    let in_code = st.code_depth > 0 || {
-        let tag = el.tag_name();
-        tag == "pre" || tag == "code"
-    };
+fn record_names(st: &mut State, el: &Element<'_, '_>, tag: &str) {
+    let in_code = st.code_depth > 0 || tag == "pre" || tag == "code";
     let words = if in_code {
         &mut st.code_words
     } else {
