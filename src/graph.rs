@@ -701,21 +701,27 @@ pub fn media_is_print_only(media: Option<&str>) -> bool {
             .all(|p| p == "print" || p.starts_with("print ") || p == "not all")
 }
 
-fn resolve_ref(space: &UrlSpace, base: &Url, r: Reference) -> Edge {
+fn resolve_ref(space: &UrlSpace, base: &Url, mut r: Reference) -> Edge {
     let target = match r.kind {
         RefKind::JsImport | RefKind::JsDynamicImport => space.resolve_specifier(base, &r.url, None),
         _ => space.resolve(base, &r.url),
     };
+    let url_of = |written: &str| match space.resolve(base, written) {
+        Target::Site { url, .. } | Target::OutsideBase { url } => url,
+        Target::External { url, .. } => url,
+        _ => written.to_string(),
+    };
+    if let Some(rare) = r.attrs.rare.as_mut() {
+        for source in &mut rare.other_sources {
+            *source = url_of(source);
+        }
+    }
     let srcset = (!r.attrs.srcset().is_empty()).then(|| {
         r.attrs
             .srcset()
             .iter()
             .map(|c| {
-                let u = match space.resolve(base, &c.url) {
-                    Target::Site { url, .. } | Target::OutsideBase { url } => url,
-                    Target::External { url, .. } => url,
-                    _ => c.url.clone(),
-                };
+                let u = url_of(&c.url);
                 if c.descriptor.is_empty() {
                     u
                 } else {

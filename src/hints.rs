@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
@@ -151,14 +151,31 @@ pub fn page_plan<'g>(
 ) -> (PagePlan, Vec<Entry<'g>>, Vec<Diagnostic>) {
     let (mut entries, mut diags) = graph.closure(page, index);
     let styles = PageStyles::of(page, &entries);
+    let other_sources = other_font_sources(&entries);
     let mut candidates: Vec<(usize, Spec)> = Vec::new();
     let mut preconnects: BTreeMap<(String, bool), u32> = BTreeMap::new();
     for (i, e) in entries.iter_mut().enumerate() {
         if e.decision != Decision::Hint {
             continue;
         }
+        if let Some(sheet) = other_sources.get(e.url.as_ref()) {
+            e.decision = Decision::Skip(
+                format!(
+                    "the page preloads it, but an @font-face in {sheet} lists a source before it \
+                     that browsers read, and renders with that one"
+                )
+                .into(),
+            );
+            continue;
+        }
         let spec = match spec_for(e, page, &styles, policy) {
             Ok(s) => s,
+            // A face the page's text does not use is not hinted even if the page preloads it:
+            // the preload still fetches it, and the 103 is kept for what renders.
+            Err(reason) if e.kind == RefKind::Font => {
+                e.decision = Decision::Skip(reason);
+                continue;
+            }
             Err(reason) => match explicit_spec(e, page, &styles, policy) {
                 Some(s) => {
                     e.by_preload = true;
@@ -556,6 +573,36 @@ fn weight_range((lo, hi): (u16, u16)) -> String {
 }
 
 /// Whether a page loads a script (classic or module).
+/// The page's font preloads that name an `@font-face` `src` other than the one browsers fetch
+/// (a `woff` after a `woff2`), each with the stylesheet of the face. A preload that is also the
+/// preferred source of some face is that face's entry, and not among these.
+fn other_font_sources<'g>(entries: &[Entry<'g>]) -> HashMap<String, &'g str> {
+    let preloads = |e: &&Entry| {
+        e.kind == RefKind::Preload
+            && e.attrs
+                .as_
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("font"))
+    };
+    if !entries.iter().any(|e| preloads(&e)) {
+        return HashMap::new();
+    }
+    let preloaded: HashSet<&str> = entries
+        .iter()
+        .filter(preloads)
+        .map(|e| e.url.as_ref())
+        .collect();
+    let mut found = HashMap::new();
+    for e in entries.iter().filter(|e| e.kind == RefKind::Font) {
+        for source in e.attrs.other_sources() {
+            if preloaded.contains(source.as_str()) {
+                found.entry(source.clone()).or_insert(e.parent);
+            }
+        }
+    }
+    found
+}
+
 fn runs_scripts(page: &Node) -> bool {
     page.edges.iter().any(|e| e.kind == RefKind::Script)
 }
@@ -1260,7 +1307,10 @@ fn spec_for(
                 ..spec(Rel::Preload, Some("font"), Some(String::new()))
             })
         }
-        RefKind::Script if a.async_ && !policy.async_scripts => {
+        // A classic `async` script runs whenever it arrives, and browsers fetch it at low
+        // priority. An `async` module is fetched at high priority like any module, and its static
+        // imports are hinted with it: without the entry they would wait for it.
+        RefKind::Script if a.async_ && !a.module && !policy.async_scripts => {
             Err("async script: not critical (policy.async-scripts = false)".into())
         }
         RefKind::Script if a.module => Ok(spec(Rel::Modulepreload, None, owned(&a.crossorigin))),

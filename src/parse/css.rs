@@ -379,12 +379,24 @@ impl<'t> Walker<'t> {
         if attrs.font_family().is_none() {
             return;
         }
-        if let Some(source) = pick.and_then(|pick| sources.into_iter().nth(pick)) {
-            if source.format.is_some() {
-                attrs.rare_mut().format = source.format;
+        let Some(pick) = pick else { return };
+        let mut others = Vec::new();
+        let mut picked = None;
+        for (i, source) in sources.into_iter().enumerate() {
+            if i == pick {
+                picked = Some(source);
+            } else {
+                others.push(source.url);
             }
-            self.push_with(&source.url, RefKind::Font, "@font-face", start, attrs);
         }
+        let Some(source) = picked else { return };
+        if source.format.is_some() {
+            attrs.rare_mut().format = source.format;
+        }
+        if !others.is_empty() {
+            attrs.rare_mut().other_sources = others;
+        }
+        self.push_with(&source.url, RefKind::Font, "@font-face", start, attrs);
     }
 
     /// Records what a `font-family` or `font` declaration or a custom property (`custom`, its

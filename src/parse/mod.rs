@@ -148,6 +148,9 @@ pub struct RareAttrs {
     pub font_style: Option<String>,
     /// `font-weight` of an `@font-face`, lowercased, its words joined by one space.
     pub font_weight: Option<String>,
+    /// The `@font-face`'s other `src` URLs, as written (root-relative once the graph resolves
+    /// them): the browser fetches none of them when the preferred one loads.
+    pub other_sources: Vec<String>,
     /// `unicode_range` holds only the code points that the faces declared after this one in the
     /// same stylesheet, for the same family, style and weight, leave: a browser takes each
     /// character from the last face whose range holds it. Empty then means none.
@@ -196,6 +199,11 @@ impl RefAttrs {
     }
 
     /// Whether faces declared after this one take part of its `unicode-range`
+    /// An `@font-face`'s other `src` URLs ([`RareAttrs::other_sources`]).
+    pub fn other_sources(&self) -> &[String] {
+        self.rare.as_ref().map_or(&[], |r| &r.other_sources)
+    }
+
     /// ([`RareAttrs::shadowed`]).
     pub fn is_shadowed(&self) -> bool {
         self.rare.as_ref().is_some_and(|r| r.shadowed)

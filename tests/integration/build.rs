@@ -1529,6 +1529,77 @@ fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
     );
 }
 
+/// A page's own font preloads follow the faces its text uses (frameworks preload every file of
+/// every face, `woff` fallbacks included): the page still fetches them, but the 103 carries only
+/// what renders.
+#[test]
+fn font_preloads_follow_the_faces_the_text_uses() {
+    let face = |file: &str, range: &str| {
+        format!(
+            "@font-face{{font-family:F;src:url(/{file}.woff2) format(\"woff2\"),\
+             url(/{file}.woff) format(\"woff\");unicode-range:{range}}}"
+        )
+    };
+    let page = format!(
+        "<!doctype html><style>{}{}body{{font-family:F}}</style>\
+         <link rel=preload as=font crossorigin href=/cyr.woff2>\
+         <link rel=preload as=font crossorigin href=/cyr.woff>\
+         <link rel=preload as=font crossorigin href=/lat.woff2>\
+         <link rel=preload as=font crossorigin href=/lat.woff><p>Latin text only",
+        face("cyr", "U+0400-045F"),
+        face("lat", "U+0000-00FF")
+    );
+    let (dir, site) = temp_site(&[
+        ("index.html", &page),
+        ("cyr.woff2", "c2"),
+        ("cyr.woff", "c1"),
+        ("lat.woff2", "l2"),
+        ("lat.woff", "l1"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    assert_eq!(
+        early_links(&out)["/"],
+        vec!["</lat.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin".to_string()]
+    );
+    let o = run(&["explain", site.to_str().unwrap(), "/"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(
+            "/lat.woff  <link rel=preload>  2 B  — not hinted: the page preloads it, but an \
+             @font-face in index.html lists a source before it that browsers read"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("/cyr.woff2  @font-face  2 B  — not hinted: @font-face \"F\""),
+        "{text}"
+    );
+}
+
+/// An `async` module is fetched at high priority like any module, and is hinted with its static
+/// imports; a classic `async` script is not hinted.
+#[test]
+fn async_module_entry_is_hinted_with_its_imports() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><script type=module async src=/e.js></script>\
+             <script async src=/s.js></script><p>Hi",
+        ),
+        ("e.js", "import './c.js';"),
+        ("c.js", "export const c = 1;"),
+        ("s.js", "s"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    assert_eq!(
+        early_links(&out)["/"],
+        vec![
+            "</e.js>; rel=modulepreload".to_string(),
+            "</c.js>; rel=modulepreload".to_string()
+        ]
+    );
+}
+
 /// `hintgen build` plans each page as soon as it is read and frees its references (the other
 /// commands keep the whole graph): the plan and diagnostics must be the same, with and without
 /// the fingerprint cache.
