@@ -387,7 +387,7 @@ impl<'a> Map<'a> {
 /// quickly, and the table size it finds (never below nginx's default 2048, which the user's own
 /// maps may rely on).
 fn hash_sizes(maps: &[Map]) -> (usize, usize) {
-    let sets: Vec<Vec<(u64, usize)>> = maps
+    let mut sets: Vec<Vec<(u64, usize)>> = maps
         .iter()
         .map(|m| {
             m.hashed_keys()
@@ -395,6 +395,9 @@ fn hash_sizes(maps: &[Map]) -> (usize, usize) {
                 .collect()
         })
         .collect();
+    // The biggest map is the one most likely to need a bigger bucket: tried first, it ends the
+    // search at a bucket size that will not do before the others are searched.
+    sets.sort_by_key(|keys| std::cmp::Reverse(keys.len()));
     let longest = sets.iter().flatten().map(|k| k.1).max().unwrap_or(0);
     let mut bucket = 128usize;
     while bucket < longest + 8 {
@@ -416,7 +419,11 @@ fn hash_sizes(maps: &[Map]) -> (usize, usize) {
         }
         if ok || bucket >= 32768 {
             // nginx restarts its search near max_size for big tables: check every map there too.
-            while !sets.iter().all(|k| ngx_hash_init(k, bucket, max_size)) {
+            // (Elsewhere its search is the one `first_fit` made, which found a size within it.)
+            while !sets
+                .iter()
+                .all(|k| (ok && !restarts(k.len(), max_size)) || ngx_hash_init(k, bucket, max_size))
+            {
                 max_size += 1024;
             }
             return (bucket, max_size);
@@ -498,6 +505,12 @@ fn first_fit(keys: &[(u64, usize)], bucket: usize, budget: usize) -> Option<usiz
     (start..start + budget).find(|&size| fits(keys, bucket, size, &mut test))
 }
 
+/// Whether `ngx_hash_init`, for `n` keys, starts its search at `max_size - 1000` rather than at
+/// the smallest size that could hold them.
+fn restarts(n: usize, max_size: usize) -> bool {
+    n > 0 && max_size > 10000 && max_size / n < 100
+}
+
 /// Whether `ngx_hash_init` builds this hash without a warning with these settings.
 fn ngx_hash_init(keys: &[(u64, usize)], bucket: usize, max_size: usize) -> bool {
     if keys.is_empty() {
@@ -508,7 +521,7 @@ fn ngx_hash_init(keys: &[(u64, usize)], bucket: usize, max_size: usize) -> bool 
     }
     let n = keys.len();
     let mut start = (n / ((bucket - 8) / 16)).max(1);
-    if max_size > 10000 && max_size / n < 100 {
+    if restarts(n, max_size) {
         start = max_size - 1000;
     }
     let mut test = vec![0usize; max_size + 1];
