@@ -74,8 +74,11 @@ pub struct Node {
 /// What a page has beyond other files, read only when the page itself is planned.
 #[derive(Debug, Clone)]
 pub struct PageFacts {
-    /// Characters of the page's text.
+    /// Characters of the page's text outside its code elements.
     pub text: Option<TextChars>,
+    /// Characters of the text inside its `<pre>` and `<code>` elements
+    /// ([`FileFacts::code_text`](crate::parse::FileFacts::code_text)).
+    pub code_text: Option<TextChars>,
     /// Characters of its text that browsers set in italics
     /// ([`FileFacts::italic_text`](crate::parse::FileFacts::italic_text)).
     pub italic_text: Option<TextChars>,
@@ -203,6 +206,7 @@ impl Node {
             } else if s.kind == FileKind::Html {
                 node.page = Some(Box::new(PageFacts {
                     text: facts.text,
+                    code_text: facts.code_text,
                     italic_text: facts.italic_text,
                     lang: facts.lang,
                     words: facts.words,

@@ -629,6 +629,8 @@ struct PageStyles<'g> {
     /// The class names and ids of the page's `<pre>` and `<code>` elements and of those inside
     /// them, not in `words`.
     code_words: Option<&'g Words>,
+    /// Where the scripts' words start in `words` (after the page's own).
+    scripts_from: usize,
     /// The weights the page's text may have ([`PageStyles::page_weights`]), worked out on first
     /// use.
     weights: OnceCell<Option<Vec<u16>>>,
@@ -709,6 +711,7 @@ impl<'g> PageStyles<'g> {
                 uses: Vec::new(),
                 words: Vec::new(),
                 code_words: None,
+                scripts_from: 0,
                 weights: OnceCell::new(),
                 vars: OnceCell::new(),
                 faces: Vec::new(),
@@ -746,6 +749,7 @@ impl<'g> PageStyles<'g> {
             uses,
             words,
             code_words: page.page.as_deref().map(|p| &p.code_words),
+            scripts_from: usize::from(page.page.is_some()),
             weights: OnceCell::new(),
             vars: OnceCell::new(),
             faces,
@@ -869,6 +873,25 @@ impl<'g> PageStyles<'g> {
             let outside = own.peek().is_none() || own.all(|w| self.has_word_outside_code(w));
             outside && alt.iter().all(|w| self.has_word(gate_word(w).0))
         })
+    }
+
+    /// Whether the page's styles may set `family` (lowercased) on its `<pre>` or `<code>`
+    /// elements, or on elements inside them ([`FontUse::code_families`]): a rule that may match
+    /// one names it, or a value that may mean any family, and the page's code elements (or a
+    /// script) have the class names and ids the rule asks for. Browsers set code in `monospace`
+    /// otherwise.
+    fn reaches_code(&self, family: &str) -> bool {
+        let has = |word: &String| {
+            self.code_words.is_some_and(|w| w.contains(word))
+                || self.words[self.scripts_from.min(self.words.len())..]
+                    .iter()
+                    .any(|w| w.contains(word))
+        };
+        self.uses
+            .iter()
+            .flat_map(|f| &f.code_families)
+            .filter(|g| g.name.is_empty() || g.name == family)
+            .any(|g| g.any_of.iter().any(|alt| alt.iter().all(has)))
     }
 
     /// Whether the page's styles give `<pre>` and `<code>` elements a family of their own that is
@@ -1155,10 +1178,17 @@ fn spec_for(
                 .into());
             }
             let range = a.unicode_range();
+            // The text of code elements counts where the page's styles may give them the family.
+            let code = facts.and_then(|p| p.code_text.as_ref());
+            let in_code = || {
+                code.is_some_and(|c| c.intersects(range))
+                    && a.font_family()
+                        .is_none_or(|f| styles.reaches_code(&f.to_ascii_lowercase()))
+            };
             match facts.and_then(|p| p.text.as_ref()) {
                 // A page that runs scripts and has no text of its own is rendered by them (a
                 // client-rendered app): its text is unknown, so assume the letters of its language.
-                Some(t) if t.0.is_empty() && runs_scripts(page) => {
+                Some(t) if t.0.is_empty() && code.is_none() && runs_scripts(page) => {
                     let (assumed, name) = assumed_text(facts.and_then(|p| p.lang.as_deref()));
                     if !assumed.iter().any(|&r| TextChars::covers(range, r)) {
                         return Err(format!(
@@ -1169,17 +1199,25 @@ fn spec_for(
                         .into());
                     }
                 }
-                Some(t) if !t.intersects(range) => {
+                Some(t) if !t.intersects(range) && !in_code() => {
+                    // Characters in its range that only code has, which no rule sets in its family.
+                    let only_code = if code.is_some_and(|c| c.intersects(range)) {
+                        " outside <pre> and <code> (browsers set those in monospace, and no rule \
+                         for them or for elements inside them names its family)"
+                    } else {
+                        ""
+                    };
                     return Err(if a.is_shadowed() {
                         format!(
-                            "@font-face{}: no character of the page is left to it: none in its \
-                             unicode-range, or only ones that faces declared after it take (a \
-                             browser uses the last face whose range holds a character)",
+                            "@font-face{}: no character of the page{only_code} is left to it: \
+                             none in its unicode-range, or only ones that faces declared after it \
+                             take (a browser uses the last face whose range holds a character)",
                             family()
                         )
                     } else {
                         format!(
-                            "@font-face{}: no character of its unicode-range occurs in the page",
+                            "@font-face{}: no character of its unicode-range occurs in the \
+                             page{only_code}",
                             family()
                         )
                     }

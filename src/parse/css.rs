@@ -160,6 +160,8 @@ enum Rule {
         gate: OnceCell<RuleGate>,
         /// Those and [`super::NAMED_ELEMENTS`] ([`Walker::named_gate`]).
         named: OnceCell<RuleGate>,
+        /// What it asks of code elements ([`Walker::code_reach`]).
+        code: OnceCell<Rc<Vec<Vec<String>>>>,
     },
 }
 
@@ -209,6 +211,7 @@ impl<'t> Walker<'t> {
                             range: began.byte_index()..start,
                             gate: OnceCell::new(),
                             named: OnceCell::new(),
+                            code: OnceCell::new(),
                         };
                     }
                     self.descend(p, false);
@@ -438,6 +441,28 @@ impl<'t> Walker<'t> {
         if value.italic || shorthand && computed {
             self.slants();
         }
+        let code = self.code_reach();
+        if !code.is_empty() {
+            // A value that may mean any family: computed, read from a custom property, or the
+            // parent's (browsers give code elements `monospace`; `inherit` gives them the family
+            // of the text around them).
+            let any = computed
+                || expr
+                    .names
+                    .iter()
+                    .any(|n| ["inherit", "unset", "revert", "revert-layer"].contains(&n.as_str()));
+            let names = if any {
+                vec![String::new()]
+            } else {
+                expr.names.clone()
+            };
+            self.fonts
+                .code_families
+                .extend(names.into_iter().map(|name| Gated {
+                    name,
+                    any_of: code.to_vec(),
+                }));
+        }
         let fonts = &mut self.fonts;
         fonts.computed |= value.computed;
         if !expr.vars.is_empty() {
@@ -500,6 +525,23 @@ impl<'t> Walker<'t> {
         match &self.rule {
             Rule::Any => None,
             Rule::Selectors { range, gate, .. } => cached_gate(gate, self.text, range, &[]),
+        }
+    }
+
+    /// What the innermost style rule's selectors ask of a `<pre>` or `<code>` element, or of an
+    /// element inside one, that they may match ([`code_reach`]); outside rules, any.
+    fn code_reach(&self) -> Rc<Vec<Vec<String>>> {
+        match &self.rule {
+            Rule::Any => Rc::new(vec![Vec::new()]),
+            Rule::Selectors { range, code, .. } => code
+                .get_or_init(|| {
+                    Rc::new(
+                        self.text
+                            .get(range.clone())
+                            .map_or_else(|| vec![Vec::new()], |t| code_reach(t.trim())),
+                    )
+                })
+                .clone(),
         }
     }
 
@@ -945,6 +987,134 @@ fn selector_gate(prelude: &str, more: &[&str]) -> Option<Vec<Vec<String>>> {
     Some(any_of)
 }
 
+/// Elements that are never `<pre>` or `<code>` elements nor inside one (in HTML a parser builds
+/// from a valid page): a rule whose selector's last compound names one of them does not set the
+/// family of code.
+const NOT_IN_CODE: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "col",
+    "colgroup",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "legend",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "optgroup",
+    "option",
+    "p",
+    "search",
+    "section",
+    "select",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "textarea",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "ul",
+];
+
+/// What a rule's selector list asks of the `<pre>` and `<code>` elements, and of the elements
+/// inside them, that it may match: for each selector whose last compound may match one, the class
+/// names, ids and class prefixes of that compound (none: any such element). Empty when no selector
+/// may match one: its last compound names an element of [`NOT_IN_CODE`], or is `:root` or `:host`.
+/// What other compounds ask is not followed (the rule may match as far as they tell).
+fn code_reach(prelude: &str) -> Vec<Vec<String>> {
+    let mut p = Parser::new(prelude);
+    let mut any_of = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    // The last compound names an element that is never code, or the root.
+    let mut elsewhere = false;
+    let (mut after_dot, mut after_colon, mut after_space) = (false, false, false);
+    loop {
+        let token = p.next_including_whitespace().ok().cloned();
+        let dot = std::mem::take(&mut after_dot);
+        let colon = std::mem::take(&mut after_colon);
+        match token {
+            None | Some(Token::Comma) => {
+                if !std::mem::take(&mut elsewhere) {
+                    words.sort_unstable();
+                    words.dedup();
+                    any_of.push(std::mem::take(&mut words));
+                }
+                words.clear();
+                after_space = false;
+                if token.is_none() {
+                    break;
+                }
+                continue;
+            }
+            Some(Token::WhiteSpace(_)) => {
+                after_space = true;
+                continue;
+            }
+            // A combinator: the next compound describes the element.
+            Some(Token::Delim('>' | '+' | '~')) => {
+                words.clear();
+                elsewhere = false;
+                after_space = false;
+                continue;
+            }
+            _ => {}
+        }
+        if std::mem::take(&mut after_space) {
+            words.clear();
+            elsewhere = false;
+        }
+        match token {
+            Some(Token::Ident(name)) if dot => words.push(name.to_string()),
+            Some(Token::Ident(name)) if colon => {
+                elsewhere |= name.eq_ignore_ascii_case("root") || name.eq_ignore_ascii_case("host");
+            }
+            Some(Token::Ident(name)) => {
+                elsewhere |= NOT_IN_CODE.iter().any(|e| name.eq_ignore_ascii_case(e));
+            }
+            Some(Token::IDHash(name)) => words.push(name.to_string()),
+            Some(Token::Delim('.')) => after_dot = true,
+            Some(Token::Colon) => after_colon = true,
+            Some(Token::SquareBracketBlock) => {
+                if let Ok(Some(prefix)) = p.parse_nested_block(class_prefix) {
+                    words.push(prefix);
+                }
+            }
+            _ => {}
+        }
+    }
+    any_of
+}
+
 /// The class-name prefix an attribute selector asks for, as icon fonts write them:
 /// `[class^="bi-"]` (the first class starts with `bi-`) or `[class*=" bi-"]` (a later one does),
 /// when the prefix ends with `-` or `_`. It stands for any class with that prefix
@@ -1377,6 +1547,40 @@ mod tests {
         let facts = parse_css("font:hover{background:url(x.png)} a{font-family:B}");
         assert_eq!(facts.refs.len(), 1, "{:?}", facts.refs);
         assert!(facts.font_use.may_use("b") && facts.font_use.may_use("B"));
+    }
+
+    #[test]
+    fn rules_that_may_set_the_family_of_code() {
+        let reach = |prelude: &str| -> Vec<Vec<String>> { code_reach(prelude) };
+        let words = |w: &[&str]| -> Vec<String> { w.iter().map(|s| s.to_string()).collect() };
+        // Elements that are never code nor inside it, and the root.
+        assert!(reach("body").is_empty());
+        assert!(reach("html, :root, .prose p, article > H2, :host").is_empty());
+        // Code elements, phrasing elements that may be inside them, and any element.
+        assert_eq!(reach("pre, code"), vec![words(&[]), words(&[])]);
+        assert_eq!(reach(".hljs span"), vec![words(&[])]);
+        assert_eq!(reach("*"), vec![words(&[])]);
+        // What the last compound asks of the element; the others are not followed.
+        assert_eq!(
+            reach("pre.lang-x, #main .tok.b, p code, [class^=\"tok-\"]"),
+            vec![
+                words(&["lang-x"]),
+                words(&["b", "tok"]),
+                words(&[]),
+                words(&["tok-"])
+            ]
+        );
+        // A page's declaration outside rules, and family values that may mean any family.
+        let f = parse_css(
+            "pre { font-family: inherit } .x code { font-family: var(--f) } h1 { font-family: H } code { font-family: M, monospace }",
+        );
+        let names: Vec<&str> = f
+            .font_use
+            .code_families
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect();
+        assert_eq!(names, ["", "m", "monospace"]);
     }
 
     #[test]

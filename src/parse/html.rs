@@ -276,6 +276,9 @@ impl Parser for HtmlParser {
         }
         flush_picture_sources(&mut st);
         st.entities.flush(&mut st.chars);
+        if let Some(code) = st.code_chars.as_mut() {
+            st.code_entities.flush(code);
+        }
         if let Some(italic) = st.italic_chars.as_mut() {
             st.italic_entities.flush(italic);
         }
@@ -285,6 +288,7 @@ impl Parser for HtmlParser {
             lang: st.lang,
             import_map: st.import_map,
             text: Some(TextChars(st.chars.into_set())),
+            code_text: st.code_chars.map(|c| TextChars(c.into_set())),
             italic_text: st.italic_chars.map(|c| TextChars(c.into_set())),
             vite_manifest: None,
             font_use: st.font_use,
@@ -538,6 +542,10 @@ struct State {
     code_depth: usize,
     chars: CharSet,
     entities: EntityDecoder,
+    /// The characters of the text inside `<pre>` and `<code>` elements, once one is seen, and
+    /// its entities, decoded on their own.
+    code_chars: Option<CharSet>,
+    code_entities: EntityDecoder,
     positions: Positions,
     /// Open `<template>` elements: their content is inert.
     template_depth: usize,
@@ -1402,7 +1410,14 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
             _ => false,
         };
     if visible {
-        st.entities.feed(t.as_str(), &mut st.chars);
+        // Browsers set code in a font of its own: its characters are kept apart
+        // ([`FileFacts::code_text`]).
+        if st.code_depth > 0 {
+            let code = st.code_chars.get_or_insert_with(CharSet::default);
+            st.code_entities.feed(t.as_str(), code);
+        } else {
+            st.entities.feed(t.as_str(), &mut st.chars);
+        }
         if st.italic_depth > 0
             && let Some(italic) = st.italic_chars.as_mut()
         {
@@ -1411,6 +1426,9 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
     }
     if t.last_in_text_node() {
         st.entities.flush(&mut st.chars);
+        if let Some(code) = st.code_chars.as_mut() {
+            st.code_entities.flush(code);
+        }
         if let Some(italic) = st.italic_chars.as_mut() {
             st.italic_entities.flush(italic);
         }

@@ -313,8 +313,13 @@ pub struct FileFacts {
     pub base_href: Option<String>,
     /// `imports` of the page's `<script type=importmap>` (specifier → URL as written).
     pub import_map: BTreeMap<String, String>,
-    /// Characters of an HTML page's text (HTML only).
+    /// Characters of an HTML page's text (HTML only), but for the text inside its `<pre>` and
+    /// `<code>` elements, which is [`FileFacts::code_text`].
     pub text: Option<TextChars>,
+    /// Characters of the text inside the page's `<pre>` and `<code>` elements; `None` when it has
+    /// none. Browsers set it in `monospace`, so it is in another family only where a rule for
+    /// those elements, or for elements inside them, names one ([`FontUse::code_families`]).
+    pub code_text: Option<TextChars>,
     /// Characters of the page's text that browsers set in italics (in `<em>`, `<i>`, `<cite>`,
     /// `<dfn>`, `<var>`, `<address>`); `None` when the page has no such element.
     pub italic_text: Option<TextChars>,
@@ -358,6 +363,13 @@ pub struct FontUse {
     /// Names that only rules for certain elements ask for (`.fab { font-family: "Font Awesome 5
     /// Brands" }`), lowercased and sorted, none of them also in [`FontUse::names`].
     pub gated: Vec<Gated>,
+    /// The names of the `font-family` and `font` declarations whose rules may match `<pre>` or
+    /// `<code>` elements or elements inside them, lowercased, each with what the rules ask of
+    /// such an element (as [`Gated::any_of`], but for the element alone; an empty alternative
+    /// asks nothing); the empty name for a value that may mean any family (`inherit`, a `var()`,
+    /// a computed one). Browsers set code in `monospace`, so another family reaches its text
+    /// ([`FileFacts::code_text`]) only through these.
+    pub code_families: Vec<Gated>,
     /// The `font-family` and `font` declarations that read custom properties with `var()`.
     pub var_reads: Vec<VarRead>,
     /// The custom properties whose values a `var()` may read, sorted by property.
@@ -559,6 +571,22 @@ pub struct Gated {
     pub any_of: Vec<Vec<String>>,
 }
 
+/// Sorts entries by name and joins those of one name.
+fn join_by_name(gated: &mut Vec<Gated>) {
+    gated.sort_by(|a, b| a.name.cmp(&b.name));
+    gated.dedup_by(|later, kept| {
+        let same = later.name == kept.name;
+        if same {
+            kept.any_of.append(&mut later.any_of);
+        }
+        same
+    });
+    for g in gated {
+        g.any_of.sort_unstable();
+        g.any_of.dedup();
+    }
+}
+
 impl FontUse {
     /// Nothing named and nothing computed.
     pub fn is_empty(&self) -> bool {
@@ -569,6 +597,7 @@ impl FontUse {
             && self.weights.is_empty()
             && self.page_weights.is_empty()
             && self.italic_for.is_empty()
+            && self.code_families.is_empty()
             && !self.computed
             && !self.italic
     }
@@ -581,9 +610,14 @@ impl FontUse {
         self.weights.extend(other.weights);
         self.page_weights.extend(other.page_weights);
         self.italic_for.extend(other.italic_for);
-        if other.names.is_empty() && other.gated.is_empty() && other.props.is_empty() {
+        if other.names.is_empty()
+            && other.gated.is_empty()
+            && other.props.is_empty()
+            && other.code_families.is_empty()
+        {
             return;
         }
+        self.code_families.extend(other.code_families);
         self.names.extend(other.names);
         self.gated.extend(other.gated);
         self.props.extend(other.props);
@@ -598,18 +632,8 @@ impl FontUse {
         let names = &self.names;
         self.gated
             .retain(|g| names.binary_search_by(|n| n.as_str().cmp(&g.name)).is_err());
-        self.gated.sort_by(|a, b| a.name.cmp(&b.name));
-        self.gated.dedup_by(|later, kept| {
-            let same = later.name == kept.name;
-            if same {
-                kept.any_of.append(&mut later.any_of);
-            }
-            same
-        });
-        for g in &mut self.gated {
-            g.any_of.sort_unstable();
-            g.any_of.dedup();
-        }
+        join_by_name(&mut self.gated);
+        join_by_name(&mut self.code_families);
         // Stable: the declarations of one property keep their order.
         self.props.sort_by(|a, b| a.prop.cmp(&b.prop));
         self.props.dedup();

@@ -1576,6 +1576,53 @@ fn font_preloads_follow_the_faces_the_text_uses() {
     );
 }
 
+/// Browsers set `<pre>` and `<code>` in `monospace`: a character that only code has asks for a face
+/// of the page's family only where a rule for code elements, or for elements inside them, may
+/// give them that family.
+#[test]
+fn code_text_counts_where_rules_give_code_the_family() {
+    let page = |css: &str, code: &str| {
+        format!(
+            "<!doctype html><style>\
+             @font-face{{font-family:F;src:url(/latin.woff2) format(\"woff2\");unicode-range:U+0-FF}}\
+             @font-face{{font-family:F;src:url(/arrows.woff2) format(\"woff2\");unicode-range:U+2190-21FF}}\
+             body{{font-family:F}}{css}</style><p>Plain text</p><pre>{code}</pre>"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("", "a \u{2192} b")),
+        (
+            "inherit.html",
+            &page("pre{font-family:inherit}", "a \u{2192} b"),
+        ),
+        (
+            "token.html",
+            &page(".tok{font-family:F}", "a <span class=tok>\u{2192}</span> b"),
+        ),
+        (
+            "other.html",
+            &page(".tok{font-family:F}", "a <span class=op>\u{2192}</span> b"),
+        ),
+        ("latin.woff2", "l"),
+        ("arrows.woff2", "a"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]).join(" ");
+    assert_eq!(fonts("/"), "/latin.woff2");
+    assert_eq!(fonts("/inherit.html"), "/latin.woff2 /arrows.woff2");
+    assert_eq!(fonts("/token.html"), "/latin.woff2 /arrows.woff2");
+    assert_eq!(fonts("/other.html"), "/latin.woff2");
+    let o = run(&["explain", site.to_str().unwrap(), "/"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(
+            "occurs in the page outside <pre> and <code> (browsers set those in monospace"
+        ),
+        "{text}"
+    );
+}
+
 /// An `async` module is fetched at high priority like any module, and is hinted with its static
 /// imports; a classic `async` script is not hinted.
 #[test]
