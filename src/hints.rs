@@ -816,8 +816,8 @@ impl<'g> PageStyles<'g> {
                     found = true;
                     match &w.weight {
                         Weight::Is(n) => weights.push(*n),
-                        Weight::Var { prop, fallback } => {
-                            weights.extend(self.var_weights(prop, *fallback, alt)?);
+                        Weight::Var { props, fallback } => {
+                            weights.extend(self.var_weights(props, *fallback, alt)?);
                         }
                         Weight::Bolder | Weight::Lighter | Weight::Inherit | Weight::Unknown => {
                             return None;
@@ -915,23 +915,26 @@ impl<'g> PageStyles<'g> {
     /// The weights `font-weight: var(--prop, fallback)` may give an element with the classes and
     /// ids `element`: what the declarations of `--prop` for it hold, when rules for its classes
     /// set the property; else what any declaration of the page that may apply holds (an ancestor
-    /// may set it), and the fallback. `None` when one is not a weight, or there is none.
+    /// may set it), and the fallback; a fallback `var()` (`props` after the first) the same way.
+    /// `None` when one is not a weight, or there is none.
     fn var_weights(
         &self,
-        prop: &str,
+        props: &[String],
         fallback: Option<u16>,
         element: &[String],
     ) -> Option<Vec<u16>> {
-        let (own, all) = self.declarations(prop, Some(element));
-        let (defs, fallback) = if own.is_empty() {
-            (all, fallback)
-        } else {
-            (own, None)
-        };
-        let mut weights = defs
-            .iter()
-            .map(|d| d.weight)
-            .collect::<Option<Vec<u16>>>()?;
+        let mut weights = Vec::new();
+        for prop in props {
+            let (own, all) = self.declarations(prop, Some(element));
+            // Set on the element itself: its fallbacks are not read.
+            let set = !own.is_empty();
+            for d in if set { own } else { all } {
+                weights.push(d.weight?);
+            }
+            if set {
+                return Some(weights);
+            }
+        }
         weights.extend(fallback);
         (!weights.is_empty()).then_some(weights)
     }
@@ -1081,8 +1084,8 @@ impl<'g> PageStyles<'g> {
                     }
                     match &w.weight {
                         Weight::Is(n) => weights.push(*n),
-                        Weight::Var { prop, fallback } => {
-                            weights.extend(self.var_weights(prop, *fallback, &[])?);
+                        Weight::Var { props, fallback } => {
+                            weights.extend(self.var_weights(props, *fallback, &[])?);
                         }
                         Weight::Bolder => bolder = true,
                         Weight::Lighter => lighter = true,

@@ -705,19 +705,12 @@ fn read_value<'i>(
 /// else is [`Weight::Unknown`].
 fn weight_value<'i>(p: &mut Parser<'i>) -> Weight {
     let weight = match p.next() {
-        Ok(Token::Function(f)) if f.eq_ignore_ascii_case("var") => p
-            .parse_nested_block(|args| {
-                let prop = args.expect_ident_cloned()?.to_string();
-                let fallback = match args.expect_comma() {
-                    Ok(()) => {
-                        Some(weight_number(args.next()?).ok_or_else(Failure::unexpected_token)?)
-                    }
-                    Err(_) => None,
-                };
-                args.expect_exhausted()?;
-                Ok::<_, Failure>(Weight::Var { prop, fallback })
-            })
-            .ok(),
+        Ok(Token::Function(f)) if f.eq_ignore_ascii_case("var") => {
+            let mut props = Vec::new();
+            p.parse_nested_block(|args| var_weight(args, &mut props))
+                .ok()
+                .map(|fallback| Weight::Var { props, fallback })
+        }
         Ok(Token::Ident(word)) if keyword_weight(word).is_none() => {
             match word.to_ascii_lowercase().as_str() {
                 "bolder" => Some(Weight::Bolder),
@@ -732,6 +725,23 @@ fn weight_value<'i>(p: &mut Parser<'i>) -> Weight {
     let ends = p.try_parse(|v| v.expect_exhausted()).is_ok()
         || p.try_parse(cssparser::parse_important).is_ok();
     weight.filter(|_| ends).unwrap_or(Weight::Unknown)
+}
+
+/// The arguments of a weight's `var()`: its property (into `props`), and its fallback, a weight
+/// or another such `var()` (whose properties follow).
+fn var_weight(args: &mut Parser<'_>, props: &mut Vec<String>) -> Result<Option<u16>, Failure> {
+    props.push(args.expect_ident_cloned()?.to_string());
+    if args.expect_comma().is_err() {
+        return Ok(None);
+    }
+    let fallback = match args.next()? {
+        Token::Function(f) if f.eq_ignore_ascii_case("var") => {
+            args.parse_nested_block(|inner| var_weight(inner, props))?
+        }
+        token => Some(weight_number(token).ok_or_else(Failure::unexpected_token)?),
+    };
+    args.expect_exhausted()?;
+    Ok(fallback)
 }
 
 /// A weight token: a whole number from 1 to 1000, `normal` or `bold` ([`keyword_weight`]).
@@ -1618,19 +1628,29 @@ mod tests {
         assert_eq!(
             var(".fa{font-weight:var(--fa-style,900)}"),
             Weight::Var {
-                prop: "--fa-style".into(),
+                props: vec!["--fa-style".into()],
                 fallback: Some(900)
             }
         );
         assert_eq!(
             var(".fa{font-weight:var(--w) !important}"),
             Weight::Var {
-                prop: "--w".into(),
+                props: vec!["--w".into()],
                 fallback: None
             }
         );
+        assert_eq!(
+            var(".t{font-weight:var(--a, var(--b, var(--c, 500)))}"),
+            Weight::Var {
+                props: vec!["--a".into(), "--b".into(), "--c".into()],
+                fallback: Some(500)
+            }
+        );
+        assert_eq!(
+            var(".t{font-weight:var(--a, var(--b, 5em))}"),
+            Weight::Unknown
+        );
         for css in [
-            ".fa{font-weight:var(--w, var(--v))}",
             ".fa{font-weight:var(--w) 1}",
             ".fa{font-weight:var(--w, 1.5)}",
         ] {

@@ -395,11 +395,13 @@ pub struct GatedWeight {
 pub enum Weight {
     /// A number (`bold` is 700, `normal` 400).
     Is(u16),
-    /// `var(--prop, fallback)`, as Font Awesome 7 sets `font-weight: var(--fa-style, 900)`.
+    /// `var(--prop, fallback)`, as Font Awesome 7 sets `font-weight: var(--fa-style, 900)`, and
+    /// `var()`s in fallbacks, as Angular Material sets `font-weight: var(--mat-card-title-text-weight,
+    /// var(--mat-sys-title-large-weight))`.
     Var {
-        /// The custom property, as written.
-        prop: String,
-        /// The fallback weight, when there is one.
+        /// The custom properties, as written: the first, then the one of its fallback, and so on.
+        props: Vec<String>,
+        /// The fallback weight of the last, when there is one.
         fallback: Option<u16>,
     },
     /// `bolder`: heavier than the parent's weight.

@@ -985,9 +985,11 @@ fn faces_serve_only_the_weights_the_page_may_have() {
         ("light.html", &page("<p class=light>Text")),
         ("terms.html", &page("<dl><dt>Term<dd>Text</dl>")),
         ("stronger.html", &page("<h1><strong>Title</strong></h1>")),
+        ("token.html", &page("<p class=tok>Text")),
         (
             "site.css",
             "body{font-family:Sans}.light{font-weight:300}dd{font-weight:600}\
+             .tok{font-weight:var(--tok-weight,var(--sys-weight))}:root{--sys-weight:600}\
              @font-face{font-family:Sans;font-weight:300;src:url(/300.woff2)}\
              @font-face{font-family:Sans;font-weight:400;src:url(/400.woff2)}\
              @font-face{font-family:Sans;font-weight:600;src:url(/600.woff2)}\
@@ -1008,6 +1010,8 @@ fn faces_serve_only_the_weights_the_page_may_have() {
     assert_eq!(fonts("/strong.html"), ["/400.woff2", "/700.woff2"]);
     assert_eq!(fonts("/light.html"), ["/300.woff2", "/400.woff2"]);
     assert_eq!(fonts("/terms.html"), ["/400.woff2", "/600.woff2"]);
+    // A `var()` in a `var()`'s fallback is followed too.
+    assert_eq!(fonts("/token.html"), ["/400.woff2", "/600.woff2"]);
     // Bolder than bold is 900, which the heaviest face serves.
     assert_eq!(
         fonts("/stronger.html"),
