@@ -572,7 +572,6 @@ fn weight_range((lo, hi): (u16, u16)) -> String {
     }
 }
 
-/// Whether a page loads a script (classic or module).
 /// The page's font preloads that name an `@font-face` `src` other than the one browsers fetch
 /// (a `woff` after a `woff2`), each with the stylesheet of the face. A preload that is also the
 /// preferred source of some face is that face's entry, and not among these.
@@ -603,6 +602,7 @@ fn other_font_sources<'g>(entries: &[Entry<'g>]) -> HashMap<String, &'g str> {
     found
 }
 
+/// Whether a page loads a script (classic or module).
 fn runs_scripts(page: &Node) -> bool {
     page.edges.iter().any(|e| e.kind == RefKind::Script)
 }

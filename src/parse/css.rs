@@ -383,16 +383,8 @@ impl<'t> Walker<'t> {
             return;
         }
         let Some(pick) = pick else { return };
-        let mut others = Vec::new();
-        let mut picked = None;
-        for (i, source) in sources.into_iter().enumerate() {
-            if i == pick {
-                picked = Some(source);
-            } else {
-                others.push(source.url);
-            }
-        }
-        let Some(source) = picked else { return };
+        let source = sources.remove(pick);
+        let others: Vec<String> = sources.into_iter().map(|s| s.url).collect();
         if source.format.is_some() {
             attrs.rare_mut().format = source.format;
         }

@@ -198,12 +198,12 @@ impl RefAttrs {
         self.rare.as_ref().and_then(|r| r.font_family.as_deref())
     }
 
-    /// Whether faces declared after this one take part of its `unicode-range`
     /// An `@font-face`'s other `src` URLs ([`RareAttrs::other_sources`]).
     pub fn other_sources(&self) -> &[String] {
         self.rare.as_ref().map_or(&[], |r| &r.other_sources)
     }
 
+    /// Whether faces declared after this one take part of its `unicode-range`
     /// ([`RareAttrs::shadowed`]).
     pub fn is_shadowed(&self) -> bool {
         self.rare.as_ref().is_some_and(|r| r.shadowed)
@@ -396,8 +396,8 @@ pub enum Weight {
     /// A number (`bold` is 700, `normal` 400).
     Is(u16),
     /// `var(--prop, fallback)`, as Font Awesome 7 sets `font-weight: var(--fa-style, 900)`, and
-    /// `var()`s in fallbacks, as Angular Material sets `font-weight: var(--mat-card-title-text-weight,
-    /// var(--mat-sys-title-large-weight))`.
+    /// `var()`s in fallbacks, as Angular Material sets `font-weight:
+    /// var(--mat-card-title-text-weight, var(--mat-sys-title-large-weight))`.
     Var {
         /// The custom properties, as written: the first, then the one of its fallback, and so on.
         props: Vec<String>,
