@@ -170,9 +170,17 @@ pub fn page_plan<'g>(
         }
         let spec = match spec_for(e, page, &styles, policy) {
             Ok(s) => s,
-            // A face the page's text does not use is not hinted even if the page preloads it:
-            // the preload still fetches it, and the 103 is kept for what renders.
-            Err(reason) if e.kind == RefKind::Font => {
+            // A face is not hinted for the page's own preload of it when it serves no character
+            // of the page (the preload still fetches it; the 103 is kept for what renders), as
+            // frameworks preload every subset of a font. For the other reasons a face is left
+            // out (its family, weight or italics look unused) the author's preload stands: styles
+            // and text that scripts add are not seen.
+            Err(reason)
+                if e.kind == RefKind::Font
+                    && (e.explicit.is_none()
+                        || !policy.fonts
+                        || range_miss(e, page, &styles).is_some()) =>
+            {
                 e.decision = Decision::Skip(reason);
                 continue;
             }
@@ -600,6 +608,89 @@ fn other_font_sources<'g>(entries: &[Entry<'g>]) -> HashMap<String, &'g str> {
         }
     }
     found
+}
+
+/// Why a face (an `@font-face` entry) serves no character of the page, if it does not: its
+/// `unicode-range` holds none of the page's text (nor of its code's, where the page's styles may
+/// give code its family), or, on a page its scripts render, none of the letters of its language.
+fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static, str>> {
+    let a = &e.attrs;
+    let family = || {
+        a.font_family()
+            .map(|f| format!(" {f:?}"))
+            .unwrap_or_default()
+    };
+    let facts = page.page.as_deref();
+    // Its range holds only what faces declared after it leave (see `RareAttrs::shadowed`).
+    if a.is_shadowed() && a.unicode_range().is_empty() {
+        return Some(
+            format!(
+                "@font-face{}: faces declared after it in {} for the same family, style and \
+                 weight take every character of its unicode-range",
+                family(),
+                e.parent
+            )
+            .into(),
+        );
+    }
+    let range = a.unicode_range();
+    let text = facts.and_then(|p| p.text.as_ref())?;
+    // A page that runs scripts and has no text of its own is rendered by them (a client-rendered
+    // app): its text is unknown, so assume the letters of its language.
+    if scripts_render(page) {
+        let (assumed, name) = assumed_text(facts.and_then(|p| p.lang.as_deref()));
+        return (!assumed.iter().any(|&r| TextChars::covers(range, r))).then(|| {
+            format!(
+                "@font-face{}: the page has no text of its own (its scripts render it); {name} \
+                 is assumed, and its unicode-range does not cover it",
+                family()
+            )
+            .into()
+        });
+    }
+    // The text of code elements counts where the page's styles may give them the family.
+    let code = facts
+        .and_then(|p| p.code_text.as_ref())
+        .filter(|c| c.intersects(range));
+    let in_code = || {
+        code.is_some()
+            && a.font_family()
+                .is_none_or(|f| styles.reaches_code(&f.to_ascii_lowercase()))
+    };
+    if text.intersects(range) || in_code() {
+        return None;
+    }
+    // Characters in its range that only code has, which no rule sets in its family.
+    let only_code = if code.is_some() {
+        " outside <pre> and <code> (browsers set those in monospace, and no rule for them or for \
+         elements inside them names its family)"
+    } else {
+        ""
+    };
+    Some(
+        if a.is_shadowed() {
+            format!(
+                "@font-face{}: no character of the page{only_code} is left to it: none in its \
+                 unicode-range, or only ones that faces declared after it take (a browser uses \
+                 the last face whose range holds a character)",
+                family()
+            )
+        } else {
+            format!(
+                "@font-face{}: no character of its unicode-range occurs in the page{only_code}",
+                family()
+            )
+        }
+        .into(),
+    )
+}
+
+/// Whether the page's scripts render its text: it runs scripts and has no text of its own.
+fn scripts_render(page: &Node) -> bool {
+    page.page
+        .as_deref()
+        .is_some_and(|p| p.text.as_ref().is_some_and(|t| t.0.is_empty()) && p.code_text.is_none())
+        && runs_scripts(page)
 }
 
 /// Whether a page loads a script (classic or module).
@@ -1164,71 +1255,19 @@ fn spec_for(
             if !policy.fonts {
                 return Err("fonts are not hinted (policy.fonts = false)".into());
             }
+            if let Some(why) = range_miss(e, page, styles) {
+                return Err(why);
+            }
             let family = || {
                 a.font_family()
                     .map(|f| format!(" {f:?}"))
                     .unwrap_or_default()
             };
             let facts = page.page.as_deref();
-            // Its range holds only what faces declared after it leave (see `RareAttrs::shadowed`).
-            if a.is_shadowed() && a.unicode_range().is_empty() {
-                return Err(format!(
-                    "@font-face{}: faces declared after it in {} for the same family, style and \
-                     weight take every character of its unicode-range",
-                    family(),
-                    e.parent
-                )
-                .into());
-            }
-            let range = a.unicode_range();
-            // The text of code elements counts where the page's styles may give them the family.
-            let code = facts.and_then(|p| p.code_text.as_ref());
-            let in_code = || {
-                code.is_some_and(|c| c.intersects(range))
-                    && a.font_family()
-                        .is_none_or(|f| styles.reaches_code(&f.to_ascii_lowercase()))
-            };
             match facts.and_then(|p| p.text.as_ref()) {
-                // A page that runs scripts and has no text of its own is rendered by them (a
-                // client-rendered app): its text is unknown, so assume the letters of its language.
-                Some(t) if t.0.is_empty() && code.is_none() && runs_scripts(page) => {
-                    let (assumed, name) = assumed_text(facts.and_then(|p| p.lang.as_deref()));
-                    if !assumed.iter().any(|&r| TextChars::covers(range, r)) {
-                        return Err(format!(
-                            "@font-face{}: the page has no text of its own (its scripts render \
-                             it); {name} is assumed, and its unicode-range does not cover it",
-                            family()
-                        )
-                        .into());
-                    }
-                }
-                Some(t) if !t.intersects(range) && !in_code() => {
-                    // Characters in its range that only code has, which no rule sets in its family.
-                    let only_code = if code.is_some_and(|c| c.intersects(range)) {
-                        " outside <pre> and <code> (browsers set those in monospace, and no rule \
-                         for them or for elements inside them names its family)"
-                    } else {
-                        ""
-                    };
-                    return Err(if a.is_shadowed() {
-                        format!(
-                            "@font-face{}: no character of the page{only_code} is left to it: \
-                             none in its unicode-range, or only ones that faces declared after it \
-                             take (a browser uses the last face whose range holds a character)",
-                            family()
-                        )
-                    } else {
-                        format!(
-                            "@font-face{}: no character of its unicode-range occurs in the \
-                             page{only_code}",
-                            family()
-                        )
-                    }
-                    .into());
-                }
                 // The page's own text is known, so its styles are too (a page its scripts render may
                 // get styles from them).
-                Some(_) => {
+                Some(_) if !scripts_render(page) => {
                     if let Some(name) = a.font_family() {
                         match styles.may_use(name) {
                             FamilyUse::Named(asked) => {
@@ -1322,7 +1361,7 @@ fn spec_for(
                                 )
                                 .into());
                             }
-                            Some(t) if !t.intersects(range) => {
+                            Some(t) if !t.intersects(a.unicode_range()) => {
                                 return Err(format!(
                                     "@font-face{} (italic): the page's italic text (in <em>, <i>, \
                                      <cite>, <dfn>, <var> or <address>) has no character in its \

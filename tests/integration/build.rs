@@ -1544,12 +1544,16 @@ fn font_preloads_follow_the_faces_the_text_uses() {
              url(/{file}.woff) format(\"woff\");unicode-range:{range}}}"
         )
     };
+    // A face of a family that no style names looks unused, but a script may add the style that
+    // uses it: the author's preload of it stands.
     let page = format!(
-        "<!doctype html><style>{}{}body{{font-family:F}}</style>\
+        "<!doctype html><style>{}{}@font-face{{font-family:G;src:url(/g.woff2)}}\
+         body{{font-family:F}}</style>\
          <link rel=preload as=font crossorigin href=/cyr.woff2>\
          <link rel=preload as=font crossorigin href=/cyr.woff>\
          <link rel=preload as=font crossorigin href=/lat.woff2>\
-         <link rel=preload as=font crossorigin href=/lat.woff><p>Latin text only",
+         <link rel=preload as=font crossorigin href=/lat.woff>\
+         <link rel=preload as=font crossorigin href=/g.woff2><p>Latin text only",
         face("cyr", "U+0400-045F"),
         face("lat", "U+0000-00FF")
     );
@@ -1559,11 +1563,15 @@ fn font_preloads_follow_the_faces_the_text_uses() {
         ("cyr.woff", "c1"),
         ("lat.woff2", "l2"),
         ("lat.woff", "l1"),
+        ("g.woff2", "g"),
     ]);
     let out = build_ok(dir.path(), &site);
     assert_eq!(
         early_links(&out)["/"],
-        vec!["</lat.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin".to_string()]
+        vec![
+            "</lat.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin".to_string(),
+            "</g.woff2>; rel=preload; as=font; crossorigin".to_string()
+        ]
     );
     let o = run(&["explain", site.to_str().unwrap(), "/"]);
     let text = String::from_utf8_lossy(&o.stdout);
