@@ -152,6 +152,8 @@ pub fn page_plan<'g>(
     let (mut entries, mut diags) = graph.closure(page, index);
     let styles = PageStyles::of(page, &entries);
     let other_sources = other_font_sources(&entries);
+    // The page's font preloads of files it does not render with, and where they are.
+    let mut unused_preloads: Vec<(String, crate::error::Location)> = Vec::new();
     let mut candidates: Vec<(usize, Spec)> = Vec::new();
     let mut preconnects: BTreeMap<(String, bool), u32> = BTreeMap::new();
     for (i, e) in entries.iter_mut().enumerate() {
@@ -159,6 +161,7 @@ pub fn page_plan<'g>(
             continue;
         }
         if let Some(sheet) = other_sources.get(e.url.as_ref()) {
+            unused_preloads.push((e.url.to_string(), e.location));
             e.decision = Decision::Skip(
                 format!(
                     "the page preloads it, but an @font-face in {sheet} lists a source before it \
@@ -181,6 +184,11 @@ pub fn page_plan<'g>(
                         || !policy.fonts
                         || range_miss(e, page, &styles).is_some()) =>
             {
+                if let Some((_, _, at)) = &e.explicit
+                    && policy.fonts
+                {
+                    unused_preloads.push((e.url.to_string(), *at));
+                }
                 e.decision = Decision::Skip(reason);
                 continue;
             }
@@ -264,6 +272,34 @@ pub fn page_plan<'g>(
             continue;
         }
         candidates.push((i, spec));
+    }
+    if let Some(&(_, at)) = unused_preloads
+        .iter()
+        .min_by_key(|(_, at)| (at.line, at.col))
+    {
+        let n = unused_preloads.len();
+        let mut urls: Vec<&str> = unused_preloads.iter().map(|(u, _)| u.as_str()).collect();
+        urls.truncate(4);
+        diags.push(
+            Diagnostic::new(
+                Severity::Warning,
+                "unused-preload",
+                &page.rel,
+                format!(
+                    "the page preloads {n} font file(s) it does not render with ({}{}): faces \
+                     whose unicode-range holds no character of the page, or sources after the \
+                     one browsers read; the browser downloads them anyway, so remove those \
+                     preloads (they are not hinted)",
+                    urls.join(", "),
+                    if n > urls.len() {
+                        format!(", and {} more", n - urls.len())
+                    } else {
+                        String::new()
+                    }
+                ),
+            )
+            .at(at),
+        );
     }
     // Sorted by category, depth, then (for scripts) parser-blocking ones first, then document order.
     let mut hints: Vec<(u8, u32, bool, usize, Hint)> = Vec::new();

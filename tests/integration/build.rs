@@ -1573,6 +1573,17 @@ fn font_preloads_follow_the_faces_the_text_uses() {
             "</g.woff2>; rel=preload; as=font; crossorigin".to_string()
         ]
     );
+    // The preloads that only cost bandwidth are reported once for the page.
+    let o = build(&site, &dir.path().join("out2"), &[]);
+    let warned = lines_with(&stderr(&o), "unused-preload").join("\n");
+    assert!(
+        warned.contains("index.html:1:")
+            && warned.contains(
+                "the page preloads 3 font file(s) it does not render with (/cyr.woff2, /cyr.woff, \
+                 /lat.woff)"
+            ),
+        "{warned}"
+    );
     let o = run(&["explain", site.to_str().unwrap(), "/"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
