@@ -275,13 +275,7 @@ impl Parser for HtmlParser {
             st.finish_raw(raw);
         }
         flush_picture_sources(&mut st);
-        st.entities.flush(&mut st.chars);
-        if let Some(code) = st.code_chars.as_mut() {
-            st.code_entities.flush(code);
-        }
-        if let Some(italic) = st.italic_chars.as_mut() {
-            st.italic_entities.flush(italic);
-        }
+        st.flush_text();
         FileFacts {
             refs: st.refs,
             base_href: st.base_href,
@@ -610,6 +604,17 @@ enum ScriptType {
 }
 
 impl State {
+    /// Ends a text node: a character reference still being read is resolved as it stands.
+    fn flush_text(&mut self) {
+        self.entities.flush(&mut self.chars);
+        if let Some(code) = self.code_chars.as_mut() {
+            self.code_entities.flush(code);
+        }
+        if let Some(italic) = self.italic_chars.as_mut() {
+            self.italic_entities.flush(italic);
+        }
+    }
+
     /// Starts collecting the text of an inline `<style>` or `<script>` (the element at `at`, its
     /// text from byte `text_start`).
     fn collect_raw(&mut self, kind: RawKind, at: Location, text_start: usize) {
@@ -1425,13 +1430,7 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
         }
     }
     if t.last_in_text_node() {
-        st.entities.flush(&mut st.chars);
-        if let Some(code) = st.code_chars.as_mut() {
-            st.code_entities.flush(code);
-        }
-        if let Some(italic) = st.italic_chars.as_mut() {
-            st.italic_entities.flush(italic);
-        }
+        st.flush_text();
     }
 }
 
