@@ -2255,6 +2255,27 @@ mod tests {
             .unwrap_or_default()
     }
 
+    #[test]
+    fn code_text_is_kept_apart() {
+        let f = parse_html(
+            "<p>Plain &amp; simple</p><pre>a &rarr; b<span>\u{2500}</span></pre><code>\u{3b1}</code>\
+             <p>After</p>"
+                .as_bytes(),
+        );
+        let code: String = f.code_text.as_ref().unwrap().0.iter().collect();
+        assert!(
+            code.contains('→') && code.contains('─') && code.contains('α'),
+            "{code}"
+        );
+        let text = chars(&f);
+        assert!(text.contains('&') && text.contains('A'), "{text}");
+        assert!(
+            !text.contains('→') && !text.contains('α') && !text.contains('b'),
+            "{text}"
+        );
+        assert!(parse_html(b"<p>No code").code_text.is_none());
+    }
+
     fn utf16(s: &str, big_endian: bool) -> Vec<u8> {
         let mut out = if big_endian {
             vec![0xFE, 0xFF]
