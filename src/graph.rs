@@ -74,11 +74,14 @@ pub struct Node {
 /// What a page has beyond other files, read only when the page itself is planned.
 #[derive(Debug, Clone)]
 pub struct PageFacts {
-    /// Characters of the page's text outside its code elements.
+    /// Characters of the page's text outside its code elements and form controls.
     pub text: Option<TextChars>,
     /// Characters of the text inside its `<pre>` and `<code>` elements
     /// ([`FileFacts::code_text`](crate::parse::FileFacts::code_text)).
     pub code_text: Option<TextChars>,
+    /// Characters of the text of its form controls
+    /// ([`FileFacts::control_text`](crate::parse::FileFacts::control_text)).
+    pub control_text: Option<TextChars>,
     /// Characters of its text that browsers set in italics
     /// ([`FileFacts::italic_text`](crate::parse::FileFacts::italic_text)).
     pub italic_text: Option<TextChars>,
@@ -207,6 +210,7 @@ impl Node {
                 node.page = Some(Box::new(PageFacts {
                     text: facts.text,
                     code_text: facts.code_text,
+                    control_text: facts.control_text,
                     italic_text: facts.italic_text,
                     lang: facts.lang,
                     words: facts.words,

@@ -684,22 +684,35 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
             .into()
         });
     }
-    // The text of code elements counts where the page's styles may give them the family.
+    // The text of code elements and form controls counts where the page's styles may give them
+    // the family.
+    let family_lower = a.font_family().map(str::to_ascii_lowercase);
     let code = facts
         .and_then(|p| p.code_text.as_ref())
         .filter(|c| c.intersects(range));
+    let control = facts
+        .and_then(|p| p.control_text.as_ref())
+        .filter(|c| c.intersects(range));
     let in_code = || {
         code.is_some()
-            && a.font_family()
-                .is_none_or(|f| styles.reaches_code(&f.to_ascii_lowercase()))
+            && family_lower
+                .as_deref()
+                .is_none_or(|f| styles.reaches_code(f))
     };
-    if text.intersects(range) || in_code() {
+    let in_controls = || {
+        control.is_some()
+            && family_lower
+                .as_deref()
+                .is_none_or(|f| styles.reaches_controls(f))
+    };
+    if text.intersects(range) || in_code() || in_controls() {
         return None;
     }
-    // Characters in its range that only code has, which no rule sets in its family.
-    let only_code = if code.is_some() {
-        " outside <pre> and <code> (browsers set those in monospace, and no rule for them or for \
-         elements inside them names its family)"
+    // Characters in its range that only code or form controls have, which no rule sets in its
+    // family.
+    let only_code = if code.is_some() || control.is_some() {
+        " outside <pre>, <code> and form controls (browsers give those a font of their own, and \
+         no rule for them or for elements inside them names its family)"
     } else {
         ""
     };
@@ -723,10 +736,11 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
 
 /// Whether the page's scripts render its text: it runs scripts and has no text of its own.
 fn scripts_render(page: &Node) -> bool {
-    page.page
-        .as_deref()
-        .is_some_and(|p| p.text.as_ref().is_some_and(|t| t.0.is_empty()) && p.code_text.is_none())
-        && runs_scripts(page)
+    page.page.as_deref().is_some_and(|p| {
+        p.text.as_ref().is_some_and(|t| t.0.is_empty())
+            && p.code_text.is_none()
+            && p.control_text.is_none()
+    }) && runs_scripts(page)
 }
 
 /// Whether a page loads a script (classic or module).
@@ -1019,6 +1033,17 @@ impl<'g> PageStyles<'g> {
             .flat_map(|f| &f.code_families)
             .filter(|g| g.name.is_empty() || g.name == family)
             .any(|g| g.any_of.iter().any(|alt| alt.iter().all(has)))
+    }
+
+    /// Whether the page's styles may set `family` (lowercased) on its form controls or on
+    /// elements inside them ([`FontUse::control_families`]). Browsers give them a font of their
+    /// own otherwise.
+    fn reaches_controls(&self, family: &str) -> bool {
+        self.uses.iter().any(|f| {
+            f.control_families
+                .iter()
+                .any(|n| n.is_empty() || n == family)
+        })
     }
 
     /// Whether the page's styles give `<pre>` and `<code>` elements a family of their own that is

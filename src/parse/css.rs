@@ -160,8 +160,8 @@ enum Rule {
         gate: OnceCell<RuleGate>,
         /// Those and [`super::NAMED_ELEMENTS`] ([`Walker::named_gate`]).
         named: OnceCell<RuleGate>,
-        /// What it asks of code elements ([`Walker::code_reach`]).
-        code: OnceCell<Rc<Vec<Vec<String>>>>,
+        /// The last compounds of its selectors ([`Walker::subjects`]).
+        subjects: OnceCell<Rc<Vec<Subject>>>,
     },
 }
 
@@ -211,7 +211,7 @@ impl<'t> Walker<'t> {
                             range: began.byte_index()..start,
                             gate: OnceCell::new(),
                             named: OnceCell::new(),
-                            code: OnceCell::new(),
+                            subjects: OnceCell::new(),
                         };
                     }
                     self.descend(p, false);
@@ -433,16 +433,30 @@ impl<'t> Walker<'t> {
         if value.italic || shorthand && computed {
             self.slants();
         }
-        let code = self.code_reach();
+        let subjects = self.subjects();
+        let code: Vec<Vec<String>> = subjects
+            .iter()
+            .filter(|s| s.may_hold_code())
+            .map(|s| s.words.clone())
+            .collect();
+        // A value that may mean any family: computed, read from a custom property, or the
+        // parent's (browsers give code elements and form controls a font of their own;
+        // `inherit` gives them the family of the text around them).
+        let any = computed
+            || expr
+                .names
+                .iter()
+                .any(|n| ["inherit", "unset", "revert", "revert-layer"].contains(&n.as_str()));
+        if subjects.iter().any(Subject::may_hold_control) {
+            if any {
+                self.fonts.control_families.push(String::new());
+            } else {
+                self.fonts
+                    .control_families
+                    .extend(expr.names.iter().cloned());
+            }
+        }
         if !code.is_empty() {
-            // A value that may mean any family: computed, read from a custom property, or the
-            // parent's (browsers give code elements `monospace`; `inherit` gives them the family
-            // of the text around them).
-            let any = computed
-                || expr
-                    .names
-                    .iter()
-                    .any(|n| ["inherit", "unset", "revert", "revert-layer"].contains(&n.as_str()));
             let names = if any {
                 vec![String::new()]
             } else {
@@ -452,7 +466,7 @@ impl<'t> Walker<'t> {
                 .code_families
                 .extend(names.into_iter().map(|name| Gated {
                     name,
-                    any_of: code.to_vec(),
+                    any_of: code.clone(),
                 }));
         }
         let fonts = &mut self.fonts;
@@ -520,17 +534,19 @@ impl<'t> Walker<'t> {
         }
     }
 
-    /// What the innermost style rule's selectors ask of a `<pre>` or `<code>` element, or of an
-    /// element inside one, that they may match ([`code_reach`]); outside rules, any.
-    fn code_reach(&self) -> Rc<Vec<Vec<String>>> {
+    /// The last compounds of the innermost style rule's selectors ([`subjects`]); outside rules,
+    /// one that may match any element.
+    fn subjects(&self) -> Rc<Vec<Subject>> {
         match &self.rule {
-            Rule::Any => Rc::new(vec![Vec::new()]),
-            Rule::Selectors { range, code, .. } => code
+            Rule::Any => Rc::new(vec![Subject::default()]),
+            Rule::Selectors {
+                range, subjects, ..
+            } => subjects
                 .get_or_init(|| {
                     Rc::new(
                         self.text
                             .get(range.clone())
-                            .map_or_else(|| vec![Vec::new()], |t| code_reach(t.trim())),
+                            .map_or_else(|| vec![Subject::default()], |t| subjects_of(t.trim())),
                     )
                 })
                 .clone(),
@@ -991,7 +1007,7 @@ fn selector_gate(prelude: &str, more: &[&str]) -> Option<Vec<Vec<String>>> {
 
 /// Elements that are never `<pre>` or `<code>` elements nor inside one (in HTML a parser builds
 /// from a valid page): a rule whose selector's last compound names one of them does not set the
-/// family of code.
+/// family of code ([`Subject::may_hold_code`]).
 const NOT_IN_CODE: &[&str] = &[
     "address",
     "article",
@@ -1048,17 +1064,47 @@ const NOT_IN_CODE: &[&str] = &[
     "ul",
 ];
 
-/// What a rule's selector list asks of the `<pre>` and `<code>` elements, and of the elements
-/// inside them, that it may match: for each selector whose last compound may match one, the class
-/// names, ids and class prefixes of that compound (none: any such element). Empty when no selector
-/// may match one: its last compound names an element of [`NOT_IN_CODE`], or is `:root` or `:host`.
-/// What other compounds ask is not followed (the rule may match as far as they tell).
-fn code_reach(prelude: &str) -> Vec<Vec<String>> {
+/// The last compound of a selector, as far as it tells which elements it may match: its element
+/// name, whether it is the root (`:root`, `:host`), and its class names, ids and class prefixes.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Subject {
+    tag: Option<String>,
+    root: bool,
+    words: Vec<String>,
+}
+
+impl Subject {
+    /// Whether it may match a `<pre>` or `<code>` element or an element inside one: it names no
+    /// element of [`NOT_IN_CODE`] and is not the root.
+    fn may_hold_code(&self) -> bool {
+        !self.root
+            && self
+                .tag
+                .as_ref()
+                .is_none_or(|t| !NOT_IN_CODE.iter().any(|e| t.eq_ignore_ascii_case(e)))
+    }
+
+    /// Whether it may match a form control (`<button>`, `<input>`, `<select>`, `<textarea>`) or an
+    /// element inside one: it names no element that is never one nor inside one, and is not the
+    /// root.
+    fn may_hold_control(&self) -> bool {
+        !self.root
+            && self.tag.as_ref().is_none_or(|t| {
+                let t = t.to_ascii_lowercase();
+                t != "pre" && (CONTROLS.contains(&t.as_str()) || !NOT_IN_CODE.contains(&t.as_str()))
+            })
+    }
+}
+
+/// Form controls and the elements inside them that [`NOT_IN_CODE`] lists.
+const CONTROLS: &[&str] = &["optgroup", "option", "select", "textarea"];
+
+/// The last compound of each selector of a rule's selector list ([`Subject`]). What other
+/// compounds ask is not followed (the rule may match as far as they tell).
+fn subjects_of(prelude: &str) -> Vec<Subject> {
     let mut p = Parser::new(prelude);
-    let mut any_of = Vec::new();
-    let mut words: Vec<String> = Vec::new();
-    // The last compound names an element that is never code, or the root.
-    let mut elsewhere = false;
+    let mut all = Vec::new();
+    let mut subject = Subject::default();
     let (mut after_dot, mut after_colon, mut after_space) = (false, false, false);
     loop {
         let token = p.next_including_whitespace().ok().cloned();
@@ -1066,12 +1112,10 @@ fn code_reach(prelude: &str) -> Vec<Vec<String>> {
         let colon = std::mem::take(&mut after_colon);
         match token {
             None | Some(Token::Comma) => {
-                if !std::mem::take(&mut elsewhere) {
-                    words.sort_unstable();
-                    words.dedup();
-                    any_of.push(std::mem::take(&mut words));
-                }
-                words.clear();
+                let mut done = std::mem::take(&mut subject);
+                done.words.sort_unstable();
+                done.words.dedup();
+                all.push(done);
                 after_space = false;
                 if token.is_none() {
                     break;
@@ -1084,37 +1128,34 @@ fn code_reach(prelude: &str) -> Vec<Vec<String>> {
             }
             // A combinator: the next compound describes the element.
             Some(Token::Delim('>' | '+' | '~')) => {
-                words.clear();
-                elsewhere = false;
+                subject = Subject::default();
                 after_space = false;
                 continue;
             }
             _ => {}
         }
         if std::mem::take(&mut after_space) {
-            words.clear();
-            elsewhere = false;
+            subject = Subject::default();
         }
         match token {
-            Some(Token::Ident(name)) if dot => words.push(name.to_string()),
+            Some(Token::Ident(name)) if dot => subject.words.push(name.to_string()),
             Some(Token::Ident(name)) if colon => {
-                elsewhere |= name.eq_ignore_ascii_case("root") || name.eq_ignore_ascii_case("host");
+                subject.root |=
+                    name.eq_ignore_ascii_case("root") || name.eq_ignore_ascii_case("host");
             }
-            Some(Token::Ident(name)) => {
-                elsewhere |= NOT_IN_CODE.iter().any(|e| name.eq_ignore_ascii_case(e));
-            }
-            Some(Token::IDHash(name)) => words.push(name.to_string()),
+            Some(Token::Ident(name)) => subject.tag = Some(name.to_string()),
+            Some(Token::IDHash(name)) => subject.words.push(name.to_string()),
             Some(Token::Delim('.')) => after_dot = true,
             Some(Token::Colon) => after_colon = true,
             Some(Token::SquareBracketBlock) => {
                 if let Ok(Some(prefix)) = p.parse_nested_block(class_prefix) {
-                    words.push(prefix);
+                    subject.words.push(prefix);
                 }
             }
             _ => {}
         }
     }
-    any_of
+    all
 }
 
 /// The class-name prefix an attribute selector asks for, as icon fonts write them:
@@ -1553,7 +1594,13 @@ mod tests {
 
     #[test]
     fn rules_that_may_set_the_family_of_code() {
-        let reach = |prelude: &str| -> Vec<Vec<String>> { code_reach(prelude) };
+        let reach = |prelude: &str| -> Vec<Vec<String>> {
+            subjects_of(prelude)
+                .into_iter()
+                .filter(Subject::may_hold_code)
+                .map(|s| s.words)
+                .collect()
+        };
         let words = |w: &[&str]| -> Vec<String> { w.iter().map(|s| s.to_string()).collect() };
         // Elements that are never code nor inside it, and the root.
         assert!(reach("body").is_empty());
@@ -1583,6 +1630,17 @@ mod tests {
             .map(|g| g.name.as_str())
             .collect();
         assert_eq!(names, ["", "m", "monospace"]);
+    }
+
+    #[test]
+    fn rules_that_may_set_the_family_of_form_controls() {
+        let reach = |prelude: &str| subjects_of(prelude).iter().any(Subject::may_hold_control);
+        assert!(!reach("body, html, :root, pre, .x > p, h1"));
+        assert!(reach("button") && reach("select") && reach(".btn") && reach("span") && reach("*"));
+        let f = parse_css(
+            "body { font-family: B } button, input { font: inherit } .btn { font-family: C }",
+        );
+        assert_eq!(f.font_use.control_families, ["", "c"]);
     }
 
     #[test]

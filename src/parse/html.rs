@@ -93,6 +93,7 @@ const ELEMENTS: &[&str] = &[
     "area",
     "textarea",
     "button",
+    "select",
     "base",
     "style",
     "template",
@@ -283,6 +284,7 @@ impl Parser for HtmlParser {
             import_map: st.import_map,
             text: Some(TextChars(st.chars.into_set())),
             code_text: st.code_chars.map(|c| TextChars(c.into_set())),
+            control_text: st.control_chars.map(|c| TextChars(c.into_set())),
             italic_text: st.italic_chars.map(|c| TextChars(c.into_set())),
             vite_manifest: None,
             font_use: st.font_use,
@@ -540,6 +542,11 @@ struct State {
     /// its entities, decoded on their own.
     code_chars: Option<CharSet>,
     code_entities: EntityDecoder,
+    /// Open `<button>`, `<select>` and `<textarea>` elements.
+    control_depth: usize,
+    /// The characters of form controls' text ([`FileFacts::control_text`]), and its entities.
+    control_chars: Option<CharSet>,
+    control_entities: EntityDecoder,
     positions: Positions,
     /// Open `<template>` elements: their content is inert.
     template_depth: usize,
@@ -609,6 +616,9 @@ impl State {
         self.entities.flush(&mut self.chars);
         if let Some(code) = self.code_chars.as_mut() {
             self.code_entities.flush(code);
+        }
+        if let Some(control) = self.control_chars.as_mut() {
+            self.control_entities.flush(control);
         }
         if let Some(italic) = self.italic_chars.as_mut() {
             self.italic_entities.flush(italic);
@@ -825,6 +835,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         "pre" | "code" => {
             count_open(st, shared, el, |st| &mut st.code_depth);
+        }
+        "button" | "select" | "textarea" => {
+            count_open(st, shared, el, |st| &mut st.control_depth);
         }
         "details" if !el.has_attribute("open") => {
             count_open(st, shared, el, |st| &mut st.closed_details_depth);
@@ -1352,10 +1365,10 @@ fn push_picture_source(st: &mut State, source: PictureSource, img: Option<&RefAt
     }
 }
 
-/// Characters from attributes the page renders in its own fonts: `placeholder`, and the `value` of
-/// `<input>` (shown as a button's label or a field's text) and `<button>`. Not `alt` (shown only
-/// when the image fails) nor `title` (a tooltip the browser draws in its own font): Chromium
-/// fetches no face for either.
+/// Characters from attributes that form controls render, kept with the controls' text
+/// ([`FileFacts::control_text`]): `placeholder`, and the `value` of `<input>` (shown as a
+/// button's label or a field's text) and `<button>`. Not `alt` (shown only when the image fails)
+/// nor `title` (a tooltip the browser draws in its own font): Chromium fetches no face for either.
 fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
     let value = tag == "button" || (tag == "input" && !a.is("type", "hidden"));
     let names: &[&str] = if value {
@@ -1365,7 +1378,9 @@ fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
     };
     for name in names {
         if let Some(v) = a.get(name) {
-            st.chars.add_str(&v);
+            st.control_chars
+                .get_or_insert_with(CharSet::default)
+                .add_str(&v);
         }
     }
 }
@@ -1415,11 +1430,14 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
             _ => false,
         };
     if visible {
-        // Browsers set code in a font of its own: its characters are kept apart
-        // ([`FileFacts::code_text`]).
+        // Browsers give code and form controls a font of their own: their characters are kept
+        // apart ([`FileFacts::code_text`], [`FileFacts::control_text`]).
         if st.code_depth > 0 {
             let code = st.code_chars.get_or_insert_with(CharSet::default);
             st.code_entities.feed(t.as_str(), code);
+        } else if st.control_depth > 0 {
+            let control = st.control_chars.get_or_insert_with(CharSet::default);
+            st.control_entities.feed(t.as_str(), control);
         } else {
             st.entities.feed(t.as_str(), &mut st.chars);
         }
@@ -2248,11 +2266,13 @@ mod tests {
         f.refs.iter().filter(|r| r.kind == kind).collect()
     }
 
+    /// The page's text and its form controls' (all but code).
     fn chars(f: &FileFacts) -> String {
         f.text
-            .as_ref()
-            .map(|t| t.0.iter().collect())
-            .unwrap_or_default()
+            .iter()
+            .chain(&f.control_text)
+            .flat_map(|t| t.0.iter())
+            .collect()
     }
 
     #[test]
@@ -2267,13 +2287,32 @@ mod tests {
             code.contains('→') && code.contains('─') && code.contains('α'),
             "{code}"
         );
-        let text = chars(&f);
+        let text: String = f.text.as_ref().unwrap().0.iter().collect();
         assert!(text.contains('&') && text.contains('A'), "{text}");
         assert!(
             !text.contains('→') && !text.contains('α') && !text.contains('b'),
             "{text}"
         );
         assert!(parse_html(b"<p>No code").code_text.is_none());
+    }
+
+    #[test]
+    fn form_control_text_is_kept_apart() {
+        let f = parse_html(
+            "<p>Plain</p><button>\u{2665} <b>Like</b></button><select><option>\u{3b1}</select>\
+             <textarea>\u{3b2}</textarea><input placeholder=\u{3b3}><input type=submit value=\u{3b4}>\
+             <button><code>\u{2192}</code></button>"
+                .as_bytes(),
+        );
+        let control: String = f.control_text.as_ref().unwrap().0.iter().collect();
+        for c in ['\u{2665}', 'L', '\u{3b1}', '\u{3b2}', '\u{3b3}', '\u{3b4}'] {
+            assert!(control.contains(c), "{c:?} missing from {control:?}");
+        }
+        let text: String = f.text.as_ref().unwrap().0.iter().collect();
+        assert!(!text.contains('\u{2665}') && !text.contains('L'), "{text}");
+        // Code inside a control is code.
+        let code: String = f.code_text.as_ref().unwrap().0.iter().collect();
+        assert!(code.contains('\u{2192}') && !control.contains('\u{2192}'));
     }
 
     fn utf16(s: &str, big_endian: bool) -> Vec<u8> {
@@ -2400,12 +2439,9 @@ mod tests {
     fn hidden_text_is_not_page_text() {
         let chars = |html: &str| -> String {
             let f = parse_html(html.as_bytes());
-            f.text
-                .unwrap()
-                .0
-                .into_iter()
-                .filter(|c| !c.is_ascii())
-                .collect()
+            let mut all: Vec<char> = chars(&f).chars().filter(|c| !c.is_ascii()).collect();
+            all.sort_unstable();
+            all.into_iter().collect()
         };
         assert_eq!(
             chars(

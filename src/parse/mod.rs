@@ -314,12 +314,18 @@ pub struct FileFacts {
     /// `imports` of the page's `<script type=importmap>` (specifier → URL as written).
     pub import_map: BTreeMap<String, String>,
     /// Characters of an HTML page's text (HTML only), but for the text inside its `<pre>` and
-    /// `<code>` elements, which is [`FileFacts::code_text`].
+    /// `<code>` elements and its form controls ([`FileFacts::code_text`],
+    /// [`FileFacts::control_text`]).
     pub text: Option<TextChars>,
     /// Characters of the text inside the page's `<pre>` and `<code>` elements; `None` when it has
     /// none. Browsers set it in `monospace`, so it is in another family only where a rule for
     /// those elements, or for elements inside them, names one ([`FontUse::code_families`]).
     pub code_text: Option<TextChars>,
+    /// Characters of the text of the page's form controls (inside `<button>`, `<select>` and
+    /// `<textarea>`, and the `placeholder` and `value` of controls), but for code inside them;
+    /// `None` when it has none. Browsers give form controls a font of their own, so it is in
+    /// another family only where a rule for them names one ([`FontUse::control_families`]).
+    pub control_text: Option<TextChars>,
     /// Characters of the page's text that browsers set in italics (in `<em>`, `<i>`, `<cite>`,
     /// `<dfn>`, `<var>`, `<address>`); `None` when the page has no such element.
     pub italic_text: Option<TextChars>,
@@ -370,6 +376,12 @@ pub struct FontUse {
     /// a computed one). Browsers set code in `monospace`, so another family reaches its text
     /// ([`FileFacts::code_text`]) only through these.
     pub code_families: Vec<Gated>,
+    /// The names of the `font-family` and `font` declarations whose rules may match form
+    /// controls or elements inside them, lowercased, sorted (the empty name for a value that may
+    /// mean any family). Browsers give `<button>`, `<input>`, `<select>` and `<textarea>` a font
+    /// of their own, so another family reaches their text ([`FileFacts::control_text`]) only
+    /// through these.
+    pub control_families: Vec<String>,
     /// The `font-family` and `font` declarations that read custom properties with `var()`.
     pub var_reads: Vec<VarRead>,
     /// The custom properties whose values a `var()` may read, sorted by property.
@@ -600,6 +612,7 @@ impl FontUse {
             && self.page_weights.is_empty()
             && self.italic_for.is_empty()
             && self.code_families.is_empty()
+            && self.control_families.is_empty()
             && !self.computed
             && !self.italic
     }
@@ -616,10 +629,12 @@ impl FontUse {
             && other.gated.is_empty()
             && other.props.is_empty()
             && other.code_families.is_empty()
+            && other.control_families.is_empty()
         {
             return;
         }
         self.code_families.extend(other.code_families);
+        self.control_families.extend(other.control_families);
         self.names.extend(other.names);
         self.gated.extend(other.gated);
         self.props.extend(other.props);
@@ -636,6 +651,8 @@ impl FontUse {
             .retain(|g| names.binary_search_by(|n| n.as_str().cmp(&g.name)).is_err());
         join_by_name(&mut self.gated);
         join_by_name(&mut self.code_families);
+        self.control_families.sort_unstable();
+        self.control_families.dedup();
         // Stable: the declarations of one property keep their order.
         self.props.sort_by(|a, b| a.prop.cmp(&b.prop));
         self.props.dedup();

@@ -1599,9 +1599,9 @@ fn font_preloads_follow_the_faces_the_text_uses() {
     );
 }
 
-/// Browsers set `<pre>` and `<code>` in `monospace`: a character that only code has asks for a face
-/// of the page's family only where a rule for code elements, or for elements inside them, may
-/// give them that family.
+/// Browsers set `<pre>` and `<code>` in `monospace`, and form controls in a font of their own: a
+/// character that only code (or a control) has asks for a face of the page's family only where a
+/// rule for those elements, or for elements inside them, may give them that family.
 #[test]
 fn code_text_counts_where_rules_give_code_the_family() {
     let page = |css: &str, code: &str| {
@@ -1612,6 +1612,9 @@ fn code_text_counts_where_rules_give_code_the_family() {
              body{{font-family:F}}{css}</style><p>Plain text</p><pre>{code}</pre>"
         )
     };
+    // Form controls likewise get a font of their own.
+    let control =
+        |css: &str| page(css, "code").replace("<pre>code</pre>", "<button>Next \u{2192}</button>");
     let (dir, site) = temp_site(&[
         ("index.html", &page("", "a \u{2192} b")),
         (
@@ -1626,6 +1629,8 @@ fn code_text_counts_where_rules_give_code_the_family() {
             "other.html",
             &page(".tok{font-family:F}", "a <span class=op>\u{2192}</span> b"),
         ),
+        ("button.html", &control("")),
+        ("reset.html", &control("button,input{font:inherit}")),
         ("latin.woff2", "l"),
         ("arrows.woff2", "a"),
     ]);
@@ -1633,6 +1638,8 @@ fn code_text_counts_where_rules_give_code_the_family() {
     let links = early_links(&out);
     let fonts = |page: &str| font_urls(&links[page]).join(" ");
     assert_eq!(fonts("/"), "/latin.woff2");
+    assert_eq!(fonts("/button.html"), "/latin.woff2");
+    assert_eq!(fonts("/reset.html"), "/latin.woff2 /arrows.woff2");
     assert_eq!(fonts("/inherit.html"), "/latin.woff2 /arrows.woff2");
     assert_eq!(fonts("/token.html"), "/latin.woff2 /arrows.woff2");
     assert_eq!(fonts("/other.html"), "/latin.woff2");
@@ -1640,7 +1647,8 @@ fn code_text_counts_where_rules_give_code_the_family() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
         text.contains(
-            "occurs in the page outside <pre> and <code> (browsers set those in monospace"
+            "occurs in the page outside <pre>, <code> and form controls (browsers give those a \
+             font of their own"
         ),
         "{text}"
     );
