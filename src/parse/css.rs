@@ -534,7 +534,7 @@ impl<'t> Walker<'t> {
         }
     }
 
-    /// The last compounds of the innermost style rule's selectors ([`subjects`]); outside rules,
+    /// The last compounds of the innermost style rule's selectors ([`subjects_of`]); outside rules,
     /// one that may match any element.
     fn subjects(&self) -> Rc<Vec<Subject>> {
         match &self.rule {
