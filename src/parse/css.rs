@@ -152,16 +152,17 @@ type RuleGate = Option<Rc<Vec<Vec<String>>>>;
 enum Rule {
     /// Outside style rules.
     Any,
-    /// A style rule: its selectors (a byte range of the text), read only when a font declaration
-    /// needs them, once for each way of reading them.
+    /// A style rule: its selectors (a byte range of the text), read once, when a font declaration
+    /// first needs them, and what they ask of an element, worked out once for each way of
+    /// reading it.
     Selectors {
         range: std::ops::Range<usize>,
+        /// The selectors' compounds ([`Walker::selectors`]).
+        selectors: OnceCell<Rc<Vec<Vec<Compound>>>>,
         /// Class names, ids and [`super::GATING_ELEMENTS`] ([`Walker::rule_gate`]).
         gate: OnceCell<RuleGate>,
         /// Those and [`super::NAMED_ELEMENTS`] ([`Walker::named_gate`]).
         named: OnceCell<RuleGate>,
-        /// The last compounds of its selectors ([`Walker::subjects`]).
-        subjects: OnceCell<Rc<Vec<Subject>>>,
     },
 }
 
@@ -209,9 +210,9 @@ impl<'t> Walker<'t> {
                     if !p.slice(began..at).trim_start().starts_with('@') {
                         self.rule = Rule::Selectors {
                             range: began.byte_index()..start,
+                            selectors: OnceCell::new(),
                             gate: OnceCell::new(),
                             named: OnceCell::new(),
-                            subjects: OnceCell::new(),
                         };
                     }
                     self.descend(p, false);
@@ -433,9 +434,10 @@ impl<'t> Walker<'t> {
         if value.italic || shorthand && computed {
             self.slants();
         }
-        let subjects = self.subjects();
-        let code: Vec<Vec<String>> = subjects
-            .iter()
+        let selectors = self.selectors();
+        // The last compound of each selector: the element the declarations apply to.
+        let subjects = || selectors.iter().filter_map(|s| s.last());
+        let code: Vec<Vec<String>> = subjects()
             .filter(|s| s.may_hold_code())
             .map(|s| s.words.clone())
             .collect();
@@ -447,7 +449,7 @@ impl<'t> Walker<'t> {
                 .names
                 .iter()
                 .any(|n| ["inherit", "unset", "revert", "revert-layer"].contains(&n.as_str()));
-        if subjects.iter().any(Subject::may_hold_control) {
+        if subjects().any(Compound::may_hold_control) {
             if any {
                 self.fonts.control_families.push(String::new());
             } else {
@@ -519,9 +521,7 @@ impl<'t> Walker<'t> {
     fn named_gate(&self) -> RuleGate {
         match &self.rule {
             Rule::Any => None,
-            Rule::Selectors { range, named, .. } => {
-                cached_gate(named, self.text, range, &super::NAMED_ELEMENTS)
-            }
+            Rule::Selectors { named, .. } => self.cached_gate(named, &super::NAMED_ELEMENTS),
         }
     }
 
@@ -530,23 +530,31 @@ impl<'t> Walker<'t> {
     fn rule_gate(&self) -> RuleGate {
         match &self.rule {
             Rule::Any => None,
-            Rule::Selectors { range, gate, .. } => cached_gate(gate, self.text, range, &[]),
+            Rule::Selectors { gate, .. } => self.cached_gate(gate, &[]),
         }
     }
 
-    /// The last compounds of the innermost style rule's selectors ([`subjects_of`]); outside rules,
-    /// one that may match any element.
-    fn subjects(&self) -> Rc<Vec<Subject>> {
+    /// The [`selector_gate`] of the innermost style rule's selectors with the element names of
+    /// `more`, worked out once and kept in `cell`.
+    fn cached_gate(&self, cell: &OnceCell<RuleGate>, more: &[&str]) -> RuleGate {
+        cell.get_or_init(|| selector_gate(&self.selectors(), more).map(Rc::new))
+            .clone()
+    }
+
+    /// The compounds of the innermost style rule's selectors ([`selectors_of`]), read on first
+    /// use; outside rules, one compound that may match any element.
+    fn selectors(&self) -> Rc<Vec<Vec<Compound>>> {
+        let any = || vec![vec![Compound::default()]];
         match &self.rule {
-            Rule::Any => Rc::new(vec![Subject::default()]),
+            Rule::Any => Rc::new(any()),
             Rule::Selectors {
-                range, subjects, ..
-            } => subjects
+                range, selectors, ..
+            } => selectors
                 .get_or_init(|| {
                     Rc::new(
                         self.text
                             .get(range.clone())
-                            .map_or_else(|| vec![Subject::default()], |t| subjects_of(t.trim())),
+                            .map_or_else(any, |t| selectors_of(t.trim())),
                     )
                 })
                 .clone(),
@@ -920,18 +928,6 @@ fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
     .ok()
 }
 
-/// The [`selector_gate`] of the selectors at `range` of `text` with the element names of `more`,
-/// worked out once and kept in `cell`.
-fn cached_gate(
-    cell: &OnceCell<RuleGate>,
-    text: &str,
-    range: &std::ops::Range<usize>,
-    more: &[&str],
-) -> RuleGate {
-    cell.get_or_init(|| selector_gate(text.get(range.clone())?.trim(), more).map(Rc::new))
-        .clone()
-}
-
 /// What a rule's selector list asks of the elements it matches, as far as class names, ids and a
 /// few element names tell: for each selector, the classes and ids of its last compound (the element
 /// the declarations apply to), and its element name when it is one of
@@ -941,73 +937,33 @@ fn cached_gate(
 /// around the `h1`). `None` when some selector asks for none of them (`body`, `*`,
 /// `[class*=icon]`, `:root`), as it may match any element. The element names of `more` count as
 /// names too.
-fn selector_gate(prelude: &str, more: &[&str]) -> Option<Vec<Vec<String>>> {
-    let mut p = Parser::new(prelude);
-    let mut any_of = Vec::new();
-    let mut compound: Vec<String> = Vec::new();
-    // The names the selector's earlier compounds ask of the elements around or before it.
-    let mut context: Vec<String> = Vec::new();
-    let to_context = |compound: &mut Vec<String>, context: &mut Vec<String>| {
-        context.extend(compound.drain(..).map(|n| super::context_name(&n)));
+fn selector_gate(selectors: &[Vec<Compound>], more: &[&str]) -> Option<Vec<Vec<String>>> {
+    let names = |c: &Compound| {
+        let tag = c.tag.as_deref().filter(|t| is_gating_element(t, more));
+        c.words
+            .iter()
+            .cloned()
+            .chain(tag.map(super::element_word))
+            .collect::<Vec<_>>()
     };
-    let (mut after_dot, mut after_space) = (false, false);
-    loop {
-        let token = p.next_including_whitespace().ok().cloned();
-        let dot = std::mem::take(&mut after_dot);
-        match token {
-            None | Some(Token::Comma) => {
-                compound.append(&mut context);
-                if compound.is_empty() {
-                    return None;
-                }
-                compound.sort_unstable();
-                compound.dedup();
-                any_of.push(std::mem::take(&mut compound));
-                after_space = false;
-                if token.is_none() {
-                    break;
-                }
-                continue;
+    selectors
+        .iter()
+        .map(|compounds| {
+            let (subject, around) = compounds.split_last()?;
+            let mut all = names(subject);
+            for c in around {
+                all.extend(names(c).iter().map(|n| super::context_name(n)));
             }
-            // Maybe a descendant combinator, if a compound follows.
-            Some(Token::WhiteSpace(_)) => {
-                after_space = true;
-                continue;
-            }
-            // A combinator: what came before describes another element.
-            Some(Token::Delim('>' | '+' | '~')) => {
-                to_context(&mut compound, &mut context);
-                after_space = false;
-                continue;
-            }
-            _ => {}
-        }
-        if std::mem::take(&mut after_space) {
-            to_context(&mut compound, &mut context);
-        }
-        match token {
-            Some(Token::Ident(name)) if dot => compound.push(name.to_string()),
-            Some(Token::Ident(name)) if is_gating_element(&name, more) => {
-                compound.push(super::element_word(&name));
-            }
-            Some(Token::IDHash(name)) => compound.push(name.to_string()),
-            Some(Token::Delim('.')) => after_dot = true,
-            Some(Token::SquareBracketBlock) => {
-                if let Ok(Some(prefix)) = p.parse_nested_block(class_prefix) {
-                    compound.push(prefix);
-                }
-            }
-            // Other tags, `*`, `&`, other attribute selectors and pseudo-classes (whose arguments
-            // the parser skips) ask for no class or id.
-            _ => {}
-        }
-    }
-    Some(any_of)
+            all.sort_unstable();
+            all.dedup();
+            (!all.is_empty()).then_some(all)
+        })
+        .collect()
 }
 
 /// Elements that are never `<pre>` or `<code>` elements nor inside one (in HTML a parser builds
 /// from a valid page): a rule whose selector's last compound names one of them does not set the
-/// family of code ([`Subject::may_hold_code`]).
+/// family of code ([`Compound::may_hold_code`]).
 const NOT_IN_CODE: &[&str] = &[
     "address",
     "article",
@@ -1064,16 +1020,17 @@ const NOT_IN_CODE: &[&str] = &[
     "ul",
 ];
 
-/// The last compound of a selector, as far as it tells which elements it may match: its element
-/// name, whether it is the root (`:root`, `:host`), and its class names, ids and class prefixes.
+/// One compound of a selector, as far as it tells which elements it may match: its element name,
+/// whether it is the root (`:root`, `:host`), and its class names, ids and class prefixes
+/// ([`class_prefix`]), outside functional pseudo-classes (`:not(.a)` asks for no `a`).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Subject {
+struct Compound {
     tag: Option<String>,
     root: bool,
     words: Vec<String>,
 }
 
-impl Subject {
+impl Compound {
     /// Whether it may match a `<pre>` or `<code>` element or an element inside one: it names no
     /// element of [`NOT_IN_CODE`] and is not the root.
     fn may_hold_code(&self) -> bool {
@@ -1099,12 +1056,20 @@ impl Subject {
 /// Form controls and the elements inside them that [`NOT_IN_CODE`] lists.
 const CONTROLS: &[&str] = &["optgroup", "option", "select", "textarea"];
 
-/// The last compound of each selector of a rule's selector list ([`Subject`]). What other
-/// compounds ask is not followed (the rule may match as far as they tell).
-fn subjects_of(prelude: &str) -> Vec<Subject> {
+/// The compounds of each selector of a rule's selector list ([`Compound`]), the last one (the
+/// element the declarations apply to) last.
+fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
+    // Ends the compound being read: a combinator, another compound or the selector's end follows.
+    fn close(compound: &mut Compound, selector: &mut Vec<Compound>) {
+        let mut done = std::mem::take(compound);
+        done.words.sort_unstable();
+        done.words.dedup();
+        selector.push(done);
+    }
     let mut p = Parser::new(prelude);
     let mut all = Vec::new();
-    let mut subject = Subject::default();
+    let mut selector = Vec::new();
+    let mut compound = Compound::default();
     let (mut after_dot, mut after_colon, mut after_space) = (false, false, false);
     loop {
         let token = p.next_including_whitespace().ok().cloned();
@@ -1112,46 +1077,47 @@ fn subjects_of(prelude: &str) -> Vec<Subject> {
         let colon = std::mem::take(&mut after_colon);
         match token {
             None | Some(Token::Comma) => {
-                let mut done = std::mem::take(&mut subject);
-                done.words.sort_unstable();
-                done.words.dedup();
-                all.push(done);
+                close(&mut compound, &mut selector);
+                all.push(std::mem::take(&mut selector));
                 after_space = false;
                 if token.is_none() {
                     break;
                 }
                 continue;
             }
+            // Maybe a descendant combinator, if a compound follows.
             Some(Token::WhiteSpace(_)) => {
                 after_space = true;
                 continue;
             }
-            // A combinator: the next compound describes the element.
+            // A combinator: the next compound describes another element.
             Some(Token::Delim('>' | '+' | '~')) => {
-                subject = Subject::default();
+                close(&mut compound, &mut selector);
                 after_space = false;
                 continue;
             }
             _ => {}
         }
         if std::mem::take(&mut after_space) {
-            subject = Subject::default();
+            close(&mut compound, &mut selector);
         }
         match token {
-            Some(Token::Ident(name)) if dot => subject.words.push(name.to_string()),
+            Some(Token::Ident(name)) if dot => compound.words.push(name.to_string()),
             Some(Token::Ident(name)) if colon => {
-                subject.root |=
+                compound.root |=
                     name.eq_ignore_ascii_case("root") || name.eq_ignore_ascii_case("host");
             }
-            Some(Token::Ident(name)) => subject.tag = Some(name.to_string()),
-            Some(Token::IDHash(name)) => subject.words.push(name.to_string()),
+            Some(Token::Ident(name)) => compound.tag = Some(name.to_string()),
+            Some(Token::IDHash(name)) => compound.words.push(name.to_string()),
             Some(Token::Delim('.')) => after_dot = true,
             Some(Token::Colon) => after_colon = true,
             Some(Token::SquareBracketBlock) => {
                 if let Ok(Some(prefix)) = p.parse_nested_block(class_prefix) {
-                    subject.words.push(prefix);
+                    compound.words.push(prefix);
                 }
             }
+            // `*`, `&`, other attribute selectors and functional pseudo-classes (whose arguments
+            // the parser skips) ask for nothing.
             _ => {}
         }
     }
@@ -1399,7 +1365,7 @@ mod tests {
 
     #[test]
     fn selectors_gate_the_families_their_rules_name() {
-        let gate = |sel: &str| selector_gate(sel, &[]);
+        let gate = |sel: &str| selector_gate(&selectors_of(sel), &[]);
         let v = |alts: &[&[&str]]| {
             Some(
                 alts.iter()
@@ -1595,9 +1561,10 @@ mod tests {
     #[test]
     fn rules_that_may_set_the_family_of_code() {
         let reach = |prelude: &str| -> Vec<Vec<String>> {
-            subjects_of(prelude)
+            selectors_of(prelude)
                 .into_iter()
-                .filter(Subject::may_hold_code)
+                .filter_map(|mut s| s.pop())
+                .filter(Compound::may_hold_code)
                 .map(|s| s.words)
                 .collect()
         };
@@ -1634,7 +1601,12 @@ mod tests {
 
     #[test]
     fn rules_that_may_set_the_family_of_form_controls() {
-        let reach = |prelude: &str| subjects_of(prelude).iter().any(Subject::may_hold_control);
+        let reach = |prelude: &str| {
+            selectors_of(prelude)
+                .iter()
+                .filter_map(|s| s.last())
+                .any(Compound::may_hold_control)
+        };
         assert!(!reach("body, html, :root, pre, .x > p, h1"));
         assert!(reach("button") && reach("select") && reach(".btn") && reach("span") && reach("*"));
         let f = parse_css(
