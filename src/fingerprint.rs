@@ -82,8 +82,7 @@ impl Hasher {
 /// page: its address is the one visitors come back to, so it must not be cached forever (and
 /// rustdoc's `trait.OsStrExt.html` only looks hashed).
 pub fn is_content_hashed(rel_path: &str) -> bool {
-    let extension = rel_path.rsplit_once('.').map_or("", |(_, ext)| ext);
-    if extension.eq_ignore_ascii_case("html") || extension.eq_ignore_ascii_case("htm") {
+    if crate::parse::FileKind::of(rel_path) == crate::parse::FileKind::Html {
         return false;
     }
     let in_folder = |folder: &str| {

@@ -36,10 +36,11 @@ impl FileKind {
         if rel_path == ".vite/manifest.json" || rel_path.ends_with("/.vite/manifest.json") {
             return FileKind::ViteManifest;
         }
-        match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()) {
-            Some(e) if e == "html" || e == "htm" => FileKind::Html,
-            Some(e) if e == "css" => FileKind::Css,
-            Some(e) if e == "js" || e == "mjs" => FileKind::Js,
+        let is = |e: &str, names: &[&str]| names.iter().any(|n| e.eq_ignore_ascii_case(n));
+        match name.rsplit_once('.').map(|(_, e)| e) {
+            Some(e) if is(e, &["html", "htm"]) => FileKind::Html,
+            Some(e) if is(e, &["css"]) => FileKind::Css,
+            Some(e) if is(e, &["js", "mjs"]) => FileKind::Js,
             _ => FileKind::Other,
         }
     }
