@@ -693,19 +693,14 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
     let control = facts
         .and_then(|p| p.control_text.as_ref())
         .filter(|c| c.intersects(range));
-    let in_code = || {
-        code.is_some()
-            && family_lower
-                .as_deref()
-                .is_none_or(|f| styles.reaches_code(f))
+    // Such text counts when it has a character in the range and a rule may give it the family.
+    let counts = |chars: Option<&TextChars>, reaches: &dyn Fn(&str) -> bool| {
+        chars.is_some() && family_lower.as_deref().is_none_or(reaches)
     };
-    let in_controls = || {
-        control.is_some()
-            && family_lower
-                .as_deref()
-                .is_none_or(|f| styles.reaches_controls(f))
-    };
-    if text.intersects(range) || in_code() || in_controls() {
+    if text.intersects(range)
+        || counts(code, &|f| styles.reaches_code(f))
+        || counts(control, &|f| styles.reaches_controls(f))
+    {
         return None;
     }
     // Characters in its range that only code or form controls have, which no rule sets in its
