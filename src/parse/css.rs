@@ -1127,7 +1127,10 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
 /// The class-name prefix an attribute selector asks for, as icon fonts write them:
 /// `[class^="bi-"]` (the first class starts with `bi-`) or `[class*=" bi-"]` (a later one does),
 /// when the prefix ends with `-` or `_`. It stands for any class with that prefix
-/// ([`Words::add_class`](super::Words::add_class)).
+/// ([`Words::add_class`](super::Words::add_class)). A substring without the space
+/// (`[class*=font-mono-]`, which `md:font-mono-lg` has too) may start inside a class: only its
+/// last piece, after a `-`, `_` or `:` of its own, is sure to start a piece of the class
+/// (`mono-`), and stands for it; a substring of one piece (`[class*=icon-]`) asks for nothing.
 fn class_prefix<'i>(p: &mut Parser<'i>) -> Result<Option<String>, Failure> {
     let name = p.expect_ident_cloned()?;
     let substring = match p.next()? {
@@ -1137,10 +1140,13 @@ fn class_prefix<'i>(p: &mut Parser<'i>) -> Result<Option<String>, Failure> {
     };
     let value = p.expect_ident_or_string()?.clone();
     skip_rest(p);
-    let prefix = if substring {
-        value.strip_prefix(' ')
-    } else {
-        Some(&*value)
+    let prefix = match value.strip_prefix(' ') {
+        Some(later) if substring => Some(later),
+        None if substring => {
+            let inner = &value[..value.len().saturating_sub(1)];
+            inner.rfind(['-', '_', ':']).map(|i| &value[i + 1..])
+        }
+        _ => Some(&*value),
     };
     Ok(prefix
         .filter(|prefix| {
@@ -1407,6 +1413,11 @@ mod tests {
             v(&[&["bi"], &["bi-"], &["bi-"]])
         );
         assert_eq!(gate("i[class^=icon_]"), v(&[&["icon_"]]));
+        // A substring's last piece: USWDS's `[class*=font-mono-]` matches `md:font-mono-lg`.
+        assert_eq!(
+            gate("[class*=font-mono-], [class*='md:font-']"),
+            v(&[&["mono-"], &["font-"]])
+        );
         // A selector without a class or id may match any element.
         for any in [
             "body",
@@ -1415,6 +1426,7 @@ mod tests {
             "body > p",
             ":not(pre) > :where(code)",
             "[class*=icon-]::before",
+            "[class*=a--]",
             "[class^=icon]",
             "[class^='-']",
             "[data-icon^=bi-]",

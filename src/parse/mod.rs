@@ -724,13 +724,23 @@ impl Words {
         }
     }
 
-    /// Adds a class name, and each of its prefixes that ends with `-` or `_` (`bi-`, for
-    /// `bi-github`), which attribute selectors of icon fonts ask for (`[class^="bi-"]`).
+    /// Adds a class name, each of its prefixes that ends with `-` or `_` (`bi-`, for
+    /// `bi-github`), which attribute selectors of icon fonts ask for (`[class^="bi-"]`), and each
+    /// later piece that such a character ends and `-`, `_` or `:` starts (`mono-` for
+    /// `md:font-mono-lg`), which substring selectors ask for (`[class*=font-mono-]`).
     pub fn add_class(&mut self, class: &str) {
         self.add(class);
-        let inner = class.get(..class.len().saturating_sub(1)).unwrap_or("");
-        for (end, _) in inner.match_indices(['-', '_']).filter(|(i, _)| *i > 0) {
-            self.add(&class[..=end]);
+        let mut start = 0;
+        for (end, sep) in class.match_indices(['-', '_', ':']) {
+            if sep != ":" && end > 0 {
+                if end + 1 < class.len() {
+                    self.add(&class[..=end]);
+                }
+                if start > 0 && end > start {
+                    self.add(&class[start..=end]);
+                }
+            }
+            start = end + 1;
         }
     }
 
@@ -917,12 +927,16 @@ mod tests {
     fn a_class_brings_its_prefixes() {
         let mut w = Words::default();
         w.add_class("bi-github-alt");
+        w.add_class("tablet:font-mono-lg");
         w.add_text("x = 'icon_home' + \"<i class=fa-x>\"");
         w.seal();
         for word in [
             "bi-github-alt",
             "bi-",
             "bi-github-",
+            "github-",
+            "font-",
+            "mono-",
             "icon_",
             "icon_home",
             "fa-",
@@ -931,7 +945,16 @@ mod tests {
         ] {
             assert!(w.contains(word), "{word}");
         }
-        for word in ["bi", "bi-github", "-", "icon", "<class"] {
+        for word in [
+            "bi",
+            "bi-github",
+            "-",
+            "icon",
+            "<class",
+            "tablet:",
+            "ont-",
+            "alt-",
+        ] {
             assert!(!w.contains(word), "{word}");
         }
     }
