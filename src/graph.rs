@@ -85,6 +85,9 @@ pub struct PageFacts {
     /// Characters of its text that browsers set in italics
     /// ([`FileFacts::italic_text`](crate::parse::FileFacts::italic_text)).
     pub italic_text: Option<TextChars>,
+    /// The nestings of italic elements that text is in
+    /// ([`FileFacts::italic_nestings`](crate::parse::FileFacts::italic_nestings)).
+    pub italic_nestings: Vec<Vec<crate::parse::ItalicElement>>,
     /// The `lang` of the page's `<html>`.
     pub lang: Option<String>,
     /// The page's class names, ids and inline scripts' words
@@ -212,6 +215,7 @@ impl Node {
                     code_text: facts.code_text,
                     control_text: facts.control_text,
                     italic_text: facts.italic_text,
+                    italic_nestings: facts.italic_nestings,
                     lang: facts.lang,
                     words: facts.words,
                     code_words: facts.code_words,

@@ -16,10 +16,11 @@ use sha2::{Digest as _, Sha256};
 
 use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
-use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, media_is_print_only};
+use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
     BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, PropDef, RefAttrs, RefKind,
-    TextChars, VarRef, Weight, Words, element_word, gate_word,
+    TextChars, Upright, VarRef, Weight, Words, element_word, gate_word, italic_under,
+    media_always_applies,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -774,6 +775,10 @@ struct PageStyles<'g> {
     vars: OnceCell<VarFamilies<'g>>,
     /// The page's faces: family (lowercased), slanted, the weights it serves.
     faces: Vec<(String, bool, (u16, u16))>,
+    /// The rules that set italic elements upright ([`FontUse::upright`]): the page's own, and its
+    /// stylesheets' when each applies on every screen (a `media` condition may leave its rules
+    /// out, and the stylesheets it imports with them).
+    upright: Vec<&'g Upright>,
 }
 
 /// The family names that custom properties may give the `font-family` and `font` declarations of
@@ -851,6 +856,7 @@ impl<'g> PageStyles<'g> {
                 weights: OnceCell::new(),
                 vars: OnceCell::new(),
                 faces: Vec::new(),
+                upright: Vec::new(),
             };
         }
         let faces: Vec<(String, bool, (u16, u16))> = entries
@@ -861,14 +867,21 @@ impl<'g> PageStyles<'g> {
                 Some((family, e.attrs.is_slanted_face(), e.attrs.face_weights()))
             })
             .collect();
-        let sheets = entries
-            .iter()
-            .filter(|e| matches!(e.kind, RefKind::Stylesheet | RefKind::CssImport))
-            .filter_map(|e| e.node);
-        let uses = std::iter::once(page)
-            .chain(sheets)
+        let sheet_entries = || {
+            entries
+                .iter()
+                .filter(|e| matches!(e.kind, RefKind::Stylesheet | RefKind::CssImport))
+        };
+        let uses: Vec<&FontUse> = std::iter::once(page)
+            .chain(sheet_entries().filter_map(|e| e.node))
             .filter_map(|n| n.font_use.as_deref())
             .collect();
+        let always = sheet_entries().all(|e| media_always_applies(e.attrs.media.as_deref()));
+        let upright = if always {
+            uses.iter().flat_map(|f| &f.upright).collect()
+        } else {
+            page.font_use.iter().flat_map(|f| &f.upright).collect()
+        };
         let scripts = entries
             .iter()
             .filter_map(|e| e.node)
@@ -889,6 +902,7 @@ impl<'g> PageStyles<'g> {
             weights: OnceCell::new(),
             vars: OnceCell::new(),
             faces,
+            upright,
         }
     }
 
@@ -1209,6 +1223,17 @@ impl<'g> PageStyles<'g> {
         })
     }
 
+    /// Whether rules set every italic element of the page with text upright
+    /// ([`italic_under`]).
+    fn sets_italics_upright(&self, page: &PageFacts) -> bool {
+        !self.upright.is_empty()
+            && !page.italic_nestings.is_empty()
+            && !page
+                .italic_nestings
+                .iter()
+                .any(|n| italic_under(n, &self.upright))
+    }
+
     /// The weights the page's text may have, whatever its family: 400; 700 where the page has an
     /// element browsers set in bold ([`BOLD_ELEMENTS`]); the weights of the `font-weight`
     /// declarations that may apply to its elements ([`FontUse::page_weights`]); and what `bolder`
@@ -1395,7 +1420,9 @@ fn spec_for(
                         && !a.font_family().is_some_and(|f| styles.may_be_italic(f))
                         && a.font_family().is_some_and(|f| styles.has_upright(f))
                     {
+                        let upright = facts.is_some_and(|p| styles.sets_italics_upright(p));
                         let italic = facts
+                            .filter(|_| !upright)
                             .and_then(|p| p.italic_text.as_ref())
                             .filter(|t| !t.0.is_empty());
                         match italic {
@@ -1405,10 +1432,15 @@ fn spec_for(
                                     .is_some_and(|f| styles.code_not_in(&f.to_ascii_lowercase()));
                                 return Err(format!(
                                     "@font-face{} (italic): no text of the page is italic (no \
-                                     text in <em>, <i>, <cite>, <dfn>, <var> or <address>, and no \
-                                     style for its elements asks for font-style: italic or \
+                                     text in <em>, <i>, <cite>, <dfn>, <var> or <address>{}, and \
+                                     no style for its elements asks for font-style: italic or \
                                      oblique{}), so its upright faces are used",
                                     family(),
+                                    if upright {
+                                        " that a rule does not set upright with font-style: normal"
+                                    } else {
+                                        ""
+                                    },
                                     if code {
                                         " outside <pre> and <code>, which have a family of their own"
                                     } else {

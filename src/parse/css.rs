@@ -39,6 +39,7 @@ pub fn parse_css(text: &str) -> FileFacts {
         fonts: FontUse::default(),
         text,
         rule: Rule::Any,
+        nested: false,
     };
     let mut parser = Parser::new(text);
     walker.scan(&mut parser, false);
@@ -141,6 +142,9 @@ struct Walker<'t> {
     text: &'t str,
     /// The innermost style rule around the walk.
     rule: Rule,
+    /// Inside a style rule or an at-rule other than `@layer`: a rule here applies only where
+    /// they do.
+    nested: bool,
 }
 
 /// What a rule's selectors ask of an element ([`selector_gate`]); `None` when some selector may
@@ -163,6 +167,8 @@ enum Rule {
         gate: OnceCell<RuleGate>,
         /// Those and [`super::NAMED_ELEMENTS`] ([`Walker::named_gate`]).
         named: OnceCell<RuleGate>,
+        /// Outside other rules and conditional at-rules ([`Walker::nested`]).
+        top: bool,
     },
 }
 
@@ -207,16 +213,26 @@ impl<'t> Walker<'t> {
                 // around it.
                 Token::CurlyBracketBlock => {
                     let outer = self.rule.clone();
-                    if !p.slice(began..at).trim_start().starts_with('@') {
+                    let outer_nested = self.nested;
+                    let prelude = p.slice(began..at).trim_start();
+                    if !prelude.starts_with('@') {
                         self.rule = Rule::Selectors {
                             range: began.byte_index()..start,
                             selectors: OnceCell::new(),
                             gate: OnceCell::new(),
                             named: OnceCell::new(),
+                            top: !self.nested,
                         };
+                        self.nested = true;
+                    } else if !prelude
+                        .get(..6)
+                        .is_some_and(|a| a.eq_ignore_ascii_case("@layer"))
+                    {
+                        self.nested = true;
                     }
                     self.descend(p, false);
                     self.rule = outer;
+                    self.nested = outer_nested;
                     statement = None;
                 }
                 // A rule for certain elements may give them a weight that picks one face of a
@@ -236,6 +252,12 @@ impl<'t> Walker<'t> {
                         && p.try_parse(Parser::expect_colon).is_ok() =>
                 {
                     declaration_value(p, |value| {
+                        let start = value.state();
+                        if let Some(inherit) = upright_keyword(value) {
+                            self.sets_upright(inherit);
+                            return;
+                        }
+                        value.reset(&start);
                         let mut slant = false;
                         while let Ok(token) = value.next() {
                             slant |= match token {
@@ -434,6 +456,13 @@ impl<'t> Walker<'t> {
         if value.italic || shorthand && computed {
             self.slants();
         }
+        if shorthand {
+            // `font: inherit` sets the style too.
+            p.reset(&start);
+            if let Some(inherit) = upright_keyword(p) {
+                self.sets_upright(inherit);
+            }
+        }
         let selectors = self.selectors();
         // The last compound of each selector: the element the declarations apply to.
         let subjects = || selectors.iter().filter_map(|s| s.last());
@@ -492,6 +521,38 @@ impl<'t> Walker<'t> {
     /// certain elements, theirs. Here the elements that italic rules commonly ask for count as
     /// names too ([`super::NAMED_ELEMENTS`]: normalize.css's `dfn { font-style: italic }` slants
     /// no text of a page without a `<dfn>`, nor `table.docutils caption` one without a caption).
+    /// Records that the innermost style rule sets the elements it matches upright, or in their
+    /// parent's style (`inherit`): kept when it is a [`super::Upright`] rule, for each of its
+    /// selectors that is one compound of an element name of [`super::ITALIC_ELEMENTS`] or none,
+    /// class names and ids.
+    fn sets_upright(&mut self, inherit: bool) {
+        if !matches!(self.rule, Rule::Selectors { top: true, .. }) {
+            return;
+        }
+        for selector in self.selectors().iter() {
+            let [c] = selector.as_slice() else { continue };
+            if c.other || c.root || (c.tag.is_none() && c.words.is_empty()) {
+                continue;
+            }
+            let tag = match &c.tag {
+                None => None,
+                Some(t) => match super::ITALIC_ELEMENTS
+                    .iter()
+                    .position(|e| t.eq_ignore_ascii_case(e))
+                {
+                    Some(i) => Some(i as u8),
+                    None => continue,
+                },
+            };
+            let names = c.words.iter().map(|w| super::Words::hash(w)).collect();
+            self.fonts.upright.push(super::Upright {
+                tag,
+                names,
+                inherit,
+            });
+        }
+    }
+
     fn slants(&mut self) {
         match self.named_gate() {
             Some(gate) => self.fonts.italic_for.push(gate.to_vec()),
@@ -783,6 +844,30 @@ fn declaration_value<'i>(p: &mut Parser<'i>, read: impl FnOnce(&mut Parser<'i>))
     );
 }
 
+/// Whether a `font-style` (or `font`) value is only a keyword that sets text upright: `Some(false)`
+/// for `normal` or `initial`, `Some(true)` for `inherit` or `unset` (the parent's style), with or
+/// without `!important`.
+fn upright_keyword(value: &mut Parser<'_>) -> Option<bool> {
+    let inherit = match value.next() {
+        Ok(Token::Ident(w))
+            if w.eq_ignore_ascii_case("normal") || w.eq_ignore_ascii_case("initial") =>
+        {
+            false
+        }
+        Ok(Token::Ident(w))
+            if w.eq_ignore_ascii_case("inherit") || w.eq_ignore_ascii_case("unset") =>
+        {
+            true
+        }
+        _ => return None,
+    };
+    let _ = value.try_parse(|v| {
+        v.expect_delim('!')?;
+        v.expect_ident_matching("important")
+    });
+    value.is_exhausted().then_some(inherit)
+}
+
 /// Whether a type selector names one of [`super::GATING_ELEMENTS`] or of `more`.
 fn is_gating_element(name: &str, more: &[&str]) -> bool {
     super::GATING_ELEMENTS
@@ -1028,6 +1113,8 @@ struct Compound {
     tag: Option<String>,
     root: bool,
     words: Vec<String>,
+    /// It asks for something more: a pseudo-class or pseudo-element, an attribute, `*`, `&`.
+    other: bool,
 }
 
 impl Compound {
@@ -1110,15 +1197,19 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
             Some(Token::Ident(name)) => compound.tag = Some(name.to_string()),
             Some(Token::IDHash(name)) => compound.words.push(name.to_string()),
             Some(Token::Delim('.')) => after_dot = true,
-            Some(Token::Colon) => after_colon = true,
+            Some(Token::Colon) => {
+                after_colon = true;
+                compound.other = true;
+            }
             Some(Token::SquareBracketBlock) => {
+                compound.other = true;
                 if let Ok(Some(prefix)) = p.parse_nested_block(class_prefix) {
                     compound.words.push(prefix);
                 }
             }
             // `*`, `&`, other attribute selectors and functional pseudo-classes (whose arguments
             // the parser skips) ask for nothing.
-            _ => {}
+            _ => compound.other = true,
         }
     }
     all
@@ -1625,6 +1716,57 @@ mod tests {
             "body { font-family: B } button, input { font: inherit } .btn { font-family: C }",
         );
         assert_eq!(f.font_use.control_families, ["", "c"]);
+    }
+
+    #[test]
+    fn rules_that_set_italic_elements_upright() {
+        use crate::parse::{ITALIC_ELEMENTS, Upright, Words};
+        let upright = |css: &str| -> Vec<(String, Vec<u32>, bool)> {
+            parse_css(css)
+                .font_use
+                .upright
+                .into_iter()
+                .map(
+                    |Upright {
+                         tag,
+                         names,
+                         inherit,
+                     }| {
+                        let tag = tag.map_or("*", |t| ITALIC_ELEMENTS[t as usize]);
+                        (tag.to_string(), names, inherit)
+                    },
+                )
+                .collect()
+        };
+        let x = Words::hash("x");
+        // Bootstrap's reboot and USWDS; a class of any element; Meyer's reset; an `@layer`.
+        assert_eq!(
+            upright(
+                "address,CITE,p{font-style:normal}.x{font-style:initial!important}\
+                 em.x,b{font:inherit}@layer base{i{font-style:unset}}"
+            ),
+            [
+                ("address".to_string(), vec![], false),
+                ("cite".to_string(), vec![], false),
+                ("*".to_string(), vec![x], false),
+                ("em".to_string(), vec![x], true),
+                ("i".to_string(), vec![], true),
+            ]
+        );
+        // Only where it always applies, to every element it names.
+        for css in [
+            "@media (min-width:40em){em{font-style:normal}}",
+            "@supports (x:y){em{font-style:normal}}",
+            ".a{em{font-style:normal}}",
+            ".a em, em:hover, em::before, [lang] em, *{font-style:normal}",
+            "em{font-style:normal italic}",
+            "em{font-style:oblique}",
+            "em{font:1em Serif}",
+        ] {
+            assert_eq!(upright(css), [], "{css}");
+        }
+        // A slanting value still slants.
+        assert!(parse_css("p{font-style:oblique 10deg}").font_use.italic);
     }
 
     #[test]

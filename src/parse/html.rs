@@ -56,7 +56,8 @@ use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, H
 use lol_html::{AsciiCompatibleEncoding, MemorySettings, OutputSink, Selector};
 
 use super::{
-    FileFacts, FontUse, Parser, RefAttrs, RefKind, Reference, SrcsetCandidate, TextChars, Words,
+    FileFacts, FontUse, ITALIC_ELEMENTS, ItalicElement, Parser, RefAttrs, RefKind, Reference,
+    SrcsetCandidate, TextChars, Words,
 };
 use crate::error::{Diagnostic, Location, Severity};
 
@@ -286,6 +287,7 @@ impl Parser for HtmlParser {
             code_text: st.code_chars.map(|c| TextChars(c.into_set())),
             control_text: st.control_chars.map(|c| TextChars(c.into_set())),
             italic_text: st.italic_chars.map(|c| TextChars(c.into_set())),
+            italic_nestings: st.italic_nestings,
             vite_manifest: None,
             font_use: st.font_use,
             words: {
@@ -556,8 +558,10 @@ struct State {
     /// without `open`.
     hidden_depth: usize,
     /// Open elements that browsers set in italics (`<em>`, `<i>`, `<cite>`, `<dfn>`, `<var>`,
-    /// `<address>`).
-    italic_depth: usize,
+    /// `<address>`), outermost first.
+    italic_open: Vec<ItalicElement>,
+    /// Each nesting of them that text was seen in, once ([`FileFacts::italic_nestings`]).
+    italic_nestings: Vec<Vec<ItalicElement>>,
     /// The characters of their text, once one is seen.
     italic_chars: Option<CharSet>,
     /// Entities of that text, decoded on their own.
@@ -593,7 +597,10 @@ struct RawText {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum RawKind {
-    Style,
+    /// `always`: its `media` always applies ([`super::media_always_applies`]).
+    Style {
+        always: bool,
+    },
     ModuleScript,
     ImportMap,
     /// A classic script or a data block, without `src`.
@@ -665,8 +672,12 @@ impl State {
     /// Parses collected inline text and records what it references.
     fn finish_raw(&mut self, raw: RawText) {
         match raw.kind {
-            RawKind::Style => {
-                let facts = super::css::parse_css(&raw.text);
+            RawKind::Style { always } => {
+                let mut facts = super::css::parse_css(&raw.text);
+                if !always {
+                    // A rule that applies on some screens only does not set text upright.
+                    facts.font_use.upright.clear();
+                }
                 self.append_inline(facts, raw.origin, |_| true);
             }
             RawKind::ModuleScript => {
@@ -848,7 +859,28 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         // Browsers set these in italics: their text may use italic faces.
         "em" | "i" | "cite" | "dfn" | "var" | "address" if st.renders_text() => {
             st.italic_chars.get_or_insert_with(CharSet::default);
-            count_open(st, shared, el, |st| &mut st.italic_depth);
+            let s = shared.clone();
+            let registered = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+                lock(&s).italic_open.pop();
+                Ok(())
+            }));
+            if registered.is_ok() {
+                let mut names = Vec::new();
+                for attr in el.attributes() {
+                    let name = attr.name_preserve_case();
+                    if name.eq_ignore_ascii_case("class") {
+                        let classes = attr.value();
+                        let classes = classes.split(is_ascii_ws).filter(|c| !c.is_empty());
+                        names.extend(classes.map(Words::hash));
+                    } else if name.eq_ignore_ascii_case("id") {
+                        names.push(Words::hash(&attr.value()));
+                    }
+                }
+                st.italic_open.push(ItalicElement {
+                    tag: ITALIC_ELEMENTS.iter().position(|e| *e == tag).unwrap_or(0) as u8,
+                    names,
+                });
+            }
         }
         "picture" => {
             count_open(st, shared, el, |st| &mut st.picture_depth);
@@ -927,7 +959,8 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
                 t.is_empty() || t.eq_ignore_ascii_case("text/css")
             });
             if css {
-                st.collect_raw(RawKind::Style, at, range.end);
+                let always = super::media_always_applies(a.get("media").as_deref());
+                st.collect_raw(RawKind::Style { always }, at, range.end);
             }
         }
         _ => {}
@@ -1441,10 +1474,15 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
         } else {
             st.entities.feed(t.as_str(), &mut st.chars);
         }
-        if st.italic_depth > 0
+        if !st.italic_open.is_empty()
             && let Some(italic) = st.italic_chars.as_mut()
         {
             st.italic_entities.feed(t.as_str(), italic);
+            if !t.as_str().bytes().all(|b| b.is_ascii_whitespace())
+                && !st.italic_nestings.contains(&st.italic_open)
+            {
+                st.italic_nestings.push(st.italic_open.clone());
+            }
         }
     }
     if t.last_in_text_node() {
@@ -2483,6 +2521,50 @@ mod tests {
             italic_text("<address>\u{416}</address>"),
             Some("\u{416}".to_string())
         );
+        // The nestings of italic elements that text is in, each once, for rules that set some
+        // upright; with `inherit`, the element around decides.
+        let f = parse_html(
+            b"<address> <em class='x y' id=z>a</em> b <em class='x y' id=z>c</em>\
+              </address><p><i>d</i> <i>\n</i>",
+        );
+        let el = |tag: &str, names: &[&str]| ItalicElement {
+            tag: ITALIC_ELEMENTS.iter().position(|e| *e == tag).unwrap() as u8,
+            names: names.iter().map(|n| Words::hash(n)).collect(),
+        };
+        let (address, em, i) = (el("address", &[]), el("em", &["x", "y", "z"]), el("i", &[]));
+        assert_eq!(
+            f.italic_nestings,
+            [
+                vec![address.clone(), em.clone()],
+                vec![address.clone()],
+                vec![i.clone()]
+            ]
+        );
+        let rule = |tag: Option<&str>, names: &[&str], inherit| crate::parse::Upright {
+            tag: tag.map(|t| el(t, &[]).tag),
+            names: names.iter().map(|n| Words::hash(n)).collect(),
+            inherit,
+        };
+        let under = |n: &[ItalicElement], rules: &[crate::parse::Upright]| {
+            crate::parse::italic_under(n, &rules.iter().collect::<Vec<_>>())
+        };
+        let nested = [address.clone(), em.clone()];
+        assert!(under(&nested, &[rule(Some("address"), &[], false)]));
+        assert!(under(&nested, &[rule(None, &["x", "q"], false)]));
+        assert!(!under(&nested, &[rule(None, &["y", "x"], false)]));
+        assert!(under(&nested, &[rule(Some("em"), &[], true)]));
+        assert!(!under(
+            &nested,
+            &[
+                rule(Some("em"), &[], true),
+                rule(Some("address"), &[], false)
+            ]
+        ));
+        assert!(under(
+            &nested,
+            &[rule(Some("em"), &[], false), rule(Some("em"), &["z"], true)]
+        ));
+        assert!(!under(&[i], &[rule(Some("i"), &[], true)]));
         let declared = |html: &str| parse_html(html.as_bytes()).font_use.italic;
         assert!(!declared(
             "<p>a <em>b</em><span style=\"font-style:normal\">x</span>"

@@ -330,6 +330,9 @@ pub struct FileFacts {
     /// Characters of the page's text that browsers set in italics (in `<em>`, `<i>`, `<cite>`,
     /// `<dfn>`, `<var>`, `<address>`); `None` when the page has no such element.
     pub italic_text: Option<TextChars>,
+    /// The nestings of those elements (outermost first) that the text of `italic_text` is in,
+    /// each once: a rule may set one upright ([`FontUse::upright`]).
+    pub italic_nestings: Vec<Vec<ItalicElement>>,
     /// The `lang` of the page's `<html>` element (HTML only).
     pub lang: Option<String>,
     /// The parsed `.vite/manifest.json` (Vite manifest only).
@@ -367,6 +370,8 @@ pub struct FontUse {
     pub italic: bool,
     /// What the rules for certain elements that set italics ask of them (as [`Gated::any_of`]).
     pub italic_for: Vec<Vec<Vec<String>>>,
+    /// Rules that set elements of [`ITALIC_ELEMENTS`] upright: `address { font-style: normal }`.
+    pub upright: Vec<Upright>,
     /// Names that only rules for certain elements ask for (`.fab { font-family: "Font Awesome 5
     /// Brands" }`), lowercased and sorted, none of them also in [`FontUse::names`].
     pub gated: Vec<Gated>,
@@ -507,6 +512,66 @@ pub struct PropDef {
 /// code), and that many pages lack. Other element names ask for nothing.
 pub const GATING_ELEMENTS: [&str; 5] = ["code", "kbd", "pre", "samp", "tt"];
 
+/// Whether a `media` attribute or `@import` media list always applies on screen: none, `all` or
+/// `screen`.
+pub fn media_always_applies(media: Option<&str>) -> bool {
+    media.is_none_or(|m| {
+        let m = m.trim();
+        m.is_empty() || m.eq_ignore_ascii_case("all") || m.eq_ignore_ascii_case("screen")
+    })
+}
+
+/// The elements that browsers set in italics.
+pub const ITALIC_ELEMENTS: [&str; 6] = ["address", "cite", "dfn", "em", "i", "var"];
+
+/// An element of [`ITALIC_ELEMENTS`] around italic text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItalicElement {
+    /// Which one (its index in [`ITALIC_ELEMENTS`]).
+    pub tag: u8,
+    /// Its class names and id, as [`Words::hash`]es.
+    pub names: Vec<u32>,
+}
+
+/// A style rule that sets the elements it matches upright (`font-style: normal`) or in their
+/// parent's style (`inherit`), which a browser applies over its own italics for [`ITALIC_ELEMENTS`].
+/// Only a rule outside other rules and conditional at-rules (`@media`, `@supports`; `@layer`
+/// counts as outside) whose selector is one compound of an element name, class names and ids is
+/// kept: it applies to every element that has them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Upright {
+    /// The element name, as an index in [`ITALIC_ELEMENTS`]; `None` for any element.
+    pub tag: Option<u8>,
+    /// The class names and ids the selector asks for, as [`Words::hash`]es.
+    pub names: Vec<u32>,
+    /// `inherit` (or `unset`): the element takes its parent's style.
+    pub inherit: bool,
+}
+
+impl Upright {
+    /// Whether the rule matches the element.
+    pub fn matches(&self, el: &ItalicElement) -> bool {
+        self.tag.is_none_or(|t| t == el.tag) && self.names.iter().all(|n| el.names.contains(n))
+    }
+}
+
+/// Whether text in the nesting `around` (outermost first) of [`ITALIC_ELEMENTS`] is italic
+/// under the rules `upright`: its innermost element is, unless a rule sets it upright; with
+/// `inherit` the element around it decides.
+pub fn italic_under(around: &[ItalicElement], upright: &[&Upright]) -> bool {
+    for el in around.iter().rev() {
+        let rules = || upright.iter().filter(|u| u.matches(el));
+        if rules().next().is_none() {
+            return true;
+        }
+        // With both kinds of rule, whichever wins, `inherit` keeps the most italics.
+        if !rules().any(|u| u.inherit) {
+            return false;
+        }
+    }
+    false
+}
+
 /// Elements that stylesheets commonly set in italics or give a weight, or style text inside
 /// (`figure .caption`), and many pages lack; those browsers set in bold (`<b>`, `<strong>`,
 /// headings, `<th>`). A `font-style` or `font-weight` rule for them asks for them by name, as for
@@ -612,6 +677,7 @@ impl FontUse {
             && self.weights.is_empty()
             && self.page_weights.is_empty()
             && self.italic_for.is_empty()
+            && self.upright.is_empty()
             && self.code_families.is_empty()
             && self.control_families.is_empty()
             && !self.computed
@@ -626,6 +692,7 @@ impl FontUse {
         self.weights.extend(other.weights);
         self.page_weights.extend(other.page_weights);
         self.italic_for.extend(other.italic_for);
+        self.upright.extend(other.upright);
         if other.names.is_empty()
             && other.gated.is_empty()
             && other.props.is_empty()

@@ -1430,6 +1430,84 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
     );
 }
 
+/// Styles may set the elements that browsers set in italics upright: Bootstrap's reboot and USWDS
+/// write `address { font-style: normal }`, a theme `.logo { font-style: normal }` for an `<em
+/// class=logo>`, Eric Meyer's reset `em { font: inherit }`. Where every such element with text is
+/// set upright, the italic face is not hinted; a rule under a `media` condition does not count.
+#[test]
+fn italic_elements_set_upright_need_no_italic_face() {
+    let page = |sheets: &str, body: &str| {
+        format!("<!doctype html><link rel=stylesheet href=/faces.css>{sheets}<p>Text {body}</p>")
+    };
+    let reboot = "<link rel=stylesheet href=/reboot.css>";
+    let (dir, site) = temp_site(&[
+        ("address.html", &page(reboot, "<address>Street</address>")),
+        ("logo.html", &page(reboot, "<em class='logo x'>Name</em>")),
+        (
+            "mixed.html",
+            &page(reboot, "<em class=logo>Name</em> <em>so</em>"),
+        ),
+        (
+            "wide.html",
+            &page(
+                "<link rel=stylesheet media='(min-width: 40em)' href=/reboot.css>",
+                "<address>Street</address>",
+            ),
+        ),
+        (
+            "meyer.html",
+            &page(
+                "<link rel=stylesheet href=/meyer.css>",
+                "<address><em>so</em> Street</address>",
+            ),
+        ),
+        (
+            "restored.html",
+            &page(
+                "<link rel=stylesheet href=/meyer.css><style>em{font-style:italic}</style>",
+                "<em>so</em>",
+            ),
+        ),
+        (
+            "reboot.css",
+            "address{font-style:normal}.logo{font-style:normal}",
+        ),
+        ("meyer.css", "p,em,address{font:inherit}"),
+        (
+            "faces.css",
+            "body{font-family:Noto}\
+             @font-face{font-family:Noto;src:url(/latin.woff2)}\
+             @font-face{font-family:Noto;font-style:italic;src:url(/latin-italic.woff2)}",
+        ),
+        ("latin.woff2", "w"),
+        ("latin-italic.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    for (page, italic) in [
+        ("/address.html", false),
+        ("/logo.html", false),
+        ("/meyer.html", false),
+        ("/mixed.html", true),
+        ("/wide.html", true),
+        ("/restored.html", true),
+    ] {
+        let want: &[&str] = if italic {
+            &["/latin.woff2", "/latin-italic.woff2"]
+        } else {
+            &["/latin.woff2"]
+        };
+        assert_eq!(font_urls(&links[page]), want, "{page}");
+    }
+    let o = run(&["explain", site.to_str().unwrap(), "/address.html"]);
+    let why = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        why.lines()
+            .any(|l| l.contains("/latin-italic.woff2") && l.contains("font-style: normal")),
+        "{why}"
+    );
+}
+
 /// A browser uses a preload for an element with `integrity` only when the preload carries the same
 /// (else it downloads the file again, as Chromium 156 does): hints repeat the consumer's value as
 /// written, whatever its algorithm, and a page's own preload without it is a mismatch.
