@@ -517,10 +517,6 @@ impl<'t> Walker<'t> {
         }
     }
 
-    /// Records that the innermost style rule may set text in italics: any text, or, for a rule for
-    /// certain elements, theirs. Here the elements that italic rules commonly ask for count as
-    /// names too ([`super::NAMED_ELEMENTS`]: normalize.css's `dfn { font-style: italic }` slants
-    /// no text of a page without a `<dfn>`, nor `table.docutils caption` one without a caption).
     /// Records that the innermost style rule sets the elements it matches upright, or in their
     /// parent's style (`inherit`): kept when it is a [`super::Upright`] rule, for each of its
     /// selectors that is one compound of an element name of [`super::ITALIC_ELEMENTS`] or none,
@@ -553,6 +549,10 @@ impl<'t> Walker<'t> {
         }
     }
 
+    /// Records that the innermost style rule may set text in italics: any text, or, for a rule for
+    /// certain elements, theirs. Here the elements that italic rules commonly ask for count as
+    /// names too ([`super::NAMED_ELEMENTS`]: normalize.css's `dfn { font-style: italic }` slants
+    /// no text of a page without a `<dfn>`, nor `table.docutils caption` one without a caption).
     fn slants(&mut self) {
         match self.named_gate() {
             Some(gate) => self.fonts.italic_for.push(gate.to_vec()),
