@@ -825,8 +825,17 @@ impl Words {
                 self.add_class(token);
             } else {
                 self.add(token);
-                for part in token.split(|c: char| !plain(c)) {
-                    self.add_class(part);
+                // A part after `.` or `#` is a selector's class or id (`'.btn .ni'` in a
+                // `querySelectorAll`, which finds elements and gives none a class), a file
+                // extension or a fragment.
+                let mut after = ' ';
+                for part in token.split_inclusive(|c: char| !plain(c)) {
+                    let sep = part.chars().next_back().filter(|c| !plain(*c));
+                    let name = &part[..part.len() - sep.map_or(0, char::len_utf8)];
+                    if after != '.' && after != '#' {
+                        self.add_class(name);
+                    }
+                    after = sep.unwrap_or(' ');
                 }
                 // A tag a script may write (`'<code>'`, `"<pre class=x>"`).
                 for (i, _) in token.match_indices('<') {
@@ -995,7 +1004,7 @@ mod tests {
         let mut w = Words::default();
         w.add_class("bi-github-alt");
         w.add_class("tablet:font-mono-lg");
-        w.add_text("x = 'icon_home' + \"<i class=fa-x>\"");
+        w.add_text("x = 'icon_home' + \"<i class=fa-x>\" + $('.btn .ni,#top').x");
         w.seal();
         for word in [
             "bi-github-alt",
@@ -1021,6 +1030,8 @@ mod tests {
             "tablet:",
             "ont-",
             "alt-",
+            "ni",
+            "top",
         ] {
             assert!(!w.contains(word), "{word}");
         }
