@@ -775,9 +775,9 @@ struct PageStyles<'g> {
     vars: OnceCell<VarFamilies<'g>>,
     /// The page's faces: family (lowercased), slanted, the weights it serves.
     faces: Vec<(String, bool, (u16, u16))>,
-    /// The rules that set italic elements upright ([`FontUse::upright`]): the page's own, and its
-    /// stylesheets' when each applies on every screen (a `media` condition may leave its rules
-    /// out, and the stylesheets it imports with them).
+    /// The rules that set italic elements upright ([`FontUse::upright`]): the page's own, and those
+    /// of the stylesheets that apply on every screen (a `media` condition may leave a stylesheet's
+    /// rules out, and those of the stylesheets it imports).
     upright: Vec<&'g Upright>,
 }
 
@@ -876,12 +876,17 @@ impl<'g> PageStyles<'g> {
             .chain(sheet_entries().filter_map(|e| e.node))
             .filter_map(|n| n.font_use.as_deref())
             .collect();
-        let always = sheet_entries().all(|e| media_always_applies(e.attrs.media.as_deref()));
-        let upright = if always {
-            uses.iter().flat_map(|f| &f.upright).collect()
-        } else {
-            page.font_use.iter().flat_map(|f| &f.upright).collect()
-        };
+        // Stylesheets whose rules apply on some screens only: under a `media` condition, or
+        // imported by one (a file is listed once, after the file that first names it).
+        let mut conditional: Vec<&str> = Vec::new();
+        let mut upright: Vec<&Upright> = page.font_use.iter().flat_map(|f| &f.upright).collect();
+        for e in sheet_entries() {
+            if !media_always_applies(e.attrs.media.as_deref()) || conditional.contains(&e.parent) {
+                conditional.extend(e.file);
+            } else if let Some(f) = e.node.and_then(|n| n.font_use.as_deref()) {
+                upright.extend(&f.upright);
+            }
+        }
         let scripts = entries
             .iter()
             .filter_map(|e| e.node)

@@ -1433,7 +1433,8 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
 /// Styles may set the elements that browsers set in italics upright: Bootstrap's reboot and USWDS
 /// write `address { font-style: normal }`, a theme `.logo { font-style: normal }` for an `<em
 /// class=logo>`, Eric Meyer's reset `em { font: inherit }`. Where every such element with text is
-/// set upright, the italic face is not hinted; a rule under a `media` condition does not count.
+/// set upright, the italic face is not hinted; a rule under a `media` condition (of its `<link>`
+/// or of an `@import` on the way) does not count.
 #[test]
 fn italic_elements_set_upright_need_no_italic_face() {
     let page = |sheets: &str, body: &str| {
@@ -1469,6 +1470,23 @@ fn italic_elements_set_upright_need_no_italic_face() {
             ),
         ),
         (
+            "printed.html",
+            &page(
+                "<link rel=stylesheet media=print href=/print.css>\
+                 <link rel=stylesheet href=/reboot.css>",
+                "<address>Street</address>",
+            ),
+        ),
+        (
+            "imported.html",
+            &page(
+                "<link rel=stylesheet href=/wide.css>",
+                "<address>Street</address>",
+            ),
+        ),
+        ("print.css", "p{color:black}"),
+        ("wide.css", "@import url(/reboot.css) (min-width: 40em);"),
+        (
             "reboot.css",
             "address{font-style:normal}.logo{font-style:normal}",
         ),
@@ -1488,8 +1506,10 @@ fn italic_elements_set_upright_need_no_italic_face() {
         ("/address.html", false),
         ("/logo.html", false),
         ("/meyer.html", false),
+        ("/printed.html", false),
         ("/mixed.html", true),
         ("/wide.html", true),
+        ("/imported.html", true),
         ("/restored.html", true),
     ] {
         let want: &[&str] = if italic {
