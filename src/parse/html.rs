@@ -72,7 +72,8 @@ const MEMORY_LIMIT: usize = 256 << 20;
 /// and id ([`record_names`]) and its `style`, `font-family` and `hidden` attributes
 /// ([`ATTRIBUTES`]). Elements rules may ask for by name
 /// ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS),
-/// [`NAMED_ELEMENTS`](crate::parse::NAMED_ELEMENTS)) are acted on too.
+/// [`NAMED_ELEMENTS`](crate::parse::NAMED_ELEMENTS)) and those browsers set in italics
+/// ([`ITALIC_ELEMENTS`]) are acted on too.
 ///
 /// The handler is registered for every element (`*`) rather than for a list of these: lol_html
 /// compiles its selectors for every page, and compiling a list of some sixty names cost more
@@ -105,12 +106,6 @@ const ELEMENTS: &[&str] = &[
     "details",
     "summary",
     "dialog",
-    "em",
-    "i",
-    "cite",
-    "dfn",
-    "var",
-    "address",
     "pre",
     "code",
 ];
@@ -121,6 +116,7 @@ const ATTRIBUTES: &[&str] = &["style", "font-family", "hidden"];
 /// Whether the element handler acts on an element with this tag name.
 fn acts_on(tag: &str) -> bool {
     ELEMENTS.contains(&tag)
+        || ITALIC_ELEMENTS.contains(&tag)
         || crate::parse::GATING_ELEMENTS.contains(&tag)
         || crate::parse::NAMED_ELEMENTS.contains(&tag)
 }
@@ -857,31 +853,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             count_open(st, shared, el, |st| &mut st.summary_depth);
         }
         // Browsers set these in italics: their text may use italic faces.
-        "em" | "i" | "cite" | "dfn" | "var" | "address" if st.renders_text() => {
-            st.italic_chars.get_or_insert_with(CharSet::default);
-            let s = shared.clone();
-            let registered = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
-                lock(&s).italic_open.pop();
-                Ok(())
-            }));
-            if registered.is_ok() {
-                let mut names = Vec::new();
-                for attr in el.attributes() {
-                    let name = attr.name_preserve_case();
-                    if name.eq_ignore_ascii_case("class") {
-                        let classes = attr.value();
-                        let classes = classes.split(is_ascii_ws).filter(|c| !c.is_empty());
-                        names.extend(classes.map(Words::hash));
-                    } else if name.eq_ignore_ascii_case("id") {
-                        names.push(Words::hash(&attr.value()));
-                    }
-                }
-                st.italic_open.push(ItalicElement {
-                    tag: ITALIC_ELEMENTS.iter().position(|e| *e == tag).unwrap_or(0) as u8,
-                    names,
-                });
-            }
-        }
+        t if st.renders_text() && ITALIC_ELEMENTS.contains(&t) => open_italic(st, shared, el, t),
         "picture" => {
             count_open(st, shared, el, |st| &mut st.picture_depth);
             flush_picture_sources(st);
@@ -1260,6 +1232,33 @@ fn count_open(
     if registered.is_ok() {
         *depth(st) += 1;
     }
+}
+
+/// Counts an element that browsers set in italics (one of [`ITALIC_ELEMENTS`]) as open until its
+/// end tag, with its class names and id, which rules that set it upright may ask for.
+fn open_italic(st: &mut State, shared: &Shared, el: &mut Element<'_, '_>, tag: &str) {
+    st.italic_chars.get_or_insert_with(CharSet::default);
+    let s = shared.clone();
+    let registered = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+        lock(&s).italic_open.pop();
+        Ok(())
+    }));
+    if registered.is_err() {
+        return;
+    }
+    let mut names = Vec::new();
+    for attr in el.attributes() {
+        let name = attr.name_preserve_case();
+        if name.eq_ignore_ascii_case("class") {
+            let classes = attr.value();
+            let classes = classes.split(is_ascii_ws).filter(|c| !c.is_empty());
+            names.extend(classes.map(Words::hash));
+        } else if name.eq_ignore_ascii_case("id") {
+            names.push(Words::hash(&attr.value()));
+        }
+    }
+    let tag = ITALIC_ELEMENTS.iter().position(|e| *e == tag).unwrap_or(0) as u8;
+    st.italic_open.push(ItalicElement { tag, names });
 }
 
 /// An Astro island: Astro's inline loader `import()`s the island's `renderer-url` and
