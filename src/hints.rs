@@ -972,7 +972,11 @@ impl<'g> PageStyles<'g> {
                     match &w.weight {
                         Weight::Is(n) => weights.push(*n),
                         Weight::Var { props, fallback } => {
-                            weights.extend(self.var_weights(props, *fallback, alt)?);
+                            let (held, inherits) = self.var_weights(props, *fallback, alt)?;
+                            if inherits {
+                                return None;
+                            }
+                            weights.extend(held);
                         }
                         Weight::Bolder | Weight::Lighter | Weight::Inherit | Weight::Unknown => {
                             return None;
@@ -1082,27 +1086,33 @@ impl<'g> PageStyles<'g> {
     /// ids `element`: what the declarations of `--prop` for it hold, when rules for its classes
     /// set the property; else what any declaration of the page that may apply holds (an ancestor
     /// may set it), and the fallback; a fallback `var()` (`props` after the first) the same way.
-    /// `None` when one is not a weight, or there is none.
+    /// With them, whether a declaration is empty ([`PropDef::empty`]): the element may then
+    /// keep its parent's weight. `None` when one is not a weight, or there is none.
     fn var_weights(
         &self,
         props: &[String],
         fallback: Option<u16>,
         element: &[String],
-    ) -> Option<Vec<u16>> {
+    ) -> Option<(Vec<u16>, bool)> {
         let mut weights = Vec::new();
+        let mut inherits = false;
         for prop in props {
             let (own, all) = self.declarations(prop, Some(element));
             // Set on the element itself: its fallbacks are not read.
             let set = !own.is_empty();
             for d in if set { own } else { all } {
-                weights.push(d.weight?);
+                if d.empty {
+                    inherits = true;
+                } else {
+                    weights.push(d.weight?);
+                }
             }
             if set {
-                return Some(weights);
+                return Some((weights, inherits));
             }
         }
         weights.extend(fallback);
-        (!weights.is_empty()).then_some(weights)
+        (!weights.is_empty() || inherits).then_some((weights, inherits))
     }
 
     /// The declarations of custom property `prop` in rules that may apply to the page: those that
@@ -1262,7 +1272,7 @@ impl<'g> PageStyles<'g> {
                     match &w.weight {
                         Weight::Is(n) => weights.push(*n),
                         Weight::Var { props, fallback } => {
-                            weights.extend(self.var_weights(props, *fallback, &[])?);
+                            weights.extend(self.var_weights(props, *fallback, &[])?.0);
                         }
                         Weight::Bolder => bolder = true,
                         Weight::Lighter => lighter = true,

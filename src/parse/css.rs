@@ -428,16 +428,18 @@ impl<'t> Walker<'t> {
         let mut expr = std::mem::take(&mut value.expr);
         if let Some(prop) = custom {
             p.reset(&start);
+            let empty = p.is_exhausted();
             let weight = match weight_value(p) {
                 Weight::Is(w) => Some(w),
                 _ => None,
             };
-            if !expr.is_empty() || weight.is_some() {
+            if !expr.is_empty() || weight.is_some() || empty {
                 let gate = self.rule_gate().as_deref().cloned();
                 self.fonts.props.push(PropDef {
                     prop: prop.to_owned(),
                     value: expr,
                     weight,
+                    empty,
                     gate,
                 });
             }
@@ -1628,6 +1630,7 @@ mod tests {
                 prop: prop.into(),
                 value,
                 weight,
+                empty: false,
                 gate: gate.map(|g| g.iter().map(|alt| owned(alt)).collect()),
             };
         let reads = |prop: &str| Expr {
@@ -1650,6 +1653,11 @@ mod tests {
             ]
         );
         assert_eq!(f.props_of("--fa").len(), 1);
+        // An empty value is kept: what reads it inherits (Bootstrap's `.nav` sets
+        // `--bs-nav-link-font-weight: ;`).
+        let empty = parse_css(".nav{--w: ;--v:/**/}.x{--u:500}").font_use.props;
+        let empty: Vec<_> = empty.iter().map(|d| (d.prop.as_str(), d.empty)).collect();
+        assert_eq!(empty, [("--u", false), ("--v", true), ("--w", true)]);
         assert!(f.props_of("--f").is_empty() && f.props_of("--z").is_empty());
         assert_eq!(facts.refs.len(), 1, "{:?}", facts.refs);
         assert!(names("p{font:1em env(x)}").1);

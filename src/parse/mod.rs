@@ -503,6 +503,9 @@ pub struct PropDef {
     pub value: Expr,
     /// The weight it holds, when it is one (`--fa-style: 900`).
     pub weight: Option<u16>,
+    /// Its value is empty (Bootstrap's `--bs-nav-link-font-weight: ;`): a declaration that reads
+    /// it has no value, and an inherited property such as `font-weight` keeps the parent's.
+    pub empty: bool,
     /// The elements its rule is for (custom properties inherit, so the elements inside them too).
     pub gate: Gate,
 }

@@ -987,9 +987,14 @@ fn faces_serve_only_the_weights_the_page_may_have() {
         ("stronger.html", &page("<h1><strong>Title</strong></h1>")),
         ("token.html", &page("<p class=tok>Text")),
         (
+            "nav.html",
+            &page("<nav class=nav><a class=nav-link>Link</a></nav>"),
+        ),
+        (
             "site.css",
             "body{font-family:Sans}.light{font-weight:300}dd{font-weight:600}\
              .tok{font-weight:var(--tok-weight,var(--sys-weight))}:root{--sys-weight:600}\
+             .nav{--nav-weight: ;}.nav-link{font-weight:var(--nav-weight)}\
              @font-face{font-family:Sans;font-weight:300;src:url(/300.woff2)}\
              @font-face{font-family:Sans;font-weight:400;src:url(/400.woff2)}\
              @font-face{font-family:Sans;font-weight:600;src:url(/600.woff2)}\
@@ -1010,8 +1015,10 @@ fn faces_serve_only_the_weights_the_page_may_have() {
     assert_eq!(fonts("/strong.html"), ["/400.woff2", "/700.woff2"]);
     assert_eq!(fonts("/light.html"), ["/300.woff2", "/400.woff2"]);
     assert_eq!(fonts("/terms.html"), ["/400.woff2", "/600.woff2"]);
-    // A `var()` in a `var()`'s fallback is followed too.
+    // A `var()` in a `var()`'s fallback is followed too. Bootstrap's `.nav` sets its links'
+    // weight property to nothing: they keep their parent's weight.
     assert_eq!(fonts("/token.html"), ["/400.woff2", "/600.woff2"]);
+    assert_eq!(fonts("/nav.html"), ["/400.woff2"]);
     // Bolder than bold is 900, which the heaviest face serves.
     assert_eq!(
         fonts("/stronger.html"),
