@@ -18,9 +18,9 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
-    BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, PropDef, RefAttrs, RefKind,
-    TextChars, Upright, VarRef, Weight, Words, element_word, gate_word, italic_under,
-    media_always_applies,
+    BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, ITALIC_ELEMENTS, PropDef,
+    RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words, element_word, gate_word,
+    italic_under, media_always_applies,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -814,6 +814,15 @@ const MAX_VAR_DEPTH: u32 = 64;
 /// one the page's styles say nothing particular about (`None`).
 type Element<'g> = Option<&'g [String]>;
 
+/// Whether a selector's alternative of [`Gated::any_of`] is for an element that browsers set in
+/// italics (`em`, `.post em`, `cite.title`).
+fn for_italic_element(alt: &[String]) -> bool {
+    own_words(alt).any(|w| {
+        w.strip_prefix('<')
+            .is_some_and(|name| ITALIC_ELEMENTS.contains(&name))
+    })
+}
+
 /// The names a selector's alternative of [`Gated::any_of`] asks of the element itself (not its
 /// [`context_name`](crate::parse::context_name)s).
 fn own_words(alt: &[String]) -> impl Iterator<Item = &String> {
@@ -1223,25 +1232,42 @@ impl<'g> PageStyles<'g> {
     /// Whether some text of the page in `family` may be italic: a rule that slants text may apply
     /// to it. When code elements have a family of their own, a rule that only slants elements in
     /// them (a syntax highlighter's `.highlight .c1` for comments) does not slant text in another.
+    /// A selector for an element that browsers set in italics anyway (`em { font-style: italic
+    /// }`, `.post em`) slants only the text of such elements, which the page's italic text holds
+    /// ([`PageStyles::restates_italics`]).
     fn may_be_italic(&self, family: &str) -> bool {
         let family = family.to_ascii_lowercase();
         let outside_code = self.code_not_in(&family);
         self.uses.iter().any(|f| {
             f.italic
-                || f.italic_for.iter().any(|g| {
-                    if outside_code {
-                        self.applies_outside_code(g)
-                    } else {
-                        self.applies(Some(g))
-                    }
+                || f.italic_for.iter().flatten().any(|alt| {
+                    let alt = std::slice::from_ref(alt);
+                    !for_italic_element(&alt[0])
+                        && if outside_code {
+                            self.applies_outside_code(alt)
+                        } else {
+                            self.applies(Some(alt))
+                        }
                 })
         })
     }
 
+    /// Whether a rule that may apply slants elements that browsers set in italics anyway: it
+    /// undoes rules that set them upright (Eric Meyer's reset, then `em { font-style: italic }`).
+    fn restates_italics(&self) -> bool {
+        self.uses.iter().any(|f| {
+            f.italic_for
+                .iter()
+                .flatten()
+                .any(|alt| for_italic_element(alt) && self.applies(Some(std::slice::from_ref(alt))))
+        })
+    }
+
     /// Whether rules set every italic element of the page with text upright
-    /// ([`italic_under`]).
+    /// ([`italic_under`]), and no rule slants them again ([`PageStyles::restates_italics`]).
     fn sets_italics_upright(&self, page: &PageFacts) -> bool {
         !self.upright.is_empty()
+            && !self.restates_italics()
             && !page.italic_nestings.is_empty()
             && !page
                 .italic_nestings
