@@ -768,6 +768,8 @@ struct PageStyles<'g> {
     code_words: Option<&'g Words>,
     /// Where the scripts' words start in `words` (after the page's own).
     scripts_from: usize,
+    /// The page's scripts render it ([`scripts_render`]).
+    client_rendered: bool,
     /// The weights the page's text may have ([`PageStyles::page_weights`]), worked out on first
     /// use.
     weights: OnceCell<Option<Vec<u16>>>,
@@ -862,6 +864,7 @@ impl<'g> PageStyles<'g> {
                 words: Vec::new(),
                 code_words: None,
                 scripts_from: 0,
+                client_rendered: false,
                 weights: OnceCell::new(),
                 vars: OnceCell::new(),
                 faces: Vec::new(),
@@ -913,6 +916,7 @@ impl<'g> PageStyles<'g> {
             words,
             code_words: page.page.as_deref().map(|p| &p.code_words),
             scripts_from: usize::from(page.page.is_some()),
+            client_rendered: scripts_render(page),
             weights: OnceCell::new(),
             vars: OnceCell::new(),
             faces,
@@ -1027,8 +1031,15 @@ impl<'g> PageStyles<'g> {
     }
 
     /// Whether the page has `word` on an element outside its `<pre>` and `<code>` elements, or a
-    /// script it runs may have it (a script may give any element a class).
+    /// script it runs may have it (a script may give any element a class). A language
+    /// ([`lang_word`]) is the page's `<html lang>`; a page that its scripts render may be given
+    /// any language they name (an i18n library sets it as it starts).
     fn has_word_outside_code(&self, word: &str) -> bool {
+        if let Some(lang) = word.strip_prefix('\u{1}') {
+            let (own, scripts) = self.words.split_at(self.scripts_from);
+            return own.iter().any(|w| w.contains(word))
+                || self.client_rendered && scripts.iter().any(|w| w.contains(lang));
+        }
         self.words.iter().any(|w| w.contains(word))
     }
 

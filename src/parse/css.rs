@@ -1027,10 +1027,17 @@ fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
 fn selector_gate(selectors: &[Vec<Compound>], more: &[&str]) -> Option<Vec<Vec<String>>> {
     let names = |c: &Compound| {
         let tag = c.tag.as_deref().filter(|t| is_gating_element(t, more));
+        // The root in a language: the page's `<html lang>` (or a script's word) has it.
+        let root = c.root
+            || c.tag
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("html"));
+        let lang = c.lang.as_deref().filter(|_| root).map(super::lang_word);
         c.words
             .iter()
             .cloned()
             .chain(tag.map(super::element_word))
+            .chain(lang)
             .collect::<Vec<_>>()
     };
     selectors
@@ -1117,6 +1124,8 @@ struct Compound {
     words: Vec<String>,
     /// It asks for something more: a pseudo-class or pseudo-element, an attribute, `*`, `&`.
     other: bool,
+    /// The language it asks for (`[lang=ja]`, `[lang|=ja]`, `:lang(ja)`), lowercased.
+    lang: Option<String>,
 }
 
 impl Compound {
@@ -1205,9 +1214,20 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
             }
             Some(Token::SquareBracketBlock) => {
                 compound.other = true;
-                if let Ok(Some(prefix)) = p.parse_nested_block(class_prefix) {
-                    compound.words.push(prefix);
+                match p.parse_nested_block(attribute) {
+                    Ok(Attribute::ClassPrefix(prefix)) => compound.words.push(prefix),
+                    Ok(Attribute::Lang(lang)) => compound.lang = Some(lang),
+                    _ => {}
                 }
+            }
+            Some(Token::Function(name)) if colon && name.eq_ignore_ascii_case("lang") => {
+                compound.other = true;
+                let lang = p.parse_nested_block(|p| {
+                    let lang = p.expect_ident_or_string()?.to_ascii_lowercase();
+                    p.expect_exhausted()?;
+                    Ok::<_, Failure>(lang)
+                });
+                compound.lang = lang.ok().or(compound.lang.take());
             }
             // `*`, `&`, other attribute selectors and functional pseudo-classes (whose arguments
             // the parser skips) ask for nothing.
@@ -1215,6 +1235,30 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
         }
     }
     all
+}
+
+/// What an attribute selector asks for, as far as the gates read it.
+enum Attribute {
+    /// A class-name prefix ([`class_prefix`]).
+    ClassPrefix(String),
+    /// A language, `[lang=ja]` or `[lang|=ja]`, lowercased.
+    Lang(String),
+    Other,
+}
+
+/// Reads an attribute selector's block: a language, or a class-name prefix ([`class_prefix`]).
+fn attribute<'i>(p: &mut Parser<'i>) -> Result<Attribute, Failure> {
+    let start = p.state();
+    if p.try_parse(|p| p.expect_ident_matching("lang")).is_ok() {
+        if !matches!(p.next()?, Token::Delim('=') | Token::DashMatch) {
+            return Ok(Attribute::Other);
+        }
+        let lang = p.expect_ident_or_string()?.to_ascii_lowercase();
+        skip_rest(p);
+        return Ok(Attribute::Lang(lang));
+    }
+    p.reset(&start);
+    Ok(class_prefix(p)?.map_or(Attribute::Other, Attribute::ClassPrefix))
 }
 
 /// The class-name prefix an attribute selector asks for, as icon fonts write them:
@@ -1506,6 +1550,16 @@ mod tests {
             v(&[&["bi"], &["bi-"], &["bi-"]])
         );
         assert_eq!(gate("i[class^=icon_]"), v(&[&["icon_"]]));
+        // The root in a language: Starlight's `:root[lang=ja]`, Docusaurus's `html[lang=zh-Hans]`.
+        let lang = |l: &str| crate::parse::lang_word(l);
+        assert_eq!(
+            gate(":root[lang=ja], HTML[lang|='zh-Hans'] .x, :root:lang(ar)"),
+            Some(vec![
+                vec![lang("ja")],
+                vec![format!(" {}", lang("zh-hans")), "x".to_string()],
+                vec![lang("ar")],
+            ])
+        );
         // A substring's last piece: USWDS's `[class*=font-mono-]` matches `md:font-mono-lg`.
         assert_eq!(
             gate("[class*=font-mono-], [class*='md:font-']"),
@@ -1520,6 +1574,9 @@ mod tests {
             ":not(pre) > :where(code)",
             "[class*=icon-]::before",
             "[class*=a--]",
+            "[lang=ja]",
+            ":lang(ja)",
+            ":root:lang(ja, ko)",
             "[class^=icon]",
             "[class^='-']",
             "[data-icon^=bi-]",

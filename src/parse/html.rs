@@ -913,7 +913,15 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             if st.lang.is_none()
                 && let Some(lang) = a.get("lang")
             {
-                st.lang = Some(lang.trim_matches(is_ascii_ws).to_string());
+                let lang = lang.trim_matches(is_ascii_ws);
+                // Rules for the root in a language (`:root[lang=ja]`, `:lang(zh-Hans)`) ask for
+                // it as a word: the language and each shorter one (`zh`, `zh-Hans` of
+                // `zh-Hans-CN`).
+                st.words.add(&super::lang_word(lang));
+                for (end, _) in lang.match_indices('-') {
+                    st.words.add(&super::lang_word(&lang[..end]));
+                }
+                st.lang = Some(lang.to_string());
             }
         }
         "astro-island" => on_astro_island(st, &a, at),

@@ -625,6 +625,13 @@ pub fn element_word(name: &str) -> String {
     format!("<{}", name.to_ascii_lowercase())
 }
 
+/// The word a rule for the root in language `lang` (`:root[lang=ja]`, `html:lang(zh-Hans)`) asks
+/// for, and a page whose `<html lang>` is `lang` or starts with `lang-` has: after a control
+/// character, which no class name, id or script word holds.
+pub fn lang_word(lang: &str) -> String {
+    format!("\u{1}{}", lang.to_ascii_lowercase())
+}
+
 /// A name that a selector asks of another element than the one it styles (`post` in `.post h1`,
 /// `code` in `code span`), as [`Gated::any_of`] holds it: after a space, which no class name or
 /// id of an element can hold, so it never equals a name the element itself is asked for.

@@ -1541,6 +1541,39 @@ fn italic_elements_set_upright_need_no_italic_face() {
     );
 }
 
+/// A rule for the root in a language (Starlight's `:root[lang=ja] { --sl-font: "Noto Sans JP" }`)
+/// applies to the pages whose `<html lang>` is that language: an English page whose language menu
+/// says 日本語 does not get the Japanese face; a page its scripts render may be given any
+/// language they name.
+#[test]
+fn rules_for_a_language_apply_to_its_pages() {
+    let page = |lang: &str, body: &str| {
+        format!("<!doctype html><html lang={lang}><link rel=stylesheet href=/site.css><p>{body}")
+    };
+    let (dir, site) = temp_site(&[
+        ("en.html", &page("en", "Text <a lang=ja>日本語</a>")),
+        ("ja.html", &page("ja-JP", "日本語のテキスト")),
+        (
+            "app.html",
+            &page("en", "</p><div id=app></div><script src=/app.js></script>"),
+        ),
+        ("app.js", "const langs = ['en', 'ja'];"),
+        (
+            "site.css",
+            ":root[lang|=ja]{--font:JP}body{font-family:var(--font,serif)}\
+             @font-face{font-family:JP;src:url(/jp.woff2);unicode-range:U+3000-9FFF}\
+             @font-face{font-family:JP;src:url(/jp-latin.woff2);unicode-range:U+0000-00FF}",
+        ),
+        ("jp.woff2", "w"),
+        ("jp-latin.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    assert_eq!(font_urls(&links["/en.html"]), Vec::<&str>::new());
+    assert_eq!(font_urls(&links["/ja.html"]), ["/jp.woff2"]);
+    assert_eq!(font_urls(&links["/app.html"]), ["/jp-latin.woff2"]);
+}
+
 /// A browser uses a preload for an element with `integrity` only when the preload carries the same
 /// (else it downloads the file again, as Chromium 156 does): hints repeat the consumer's value as
 /// written, whatever its algorithm, and a page's own preload without it is a mismatch.
