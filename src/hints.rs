@@ -18,8 +18,8 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
-    BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, ITALIC_ELEMENTS, PropDef,
-    RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words, element_word, gate_word,
+    BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, ITALIC_ELEMENTS, LANG_MARK,
+    PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words, element_word, gate_word,
     italic_under, media_always_applies,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
@@ -1032,10 +1032,10 @@ impl<'g> PageStyles<'g> {
 
     /// Whether the page has `word` on an element outside its `<pre>` and `<code>` elements, or a
     /// script it runs may have it (a script may give any element a class). A language
-    /// ([`lang_word`]) is the page's `<html lang>`; a page that its scripts render may be given
+    /// ([`lang_word`](crate::parse::lang_word)) is the page's `<html lang>`; a page that its scripts render may be given
     /// any language they name (an i18n library sets it as it starts).
     fn has_word_outside_code(&self, word: &str) -> bool {
-        if let Some(lang) = word.strip_prefix('\u{1}') {
+        if let Some(lang) = word.strip_prefix(LANG_MARK) {
             let (own, scripts) = self.words.split_at(self.scripts_from);
             return own.iter().any(|w| w.contains(word))
                 || self.client_rendered && scripts.iter().any(|w| w.contains(lang));

@@ -627,10 +627,13 @@ pub fn element_word(name: &str) -> String {
 
 /// The word a rule for the root in language `lang` (`:root[lang=ja]`, `html:lang(zh-Hans)`) asks
 /// for, and a page whose `<html lang>` is `lang` or starts with `lang-` has: after a control
-/// character, which no class name, id or script word holds.
+/// character ([`LANG_MARK`]), which no class name, id or script word holds.
 pub fn lang_word(lang: &str) -> String {
-    format!("\u{1}{}", lang.to_ascii_lowercase())
+    format!("{LANG_MARK}{}", lang.to_ascii_lowercase())
 }
+
+/// What starts a [`lang_word`].
+pub const LANG_MARK: char = '\u{1}';
 
 /// A name that a selector asks of another element than the one it styles (`post` in `.post h1`,
 /// `code` in `code span`), as [`Gated::any_of`] holds it: after a space, which no class name or
