@@ -852,8 +852,10 @@ enum FamilyUse<'g> {
     Unnamed,
     /// Only rules for elements with these class names or ids name it, and the page has none.
     OnlyFor(Vec<&'g Gated>),
-    /// Only these custom properties name it, and no declaration for the page's elements reads them.
-    OnlyIn(Vec<&'g str>),
+    /// Only these custom properties name it, and no declaration for the page's elements reads them
+    /// (`true`), or none of their declarations that name it is in a rule that may apply to the
+    /// page (`false`: `:root[lang=ja] { --font: "Noto Sans JP" }` on an English page).
+    OnlyIn(Vec<&'g str>, bool),
 }
 
 impl<'g> PageStyles<'g> {
@@ -955,19 +957,20 @@ impl<'g> PageStyles<'g> {
         if !gates.is_empty() {
             return FamilyUse::OnlyFor(gates);
         }
-        let mut props: Vec<&'g str> = self
-            .uses
-            .iter()
-            .flat_map(|f| &f.props)
-            .filter(|d| d.value.names_any(&family))
-            .map(|d| d.prop.as_str())
-            .collect();
+        let naming = || {
+            self.uses
+                .iter()
+                .flat_map(|f| &f.props)
+                .filter(|d| d.value.names_any(&family))
+        };
+        let mut props: Vec<&'g str> = naming().map(|d| d.prop.as_str()).collect();
         props.sort_unstable();
         props.dedup();
         if props.is_empty() {
             FamilyUse::Unnamed
         } else {
-            FamilyUse::OnlyIn(props)
+            let applies = naming().any(|d| self.applies(d.gate.as_deref()));
+            FamilyUse::OnlyIn(props, applies)
         }
     }
 
@@ -1444,13 +1447,20 @@ fn spec_for(
                                 )
                                 .into());
                             }
-                            FamilyUse::OnlyIn(props) => {
+                            FamilyUse::OnlyIn(props, applies) => {
                                 return Err(format!(
                                     "@font-face{}: only the custom properties {} name its family, \
-                                     and no font-family or font of a rule for the page's elements \
-                                     reads them with var() (nor does a script it runs name one)",
+                                     {}",
                                     family(),
-                                    props.join(", ")
+                                    props.join(", "),
+                                    if applies {
+                                        "and no font-family or font of a rule for the page's \
+                                         elements reads them with var() (nor does a script it runs \
+                                         name one)"
+                                    } else {
+                                        "in rules for elements the page does not have (a class \
+                                         name, id or <html lang> it lacks)"
+                                    }
                                 )
                                 .into());
                             }

@@ -1572,6 +1572,13 @@ fn rules_for_a_language_apply_to_its_pages() {
     assert_eq!(font_urls(&links["/en.html"]), Vec::<&str>::new());
     assert_eq!(font_urls(&links["/ja.html"]), ["/jp.woff2"]);
     assert_eq!(font_urls(&links["/app.html"]), ["/jp-latin.woff2"]);
+    let o = run(&["explain", site.to_str().unwrap(), "/en.html"]);
+    let why = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        why.lines().any(|l| l.contains("/jp.woff2")
+            && l.contains("in rules for elements the page does not have")),
+        "{why}"
+    );
 }
 
 /// A browser uses a preload for an element with `integrity` only when the preload carries the same
