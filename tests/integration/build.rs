@@ -785,11 +785,9 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
     );
     // A custom property that no `var()` reads (and no script names) gives no family.
     assert!(fonts("/custom.html").is_empty());
-    let o = run(&["explain", site.to_str().unwrap(), "/"]);
-    let why = String::from_utf8_lossy(&o.stdout);
+    let why = explain(&site, "/");
     assert!(
-        why.lines()
-            .any(|l| l.contains("/unused.woff2") && l.contains("no style of the page names")),
+        explains(&why, "/unused.woff2", "no style of the page names"),
         "{why}"
     );
 }
@@ -953,21 +951,29 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     // `.post h1` asks for a `post` around the `h1`; what `.post` gives that element is not its
     // weight (an `h1` is bold), so both faces stay.
     assert_eq!(fonts("/post.html"), ["/head-300.woff2", "/head-700.woff2"]);
-    let o = run(&["explain", site.to_str().unwrap(), "/"]);
-    let why = String::from_utf8_lossy(&o.stdout);
+    let why = explain(&site, "/");
     assert!(
-        why.lines().any(|l| l.contains("/head-700.woff2")
-            && l.contains("only rules for elements in or after ones with post name its family")),
+        explains(
+            &why,
+            "/head-700.woff2",
+            "only rules for elements in or after ones with post name its family"
+        ),
         "{why}"
     );
     assert!(
-        why.lines().any(|l| l.contains("/brands.woff2")
-            && l.contains("only rules for elements with fab name its family")),
+        explains(
+            &why,
+            "/brands.woff2",
+            "only rules for elements with fab name its family"
+        ),
         "{why}"
     );
     assert!(
-        why.lines().any(|l| l.contains("/regular.woff2")
-            && l.contains("(weight 400): the rules for the page's elements that name its family give them font-weight 900")),
+        explains(
+            &why,
+            "/regular.woff2",
+            "(weight 400): the rules for the page's elements that name its family give them font-weight 900"
+        ),
         "{why}"
     );
 }
@@ -1024,8 +1030,7 @@ fn faces_serve_only_the_weights_the_page_may_have() {
         fonts("/stronger.html"),
         ["/400.woff2", "/700.woff2", "/800.woff2"]
     );
-    let o = run(&["explain", site.to_str().unwrap(), "/plain.html"]);
-    let why = String::from_utf8_lossy(&o.stdout);
+    let why = explain(&site, "/plain.html");
     assert!(
         why.lines().any(|l| l.contains("/600.woff2")
             && l.contains("the page's text is set in font-weight")
@@ -1094,11 +1099,13 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
     assert_eq!(fonts("/code.html"), ["/mono.woff2", "/body.woff2"]);
     // Each var()'s fallback counts, also when the same property was read before.
     assert_eq!(fonts("/fallback.html"), ["/first.woff2", "/second.woff2"]);
-    let o = run(&["explain", site.to_str().unwrap(), "/"]);
-    let why = String::from_utf8_lossy(&o.stdout);
+    let why = explain(&site, "/");
     assert!(
-        why.lines().any(|l| l.contains("/display.woff2")
-            && l.contains("only the custom properties --font-display name its family")),
+        explains(
+            &why,
+            "/display.woff2",
+            "only the custom properties --font-display name its family"
+        ),
         "{why}"
     );
 }
@@ -1416,8 +1423,7 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
             "{page}"
         );
     }
-    let o = run(&["explain", site.to_str().unwrap(), "/alpha.html"]);
-    let why = String::from_utf8_lossy(&o.stdout);
+    let why = explain(&site, "/alpha.html");
     for (file, reason) in [
         (
             "/greek.woff2",
@@ -1425,10 +1431,7 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
         ),
         ("/latin-italic.woff2", "no text of the page is italic"),
     ] {
-        assert!(
-            why.lines().any(|l| l.contains(file) && l.contains(reason)),
-            "{file}: {why}"
-        );
+        assert!(explains(&why, file, reason), "{file}: {why}");
     }
     // Fonts go in the 103 only, so explain lists each response's Link lines apart.
     let tail = why.split("In the 103:\n").nth(1).expect(&why);
@@ -1532,11 +1535,9 @@ fn italic_elements_set_upright_need_no_italic_face() {
         };
         assert_eq!(font_urls(&links[page]), want, "{page}");
     }
-    let o = run(&["explain", site.to_str().unwrap(), "/address.html"]);
-    let why = String::from_utf8_lossy(&o.stdout);
+    let why = explain(&site, "/address.html");
     assert!(
-        why.lines()
-            .any(|l| l.contains("/latin-italic.woff2") && l.contains("font-style: normal")),
+        explains(&why, "/latin-italic.woff2", "font-style: normal"),
         "{why}"
     );
 }
@@ -1572,11 +1573,13 @@ fn rules_for_a_language_apply_to_its_pages() {
     assert_eq!(font_urls(&links["/en.html"]), Vec::<&str>::new());
     assert_eq!(font_urls(&links["/ja.html"]), ["/jp.woff2"]);
     assert_eq!(font_urls(&links["/app.html"]), ["/jp-latin.woff2"]);
-    let o = run(&["explain", site.to_str().unwrap(), "/en.html"]);
-    let why = String::from_utf8_lossy(&o.stdout);
+    let why = explain(&site, "/en.html");
     assert!(
-        why.lines().any(|l| l.contains("/jp.woff2")
-            && l.contains("in rules for elements the page does not have")),
+        explains(
+            &why,
+            "/jp.woff2",
+            "in rules for elements the page does not have"
+        ),
         "{why}"
     );
 }
@@ -1674,8 +1677,7 @@ fn explicit_preload_stands_when_its_consumer_is_not_hinted() {
             "</a.png>; rel=preload; as=image".to_string()
         ]
     );
-    let o = run(&["explain", site.to_str().unwrap(), "/"]);
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = explain(&site, "/");
     assert!(
         text.contains(
             "/a.png  <img>  1 B  — hinted (preload, as the page's own <link rel=preload> asks)"
@@ -1735,8 +1737,7 @@ fn font_preloads_follow_the_faces_the_text_uses() {
             ),
         "{warned}"
     );
-    let o = run(&["explain", site.to_str().unwrap(), "/"]);
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = explain(&site, "/");
     assert!(
         text.contains(
             "/lat.woff  <link rel=preload>  2 B  — not hinted: the page preloads it, but an \
@@ -1794,8 +1795,7 @@ fn code_text_counts_where_rules_give_code_the_family() {
     assert_eq!(fonts("/inherit.html"), "/latin.woff2 /arrows.woff2");
     assert_eq!(fonts("/token.html"), "/latin.woff2 /arrows.woff2");
     assert_eq!(fonts("/other.html"), "/latin.woff2");
-    let o = run(&["explain", site.to_str().unwrap(), "/"]);
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = explain(&site, "/");
     assert!(
         text.contains(
             "occurs in the page outside <pre>, <code> and form controls (browsers give those a \

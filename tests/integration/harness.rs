@@ -161,6 +161,17 @@ pub fn font_urls(links: &[String]) -> Vec<&str> {
         .collect()
 }
 
+/// What `hintgen explain SITE PAGE` prints.
+pub fn explain(site: &Path, page: &str) -> String {
+    let o = run(&["explain", site.to_str().unwrap(), page]);
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Whether a line of `explain`'s output names `file` and gives `reason`.
+pub fn explains(why: &str, file: &str, reason: &str) -> bool {
+    why.lines().any(|l| l.contains(file) && l.contains(reason))
+}
+
 /// The lines of `text` (a run's stderr) that name `code`.
 pub fn lines_with<'t>(text: &'t str, code: &str) -> Vec<&'t str> {
     text.lines().filter(|l| l.contains(code)).collect()
