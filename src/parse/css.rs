@@ -534,11 +534,8 @@ impl<'t> Walker<'t> {
             }
             let tag = match &c.tag {
                 None => None,
-                Some(t) => match super::ITALIC_ELEMENTS
-                    .iter()
-                    .position(|e| t.eq_ignore_ascii_case(e))
-                {
-                    Some(i) => Some(i as u8),
+                Some(t) => match super::italic_index(t) {
+                    Some(i) => Some(i),
                     None => continue,
                 },
             };

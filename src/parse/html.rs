@@ -1245,6 +1245,9 @@ fn count_open(
 /// Counts an element that browsers set in italics (one of [`ITALIC_ELEMENTS`]) as open until its
 /// end tag, with its class names and id, which rules that set it upright may ask for.
 fn open_italic(st: &mut State, shared: &Shared, el: &mut Element<'_, '_>, tag: &str) {
+    let Some(tag) = super::italic_index(tag) else {
+        return;
+    };
     st.italic_chars.get_or_insert_with(CharSet::default);
     let s = shared.clone();
     let registered = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
@@ -1265,7 +1268,6 @@ fn open_italic(st: &mut State, shared: &Shared, el: &mut Element<'_, '_>, tag: &
             names.push(Words::hash(&attr.value()));
         }
     }
-    let tag = ITALIC_ELEMENTS.iter().position(|e| *e == tag).unwrap_or(0) as u8;
     st.italic_open.push(ItalicElement { tag, names });
 }
 
@@ -2535,7 +2537,7 @@ mod tests {
               </address><p><i>d</i> <i>\n</i>",
         );
         let el = |tag: &str, names: &[&str]| ItalicElement {
-            tag: ITALIC_ELEMENTS.iter().position(|e| *e == tag).unwrap() as u8,
+            tag: crate::parse::italic_index(tag).unwrap(),
             names: names.iter().map(|n| Words::hash(n)).collect(),
         };
         let (address, em, i) = (el("address", &[]), el("em", &["x", "y", "z"]), el("i", &[]));

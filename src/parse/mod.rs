@@ -527,6 +527,14 @@ pub fn media_always_applies(media: Option<&str>) -> bool {
 /// The elements that browsers set in italics.
 pub const ITALIC_ELEMENTS: [&str; 6] = ["address", "cite", "dfn", "em", "i", "var"];
 
+/// The index in [`ITALIC_ELEMENTS`] of an element name (ASCII case-insensitive), if it is one.
+pub fn italic_index(name: &str) -> Option<u8> {
+    let i = ITALIC_ELEMENTS
+        .iter()
+        .position(|e| name.eq_ignore_ascii_case(e))?;
+    u8::try_from(i).ok()
+}
+
 /// An element of [`ITALIC_ELEMENTS`] around italic text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ItalicElement {
