@@ -96,6 +96,9 @@ pub struct PageFacts {
     /// The class names and ids of its code elements and what is inside them
     /// ([`FileFacts::code_words`](crate::parse::FileFacts::code_words)).
     pub code_words: Words,
+    /// The class names, ids and element names of its headings and what is inside them
+    /// ([`FileFacts::heading_words`](crate::parse::FileFacts::heading_words)).
+    pub heading_words: Words,
     /// The page's import map.
     pub import_map: BTreeMap<String, String>,
     /// The page's document base URL: its URL or `<base href>`.
@@ -219,6 +222,7 @@ impl Node {
                     lang: facts.lang,
                     words: facts.words,
                     code_words: facts.code_words,
+                    heading_words: facts.heading_words,
                     import_map: facts.import_map,
                     doc_base: base,
                 }));

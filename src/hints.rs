@@ -18,7 +18,8 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
-    BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, ITALIC_ELEMENTS, LANG_MARK,
+    BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, HEADINGS, ITALIC_ELEMENTS,
+    LANG_MARK,
     PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words, element_word, gate_word,
     italic_under, media_always_applies,
 };
@@ -562,6 +563,24 @@ fn gate_list(gates: &[&Gated]) -> String {
     list
 }
 
+/// `weights` and what `bolder` (when `bolder`) and `lighter` (when `lighter`) make of each of
+/// them, sorted, without duplicates.
+fn with_relative(mut weights: Vec<u16>, bolder: bool, lighter: bool) -> Vec<u16> {
+    let relative: Vec<u16> = weights
+        .iter()
+        .flat_map(|&w| {
+            let heavier = bolder.then(|| bolder_weight(w));
+            heavier
+                .into_iter()
+                .chain(lighter.then(|| lighter_weight(w)))
+        })
+        .collect();
+    weights.extend(relative);
+    weights.sort_unstable();
+    weights.dedup();
+    weights
+}
+
 /// The weight `bolder` gives text inside an element of weight `w` (CSS Fonts 4).
 fn bolder_weight(w: u16) -> u16 {
     match w {
@@ -766,6 +785,8 @@ struct PageStyles<'g> {
     /// The class names and ids of the page's `<pre>` and `<code>` elements and of those inside
     /// them, not in `words`.
     code_words: Option<&'g Words>,
+    /// The class names, ids and element names of the page's headings and what is inside them.
+    heading_words: Option<&'g Words>,
     /// Where the scripts' words start in `words` (after the page's own).
     scripts_from: usize,
     /// The page's scripts render it ([`scripts_render`]).
@@ -865,6 +886,7 @@ impl<'g> PageStyles<'g> {
                 uses: Vec::new(),
                 words: Vec::new(),
                 code_words: None,
+                heading_words: None,
                 scripts_from: 0,
                 client_rendered: false,
                 weights: OnceCell::new(),
@@ -917,6 +939,7 @@ impl<'g> PageStyles<'g> {
             uses,
             words,
             code_words: page.page.as_deref().map(|p| &p.code_words),
+            heading_words: page.page.as_deref().map(|p| &p.heading_words),
             scripts_from: usize::from(page.page.is_some()),
             client_rendered: scripts_render(page),
             weights: OnceCell::new(),
@@ -981,6 +1004,14 @@ impl<'g> PageStyles<'g> {
     fn weights_of(&self, present: &[&[String]]) -> Option<Vec<u16>> {
         let mut weights = Vec::new();
         for alt in present {
+            let heading = own_words(alt).find(|w| {
+                w.strip_prefix('<')
+                    .is_some_and(|name| HEADINGS.contains(&name))
+            });
+            if let Some(heading) = heading {
+                weights.extend(self.heading_weights(alt, heading)?);
+                continue;
+            }
             let mut found = false;
             for w in self.uses.iter().flat_map(|f| &f.weights) {
                 if sets_on(Some(&w.any_of[..]), Some(alt)) {
@@ -1005,6 +1036,90 @@ impl<'g> PageStyles<'g> {
             }
         }
         Some(weights)
+    }
+
+    /// The weights of the text of headings (`heading`, an element word) with the class names and
+    /// ids of `alt`: those the rules for such headings set, in cascade order (a later rule for the
+    /// bare element overrides an earlier one: Bootstrap's `h1 { font-weight: 500 }`, then a
+    /// site's `h1 { font-weight: 700 }`), or bold, as browsers set headings; the weights of
+    /// the rules for the class names, ids and elements that the page's headings and what is
+    /// inside them have, and of the rules for any element but the root and `<body>`, whose weight
+    /// a heading does not inherit; and what `bolder` and `lighter` make of them. `None` when one
+    /// is relative to the heading's parent, or computed.
+    fn heading_weights(&self, alt: &[String], heading: &str) -> Option<Vec<u16>> {
+        let in_headings = |word: &str| self.heading_words.is_some_and(|w| w.contains(word));
+        // The heading's own rules: each weight, and whether its rule is for the bare element.
+        let mut own: Vec<(u16, bool)> = Vec::new();
+        for w in self.uses.iter().flat_map(|f| &f.weights) {
+            let sets = w.any_of.iter().any(|sel| {
+                let mut mine = own_words(sel).peekable();
+                mine.peek().is_some()
+                    && own_words(sel).any(|x| x == heading)
+                    && mine.all(|x| alt.contains(x) || in_headings(x))
+            });
+            if !sets {
+                continue;
+            }
+            let held = match &w.weight {
+                Weight::Is(n) => vec![*n],
+                Weight::Var { props, fallback } => {
+                    let (held, inherits) = self.var_weights(props, *fallback, alt)?;
+                    if inherits {
+                        return None;
+                    }
+                    held
+                }
+                Weight::Bolder | Weight::Lighter | Weight::Inherit | Weight::Unknown => {
+                    return None;
+                }
+            };
+            let bare = w.bare.iter().any(|b| b == heading);
+            if bare {
+                own.retain(|e| !e.1);
+            }
+            own.extend(held.into_iter().map(|n| (n, bare)));
+        }
+        let mut weights: Vec<u16> = if own.is_empty() {
+            vec![700]
+        } else {
+            own.into_iter().map(|e| e.0).collect()
+        };
+        // What is inside it, or on it by class name or id.
+        let (mut bolder, mut lighter) = (
+            BOLDER_ELEMENTS
+                .iter()
+                .any(|e| in_headings(&element_word(e))),
+            false,
+        );
+        for w in self.uses.iter().flat_map(|f| &f.page_weights) {
+            let inside = match &w.gate {
+                None => !w.root,
+                Some(alts) => alts.iter().any(|sel| {
+                    let mut mine = own_words(sel).peekable();
+                    mine.peek().is_some()
+                        && !own_words(sel).any(|x| {
+                            x.strip_prefix('<')
+                                .is_some_and(|name| HEADINGS.contains(&name))
+                        })
+                        && mine.all(|x| in_headings(x))
+                        && sel.iter().all(|x| self.has_word(gate_word(x).0))
+                }),
+            };
+            if !inside {
+                continue;
+            }
+            match &w.weight {
+                Weight::Is(n) => weights.push(*n),
+                Weight::Var { props, fallback } => {
+                    weights.extend(self.var_weights(props, *fallback, &[])?.0);
+                }
+                Weight::Bolder => bolder = true,
+                Weight::Lighter => lighter = true,
+                Weight::Inherit => {}
+                Weight::Unknown => return None,
+            }
+        }
+        Some(with_relative(weights, bolder, lighter))
     }
 
     /// Whether a face of `family` (lowercased) serving `range` of weights is the one a browser
@@ -1320,19 +1435,7 @@ impl<'g> PageStyles<'g> {
                         Weight::Unknown => return None,
                     }
                 }
-                let relative: Vec<u16> = weights
-                    .iter()
-                    .flat_map(|&w| {
-                        let heavier = bolder.then(|| bolder_weight(w));
-                        heavier
-                            .into_iter()
-                            .chain(lighter.then(|| lighter_weight(w)))
-                    })
-                    .collect();
-                weights.extend(relative);
-                weights.sort_unstable();
-                weights.dedup();
-                Some(weights)
+                Some(with_relative(weights, bolder, lighter))
             })
             .as_deref()
     }
@@ -1422,8 +1525,8 @@ fn spec_for(
                                     let asked: Vec<String> =
                                         asked.iter().map(u16::to_string).collect();
                                     let whose = if own {
-                                        "the rules for the page's elements that name its family \
-                                         give them font-weight"
+                                        "the text of the page's elements that rules name its \
+                                         family for is set in font-weight"
                                     } else {
                                         "the page's text is set in font-weight (the weights of \
                                          the rules that may apply to its elements, bold for \

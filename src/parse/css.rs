@@ -163,7 +163,8 @@ enum Rule {
         range: std::ops::Range<usize>,
         /// The selectors' compounds ([`Walker::selectors`]).
         selectors: OnceCell<Rc<Vec<Vec<Compound>>>>,
-        /// Class names, ids and [`super::GATING_ELEMENTS`] ([`Walker::rule_gate`]).
+        /// Class names, ids, [`super::GATING_ELEMENTS`] and [`super::HEADINGS`]
+        /// ([`Walker::rule_gate`]).
         gate: OnceCell<RuleGate>,
         /// Those and [`super::NAMED_ELEMENTS`] ([`Walker::named_gate`]).
         named: OnceCell<RuleGate>,
@@ -448,22 +449,22 @@ impl<'t> Walker<'t> {
         let gate = self.rule_gate();
         let computed = value.computed || !expr.vars.is_empty();
         if shorthand {
-            // The shorthand resets the weight to `normal` unless it says one.
-            let weight = match value.weight.unwrap_or(Some(400)) {
-                Some(w) if !computed => Weight::Is(w),
+            // `font: inherit` gives the parent's weight and style; otherwise the shorthand resets
+            // the weight to `normal` unless it says one.
+            p.reset(&start);
+            let keyword = upright_keyword(p);
+            let weight = match (keyword, value.weight.unwrap_or(Some(400))) {
+                (Some(true), _) => Weight::Inherit,
+                (_, Some(w)) if !computed => Weight::Is(w),
                 _ => Weight::Unknown,
             };
             self.gated_weight(weight);
+            if let Some(inherit) = keyword {
+                self.sets_upright(inherit);
+            }
         }
         if value.italic || shorthand && computed {
             self.slants();
-        }
-        if shorthand {
-            // `font: inherit` sets the style too.
-            p.reset(&start);
-            if let Some(inherit) = upright_keyword(p) {
-                self.sets_upright(inherit);
-            }
         }
         let selectors = self.selectors();
         // The last compound of each selector: the element the declarations apply to.
@@ -563,14 +564,36 @@ impl<'t> Walker<'t> {
     /// the weights of rules for certain elements when it is one.
     fn gated_weight(&mut self, weight: Weight) {
         let gate = self.named_gate().as_deref().cloned();
+        let selectors = self.selectors();
+        let root = selectors.iter().all(|s| {
+            s.last().is_some_and(|c| {
+                c.root
+                    || c.tag.as_deref().is_some_and(|t| {
+                        t.eq_ignore_ascii_case("html") || t.eq_ignore_ascii_case("body")
+                    })
+            })
+        });
         self.fonts.page_weights.push(PageWeight {
             gate,
             weight: weight.clone(),
+            root,
         });
         if let Some(gate) = self.rule_gate() {
+            let bare = if matches!(self.rule, Rule::Selectors { top: true, .. }) {
+                let bare = |s: &Vec<Compound>| match s.as_slice() {
+                    [c] if c.words.is_empty() && !c.other && !c.root && c.lang.is_none() => {
+                        c.tag.as_deref().map(super::element_word)
+                    }
+                    _ => None,
+                };
+                selectors.iter().filter_map(bare).collect()
+            } else {
+                Vec::new()
+            };
             self.fonts.weights.push(GatedWeight {
                 any_of: gate.to_vec(),
                 weight,
+                bare,
             });
         }
     }
@@ -590,7 +613,7 @@ impl<'t> Walker<'t> {
     fn rule_gate(&self) -> RuleGate {
         match &self.rule {
             Rule::Any => None,
-            Rule::Selectors { gate, .. } => self.cached_gate(gate, &[]),
+            Rule::Selectors { gate, .. } => self.cached_gate(gate, &super::HEADINGS),
         }
     }
 
@@ -1180,9 +1203,10 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
                 }
                 continue;
             }
-            // Maybe a descendant combinator, if a compound follows.
+            // Maybe a descendant combinator, if a compound follows (not before the selector's
+            // first, after a comma).
             Some(Token::WhiteSpace(_)) => {
-                after_space = true;
+                after_space = !selector.is_empty() || compound != Compound::default();
                 continue;
             }
             // A combinator: the next compound describes another element.
@@ -1629,7 +1653,7 @@ mod tests {
         };
         let (n, computed) = names(
             "body{font-family:\"Open Sans\", Arial, sans-serif}\
-             h1{font: italic bold 12px/30px Fira Code, serif !important}\
+             p{font: italic bold 12px/30px Fira Code, serif !important}\
              @font-face{font-family:Unused;src:url(u.woff2)}",
         );
         assert!(!computed);

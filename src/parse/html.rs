@@ -296,6 +296,11 @@ impl Parser for HtmlParser {
                 words.seal();
                 words
             },
+            heading_words: {
+                let mut words = st.heading_words;
+                words.seal();
+                words
+            },
             diagnostics: st.diagnostics,
         }
     }
@@ -534,6 +539,11 @@ struct State {
     code_words: Words,
     /// Open `<pre>` and `<code>` elements.
     code_depth: usize,
+    /// Class names and ids of headings and of the elements inside them, and the element names
+    /// of those ([`FileFacts::heading_words`]).
+    heading_words: Words,
+    /// Open headings.
+    heading_depth: usize,
     chars: CharSet,
     entities: EntityDecoder,
     /// The characters of the text inside `<pre>` and `<code>` elements, once one is seen, and
@@ -793,7 +803,11 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     if crate::parse::GATING_ELEMENTS.contains(&tag.as_str())
         || crate::parse::NAMED_ELEMENTS.contains(&tag.as_str())
     {
-        st.words.add(&crate::parse::element_word(&tag));
+        let word = crate::parse::element_word(&tag);
+        if st.heading_depth > 0 {
+            st.heading_words.add(&word);
+        }
+        st.words.add(&word);
     }
     match tag.as_str() {
         "meta" => {
@@ -842,6 +856,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         "pre" | "code" => {
             count_open(st, shared, el, |st| &mut st.code_depth);
+        }
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+            count_open(st, shared, el, |st| &mut st.heading_depth);
         }
         "button" | "select" | "textarea" => {
             count_open(st, shared, el, |st| &mut st.control_depth);
@@ -1431,19 +1448,27 @@ fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
 /// `<code>` and the elements inside them ([`FileFacts::code_words`]).
 fn record_names(st: &mut State, el: &Element<'_, '_>, tag: &str) {
     let in_code = st.code_depth > 0 || tag == "pre" || tag == "code";
+    let in_heading = st.heading_depth > 0 || crate::parse::HEADINGS.contains(&tag);
     let words = if in_code {
         &mut st.code_words
     } else {
         &mut st.words
     };
+    let heading_words = &mut st.heading_words;
     for attr in el.attributes() {
         let name = attr.name_preserve_case();
         if name.eq_ignore_ascii_case("class") {
             for class in attr.value().split(is_ascii_ws) {
                 words.add_class(class);
+                if in_heading {
+                    heading_words.add_class(class);
+                }
             }
         } else if name.eq_ignore_ascii_case("id") {
             words.add(&attr.value());
+            if in_heading {
+                heading_words.add(&attr.value());
+            }
         }
     }
 }
@@ -2468,8 +2493,8 @@ mod tests {
     #[test]
     fn declarative_shadow_roots_are_rendered() {
         let f = parse_html(
-            b"<my-card><template shadowrootmode=\"open\"><style>h2{font-family:Shadow}</style>\
-              <img src=/in-shadow.png fetchpriority=high><h2>\xce\xa9</h2>\
+            b"<my-card><template shadowrootmode=\"open\"><style>p{font-family:Shadow}</style>\
+              <img src=/in-shadow.png fetchpriority=high><p>\xce\xa9</p>\
               <template><img src=/inert.png></template></template></my-card>\
               <template><template shadowrootmode=open><img src=/still-inert.png></template></template>",
         );
@@ -2619,7 +2644,7 @@ mod tests {
     #[test]
     fn font_families_named_by_inline_styles_and_attributes() {
         let f = parse_html(
-            b"<style>h1{font-family:'Display Face'}</style>\
+            b"<style>p{font-family:'Display Face'}</style>\
               <p style=\"font: 1em Body Face\">a</p>\
               <font face=\"Old Face, serif\">b</font>\
               <svg><text font-family=\"Svg Face\">c</text></svg>\

@@ -347,6 +347,11 @@ pub struct FileFacts {
     /// A page's class names and ids of `<pre>` and `<code>` elements and of the elements inside
     /// them (syntax highlighters' `<span class="c1">`), which are not in [`FileFacts::words`].
     pub code_words: Words,
+    /// A page's class names and ids of headings and of the elements inside them, and the names
+    /// of the elements inside them that rules may ask for ([`NAMED_ELEMENTS`]): what rules that
+    /// may set the weight of a heading's text ask for (also in [`FileFacts::words`] or
+    /// [`FileFacts::code_words`]).
+    pub heading_words: Words,
     /// Problems found while parsing; `file` is left empty and filled in by the caller. Not serialized:
     /// the scanner moves them out into [`crate::scan::Scanned::diagnostics`], and the cache keeps them there.
     #[serde(skip)]
@@ -406,6 +411,10 @@ pub struct GatedWeight {
     pub any_of: Vec<Vec<String>>,
     /// The weight it sets.
     pub weight: Weight,
+    /// The elements (as [`element_word`]s) that a selector of its rule names and asks nothing
+    /// else of (`h1` in `.h1, h1`), when the rule is outside other rules and conditional at-rules:
+    /// for such an element, a later rule of this kind overrides it.
+    pub bare: Vec<String>,
 }
 
 /// A weight a declaration sets.
@@ -440,6 +449,9 @@ pub struct PageWeight {
     pub gate: Gate,
     /// The weight it sets.
     pub weight: Weight,
+    /// Its rule is for the root or `<body>` only (`body { font-weight: 400 }`): elements that
+    /// have a weight of their own, such as headings, do not inherit it.
+    pub root: bool,
 }
 
 /// What a rule's selectors ask of an element: `None` for a rule that may apply to any element,
@@ -621,6 +633,10 @@ pub const NAMED_ELEMENTS: [&str; 30] = [
     "var",
 ];
 
+/// The headings. A rule for them asks for them by name, as for [`GATING_ELEMENTS`], when it names a
+/// family or sets a weight: sites often give headings a family of their own, in one weight.
+pub const HEADINGS: [&str; 6] = ["h1", "h2", "h3", "h4", "h5", "h6"];
+
 /// The elements that browsers set in bold (`font-weight: bold`).
 pub const BOLD_ELEMENTS: [&str; 8] = ["h1", "h2", "h3", "h4", "h5", "h6", "optgroup", "th"];
 
@@ -666,7 +682,7 @@ pub struct Gated {
     pub name: String,
     /// One entry per selector naming it: the class names and ids (without `.` or `#`) that the
     /// last compound of the selector asks of an element, its element name when it is one of
-    /// [`GATING_ELEMENTS`], and the class prefixes it asks for (`bi-` for `[class^="bi-"]`);
+    /// [`GATING_ELEMENTS`] or [`HEADINGS`], and the class prefixes it asks for (`bi-` for `[class^="bi-"]`);
     /// and, as [`context_name`]s, those its other compounds ask of other elements; sorted,
     /// without duplicates.
     pub any_of: Vec<Vec<String>>,

@@ -949,14 +949,15 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     assert_eq!(fonts("/script.html"), ["/brands.woff2"]);
     assert_eq!(fonts("/inline.html"), ["/brands.woff2"]);
     // `.post h1` asks for a `post` around the `h1`; what `.post` gives that element is not its
-    // weight (an `h1` is bold), so both faces stay.
-    assert_eq!(fonts("/post.html"), ["/head-300.woff2", "/head-700.woff2"]);
+    // weight: browsers set headings in bold.
+    assert_eq!(fonts("/post.html"), ["/head-700.woff2"]);
     let why = explain(&site, "/");
     assert!(
         explains(
             &why,
             "/head-700.woff2",
-            "only rules for elements in or after ones with post name its family"
+            "only rules for elements with <h1> in or after ones with post or elements with <h2> \
+             in or after ones with post name its family"
         ),
         "{why}"
     );
@@ -972,7 +973,7 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
         explains(
             &why,
             "/regular.woff2",
-            "(weight 400): the rules for the page's elements that name its family give them font-weight 900"
+            "(weight 400): the text of the page's elements that rules name its family for is set in font-weight 900"
         ),
         "{why}"
     );
@@ -1313,7 +1314,9 @@ fn broken_references_in_files_no_page_loads_are_warnings() {
 #[test]
 fn faces_a_browser_would_not_use_are_not_hinted() {
     let page = |body: &str| {
-        format!("<!doctype html><link rel=stylesheet href=/faces.css><p><b>Text</b> {body}</p>")
+        format!(
+            "<!doctype html><link rel=stylesheet href=/faces.css><h1>T</h1><p><b>Text</b> {body}</p>"
+        )
     };
     let alpha = page("\u{3b1}\u{3b2}");
     let beta = page("\u{3b1} \u{3d0}");
