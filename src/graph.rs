@@ -845,11 +845,22 @@ fn check_edge(
                     ),
                 ));
             } else {
+                // A site built for a path prefix (MkDocs' `site_url`, Vite's `base`) names its
+                // files with it.
+                let prefixed = file
+                    .split_once('/')
+                    .filter(|(_, rest)| exists(rest))
+                    .map(|(first, rest)| {
+                        format!(
+                            " (there is a file {rest:?}: if the site is served under /{first}/, say so with --base-url /{first}/)"
+                        )
+                    })
+                    .unwrap_or_default();
                 diags.push(d(
                     Severity::Error,
                     "missing-file",
                     format!(
-                        "{} {:?} points to {url}, but there is no file {file:?} in the site",
+                        "{} {:?} points to {url}, but there is no file {file:?} in the site{prefixed}",
                         edge.element, edge.written
                     ),
                 ));

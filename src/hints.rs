@@ -19,9 +19,8 @@ use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
     BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, HEADINGS, ITALIC_ELEMENTS,
-    LANG_MARK,
-    PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words, element_word, gate_word,
-    italic_under, media_always_applies,
+    LANG_MARK, PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words, element_word,
+    gate_word, italic_under, media_always_applies,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 

@@ -860,6 +860,34 @@ fn a_reference_into_node_modules_is_a_warning() {
     );
 }
 
+/// A site built for a path prefix (MkDocs' `site_url`) names its files with the prefix; a missing
+/// file found without it says which `--base-url` would serve it.
+#[test]
+fn a_missing_file_under_a_prefix_suggests_the_base_url() {
+    let (dir, site) = temp_site(&[
+        (
+            "404.html",
+            "<!doctype html><link rel=stylesheet href=/docs/css/site.css><p>Not found",
+        ),
+        ("css/site.css", "body{color:red}"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let missing = lines_with(&err, "missing-file");
+    assert_eq!(missing.len(), 1, "{err}");
+    assert!(
+        missing[0].contains(
+            "(there is a file \"css/site.css\": if the site is served under /docs/, say so with \
+             --base-url /docs/)"
+        ),
+        "{err}"
+    );
+    let o = build(&site, &out, &["--base-url", "/docs/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 /// A family that only rules for certain elements name (Font Awesome's `.fab { font-family: "Font
 /// Awesome 5 Brands" }`) is used only on a page with such an element, or whose scripts may add one
 /// (a string of theirs has the class name); and of its faces, only those whose weight such rules
