@@ -797,6 +797,11 @@ struct PageStyles<'g> {
     vars: OnceCell<VarFamilies<'g>>,
     /// The page's faces: family (lowercased), slanted, the weights it serves.
     faces: Vec<(String, bool, (u16, u16))>,
+    /// The page's stylesheets in cascade order, each with whether it applies on every screen
+    /// (not under a `media` condition, nor imported by a stylesheet that is).
+    cascade: Vec<(&'g FontUse, bool)>,
+    /// The page's own styles.
+    own: Option<&'g FontUse>,
     /// The rules that set italic elements upright ([`FontUse::upright`]): the page's own, and those
     /// of the stylesheets that apply on every screen (a `media` condition may leave a stylesheet's
     /// rules out, and those of the stylesheets it imports).
@@ -891,6 +896,8 @@ impl<'g> PageStyles<'g> {
                 weights: OnceCell::new(),
                 vars: OnceCell::new(),
                 faces: Vec::new(),
+                cascade: Vec::new(),
+                own: None,
                 upright: Vec::new(),
             };
         }
@@ -922,6 +929,40 @@ impl<'g> PageStyles<'g> {
                 upright.extend(&f.upright);
             }
         }
+        // The stylesheets in cascade order: each after those it imports, in the order they are
+        // named (entries are breadth-first: a page's links, then their imports).
+        let sheets: Vec<&Entry<'g>> = sheet_entries().collect();
+        let mut cascade = Vec::new();
+        let mut visited = rustc_hash::FxHashSet::default();
+        let mut stack: Vec<(&str, usize)> = vec![(page.rel.as_str(), 0)];
+        while let Some((parent, from)) = stack.pop() {
+            let next = sheets[from..]
+                .iter()
+                .position(|e| e.parent == parent)
+                .map(|i| from + i);
+            match next {
+                Some(i) => {
+                    stack.push((parent, i + 1));
+                    if let Some(file) = sheets[i].file.filter(|f| visited.insert(*f)) {
+                        stack.push((file, 0));
+                    }
+                }
+                None => {
+                    let done = sheets.iter().find(|e| e.file == Some(parent));
+                    if let Some(f) = done.and_then(|e| e.node?.font_use.as_deref()) {
+                        cascade.push((f, !conditional.contains(&parent)));
+                    }
+                }
+            }
+        }
+        // A stylesheet whose place is not known overrides nothing.
+        for e in &sheets {
+            if let Some(f) = e.node.and_then(|n| n.font_use.as_deref())
+                && !e.file.is_some_and(|file| visited.contains(file))
+            {
+                cascade.push((f, false));
+            }
+        }
         let scripts = entries
             .iter()
             .filter_map(|e| e.node)
@@ -944,6 +985,8 @@ impl<'g> PageStyles<'g> {
             weights: OnceCell::new(),
             vars: OnceCell::new(),
             faces,
+            cascade,
+            own: page.font_use.as_deref(),
             upright,
         }
     }
@@ -1047,9 +1090,17 @@ impl<'g> PageStyles<'g> {
     /// is relative to the heading's parent, or computed.
     fn heading_weights(&self, alt: &[String], heading: &str) -> Option<Vec<u16>> {
         let in_headings = |word: &str| self.heading_words.is_some_and(|w| w.contains(word));
-        // The heading's own rules: each weight, and whether its rule is for the bare element.
+        // The heading's own rules: each weight, and whether its rule is for the bare element and
+        // applies on every screen. The page's own styles come last, none overriding another:
+        // where they stand among its stylesheets is not known.
         let mut own: Vec<(u16, bool)> = Vec::new();
-        for w in self.uses.iter().flat_map(|f| &f.weights) {
+        let rules = self
+            .cascade
+            .iter()
+            .copied()
+            .chain(self.own.map(|f| (f, false)))
+            .flat_map(|(f, always)| f.weights.iter().map(move |w| (w, always)));
+        for (w, always) in rules {
             let sets = w.any_of.iter().any(|sel| {
                 let mut mine = own_words(sel).peekable();
                 mine.peek().is_some()
@@ -1072,7 +1123,7 @@ impl<'g> PageStyles<'g> {
                     return None;
                 }
             };
-            let bare = w.bare.iter().any(|b| b == heading);
+            let bare = always && w.bare.iter().any(|b| b == heading);
             if bare {
                 own.retain(|e| !e.1);
             }
@@ -1569,8 +1620,8 @@ fn spec_for(
                             FamilyUse::OnlyFor(gates) => {
                                 return Err(format!(
                                     "@font-face{}: only rules for {} name its \
-                                     family, and no element of the page has that class or id (nor \
-                                     does a script it runs name one)",
+                                     family, and no element of the page is one (nor does a script \
+                                     it runs name its class, id or element)",
                                     family(),
                                     gate_list(&gates)
                                 )

@@ -1856,6 +1856,43 @@ mod tests {
     }
 
     #[test]
+    fn rules_for_headings_ask_for_them() {
+        let f = parse_css(
+            "h1, h2 {font-family: Head}\
+             .h1, h1, h2.x, article h3 {font-weight: 500}\
+             @media (min-width: 40em) {h1 {font-weight: 600}}\
+             html, :root, body {font-weight: 300} body p {font-weight: 200} * {font: inherit}",
+        )
+        .font_use;
+        assert_eq!(
+            f.gate_of("head").map(|g| &g.any_of),
+            Some(&vec![owned(&["<h1"]), owned(&["<h2"])])
+        );
+        let bare: Vec<&[String]> = f.weights.iter().map(|w| w.bare.as_slice()).collect();
+        assert_eq!(bare, [&["<h1".to_string()][..], &[]]);
+        let page: Vec<(bool, &Weight)> =
+            f.page_weights.iter().map(|w| (w.root, &w.weight)).collect();
+        assert_eq!(
+            page,
+            [
+                (false, &Weight::Is(500)),
+                (false, &Weight::Is(600)),
+                (true, &Weight::Is(300)),
+                (false, &Weight::Is(200)),
+                (false, &Weight::Inherit),
+            ]
+        );
+        // A selector after a comma and a space is one compound too.
+        assert_eq!(
+            parse_css("address, em {font-style: normal}")
+                .font_use
+                .upright
+                .len(),
+            2
+        );
+    }
+
+    #[test]
     fn weights_of_rules_for_certain_elements() {
         let weights = |css: &str| -> Vec<(Vec<Vec<String>>, Option<u16>)> {
             let f = parse_css(css).font_use;

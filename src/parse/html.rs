@@ -2642,6 +2642,20 @@ mod tests {
     }
 
     #[test]
+    fn headings_keep_the_names_of_what_is_inside_them() {
+        let f = parse_html(
+            b"<h1 class=display-4 id=top>Title <small class=sub>s</small><code class=c>x</code></h1>\
+              <p class=lead>Text <small>t</small></p><h2>Two <strong>s</strong></h2>",
+        );
+        let h = &f.heading_words;
+        for word in ["display-4", "top", "sub", "c", "<small", "<strong", "<code"] {
+            assert!(h.contains(word), "{word}");
+        }
+        assert!(!h.contains("lead") && !h.contains("<h1"));
+        assert!(f.words.contains("lead") && f.words.contains("<h1"));
+    }
+
+    #[test]
     fn font_families_named_by_inline_styles_and_attributes() {
         let f = parse_html(
             b"<style>p{font-family:'Display Face'}</style>\

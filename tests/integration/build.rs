@@ -860,6 +860,102 @@ fn a_reference_into_node_modules_is_a_warning() {
     );
 }
 
+/// A family that only rules for headings name is used on pages with such a heading, in the weights
+/// of its text: what the rules for the bare element set, the last one in cascade order (a
+/// stylesheet after those it imports) overriding earlier ones, or bold, as browsers set headings;
+/// and what rules for the elements inside it set.
+#[test]
+fn a_family_only_headings_name_serves_their_weights() {
+    let page = |sheets: &[&str], body: &str| {
+        let links: String = sheets
+            .iter()
+            .map(|s| format!("<link rel=stylesheet href=/{s}>"))
+            .collect();
+        format!("<!doctype html>{links}<link rel=stylesheet href=/faces.css><p>Text <b>b</b>{body}")
+    };
+    let (dir, site) = temp_site(&[
+        (
+            "faces.css",
+            "@font-face{font-family:Head;font-weight:400;src:url(/head-400.woff2)}\
+             @font-face{font-family:Head;font-weight:700;src:url(/head-700.woff2)}\
+             h1,h2{font-family:Head,serif}",
+        ),
+        (
+            "framework.css",
+            "body{font-weight:400}.h1,h1,h2{font-weight:500}",
+        ),
+        ("site.css", "h1,h2{font-weight:700}"),
+        ("main.css", "@import \"framework.css\";h1{font-weight:700}"),
+        (
+            "wide.css",
+            "h1{font-weight:700}@media (min-width:40em){h1{font-weight:500}}",
+        ),
+        ("small.css", "small{font-weight:400}"),
+        ("inherit.css", "h1{font-weight:inherit}"),
+        ("index.html", &page(&[], "<h1>Title</h1>")),
+        ("none.html", &page(&[], "")),
+        (
+            "later.html",
+            &page(&["framework.css", "site.css"], "<h1>Title</h1>"),
+        ),
+        (
+            "earlier.html",
+            &page(&["site.css", "framework.css"], "<h1>Title</h1>"),
+        ),
+        ("imported.html", &page(&["main.css"], "<h1>Title</h1>")),
+        ("wide.html", &page(&["wide.css"], "<h1>Title</h1>")),
+        (
+            "small.html",
+            &page(&["small.css"], "<h1>Title <small>s</small></h1>"),
+        ),
+        (
+            "unsmall.html",
+            &page(&["small.css"], "<h1>Title</h1><small>s</small>"),
+        ),
+        ("inherit.html", &page(&["inherit.css"], "<h1>Title</h1>")),
+        ("head-400.woff2", "w"),
+        ("head-700.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    for page in ["/", "/later.html", "/imported.html", "/unsmall.html"] {
+        assert_eq!(fonts(page), ["/head-700.woff2"], "{page}");
+    }
+    assert!(fonts("/none.html").is_empty());
+    // The framework's 500 comes last, and the 400 face serves it.
+    assert_eq!(fonts("/earlier.html"), ["/head-400.woff2"]);
+    // A rule under `@media` may apply or not; the page's text around the heading is 400 and
+    // bolder, which `inherit` passes on.
+    for page in ["/wide.html", "/small.html", "/inherit.html"] {
+        assert_eq!(
+            fonts(page),
+            ["/head-400.woff2", "/head-700.woff2"],
+            "{page}"
+        );
+    }
+    let why = explain(&site, "/later.html");
+    assert!(
+        explains(
+            &why,
+            "/head-400.woff2",
+            "the text of the page's elements that rules name its family for is set in \
+             font-weight 700"
+        ),
+        "{why}"
+    );
+    let why = explain(&site, "/none.html");
+    assert!(
+        explains(
+            &why,
+            "/head-700.woff2",
+            "only rules for elements with <h1> or <h2> name its family, and no element of the \
+             page is one"
+        ),
+        "{why}"
+    );
+}
+
 /// A site built for a path prefix (MkDocs' `site_url`) names its files with the prefix; a missing
 /// file found without it says which `--base-url` would serve it.
 #[test]
