@@ -19,8 +19,8 @@ use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
     BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, HEADINGS, ITALIC_ELEMENTS,
-    LANG_MARK, PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words, element_word,
-    gate_word, italic_under, media_always_applies,
+    LANG_MARK, PageWeight, PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words,
+    element_word, gate_word, italic_under, media_always_applies,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -562,6 +562,28 @@ fn gate_list(gates: &[&Gated]) -> String {
     list
 }
 
+/// Adds what a declaration's `weight` gives to `weights`, or says it is relative; `None` when it
+/// is computed.
+fn add_weight(
+    styles: &PageStyles,
+    weight: &Weight,
+    weights: &mut Vec<u16>,
+    bolder: &mut bool,
+    lighter: &mut bool,
+) -> Option<()> {
+    match weight {
+        Weight::Is(n) => weights.push(*n),
+        Weight::Var { props, fallback } => {
+            weights.extend(styles.var_weights(props, *fallback, &[])?.0);
+        }
+        Weight::Bolder => *bolder = true,
+        Weight::Lighter => *lighter = true,
+        Weight::Inherit => {}
+        Weight::Unknown => return None,
+    }
+    Some(())
+}
+
 /// `weights` and what `bolder` (when `bolder`) and `lighter` (when `lighter`) make of each of
 /// them, sorted, without duplicates.
 fn with_relative(mut weights: Vec<u16>, bolder: bool, lighter: bool) -> Vec<u16> {
@@ -797,6 +819,8 @@ struct PageStyles<'g> {
     vars: OnceCell<VarFamilies<'g>>,
     /// The page's faces: family (lowercased), slanted, the weights it serves.
     faces: Vec<(String, bool, (u16, u16))>,
+    /// [`PageStyles::last_bare`], worked out on first use.
+    last_bare: OnceCell<rustc_hash::FxHashMap<&'g str, usize>>,
     /// The page's stylesheets in cascade order, each with whether it applies on every screen
     /// (not under a `media` condition, nor imported by a stylesheet that is).
     cascade: Vec<(&'g FontUse, bool)>,
@@ -896,6 +920,7 @@ impl<'g> PageStyles<'g> {
                 weights: OnceCell::new(),
                 vars: OnceCell::new(),
                 faces: Vec::new(),
+                last_bare: OnceCell::new(),
                 cascade: Vec::new(),
                 own: None,
                 upright: Vec::new(),
@@ -985,6 +1010,7 @@ impl<'g> PageStyles<'g> {
             weights: OnceCell::new(),
             vars: OnceCell::new(),
             faces,
+            last_bare: OnceCell::new(),
             cascade,
             own: page.font_use.as_deref(),
             upright,
@@ -1081,95 +1107,96 @@ impl<'g> PageStyles<'g> {
     }
 
     /// The weights of the text of headings (`heading`, an element word) with the class names and
-    /// ids of `alt`: those the rules for such headings set, in cascade order (a later rule for the
-    /// bare element overrides an earlier one: Bootstrap's `h1 { font-weight: 500 }`, then a
-    /// site's `h1 { font-weight: 700 }`), or bold, as browsers set headings; the weights of
-    /// the rules for the class names, ids and elements that the page's headings and what is
-    /// inside them have, and of the rules for any element but the root and `<body>`, whose weight
-    /// a heading does not inherit; and what `bolder` and `lighter` make of them. `None` when one
-    /// is relative to the heading's parent, or computed.
+    /// ids of `alt`: those the rules for such headings set (the last for the bare element overriding earlier ones), and
+    /// bold, as browsers set headings, unless a rule for the bare element sets another; the
+    /// weights of the rules for the class names, ids and elements that the page's headings and
+    /// what is inside them have, and of the rules for any element but the root and `<body>`,
+    /// whose weight a heading does not inherit; and what `bolder` and `lighter` make of them.
+    /// `None` when one is relative to the heading's parent, or computed.
     fn heading_weights(&self, alt: &[String], heading: &str) -> Option<Vec<u16>> {
         let in_headings = |word: &str| self.heading_words.is_some_and(|w| w.contains(word));
-        // The heading's own rules: each weight, and whether its rule is for the bare element and
-        // applies on every screen. The page's own styles come last, none overriding another:
-        // where they stand among its stylesheets is not known.
-        let mut own: Vec<(u16, bool)> = Vec::new();
-        let rules = self
-            .cascade
-            .iter()
-            .copied()
-            .chain(self.own.map(|f| (f, false)))
-            .flat_map(|(f, always)| f.weights.iter().map(move |w| (w, always)));
-        for (w, always) in rules {
-            let sets = w.any_of.iter().any(|sel| {
+        let is_heading = |word: &str| {
+            word.strip_prefix('<')
+                .is_some_and(|name| HEADINGS.contains(&name))
+        };
+        let last = self.last_bare();
+        let mut weights = Vec::new();
+        if !last.contains_key(heading) {
+            weights.push(700);
+        }
+        let mut bolder = BOLDER_ELEMENTS.iter().any(|e| {
+            let word = element_word(e);
+            in_headings(&word) && !last.contains_key(word.as_str())
+        });
+        let mut lighter = false;
+        for (i, (w, _)) in self.weight_rules().enumerate() {
+            let Some(alts) = &w.gate else {
+                // A rule for any element may apply inside the heading.
+                if !w.root {
+                    add_weight(self, &w.weight, &mut weights, &mut bolder, &mut lighter)?;
+                }
+                continue;
+            };
+            let alts = || alts.iter().filter(|sel| !self.overridden(i, w, sel));
+            // A rule for the heading itself, or for what its headings (and what is in them)
+            // have.
+            let on_heading = alts().any(|sel| {
                 let mut mine = own_words(sel).peekable();
                 mine.peek().is_some()
                     && own_words(sel).any(|x| x == heading)
                     && mine.all(|x| alt.contains(x) || in_headings(x))
             });
-            if !sets {
-                continue;
+            let inside = alts().any(|sel| {
+                let mut mine = own_words(sel).peekable();
+                mine.peek().is_some()
+                    && !own_words(sel).any(|x| is_heading(x))
+                    && mine.all(|x| in_headings(x))
+                    && sel.iter().all(|x| self.has_word(gate_word(x).0))
+            });
+            if on_heading && !matches!(w.weight, Weight::Is(_) | Weight::Var { .. }) {
+                return None;
             }
-            let held = match &w.weight {
-                Weight::Is(n) => vec![*n],
-                Weight::Var { props, fallback } => {
-                    let (held, inherits) = self.var_weights(props, *fallback, alt)?;
-                    if inherits {
-                        return None;
-                    }
-                    held
-                }
-                Weight::Bolder | Weight::Lighter | Weight::Inherit | Weight::Unknown => {
-                    return None;
-                }
-            };
-            let bare = always && w.bare.iter().any(|b| b == heading);
-            if bare {
-                own.retain(|e| !e.1);
-            }
-            own.extend(held.into_iter().map(|n| (n, bare)));
-        }
-        let mut weights: Vec<u16> = if own.is_empty() {
-            vec![700]
-        } else {
-            own.into_iter().map(|e| e.0).collect()
-        };
-        // What is inside it, or on it by class name or id.
-        let (mut bolder, mut lighter) = (
-            BOLDER_ELEMENTS
-                .iter()
-                .any(|e| in_headings(&element_word(e))),
-            false,
-        );
-        for w in self.uses.iter().flat_map(|f| &f.page_weights) {
-            let inside = match &w.gate {
-                None => !w.root,
-                Some(alts) => alts.iter().any(|sel| {
-                    let mut mine = own_words(sel).peekable();
-                    mine.peek().is_some()
-                        && !own_words(sel).any(|x| {
-                            x.strip_prefix('<')
-                                .is_some_and(|name| HEADINGS.contains(&name))
-                        })
-                        && mine.all(|x| in_headings(x))
-                        && sel.iter().all(|x| self.has_word(gate_word(x).0))
-                }),
-            };
-            if !inside {
-                continue;
-            }
-            match &w.weight {
-                Weight::Is(n) => weights.push(*n),
-                Weight::Var { props, fallback } => {
-                    weights.extend(self.var_weights(props, *fallback, &[])?.0);
-                }
-                Weight::Bolder => bolder = true,
-                Weight::Lighter => lighter = true,
-                Weight::Inherit => {}
-                Weight::Unknown => return None,
+            if on_heading || inside {
+                add_weight(self, &w.weight, &mut weights, &mut bolder, &mut lighter)?;
             }
         }
         Some(with_relative(weights, bolder, lighter))
+    }
+
+    /// Whether a selector (`alt`) of the rule of the `i`th of [`PageStyles::weight_rules`] (`w`)
+    /// is a bare element that a later rule for it overrides ([`PageWeight::bare`]: Bootstrap's
+    /// `h1` in `.h1, h1 { font-weight: 500 }`, then a site's `h1 { font-weight: 700 }`; the
+    /// page's own styles override none, as where they stand among its stylesheets is not known).
+    fn overridden(&self, i: usize, w: &PageWeight, alt: &[String]) -> bool {
+        matches!(alt, [e] if w.bare.contains(e)
+            && self.last_bare().get(e.as_str()).is_some_and(|l| *l > i))
+    }
+
+    /// The page's `font-weight` declarations in cascade order, each with whether its stylesheet
+    /// applies on every screen.
+    fn weight_rules(&self) -> impl Iterator<Item = (&'g PageWeight, bool)> + '_ {
+        self.cascade
+            .iter()
+            .copied()
+            .chain(self.own.map(|f| (f, false)))
+            .flat_map(|(f, always)| f.page_weights.iter().map(move |w| (w, always)))
+    }
+
+    /// For each element that a rule for the bare element gives a weight, in a stylesheet that
+    /// applies on every screen, where the last such rule is in [`PageStyles::weight_rules`]:
+    /// browsers' own weight for the element (bold for a heading) never applies then.
+    fn last_bare(&self) -> &rustc_hash::FxHashMap<&'g str, usize> {
+        self.last_bare.get_or_init(|| {
+            let mut last = rustc_hash::FxHashMap::default();
+            for (i, (w, always)) in self.weight_rules().enumerate() {
+                if always {
+                    for e in &w.bare {
+                        last.insert(e.as_str(), i);
+                    }
+                }
+            }
+            last
+        })
     }
 
     /// Whether a face of `family` (lowercased) serving `range` of weights is the one a browser
@@ -1463,26 +1490,29 @@ impl<'g> PageStyles<'g> {
     fn page_weights(&self) -> Option<&[u16]> {
         self.weights
             .get_or_init(|| {
-                let has =
-                    |elements: &[&str]| elements.iter().any(|e| self.has_word(&element_word(e)));
+                // Browsers' own weights, unless a rule for the bare element sets another
+                // (Materialize's `h1 { font-weight: 400 }`, `strong { font-weight: 500 }`).
+                let last = self.last_bare();
+                let has = |elements: &[&str]| {
+                    elements.iter().any(|e| {
+                        let word = element_word(e);
+                        self.has_word(&word) && !last.contains_key(word.as_str())
+                    })
+                };
                 let mut weights = vec![400];
                 if has(&BOLD_ELEMENTS) {
                     weights.push(700);
                 }
                 let (mut bolder, mut lighter) = (has(&BOLDER_ELEMENTS), false);
-                for w in self.uses.iter().flat_map(|f| &f.page_weights) {
-                    if !self.applies(w.gate.as_deref()) {
-                        continue;
-                    }
-                    match &w.weight {
-                        Weight::Is(n) => weights.push(*n),
-                        Weight::Var { props, fallback } => {
-                            weights.extend(self.var_weights(props, *fallback, &[])?.0);
-                        }
-                        Weight::Bolder => bolder = true,
-                        Weight::Lighter => lighter = true,
-                        Weight::Inherit => {}
-                        Weight::Unknown => return None,
+                for (i, (w, _)) in self.weight_rules().enumerate() {
+                    let applies = w.gate.as_ref().is_none_or(|alts| {
+                        alts.iter().any(|alt| {
+                            !self.overridden(i, w, alt)
+                                && alt.iter().all(|x| self.has_word(gate_word(x).0))
+                        })
+                    });
+                    if applies {
+                        add_weight(self, &w.weight, &mut weights, &mut bolder, &mut lighter)?;
                     }
                 }
                 Some(with_relative(weights, bolder, lighter))

@@ -573,27 +573,27 @@ impl<'t> Walker<'t> {
                     })
             })
         });
+        let bare = if matches!(self.rule, Rule::Selectors { top: true, .. }) {
+            let bare = |s: &Vec<Compound>| match s.as_slice() {
+                [c] if c.words.is_empty() && !c.other && !c.root && c.lang.is_none() => {
+                    c.tag.as_deref().map(super::element_word)
+                }
+                _ => None,
+            };
+            selectors.iter().filter_map(bare).collect()
+        } else {
+            Vec::new()
+        };
         self.fonts.page_weights.push(PageWeight {
             gate,
             weight: weight.clone(),
             root,
+            bare,
         });
         if let Some(gate) = self.rule_gate() {
-            let bare = if matches!(self.rule, Rule::Selectors { top: true, .. }) {
-                let bare = |s: &Vec<Compound>| match s.as_slice() {
-                    [c] if c.words.is_empty() && !c.other && !c.root && c.lang.is_none() => {
-                        c.tag.as_deref().map(super::element_word)
-                    }
-                    _ => None,
-                };
-                selectors.iter().filter_map(bare).collect()
-            } else {
-                Vec::new()
-            };
             self.fonts.weights.push(GatedWeight {
                 any_of: gate.to_vec(),
                 weight,
-                bare,
             });
         }
     }
@@ -1868,8 +1868,18 @@ mod tests {
             f.gate_of("head").map(|g| &g.any_of),
             Some(&vec![owned(&["<h1"]), owned(&["<h2"])])
         );
-        let bare: Vec<&[String]> = f.weights.iter().map(|w| w.bare.as_slice()).collect();
-        assert_eq!(bare, [&["<h1".to_string()][..], &[]]);
+        let bare: Vec<&[String]> = f.page_weights.iter().map(|w| w.bare.as_slice()).collect();
+        let empty: &[String] = &[];
+        assert_eq!(
+            bare,
+            [
+                &["<h1".to_string()][..],
+                empty,
+                &["<html".to_string(), "<body".to_string()],
+                empty,
+                empty
+            ]
+        );
         let page: Vec<(bool, &Weight)> =
             f.page_weights.iter().map(|w| (w.root, &w.weight)).collect();
         assert_eq!(

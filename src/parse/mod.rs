@@ -411,10 +411,6 @@ pub struct GatedWeight {
     pub any_of: Vec<Vec<String>>,
     /// The weight it sets.
     pub weight: Weight,
-    /// The elements (as [`element_word`]s) that a selector of its rule names and asks nothing
-    /// else of (`h1` in `.h1, h1`), when the rule is outside other rules and conditional at-rules:
-    /// for such an element, a later rule of this kind overrides it.
-    pub bare: Vec<String>,
 }
 
 /// A weight a declaration sets.
@@ -452,6 +448,11 @@ pub struct PageWeight {
     /// Its rule is for the root or `<body>` only (`body { font-weight: 400 }`): elements that
     /// have a weight of their own, such as headings, do not inherit it.
     pub root: bool,
+    /// The elements (as [`element_word`]s) that a selector of its rule names and asks nothing
+    /// else of (`strong` in `b, strong`, `h1` in `.h1, h1`), when the rule is outside other rules
+    /// and conditional at-rules: for such an element, a later rule of this kind overrides it,
+    /// and it overrides browsers' own weight (bold for headings, bolder for `<strong>`).
+    pub bare: Vec<String>,
 }
 
 /// What a rule's selectors ask of an element: `None` for a rule that may apply to any element,

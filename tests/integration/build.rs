@@ -1132,6 +1132,18 @@ fn faces_serve_only_the_weights_the_page_may_have() {
              @font-face{font-family:Sans;font-weight:700;src:url(/700.woff2)}\
              @font-face{font-family:Sans;font-weight:800;src:url(/800.woff2)}",
         ),
+        // Materialize's headings and `<strong>`: rules for the bare elements replace browsers'
+        // bold, and a later one overrides an earlier one.
+        (
+            "light-headings.html",
+            "<!doctype html><link rel=stylesheet href=/site.css><link rel=stylesheet href=/m.css>\
+             <h1>Title</h1><p><strong>Text</strong>",
+        ),
+        (
+            "m.css",
+            "h1,h2{font-weight:400}b,strong{font-weight:bolder}strong{font-weight:600}\
+             @media (min-width:40em){h2{font-weight:800}}",
+        ),
         ("300.woff2", "w"),
         ("400.woff2", "w"),
         ("600.woff2", "w"),
@@ -1142,6 +1154,7 @@ fn faces_serve_only_the_weights_the_page_may_have() {
     let links = early_links(&out);
     let fonts = |page: &str| font_urls(&links[page]);
     assert_eq!(fonts("/plain.html"), ["/400.woff2"]);
+    assert_eq!(fonts("/light-headings.html"), ["/400.woff2", "/600.woff2"]);
     assert_eq!(fonts("/heading.html"), ["/400.woff2", "/700.woff2"]);
     assert_eq!(fonts("/strong.html"), ["/400.woff2", "/700.woff2"]);
     assert_eq!(fonts("/light.html"), ["/300.woff2", "/400.woff2"]);
