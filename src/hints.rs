@@ -302,13 +302,24 @@ pub fn page_plan<'g>(
             .at(at),
         );
     }
-    // Sorted by category, depth, then (for scripts) parser-blocking ones first, then document order.
-    let mut hints: Vec<(u8, u32, bool, usize, Hint)> = Vec::new();
+    // Sorted by category, depth, then (for scripts) parser-blocking ones first, (for fonts) by
+    // family in document order and, of a family, the faces that set more of the page's characters
+    // first, then document order.
+    let mut hints: Vec<(u8, u32, bool, FaceRank, usize, Hint)> = Vec::new();
+    let mut families: HashMap<&str, usize> = HashMap::new();
+    for (i, spec) in &candidates {
+        if spec.as_.as_deref() == Some("font") {
+            let e = &entries[*i];
+            let family = e.attrs.font_family().unwrap_or_default();
+            families.entry(family).or_insert(e.order);
+        }
+    }
     for ((origin, cors), depth) in preconnects {
         hints.push((
             0,
             depth,
             false,
+            FaceRank::default(),
             0,
             Hint {
                 crossorigin: cors.then(String::new),
@@ -337,10 +348,19 @@ pub fn page_plan<'g>(
                 || e.attrs.defer
                 || e.attrs.async_
                 || e.kind != RefKind::Script);
+        // Over budget, a face that sets more of the page's characters goes first: the Latin
+        // subset before Latin Extended, a Japanese page's most used slices of a CJK family.
+        let rank = if is_font {
+            let family = e.attrs.font_family().unwrap_or_default();
+            FaceRank(families[family], std::cmp::Reverse(chars_served(e, page)))
+        } else {
+            FaceRank::default()
+        };
         hints.push((
             category,
             e.depth,
             runs_later,
+            rank,
             e.order,
             Hint {
                 as_: spec.as_,
@@ -370,7 +390,7 @@ pub fn page_plan<'g>(
             },
         ));
     }
-    hints.sort_by_key(|h| (h.0, h.1, h.2, h.3));
+    hints.sort_by_key(|h| (h.0, h.1, h.2, h.3, h.4));
     // Budgets: the hint count and the `Link` header size, for the 103 and for the 200 each. A hint
     // over budget in one still goes in the other (the 103 carries fonts the 200 does not, so a long
     // 103 must not cost the 200 its modules); one over budget in both is dropped.
@@ -378,7 +398,7 @@ pub fn page_plan<'g>(
     let (mut early, mut final_) = (Budget::default(), Budget::default());
     let mut dropped: Vec<String> = Vec::new();
     let mut partly: Vec<String> = Vec::new();
-    for (_, _, _, _, mut h) in hints {
+    for (_, _, _, _, _, mut h) in hints {
         let len = h.link_header_len();
         let was = (h.early, h.final_);
         h.early = h.early && early.take(len, policy);
@@ -1525,6 +1545,26 @@ impl<'g> PageStyles<'g> {
         let family = family.to_ascii_lowercase();
         self.faces.iter().any(|f| !f.1 && f.0 == family)
     }
+}
+
+/// Where a font hint goes among a page's: its family's first face in document order, then how
+/// many of the page's characters it sets ([`chars_served`]), more first.
+#[derive(Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct FaceRank(usize, std::cmp::Reverse<usize>);
+
+/// How many of the characters of a page's text fall in a face's `unicode-range`: of its italic
+/// text, for an italic face of a page that has some.
+fn chars_served(e: &Entry, page: &Node) -> usize {
+    let Some(facts) = page.page.as_deref() else {
+        return 0;
+    };
+    let italic = facts
+        .italic_text
+        .as_ref()
+        .filter(|_| e.attrs.is_slanted_face());
+    italic
+        .or(facts.text.as_ref())
+        .map_or(0, |t| t.count_in(e.attrs.unicode_range()))
 }
 
 /// Decides the hint for one reachable entry, or why there is none.

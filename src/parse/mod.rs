@@ -277,9 +277,24 @@ impl TextChars {
 
     /// True when any character lies in any of the inclusive `ranges` (an empty list covers everything).
     pub fn intersects(&self, ranges: &[(u32, u32)]) -> bool {
+        ranges.is_empty() || Self::char_ranges(ranges).any(|r| self.0.range(r).next().is_some())
+    }
+
+    /// How many of the characters lie in the inclusive `ranges` (an empty list covers everything;
+    /// overlapping ranges count a character once for each).
+    pub fn count_in(&self, ranges: &[(u32, u32)]) -> usize {
         if ranges.is_empty() {
-            return true;
+            return self.0.len();
         }
+        Self::char_ranges(ranges)
+            .map(|r| self.0.range(r).count())
+            .sum()
+    }
+
+    /// The inclusive code point `ranges` as ranges of `char`s, without those that hold none.
+    fn char_ranges(
+        ranges: &[(u32, u32)],
+    ) -> impl Iterator<Item = std::ops::RangeInclusive<char>> + '_ {
         // Surrogates are not `char`s and never occur in text, so an endpoint among them moves to
         // the nearest scalar value inside the range.
         let first = |lo: u32| {
@@ -295,10 +310,12 @@ impl TextChars {
                 _ => hi.min(0x10FFFF),
             })
         };
-        ranges.iter().any(|&(lo, hi)| match (first(lo), last(hi)) {
-            (Some(lo), Some(hi)) => lo <= hi && self.0.range(lo..=hi).next().is_some(),
-            _ => false,
-        })
+        ranges
+            .iter()
+            .filter_map(move |&(lo, hi)| match (first(lo), last(hi)) {
+                (Some(lo), Some(hi)) if lo <= hi => Some(lo..=hi),
+                _ => None,
+            })
     }
 }
 
@@ -1120,5 +1137,9 @@ mod tests {
         assert!(!t.intersects(&[(0xD800, 0xDFFF)]));
         assert!(!t.intersects(&[(0x110000, 0x120000)]));
         assert!(t.intersects(&[(0xE000, 0x120000)]));
+        assert_eq!(t.count_in(&[(0x61, 0xDFFF)]), 1);
+        assert_eq!(t.count_in(&[(0, 0x60), (0xD800, 0x120000)]), 1);
+        assert_eq!(t.count_in(&[]), 2);
+        assert_eq!(t.count_in(&[(0xD800, 0xDFFF)]), 0);
     }
 }
