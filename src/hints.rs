@@ -303,15 +303,21 @@ pub fn page_plan<'g>(
         );
     }
     // Sorted by category, depth, then (for scripts) parser-blocking ones first, (for fonts) by
-    // family in document order and, of a family, the faces that set more of the page's characters
-    // first, then document order.
+    // face in document order and, of a face, the `unicode-range` subsets that set more of the
+    // page's characters first, then document order.
     let mut hints: Vec<(u8, u32, bool, FaceRank, usize, Hint)> = Vec::new();
-    let mut families: HashMap<&str, usize> = HashMap::new();
+    // Where each face (family, style and weights; its `unicode-range` subsets are one face)
+    // first appears.
+    let face_of = |e: &Entry<'g>| {
+        let a = &e.attrs;
+        let family = a.font_family().unwrap_or_default().to_ascii_lowercase();
+        (family, a.is_slanted_face(), a.face_weights())
+    };
+    let mut faces: HashMap<(String, bool, (u16, u16)), usize> = HashMap::new();
     for (i, spec) in &candidates {
         if spec.as_.as_deref() == Some("font") {
             let e = &entries[*i];
-            let family = e.attrs.font_family().unwrap_or_default();
-            families.entry(family).or_insert(e.order);
+            faces.entry(face_of(e)).or_insert(e.order);
         }
     }
     for ((origin, cors), depth) in preconnects {
@@ -348,11 +354,10 @@ pub fn page_plan<'g>(
                 || e.attrs.defer
                 || e.attrs.async_
                 || e.kind != RefKind::Script);
-        // Over budget, a face that sets more of the page's characters goes first: the Latin
-        // subset before Latin Extended, a Japanese page's most used slices of a CJK family.
+        // Over budget, a subset of a face that sets more of the page's characters goes first: the
+        // Latin subset before Latin Extended, a Japanese page's most used slices of a CJK face.
         let rank = if is_font {
-            let family = e.attrs.font_family().unwrap_or_default();
-            FaceRank(families[family], std::cmp::Reverse(chars_served(e, page)))
+            FaceRank(faces[&face_of(e)], std::cmp::Reverse(chars_served(e, page)))
         } else {
             FaceRank::default()
         };
@@ -1547,7 +1552,7 @@ impl<'g> PageStyles<'g> {
     }
 }
 
-/// Where a font hint goes among a page's: its family's first face in document order, then how
+/// Where a font hint goes among a page's: its face's first subset in document order, then how
 /// many of the page's characters it sets ([`chars_served`]), more first.
 #[derive(Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct FaceRank(usize, std::cmp::Reverse<usize>);

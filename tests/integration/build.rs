@@ -141,7 +141,7 @@ fn handmade_site_hints_and_diagnostics() {
         [
             "</blog/blog.css?v=3>; rel=preload; as=style",
             "</css/theme.css>; rel=preload; as=style",
-            // Of a family, the face that sets more of the page's characters goes first.
+            // Of a face's subsets, the one that sets more of the page's characters goes first.
             "</fonts/hand-cyrillic.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
             "</fonts/Hand%20Font.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
             "</fonts/wide.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
@@ -1521,7 +1521,7 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
     let links = early_links(&out);
     let fonts = |page: &str| font_urls(&links[page]);
     // The bold Greek face is another weight: the math face does not take its characters. Of a
-    // family, the face that sets more of the page's characters goes first.
+    // face's subsets, the one that sets more of the page's characters goes first.
     assert_eq!(
         fonts("/alpha.html"),
         [
@@ -1535,9 +1535,9 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
         fonts("/beta.html"),
         [
             "/latin.woff2",
-            "/greek-bold.woff2",
             "/greek.woff2",
             "/math.woff2",
+            "/greek-bold.woff2",
             "/script.woff2"
         ]
     );
