@@ -890,6 +890,12 @@ const MAX_VAR_DEPTH: u32 = 64;
 /// one the page's styles say nothing particular about (`None`).
 type Element<'g> = Option<&'g [String]>;
 
+/// Whether a name of [`Gated::any_of`] is a heading's element word (`<h1`).
+fn is_heading(word: &str) -> bool {
+    word.strip_prefix('<')
+        .is_some_and(|name| HEADINGS.contains(&name))
+}
+
 /// Whether a selector's alternative of [`Gated::any_of`] is for an element that browsers set in
 /// italics (`em`, `.post em`, `cite.title`).
 fn for_italic_element(alt: &[String]) -> bool {
@@ -1097,11 +1103,7 @@ impl<'g> PageStyles<'g> {
     fn weights_of(&self, present: &[&[String]]) -> Option<Vec<u16>> {
         let mut weights = Vec::new();
         for alt in present {
-            let heading = own_words(alt).find(|w| {
-                w.strip_prefix('<')
-                    .is_some_and(|name| HEADINGS.contains(&name))
-            });
-            if let Some(heading) = heading {
+            if let Some(heading) = own_words(alt).find(|w| is_heading(w)) {
                 weights.extend(self.heading_weights(alt, heading)?);
                 continue;
             }
@@ -1132,18 +1134,15 @@ impl<'g> PageStyles<'g> {
     }
 
     /// The weights of the text of headings (`heading`, an element word) with the class names and
-    /// ids of `alt`: those the rules for such headings set (the last for the bare element overriding earlier ones), and
-    /// bold, as browsers set headings, unless a rule for the bare element sets another; the
+    /// ids of `alt`: those the rules for such headings set (the last for the bare element
+    /// overriding earlier ones), and bold, as browsers set headings, unless a rule for the bare
+    /// element sets another; the
     /// weights of the rules for the class names, ids and elements that the page's headings and
     /// what is inside them have, and of the rules for any element but the root and `<body>`,
     /// whose weight a heading does not inherit; and what `bolder` and `lighter` make of them.
     /// `None` when one is relative to the heading's parent, or computed.
     fn heading_weights(&self, alt: &[String], heading: &str) -> Option<Vec<u16>> {
         let in_headings = |word: &str| self.heading_words.is_some_and(|w| w.contains(word));
-        let is_heading = |word: &str| {
-            word.strip_prefix('<')
-                .is_some_and(|name| HEADINGS.contains(&name))
-        };
         let last = self.last_bare();
         let mut weights = Vec::new();
         if !last.contains_key(heading) {
