@@ -852,7 +852,8 @@ fn check_edge(
                     .filter(|(_, rest)| exists(rest))
                     .map(|(first, rest)| {
                         format!(
-                            " (there is a file {rest:?}: if the site is served under /{first}/, say so with --base-url /{first}/)"
+                            " (there is a file {rest:?}: if the site is served under /{first}/, \
+                             say so with --base-url /{first}/)"
                         )
                     })
                     .unwrap_or_default();

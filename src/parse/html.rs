@@ -286,21 +286,9 @@ impl Parser for HtmlParser {
             italic_nestings: st.italic_nestings,
             vite_manifest: None,
             font_use: st.font_use,
-            words: {
-                let mut words = st.words;
-                words.seal();
-                words
-            },
-            code_words: {
-                let mut words = st.code_words;
-                words.seal();
-                words
-            },
-            heading_words: {
-                let mut words = st.heading_words;
-                words.seal();
-                words
-            },
+            words: st.words.sealed(),
+            code_words: st.code_words.sealed(),
+            heading_words: st.heading_words.sealed(),
             diagnostics: st.diagnostics,
         }
     }
@@ -857,7 +845,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         "pre" | "code" => {
             count_open(st, shared, el, |st| &mut st.code_depth);
         }
-        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+        t if crate::parse::HEADINGS.contains(&t) => {
             count_open(st, shared, el, |st| &mut st.heading_depth);
         }
         "button" | "select" | "textarea" => {

@@ -910,6 +910,12 @@ impl Words {
         self.0.shrink_to_fit();
     }
 
+    /// [`Words::seal`]ed.
+    pub fn sealed(mut self) -> Words {
+        self.seal();
+        self
+    }
+
     /// Whether `word` may have been added.
     pub fn contains(&self, word: &str) -> bool {
         self.0.binary_search(&Words::hash(word)).is_ok()
