@@ -308,12 +308,12 @@ pub fn page_plan<'g>(
     let mut hints: Vec<(u8, u32, bool, FaceRank, usize, Hint)> = Vec::new();
     // Where each face (family, style and weights; its `unicode-range` subsets are one face)
     // first appears.
-    fn face_of<'e>(e: &'e Entry<'_>) -> (Option<&'e str>, bool, (u16, u16)) {
+    type Face<'e> = (Option<&'e str>, bool, (u16, u16));
+    fn face_of<'e>(e: &'e Entry<'_>) -> Face<'e> {
         let a = &*e.attrs;
         (a.font_family(), a.is_slanted_face(), a.face_weights())
     }
-    let mut faces: rustc_hash::FxHashMap<(Option<&str>, bool, (u16, u16)), usize> =
-        Default::default();
+    let mut faces: rustc_hash::FxHashMap<Face, usize> = Default::default();
     for (i, spec) in &candidates {
         if spec.as_.as_deref() == Some("font") {
             let e = &entries[*i];
