@@ -85,6 +85,9 @@ pub struct PageFacts {
     /// Characters of its text that browsers set in italics
     /// ([`FileFacts::italic_text`](crate::parse::FileFacts::italic_text)).
     pub italic_text: Option<TextChars>,
+    /// Characters of its text that browsers set in bold
+    /// ([`FileFacts::bold_text`](crate::parse::FileFacts::bold_text)).
+    pub bold_text: Option<TextChars>,
     /// The nestings of italic elements that text is in
     /// ([`FileFacts::italic_nestings`](crate::parse::FileFacts::italic_nestings)).
     pub italic_nestings: Vec<Vec<crate::parse::ItalicElement>>,
@@ -218,6 +221,7 @@ impl Node {
                     code_text: facts.code_text,
                     control_text: facts.control_text,
                     italic_text: facts.italic_text,
+                    bold_text: facts.bold_text,
                     italic_nestings: facts.italic_nestings,
                     lang: facts.lang,
                     words: facts.words,

@@ -839,7 +839,7 @@ struct PageStyles<'g> {
     client_rendered: bool,
     /// The weights the page's text may have ([`PageStyles::page_weights`]), worked out on first
     /// use.
-    weights: OnceCell<Option<Vec<u16>>>,
+    weights: OnceCell<Option<PageWeights>>,
     /// What the page's `var()`s may read, worked out on first use.
     vars: OnceCell<VarFamilies<'g>>,
     /// The page's faces: family (lowercased), slanted, the weights it serves.
@@ -1512,6 +1512,18 @@ impl<'g> PageStyles<'g> {
     /// `lighter` where one says `lighter` (once: a `<strong>` inside a `<strong>` inside a
     /// heading is not followed). `None` when a weight that may apply is computed.
     fn page_weights(&self) -> Option<&[u16]> {
+        self.weights().map(|w| &w.all[..])
+    }
+
+    /// The weights of the page's text outside the elements browsers set in bold (headings, `<b>`,
+    /// `<strong>`, `<th>`, `<optgroup>`): as [`PageStyles::page_weights`], without browsers'
+    /// bold and `bolder` and the rules that are only for those elements.
+    fn text_weights(&self) -> Option<&[u16]> {
+        self.weights().map(|w| &w.text[..])
+    }
+
+    /// [`PageStyles::page_weights`] and [`PageStyles::text_weights`], worked out on first use.
+    fn weights(&self) -> Option<&PageWeights> {
         self.weights
             .get_or_init(|| {
                 // Browsers' own weights, unless a rule for the bare element sets another
@@ -1523,25 +1535,58 @@ impl<'g> PageStyles<'g> {
                         self.has_word(&word) && !last.contains_key(word.as_str())
                     })
                 };
-                let mut weights = vec![400];
+                let (mut weights, mut text) = (vec![400], vec![400]);
                 if has(&BOLD_ELEMENTS) {
                     weights.push(700);
                 }
                 let (mut bolder, mut lighter) = (has(&BOLDER_ELEMENTS), false);
+                let (mut text_bolder, mut text_lighter) = (false, false);
+                let bold_element = |word: &String| {
+                    word.strip_prefix('<').is_some_and(|name| {
+                        BOLD_ELEMENTS.contains(&name) || BOLDER_ELEMENTS.contains(&name)
+                    })
+                };
                 for (i, (w, _)) in self.weight_rules().enumerate() {
-                    let applies = w.gate.as_ref().is_none_or(|alts| {
-                        alts.iter().any(|alt| {
-                            !self.overridden(i, w, alt)
-                                && alt.iter().all(|x| self.has_word(gate_word(x).0))
-                        })
-                    });
-                    if applies {
+                    let applying = |alt: &&Vec<String>| {
+                        !self.overridden(i, w, alt)
+                            && alt.iter().all(|x| self.has_word(gate_word(x).0))
+                    };
+                    let Some(alts) = &w.gate else {
                         add_weight(self, &w.weight, &mut weights, &mut bolder, &mut lighter)?;
+                        add_weight(
+                            self,
+                            &w.weight,
+                            &mut text,
+                            &mut text_bolder,
+                            &mut text_lighter,
+                        )?;
+                        continue;
+                    };
+                    if !alts.iter().any(|alt| applying(&alt)) {
+                        continue;
+                    }
+                    add_weight(self, &w.weight, &mut weights, &mut bolder, &mut lighter)?;
+                    // A rule for elements browsers set in bold sets their text's weight only.
+                    if !alts
+                        .iter()
+                        .filter(applying)
+                        .all(|alt| own_words(alt).any(bold_element))
+                    {
+                        add_weight(
+                            self,
+                            &w.weight,
+                            &mut text,
+                            &mut text_bolder,
+                            &mut text_lighter,
+                        )?;
                     }
                 }
-                Some(with_relative(weights, bolder, lighter))
+                Some(PageWeights {
+                    all: with_relative(weights, bolder, lighter),
+                    text: with_relative(text, text_bolder, text_lighter),
+                })
             })
-            .as_deref()
+            .as_ref()
     }
 
     /// Whether the page has an upright face of `family`, which a browser uses for upright text.
@@ -1549,6 +1594,13 @@ impl<'g> PageStyles<'g> {
         let family = family.to_ascii_lowercase();
         self.faces.iter().any(|f| !f.1 && f.0 == family)
     }
+}
+
+/// The weights a page's text may have ([`PageStyles::page_weights`]), and those of its text
+/// outside the elements browsers set in bold ([`PageStyles::text_weights`]).
+struct PageWeights {
+    all: Vec<u16>,
+    text: Vec<u16>,
 }
 
 /// Where a font hint goes among a page's: its face's first subset in document order, then how
@@ -1662,6 +1714,25 @@ fn spec_for(
                                         family(),
                                         weight_range(range),
                                         asked.join(" or ")
+                                    )
+                                    .into());
+                                }
+                                // A face that only the weights of text in headings, `<b>` and
+                                // the like pick sets only that text.
+                                if !own
+                                    && styles.text_weights().is_some_and(|t| {
+                                        !styles.serves_weight(&lower, slanted, range, t)
+                                    })
+                                    && !facts
+                                        .and_then(|p| p.bold_text.as_ref())
+                                        .is_some_and(|b| b.intersects(a.unicode_range()))
+                                {
+                                    return Err(format!(
+                                        "@font-face{} (weight {}): only the text of headings, \
+                                         <b>, <strong>, <th> and <optgroup> is set in a weight \
+                                         it serves, and none of that text is in its unicode-range",
+                                        family(),
+                                        weight_range(range)
                                     )
                                     .into());
                                 }

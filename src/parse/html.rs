@@ -283,6 +283,7 @@ impl Parser for HtmlParser {
             code_text: st.code_chars.map(|c| TextChars(c.into_set())),
             control_text: st.control_chars.map(|c| TextChars(c.into_set())),
             italic_text: st.italic_chars.map(|c| TextChars(c.into_set())),
+            bold_text: st.bold_chars.map(|c| TextChars(c.into_set())),
             italic_nestings: st.italic_nestings,
             vite_manifest: None,
             font_use: st.font_use,
@@ -560,6 +561,12 @@ struct State {
     italic_chars: Option<CharSet>,
     /// Entities of that text, decoded on their own.
     italic_entities: EntityDecoder,
+    /// Open `<b>`, `<strong>`, `<th>` and `<optgroup>` elements (headings are `heading_depth`).
+    bold_depth: usize,
+    /// The characters of the text of those and of headings ([`FileFacts::bold_text`]), once one
+    /// is seen, and its entities, decoded on their own.
+    bold_chars: Option<CharSet>,
+    bold_entities: EntityDecoder,
     /// Open `<details>` without `open`: only their `<summary>` is rendered.
     closed_details_depth: usize,
     /// Open `<summary>` elements inside a closed `<details>`.
@@ -623,6 +630,9 @@ impl State {
         }
         if let Some(italic) = self.italic_chars.as_mut() {
             self.italic_entities.flush(italic);
+        }
+        if let Some(bold) = self.bold_chars.as_mut() {
+            self.bold_entities.flush(bold);
         }
     }
 
@@ -847,6 +857,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         t if crate::parse::HEADINGS.contains(&t) => {
             count_open(st, shared, el, |st| &mut st.heading_depth);
+        }
+        "b" | "strong" | "th" | "optgroup" => {
+            count_open(st, shared, el, |st| &mut st.bold_depth);
         }
         "button" | "select" | "textarea" => {
             count_open(st, shared, el, |st| &mut st.control_depth);
@@ -1495,6 +1508,10 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
             st.control_entities.feed(t.as_str(), control);
         } else {
             st.entities.feed(t.as_str(), &mut st.chars);
+        }
+        if st.heading_depth > 0 || st.bold_depth > 0 {
+            let bold = st.bold_chars.get_or_insert_with(CharSet::default);
+            st.bold_entities.feed(t.as_str(), bold);
         }
         if !st.italic_open.is_empty()
             && let Some(italic) = st.italic_chars.as_mut()
@@ -2641,6 +2658,14 @@ mod tests {
         }
         assert!(!h.contains("lead") && !h.contains("<h1"));
         assert!(f.words.contains("lead") && f.words.contains("<h1"));
+        // The text browsers set in bold: in headings, `<b>`, `<strong>`, `<th>`, `<optgroup>`.
+        let f = parse_html(
+            "<h2>Ä</h2><p>Ω <b>Ж</b> <span>ж</span></p><table><tr><th>Ø</th><td>ø</table>"
+                .as_bytes(),
+        );
+        let bold = f.bold_text.unwrap().0;
+        assert_eq!(bold.into_iter().collect::<String>(), "ÄØЖ");
+        assert!(parse_html(b"<p>plain").bold_text.is_none());
     }
 
     #[test]

@@ -347,6 +347,9 @@ pub struct FileFacts {
     /// Characters of the page's text that browsers set in italics (in `<em>`, `<i>`, `<cite>`,
     /// `<dfn>`, `<var>`, `<address>`); `None` when the page has no such element.
     pub italic_text: Option<TextChars>,
+    /// Characters of the page's text that browsers set in bold: in headings, `<b>`, `<strong>`,
+    /// `<th>` and `<optgroup>` (and in what is inside them); `None` when it has none.
+    pub bold_text: Option<TextChars>,
     /// The nestings of those elements (outermost first) that the text of `italic_text` is in,
     /// each once: a rule may set one upright ([`FontUse::upright`]).
     pub italic_nestings: Vec<Vec<ItalicElement>>,
