@@ -283,7 +283,13 @@ impl Parser for HtmlParser {
             code_text: st.code_chars.map(|c| TextChars(c.into_set())),
             control_text: st.control_chars.map(|c| TextChars(c.into_set())),
             italic_text: st.italic_chars.map(|c| TextChars(c.into_set())),
-            bold_text: st.bold_chars.map(|c| TextChars(c.into_set())),
+            bold_text: st.bold_chars.map(|c| {
+                let mut chars = c.into_set();
+                if st.bold_space {
+                    chars.insert(' ');
+                }
+                TextChars(chars)
+            }),
             italic_nestings: st.italic_nestings,
             vite_manifest: None,
             font_use: st.font_use,
@@ -567,6 +573,8 @@ struct State {
     /// is seen, and its entities, decoded on their own.
     bold_chars: Option<CharSet>,
     bold_entities: EntityDecoder,
+    /// Some of that text has a space between words.
+    bold_space: bool,
     /// Open `<details>` without `open`: only their `<summary>` is rendered.
     closed_details_depth: usize,
     /// Open `<summary>` elements inside a closed `<details>`.
@@ -1512,6 +1520,9 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
         if st.heading_depth > 0 || st.bold_depth > 0 {
             let bold = st.bold_chars.get_or_insert_with(CharSet::default);
             st.bold_entities.feed(t.as_str(), bold);
+            // A space between words takes a glyph too, from the first face that has one: a
+            // Greek heading fetches a Latin subset for it.
+            st.bold_space |= t.as_str().trim().contains(char::is_whitespace);
         }
         if !st.italic_open.is_empty()
             && let Some(italic) = st.italic_chars.as_mut()
@@ -2665,6 +2676,9 @@ mod tests {
         );
         let bold = f.bold_text.unwrap().0;
         assert_eq!(bold.into_iter().collect::<String>(), "ÄØЖ");
+        // A space between words counts: it takes a glyph from a Latin subset.
+        let bold = parse_html("<h1>Ελληνικά κείμενα</h1>".as_bytes()).bold_text;
+        assert!(bold.unwrap().0.contains(&' '));
         assert!(parse_html(b"<p>plain").bold_text.is_none());
     }
 

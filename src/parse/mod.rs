@@ -348,7 +348,8 @@ pub struct FileFacts {
     /// `<dfn>`, `<var>`, `<address>`); `None` when the page has no such element.
     pub italic_text: Option<TextChars>,
     /// Characters of the page's text that browsers set in bold: in headings, `<b>`, `<strong>`,
-    /// `<th>` and `<optgroup>` (and in what is inside them); `None` when it has none.
+    /// `<th>` and `<optgroup>` (and in what is inside them), with U+0020 when a space separates
+    /// words in it (it takes a glyph from a face); `None` when it has none.
     pub bold_text: Option<TextChars>,
     /// The nestings of those elements (outermost first) that the text of `italic_text` is in,
     /// each once: a rule may set one upright ([`FontUse::upright`]).
