@@ -282,14 +282,8 @@ impl Parser for HtmlParser {
             text: Some(TextChars(st.chars.into_set())),
             code_text: st.code_chars.map(|c| TextChars(c.into_set())),
             control_text: st.control_chars.map(|c| TextChars(c.into_set())),
-            italic_text: st.italic_chars.map(|c| TextChars(c.into_set())),
-            bold_text: st.bold_chars.map(|c| {
-                let mut chars = c.into_set();
-                if st.bold_space {
-                    chars.insert(' ');
-                }
-                TextChars(chars)
-            }),
+            italic_text: st.italic_chars.map(|c| c.with_space(st.italic_space)),
+            bold_text: st.bold_chars.map(|c| c.with_space(st.bold_space)),
             italic_nestings: st.italic_nestings,
             vite_manifest: None,
             font_use: st.font_use,
@@ -567,6 +561,8 @@ struct State {
     italic_chars: Option<CharSet>,
     /// Entities of that text, decoded on their own.
     italic_entities: EntityDecoder,
+    /// Some of that text has a space between words.
+    italic_space: bool,
     /// Open `<b>`, `<strong>`, `<th>` and `<optgroup>` elements (headings are `heading_depth`).
     bold_depth: usize,
     /// The characters of the text of those and of headings ([`FileFacts::bold_text`]), once one
@@ -1520,14 +1516,14 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
         if st.heading_depth > 0 || st.bold_depth > 0 {
             let bold = st.bold_chars.get_or_insert_with(CharSet::default);
             st.bold_entities.feed(t.as_str(), bold);
-            // A space between words takes a glyph too, from the first face that has one: a
-            // Greek heading fetches a Latin subset for it.
+            // A space between words takes a glyph too ([`CharSet::with_space`]).
             st.bold_space |= t.as_str().trim().contains(char::is_whitespace);
         }
         if !st.italic_open.is_empty()
             && let Some(italic) = st.italic_chars.as_mut()
         {
             st.italic_entities.feed(t.as_str(), italic);
+            st.italic_space |= t.as_str().trim().contains(char::is_whitespace);
             if !t.as_str().bytes().all(|b| b.is_ascii_whitespace())
                 && !st.italic_nestings.contains(&st.italic_open)
             {
@@ -1567,6 +1563,17 @@ impl Default for CharSet {
 }
 
 impl CharSet {
+    /// The characters recorded ([`CharSet::into_set`]), with U+0020 when `space`: a space between
+    /// words takes a glyph from the first face whose range has it (a Greek heading fetches a
+    /// Latin subset for it).
+    fn with_space(self, space: bool) -> TextChars {
+        let mut chars = self.into_set();
+        if space {
+            chars.insert(' ');
+        }
+        TextChars(chars)
+    }
+
     /// Records a text character.
     fn add(&mut self, c: char) {
         let code = c as u32;
@@ -2677,8 +2684,16 @@ mod tests {
         let bold = f.bold_text.unwrap().0;
         assert_eq!(bold.into_iter().collect::<String>(), "ÄØЖ");
         // A space between words counts: it takes a glyph from a Latin subset.
-        let bold = parse_html("<h1>Ελληνικά κείμενα</h1>".as_bytes()).bold_text;
-        assert!(bold.unwrap().0.contains(&' '));
+        let f = parse_html("<h1>Ελληνικά κείμενα</h1><em>λόγος μου</em>".as_bytes());
+        assert!(f.bold_text.unwrap().0.contains(&' '));
+        assert!(f.italic_text.unwrap().0.contains(&' '));
+        assert!(
+            !parse_html("<h1>Ελληνικά</h1>".as_bytes())
+                .bold_text
+                .unwrap()
+                .0
+                .contains(&' ')
+        );
         assert!(parse_html(b"<p>plain").bold_text.is_none());
     }
 

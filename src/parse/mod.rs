@@ -345,7 +345,8 @@ pub struct FileFacts {
     /// another family only where a rule for them names one ([`FontUse::control_families`]).
     pub control_text: Option<TextChars>,
     /// Characters of the page's text that browsers set in italics (in `<em>`, `<i>`, `<cite>`,
-    /// `<dfn>`, `<var>`, `<address>`); `None` when the page has no such element.
+    /// `<dfn>`, `<var>`, `<address>`), with U+0020 when a space separates words in it; `None`
+    /// when the page has no such element.
     pub italic_text: Option<TextChars>,
     /// Characters of the page's text that browsers set in bold: in headings, `<b>`, `<strong>`,
     /// `<th>` and `<optgroup>` (and in what is inside them), with U+0020 when a space separates
