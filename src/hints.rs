@@ -587,44 +587,61 @@ fn gate_list(gates: &[&Gated]) -> String {
     list
 }
 
-/// Adds what a declaration's `weight` gives to `weights`, or says it is relative; `None` when it
-/// is computed.
-fn add_weight(
-    styles: &PageStyles,
-    weight: &Weight,
-    weights: &mut Vec<u16>,
-    bolder: &mut bool,
-    lighter: &mut bool,
-) -> Option<()> {
-    match weight {
-        Weight::Is(n) => weights.push(*n),
-        Weight::Var { props, fallback } => {
-            weights.extend(styles.var_weights(props, *fallback, &[])?.0);
-        }
-        Weight::Bolder => *bolder = true,
-        Weight::Lighter => *lighter = true,
-        Weight::Inherit => {}
-        Weight::Unknown => return None,
-    }
-    Some(())
+/// Weights that text may have, and whether `bolder` or `lighter` make more of them.
+struct WeightSet {
+    weights: Vec<u16>,
+    bolder: bool,
+    lighter: bool,
 }
 
-/// `weights` and what `bolder` (when `bolder`) and `lighter` (when `lighter`) make of each of
-/// them, sorted, without duplicates.
-fn with_relative(mut weights: Vec<u16>, bolder: bool, lighter: bool) -> Vec<u16> {
-    let relative: Vec<u16> = weights
-        .iter()
-        .flat_map(|&w| {
-            let heavier = bolder.then(|| bolder_weight(w));
-            heavier
-                .into_iter()
-                .chain(lighter.then(|| lighter_weight(w)))
-        })
-        .collect();
-    weights.extend(relative);
-    weights.sort_unstable();
-    weights.dedup();
-    weights
+impl WeightSet {
+    fn new(weights: Vec<u16>, bolder: bool) -> WeightSet {
+        WeightSet {
+            weights,
+            bolder,
+            lighter: false,
+        }
+    }
+
+    /// Adds what a declaration's `weight` gives, or that it is relative; `None` when it is
+    /// computed.
+    fn add(&mut self, styles: &PageStyles, weight: &Weight) -> Option<()> {
+        match weight {
+            Weight::Is(n) => self.weights.push(*n),
+            Weight::Var { props, fallback } => {
+                self.weights
+                    .extend(styles.var_weights(props, *fallback, &[])?.0);
+            }
+            Weight::Bolder => self.bolder = true,
+            Weight::Lighter => self.lighter = true,
+            Weight::Inherit => {}
+            Weight::Unknown => return None,
+        }
+        Some(())
+    }
+
+    /// The weights and what `bolder` (when it applies) and `lighter` (likewise) make of each,
+    /// sorted, without duplicates.
+    fn finish(self) -> Vec<u16> {
+        let WeightSet {
+            mut weights,
+            bolder,
+            lighter,
+        } = self;
+        let relative: Vec<u16> = weights
+            .iter()
+            .flat_map(|&w| {
+                let heavier = bolder.then(|| bolder_weight(w));
+                heavier
+                    .into_iter()
+                    .chain(lighter.then(|| lighter_weight(w)))
+            })
+            .collect();
+        weights.extend(relative);
+        weights.sort_unstable();
+        weights.dedup();
+        weights
+    }
 }
 
 /// The weight `bolder` gives text inside an element of weight `w` (CSS Fonts 4).
@@ -890,19 +907,22 @@ const MAX_VAR_DEPTH: u32 = 64;
 /// one the page's styles say nothing particular about (`None`).
 type Element<'g> = Option<&'g [String]>;
 
+/// Whether a name of [`Gated::any_of`] is the element word ([`element_word`]) of one of
+/// `elements`.
+fn names_element(word: &str, elements: &[&str]) -> bool {
+    word.strip_prefix('<')
+        .is_some_and(|name| elements.contains(&name))
+}
+
 /// Whether a name of [`Gated::any_of`] is a heading's element word (`<h1`).
 fn is_heading(word: &str) -> bool {
-    word.strip_prefix('<')
-        .is_some_and(|name| HEADINGS.contains(&name))
+    names_element(word, &HEADINGS)
 }
 
 /// Whether a selector's alternative of [`Gated::any_of`] is for an element that browsers set in
 /// italics (`em`, `.post em`, `cite.title`).
 fn for_italic_element(alt: &[String]) -> bool {
-    own_words(alt).any(|w| {
-        w.strip_prefix('<')
-            .is_some_and(|name| ITALIC_ELEMENTS.contains(&name))
-    })
+    own_words(alt).any(|w| names_element(w, &ITALIC_ELEMENTS))
 }
 
 /// The names a selector's alternative of [`Gated::any_of`] asks of the element itself (not its
@@ -1136,28 +1156,29 @@ impl<'g> PageStyles<'g> {
     /// The weights of the text of headings (`heading`, an element word) with the class names and
     /// ids of `alt`: those the rules for such headings set (the last for the bare element
     /// overriding earlier ones), and bold, as browsers set headings, unless a rule for the bare
-    /// element sets another; the
-    /// weights of the rules for the class names, ids and elements that the page's headings and
-    /// what is inside them have, and of the rules for any element but the root and `<body>`,
-    /// whose weight a heading does not inherit; and what `bolder` and `lighter` make of them.
+    /// element sets another; the weights of the rules for the class names, ids and elements that
+    /// the page's headings and what is inside them have, and of the rules for any element but the
+    /// root and `<body>`, whose weight a heading does not inherit; and what `bolder` and
+    /// `lighter` make of them.
     /// `None` when one is relative to the heading's parent, or computed.
     fn heading_weights(&self, alt: &[String], heading: &str) -> Option<Vec<u16>> {
         let in_headings = |word: &str| self.heading_words.is_some_and(|w| w.contains(word));
         let last = self.last_bare();
-        let mut weights = Vec::new();
-        if !last.contains_key(heading) {
-            weights.push(700);
-        }
-        let mut bolder = BOLDER_ELEMENTS.iter().any(|e| {
+        let bold = if last.contains_key(heading) {
+            Vec::new()
+        } else {
+            vec![700]
+        };
+        let bolder = BOLDER_ELEMENTS.iter().any(|e| {
             let word = element_word(e);
             in_headings(&word) && !last.contains_key(word.as_str())
         });
-        let mut lighter = false;
+        let mut weights = WeightSet::new(bold, bolder);
         for (i, (w, _)) in self.weight_rules().enumerate() {
             let Some(alts) = &w.gate else {
                 // A rule for any element may apply inside the heading.
                 if !w.root {
-                    add_weight(self, &w.weight, &mut weights, &mut bolder, &mut lighter)?;
+                    weights.add(self, &w.weight)?;
                 }
                 continue;
             };
@@ -1181,10 +1202,10 @@ impl<'g> PageStyles<'g> {
                 return None;
             }
             if on_heading || inside {
-                add_weight(self, &w.weight, &mut weights, &mut bolder, &mut lighter)?;
+                weights.add(self, &w.weight)?;
             }
         }
-        Some(with_relative(weights, bolder, lighter))
+        Some(weights.finish())
     }
 
     /// Whether a selector (`alt`) of the rule of the `i`th of [`PageStyles::weight_rules`] (`w`)
@@ -1251,8 +1272,8 @@ impl<'g> PageStyles<'g> {
 
     /// Whether the page has `word` on an element outside its `<pre>` and `<code>` elements, or a
     /// script it runs may have it (a script may give any element a class). A language
-    /// ([`lang_word`](crate::parse::lang_word)) is the page's `<html lang>`; a page that its scripts render may be given
-    /// any language they name (an i18n library sets it as it starts).
+    /// ([`lang_word`](crate::parse::lang_word)) is the page's `<html lang>`; a page that its
+    /// scripts render may be given any language they name (an i18n library sets it as it starts).
     fn has_word_outside_code(&self, word: &str) -> bool {
         if let Some(lang) = word.strip_prefix(LANG_MARK) {
             let (own, scripts) = self.words.split_at(self.scripts_from);
@@ -1535,55 +1556,39 @@ impl<'g> PageStyles<'g> {
                         self.has_word(&word) && !last.contains_key(word.as_str())
                     })
                 };
-                let (mut weights, mut text) = (vec![400], vec![400]);
+                let mut all = WeightSet::new(vec![400], has(&BOLDER_ELEMENTS));
                 if has(&BOLD_ELEMENTS) {
-                    weights.push(700);
+                    all.weights.push(700);
                 }
-                let (mut bolder, mut lighter) = (has(&BOLDER_ELEMENTS), false);
-                let (mut text_bolder, mut text_lighter) = (false, false);
-                let bold_element = |word: &String| {
-                    word.strip_prefix('<').is_some_and(|name| {
-                        BOLD_ELEMENTS.contains(&name) || BOLDER_ELEMENTS.contains(&name)
-                    })
-                };
+                let mut text = WeightSet::new(vec![400], false);
                 for (i, (w, _)) in self.weight_rules().enumerate() {
                     let applying = |alt: &&Vec<String>| {
                         !self.overridden(i, w, alt)
                             && alt.iter().all(|x| self.has_word(gate_word(x).0))
                     };
-                    let Some(alts) = &w.gate else {
-                        add_weight(self, &w.weight, &mut weights, &mut bolder, &mut lighter)?;
-                        add_weight(
-                            self,
-                            &w.weight,
-                            &mut text,
-                            &mut text_bolder,
-                            &mut text_lighter,
-                        )?;
-                        continue;
-                    };
-                    if !alts.iter().any(|alt| applying(&alt)) {
-                        continue;
-                    }
-                    add_weight(self, &w.weight, &mut weights, &mut bolder, &mut lighter)?;
                     // A rule for elements browsers set in bold sets their text's weight only.
-                    if !alts
-                        .iter()
-                        .filter(applying)
-                        .all(|alt| own_words(alt).any(bold_element))
-                    {
-                        add_weight(
-                            self,
-                            &w.weight,
-                            &mut text,
-                            &mut text_bolder,
-                            &mut text_lighter,
-                        )?;
+                    let (applies, for_text) = match &w.gate {
+                        None => (true, true),
+                        Some(alts) => (
+                            alts.iter().any(|alt| applying(&alt)),
+                            !alts.iter().filter(applying).all(|alt| {
+                                own_words(alt).any(|x| {
+                                    names_element(x, &BOLD_ELEMENTS)
+                                        || names_element(x, &BOLDER_ELEMENTS)
+                                })
+                            }),
+                        ),
+                    };
+                    if applies {
+                        all.add(self, &w.weight)?;
+                    }
+                    if applies && for_text {
+                        text.add(self, &w.weight)?;
                     }
                 }
                 Some(PageWeights {
-                    all: with_relative(weights, bolder, lighter),
-                    text: with_relative(text, text_bolder, text_lighter),
+                    all: all.finish(),
+                    text: text.finish(),
                 })
             })
             .as_ref()
