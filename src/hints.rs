@@ -1010,22 +1010,23 @@ impl<'g> PageStyles<'g> {
         let sheets: Vec<&Entry<'g>> = sheet_entries().collect();
         let mut cascade = Vec::new();
         let mut visited = rustc_hash::FxHashSet::default();
-        let mut stack: Vec<(&str, usize)> = vec![(page.rel.as_str(), 0)];
-        while let Some((parent, from)) = stack.pop() {
+        // Each stack entry: a file (the page, or the stylesheet of that entry) and where the
+        // search for the next stylesheet it names goes on.
+        let mut stack: Vec<(Option<&Entry<'g>>, &str, usize)> = vec![(None, page.rel.as_str(), 0)];
+        while let Some((entry, parent, from)) = stack.pop() {
             let next = sheets[from..]
                 .iter()
                 .position(|e| e.parent == parent)
                 .map(|i| from + i);
             match next {
                 Some(i) => {
-                    stack.push((parent, i + 1));
+                    stack.push((entry, parent, i + 1));
                     if let Some(file) = sheets[i].file.filter(|f| visited.insert(*f)) {
-                        stack.push((file, 0));
+                        stack.push((Some(sheets[i]), file, 0));
                     }
                 }
                 None => {
-                    let done = sheets.iter().find(|e| e.file == Some(parent));
-                    if let Some(f) = done.and_then(|e| e.node?.font_use.as_deref()) {
+                    if let Some(f) = entry.and_then(|e| e.node?.font_use.as_deref()) {
                         cascade.push((f, !conditional.contains(&parent)));
                     }
                 }
