@@ -20,6 +20,7 @@ use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_
 use crate::parse::{
     BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, HEADINGS, ITALIC_ELEMENTS,
     LANG_MARK, PageWeight, PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words,
+    css::{CodeRange, intersect_ranges, merge_ranges, subtract_ranges},
     element_word, gate_word, italic_under, media_always_applies,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
@@ -357,7 +358,10 @@ pub fn page_plan<'g>(
         // Over budget, a subset of a face that sets more of the page's characters goes first: the
         // Latin subset before Latin Extended, a Japanese page's most used slices of a CJK face.
         let rank = if is_font {
-            FaceRank(faces[&face_of(e)], std::cmp::Reverse(chars_served(e, page)))
+            FaceRank(
+                faces[&face_of(e)],
+                std::cmp::Reverse(chars_served(e, page, &styles)),
+            )
         } else {
             FaceRank::default()
         };
@@ -752,40 +756,68 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
             .into(),
         );
     }
-    let range = a.unicode_range();
     let text = facts.and_then(|p| p.text.as_ref())?;
+    let left = styles.face_range(e);
+    // What the families before its family take, when that is all the page's characters in its
+    // range.
+    let taken = || {
+        let before = styles
+            .fallbacks
+            .get(&a.font_family()?.to_ascii_lowercase())?;
+        let names: Vec<String> = before.before.iter().map(|n| format!("{n:?}")).collect();
+        Some(Cow::from(format!(
+            "@font-face{}: every character of the page in its unicode-range is in the \
+             unicode-range of a face of {}, which each list that names its family puts before \
+             it (browsers take a character from the first family whose faces hold it)",
+            family(),
+            names.join(" or ")
+        )))
+    };
     // A page that runs scripts and has no text of its own is rendered by them (a client-rendered
     // app): its text is unknown, so assume the letters of its language.
     if scripts_render(page) {
         let (assumed, name) = assumed_text(facts.and_then(|p| p.lang.as_deref()));
-        return (!assumed.iter().any(|&r| TextChars::covers(range, r))).then(|| {
+        let covered = |range: &[CodeRange]| assumed.iter().any(|&r| TextChars::covers(range, r));
+        if left.as_deref().is_some_and(covered) {
+            return None;
+        }
+        if covered(a.unicode_range()) {
+            return taken();
+        }
+        return Some(
             format!(
                 "@font-face{}: the page has no text of its own (its scripts render it); {name} \
                  is assumed, and its unicode-range does not cover it",
                 family()
             )
-            .into()
-        });
+            .into(),
+        );
     }
     // The text of code elements and form controls counts where the page's styles may give them
     // the family.
     let family_lower = a.font_family().map(str::to_ascii_lowercase);
-    let code = facts
-        .and_then(|p| p.code_text.as_ref())
-        .filter(|c| c.intersects(range));
-    let control = facts
-        .and_then(|p| p.control_text.as_ref())
-        .filter(|c| c.intersects(range));
+    let code = facts.and_then(|p| p.code_text.as_ref());
+    let control = facts.and_then(|p| p.control_text.as_ref());
     // Such text counts when it has a character in the range and a rule may give it the family.
-    let counts = |chars: Option<&TextChars>, reaches: &dyn Fn(&str) -> bool| {
-        chars.is_some() && family_lower.as_deref().is_none_or(reaches)
+    let counts = |chars: Option<&TextChars>,
+                  range: &[CodeRange],
+                  reaches: &dyn Fn(&str) -> bool| {
+        chars.is_some_and(|c| c.intersects(range)) && family_lower.as_deref().is_none_or(reaches)
     };
-    if text.intersects(range)
-        || counts(code, &|f| styles.reaches_code(f))
-        || counts(control, &|f| styles.reaches_controls(f))
-    {
+    let sets = |range: &[CodeRange]| {
+        text.intersects(range)
+            || counts(code, range, &|f| styles.reaches_code(f))
+            || counts(control, range, &|f| styles.reaches_controls(f))
+    };
+    if left.as_deref().is_some_and(sets) {
         return None;
     }
+    let range = a.unicode_range();
+    if sets(range) {
+        return taken();
+    }
+    let code = code.filter(|c| c.intersects(range));
+    let control = control.filter(|c| c.intersects(range));
     // Characters in its range that only code or form controls have, which no rule sets in its
     // family.
     let only_code = if code.is_some() || control.is_some() {
@@ -872,6 +904,96 @@ struct PageStyles<'g> {
     /// of the stylesheets that apply on every screen (a `media` condition may leave a stylesheet's
     /// rules out, and those of the stylesheets it imports).
     upright: Vec<&'g Upright>,
+    /// The families (lowercased) that every list naming them puts after families with faces of
+    /// their own ([`fallbacks`]).
+    fallbacks: rustc_hash::FxHashMap<String, Fallback>,
+}
+
+/// A family that every list naming it puts after other families ([`FontUse::places`]), and the
+/// characters those take first.
+struct Fallback {
+    /// The families before it that have faces on the page, lowercased, sorted.
+    before: Vec<String>,
+    /// The characters that the faces of the families before it hold in every list: sorted,
+    /// disjoint ranges, never empty.
+    taken: Vec<CodeRange>,
+}
+
+/// The page's fallback families ([`PageStyles::fallbacks`]). A browser takes each character from
+/// the first family of the list whose faces' `unicode-range` holds it (and whose font has it), so
+/// a later family's face sets only the characters that the earlier families' faces leave:
+/// `font-family: Inter, "Noto Sans SC"` sets Latin text in Inter's Latin subset, never in Noto Sans
+/// SC's. What a family's faces take for certain is what the faces of each of its styles and
+/// weights hold (as font matching picks one of them) by their `unicode-range`s; a face without one,
+/// or with one that faces declared after it cut ([`RefAttrs::is_shadowed`]), may lack characters,
+/// so it takes none. A family that some list names first (or after only `var()`s) is no fallback.
+fn fallbacks(uses: &[&FontUse], entries: &[Entry]) -> rustc_hash::FxHashMap<String, Fallback> {
+    let mut out = rustc_hash::FxHashMap::default();
+    if !uses
+        .iter()
+        .any(|u| u.places.iter().any(|p| !p.before.is_empty()))
+    {
+        return out;
+    }
+    // What each style and weight of each family holds by its faces' ranges.
+    let mut groups: BTreeMap<(String, bool, (u16, u16)), Vec<CodeRange>> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.kind == RefKind::Font) {
+        let Some(family) = e.attrs.font_family() else {
+            continue;
+        };
+        let key = (
+            family.to_ascii_lowercase(),
+            e.attrs.is_slanted_face(),
+            e.attrs.face_weights(),
+        );
+        let ranges = groups.entry(key).or_default();
+        if !e.attrs.is_shadowed() {
+            ranges.extend_from_slice(e.attrs.unicode_range());
+        }
+    }
+    // What each family takes for certain: what all of its styles and weights hold.
+    let mut takes: BTreeMap<String, Vec<CodeRange>> = BTreeMap::new();
+    for ((family, _, _), ranges) in groups {
+        let ranges = merge_ranges(ranges);
+        match takes.get_mut(&family) {
+            Some(t) => *t = intersect_ranges(t, &ranges),
+            None => {
+                takes.insert(family, ranges);
+            }
+        }
+    }
+    for family in takes.keys() {
+        let mut places = uses.iter().flat_map(|u| u.places_of(family)).peekable();
+        if places.peek().is_none() {
+            continue;
+        }
+        let mut taken: Option<Vec<CodeRange>> = None;
+        let mut before: Vec<String> = Vec::new();
+        for place in places {
+            let held: Vec<&String> = place
+                .before
+                .iter()
+                .filter(|b| *b != family && takes.get(*b).is_some_and(|t| !t.is_empty()))
+                .collect();
+            let in_list = merge_ranges(held.iter().flat_map(|b| takes[*b].clone()).collect());
+            let t = match taken {
+                None => in_list,
+                Some(t) => intersect_ranges(&t, &in_list),
+            };
+            if t.is_empty() {
+                taken = None;
+                break;
+            }
+            taken = Some(t);
+            before.extend(held.into_iter().cloned());
+        }
+        if let Some(taken) = taken {
+            before.sort_unstable();
+            before.dedup();
+            out.insert(family.clone(), Fallback { before, taken });
+        }
+    }
+    out
 }
 
 /// The family names that custom properties may give the `font-family` and `font` declarations of
@@ -975,6 +1097,7 @@ impl<'g> PageStyles<'g> {
                 cascade: Vec::new(),
                 own: None,
                 upright: Vec::new(),
+                fallbacks: Default::default(),
             };
         }
         let faces: Vec<(String, bool, (u16, u16))> = entries
@@ -1052,6 +1175,7 @@ impl<'g> PageStyles<'g> {
             .into_iter()
             .chain(scripts)
             .collect();
+        let fallbacks = fallbacks(&uses, entries);
         PageStyles {
             uses,
             words,
@@ -1066,6 +1190,7 @@ impl<'g> PageStyles<'g> {
             cascade,
             own: page.font_use.as_deref(),
             upright,
+            fallbacks,
         }
     }
 
@@ -1255,6 +1380,25 @@ impl<'g> PageStyles<'g> {
             .map(|f| f.2)
             .collect();
         asked.iter().any(|&w| takes_face(&faces, range, w))
+    }
+
+    /// The characters a face may set: its `unicode-range` (empty for every character), less what
+    /// the families before its family take ([`fallbacks`]); `None` when they take all of it.
+    fn face_range<'e>(&self, e: &'e Entry) -> Option<Cow<'e, [CodeRange]>> {
+        let own = e.attrs.unicode_range();
+        let Some(fallback) = e
+            .attrs
+            .font_family()
+            .and_then(|f| self.fallbacks.get(&f.to_ascii_lowercase()))
+        else {
+            return Some(Cow::Borrowed(own));
+        };
+        let whole = [(0, 0x10FFFF)];
+        let left = subtract_ranges(
+            if own.is_empty() { &whole } else { own },
+            fallback.taken.clone(),
+        );
+        (!left.is_empty()).then_some(Cow::Owned(left))
     }
 
     /// Whether a rule for `gate`'s elements may apply to an element of the page: some selector's
@@ -1616,8 +1760,8 @@ struct FaceRank(usize, std::cmp::Reverse<usize>);
 
 /// How many of the characters of a page's text fall in a face's `unicode-range`: of its italic
 /// text, for an italic face of a page that has some.
-fn chars_served(e: &Entry, page: &Node) -> usize {
-    let Some(facts) = page.page.as_deref() else {
+fn chars_served(e: &Entry, page: &Node, styles: &PageStyles) -> usize {
+    let (Some(facts), Some(range)) = (page.page.as_deref(), styles.face_range(e)) else {
         return 0;
     };
     let italic = facts
@@ -1626,7 +1770,7 @@ fn chars_served(e: &Entry, page: &Node) -> usize {
         .filter(|_| e.attrs.is_slanted_face());
     italic
         .or(facts.text.as_ref())
-        .map_or(0, |t| t.count_in(e.attrs.unicode_range()))
+        .map_or(0, |t| t.count_in(&range))
 }
 
 /// Decides the hint for one reachable entry, or why there is none.
@@ -1731,7 +1875,8 @@ fn spec_for(
                                     })
                                     && !facts
                                         .and_then(|p| p.bold_text.as_ref())
-                                        .is_some_and(|b| b.intersects(a.unicode_range()))
+                                        .zip(styles.face_range(e))
+                                        .is_some_and(|(b, r)| b.intersects(&r))
                                 {
                                     return Err(format!(
                                         "@font-face{} (weight {}): only the text of headings, \
@@ -1815,7 +1960,7 @@ fn spec_for(
                                 )
                                 .into());
                             }
-                            Some(t) if !t.intersects(a.unicode_range()) => {
+                            Some(t) if !styles.face_range(e).is_some_and(|r| t.intersects(&r)) => {
                                 return Err(format!(
                                     "@font-face{} (italic): the page's italic text (in <em>, <i>, \
                                      <cite>, <dfn>, <var> or <address>) has no character in its \

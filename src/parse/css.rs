@@ -54,7 +54,7 @@ pub fn parse_css(text: &str) -> FileFacts {
 }
 
 /// An inclusive range of code points, as in a `unicode-range`.
-type CodeRange = (u32, u32);
+pub(crate) type CodeRange = (u32, u32);
 
 /// Where faces of one family, style and weight overlap, a browser takes each character from the
 /// last one declared whose `unicode-range` holds it (Noto's `math` subset, declared after `greek`,
@@ -106,7 +106,7 @@ fn whole_if_empty(ranges: &[CodeRange]) -> Vec<CodeRange> {
 }
 
 /// The code points of `from` that are in none of `less`, as inclusive ranges in the order of `from`.
-fn subtract_ranges(from: &[CodeRange], mut less: Vec<CodeRange>) -> Vec<CodeRange> {
+pub(crate) fn subtract_ranges(from: &[CodeRange], mut less: Vec<CodeRange>) -> Vec<CodeRange> {
     less.sort_unstable();
     let mut left = Vec::new();
     for &(lo, hi) in from.iter().filter(|(lo, hi)| lo <= hi) {
@@ -129,6 +129,38 @@ fn subtract_ranges(from: &[CodeRange], mut less: Vec<CodeRange>) -> Vec<CodeRang
         }
     }
     left
+}
+
+/// The code points of `ranges` as sorted, disjoint ranges, adjacent ones joined.
+pub(crate) fn merge_ranges(mut ranges: Vec<CodeRange>) -> Vec<CodeRange> {
+    ranges.retain(|(lo, hi)| lo <= hi);
+    ranges.sort_unstable();
+    let mut out: Vec<CodeRange> = Vec::with_capacity(ranges.len());
+    for (lo, hi) in ranges {
+        match out.last_mut() {
+            Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+/// The code points in both `a` and `b`, each sorted and disjoint ([`merge_ranges`]).
+pub(crate) fn intersect_ranges(a: &[CodeRange], b: &[CodeRange]) -> Vec<CodeRange> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        let (lo, hi) = (a[i].0.max(b[j].0), a[i].1.min(b[j].1));
+        if lo <= hi {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
 }
 
 /// The error type of the `cssparser` closures; nothing is reported, errors only stop a sub-parse.
@@ -426,6 +458,7 @@ impl<'t> Walker<'t> {
         let mut value = Value::default();
         let start = p.state();
         read_value(p, shorthand && custom.is_none(), &mut value, None);
+        self.fonts.places.append(&mut value.places);
         let mut expr = std::mem::take(&mut value.expr);
         if let Some(prop) = custom {
             p.reset(&start);
@@ -715,6 +748,8 @@ struct Value {
     weight: Option<Option<u16>>,
     /// A `font` shorthand's size was read, after which numbers are not weights (`1em/1.5`).
     sized: bool,
+    /// Where its names stand in their lists ([`FontUse::places`]).
+    places: Vec<super::Place>,
 }
 
 /// Reads a value's names into `into`, or into `out.expr` at the top level (`None`), and its flags
@@ -728,6 +763,9 @@ fn read_value<'i>(
     mut into: Option<&mut Expr>,
 ) {
     let mut run: Vec<String> = Vec::new();
+    // Where the names of each entry after the first begin, in this list's names.
+    let base = into.as_deref().unwrap_or(&out.expr).names.len();
+    let mut cuts: Vec<usize> = Vec::new();
     fn end_run(run: &mut Vec<String>, names: &mut Vec<String>) {
         for i in 0..run.len() {
             names.push(run[i..].join(" "));
@@ -775,6 +813,12 @@ fn read_value<'i>(
                 out.computed |= is_computing(name);
                 false
             }
+            Ok(Token::Comma) => {
+                let names = &mut into.as_deref_mut().unwrap_or(&mut out.expr).names;
+                end_run(&mut run, names);
+                cuts.push(names.len());
+                continue;
+            }
             Ok(_) => false,
         };
         end_run(
@@ -796,7 +840,21 @@ fn read_value<'i>(
             }
         }
     }
-    end_run(&mut run, &mut into.unwrap_or(&mut out.expr).names);
+    let names = match into {
+        Some(expr) => &mut expr.names,
+        None => &mut out.expr.names,
+    };
+    end_run(&mut run, names);
+    for (i, name) in names.iter().enumerate().skip(base) {
+        let entry = cuts.partition_point(|&c| c <= i);
+        let mut before = names[base..entry.checked_sub(1).map_or(base, |e| cuts[e])].to_vec();
+        before.sort_unstable();
+        before.dedup();
+        out.places.push(super::Place {
+            name: name.clone(),
+            before,
+        });
+    }
 }
 
 /// A `font-weight` value (or a custom property's): a number, `normal` or `bold`, `bolder`,
@@ -1643,6 +1701,45 @@ mod tests {
         merged.merge(parse_css("p{font-family:display}").font_use);
         assert!(merged.gate_of("display").is_none() && merged.may_use("display"));
         assert!(merged.gate_of("font awesome 5 brands").is_some());
+    }
+
+    #[test]
+    fn family_lists_keep_where_each_name_stands() {
+        let places = |css: &str| -> Vec<(String, Vec<String>)> {
+            parse_css(css)
+                .font_use
+                .places
+                .into_iter()
+                .map(|p| (p.name, p.before))
+                .collect()
+        };
+        let place = |name: &str, before: &[&str]| (name.to_string(), owned(before));
+        assert_eq!(
+            places(
+                "p{font: bold 1em/1.5 Inter, 'Noto Sans SC', sans-serif}\
+                 :root{--f:var(--a, A, B), C}"
+            ),
+            [
+                place("a", &[]),
+                place("b", &["a"]),
+                // The shorthand's words before the family count with it.
+                place("bold", &[]),
+                // After a `var()` only: it may mean any family.
+                place("c", &[]),
+                place("inter", &[]),
+                place("noto sans sc", &["bold", "inter"]),
+                place("sans-serif", &["bold", "inter", "noto sans sc"]),
+            ]
+        );
+        // A run of words is one entry, each of its tails a name.
+        assert_eq!(
+            places("p{font-family:Open Sans,X}"),
+            [
+                place("open sans", &[]),
+                place("sans", &[]),
+                place("x", &["open sans", "sans"]),
+            ]
+        );
     }
 
     #[test]

@@ -423,6 +423,20 @@ pub struct FontUse {
     pub weights: Vec<GatedWeight>,
     /// Every `font-weight` (and `font`) declaration.
     pub page_weights: Vec<PageWeight>,
+    /// Where each name stands in the comma-separated lists that name it (`font-family`, `font`,
+    /// custom property values, `var()` fallbacks): one entry per name and the names before it in
+    /// one list, sorted, without duplicates.
+    pub places: Vec<Place>,
+}
+
+/// A name in one comma-separated family list, and the names of the entries before it there (none
+/// when it comes first, or after only `var()`s and computed values, which may mean any family).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Place {
+    /// Lowercased.
+    pub name: String,
+    /// Lowercased, sorted, without duplicates.
+    pub before: Vec<String>,
 }
 
 /// A `font-weight` or `font` declaration of a rule for certain elements (`.fas { font-weight:
@@ -740,6 +754,7 @@ impl FontUse {
             && self.upright.is_empty()
             && self.code_families.is_empty()
             && self.control_families.is_empty()
+            && self.places.is_empty()
             && !self.computed
             && !self.italic
     }
@@ -753,6 +768,11 @@ impl FontUse {
         self.page_weights.extend(other.page_weights);
         self.italic_for.extend(other.italic_for);
         self.upright.extend(other.upright);
+        if !other.places.is_empty() {
+            self.places.extend(other.places);
+            self.places.sort_unstable();
+            self.places.dedup();
+        }
         if other.names.is_empty()
             && other.gated.is_empty()
             && other.props.is_empty()
@@ -789,6 +809,15 @@ impl FontUse {
         self.page_weights.dedup();
         self.italic_for.sort_unstable();
         self.italic_for.dedup();
+        self.places.sort_unstable();
+        self.places.dedup();
+    }
+
+    /// The places of `name` (lowercased) in the lists that name it.
+    pub fn places_of(&self, name: &str) -> &[Place] {
+        let start = self.places.partition_point(|p| p.name.as_str() < name);
+        let len = self.places[start..].partition_point(|p| p.name == name);
+        &self.places[start..start + len]
     }
 
     /// The declarations of custom property `prop`.

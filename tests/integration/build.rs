@@ -1893,6 +1893,89 @@ fn font_preloads_follow_the_faces_the_text_uses() {
     );
 }
 
+/// A browser takes each character from the first family of the list whose faces' unicode-range
+/// holds it: a fallback family's faces set only what the families before it leave, so a Chinese
+/// page's Latin letters take Inter's Latin subset, never Noto Sans SC's.
+#[test]
+fn a_fallback_family_sets_what_the_families_before_it_leave() {
+    let face = |family: &str, file: &str, weight: u16, range: &str| {
+        format!(
+            "@font-face{{font-family:\"{family}\";font-weight:{weight};src:url(/{file}.woff2);\
+             unicode-range:{range}}}"
+        )
+    };
+    let faces = [
+        face("Inter", "inter-latin", 400, "U+0000-00FF"),
+        face("Inter", "inter-latin-700", 700, "U+0000-00FF"),
+        face("Noto Sans SC", "sc-latin", 400, "U+0000-00FF,U+2000-206F"),
+        face("Noto Sans SC", "sc-cjk", 400, "U+4E00-9FFF"),
+    ]
+    .concat();
+    let sheet = |rules: &str| {
+        format!(
+            "{faces}:root{{--base:Inter,\"Noto Sans SC\",sans-serif}}\
+             body{{font-family:var(--base)}}{rules}"
+        )
+    };
+    let page =
+        |text: &str| format!("<!doctype html><link rel=stylesheet href=/s.css><p>{text}</p>");
+    let files = |rules: &str| {
+        vec![
+            ("s.css".to_string(), sheet(rules)),
+            ("index.html".to_string(), page("Docusaurus 文档")),
+            ("dash.html".to_string(), page("Docs \u{2014} 文档")),
+            ("inter-latin.woff2".to_string(), "i".to_string()),
+            ("inter-latin-700.woff2".to_string(), "j".to_string()),
+            ("sc-latin.woff2".to_string(), "l".to_string()),
+            ("sc-cjk.woff2".to_string(), "c".to_string()),
+        ]
+    };
+    let fonts = |rules: &str| {
+        let files = files(rules);
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let (dir, site) = temp_site(&refs);
+        let out = build_ok(dir.path(), &site);
+        let links = early_links(&out);
+        let names = |page: &str| -> Vec<String> {
+            links[page]
+                .iter()
+                .filter_map(|l| {
+                    l.strip_prefix("</")?
+                        .split_once(".woff2>")
+                        .map(|(f, _)| f.to_string())
+                })
+                .collect()
+        };
+        (names("/"), names("/dash.html"), dir, site)
+    };
+    // The Latin letters take Inter; the CJK slice sets the Chinese text; an em dash, outside
+    // Inter's range, takes Noto Sans SC's Latin subset (after the slice, which sets more).
+    let (index, dash, _dir, site) = fonts("");
+    assert_eq!(index, ["inter-latin", "sc-cjk"]);
+    assert_eq!(dash, ["inter-latin", "sc-cjk", "sc-latin"]);
+    assert!(
+        explain(&site, "/").contains(
+            "/sc-latin.woff2  @font-face  1 B  — not hinted: @font-face \"Noto Sans SC\": every \
+             character of the page in its unicode-range is in the unicode-range of a face of \
+             \"inter\", which each list that names its family puts before it"
+        ),
+        "{}",
+        explain(&site, "/")
+    );
+    // A list that names Noto Sans SC first gives it the Latin letters of the text it applies to.
+    let (index, _, _dir, _) = fonts("p{font-family:\"Noto Sans SC\",Inter}");
+    assert_eq!(index, ["inter-latin", "sc-latin", "sc-cjk"]);
+    // So does a list where only a var() comes before it, which may mean any family.
+    let (index, _, _dir, _) = fonts("p{font-family:var(--x),\"Noto Sans SC\"}");
+    assert_eq!(index, ["inter-latin", "sc-latin", "sc-cjk"]);
+    // A style of Inter whose faces do not hold a character takes none of them for certain.
+    let (index, _, _dir, _) = fonts(&face("Inter", "inter-latin-700", 700, "U+0000-007F"));
+    assert_eq!(index, ["inter-latin", "sc-latin", "sc-cjk"]);
+}
+
 /// Browsers set `<pre>` and `<code>` in `monospace`, and form controls in a font of their own: a
 /// character that only code (or a control) has asks for a face of the page's family only where a
 /// rule for those elements, or for elements inside them, may give them that family.
