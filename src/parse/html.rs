@@ -282,8 +282,8 @@ impl Parser for HtmlParser {
             text: Some(TextChars(st.chars.into_set())),
             code_text: st.code_chars.map(|c| TextChars(c.into_set())),
             control_text: st.control_chars.map(|c| TextChars(c.into_set())),
-            italic_text: st.italic_chars.map(|c| c.with_space(st.italic_space)),
-            bold_text: st.bold_chars.map(|c| c.with_space(st.bold_space)),
+            italic_text: st.italic_chars.map(CharSet::with_space),
+            bold_text: st.bold_chars.map(CharSet::with_space),
             italic_nestings: st.italic_nestings,
             vite_manifest: None,
             font_use: st.font_use,
@@ -561,16 +561,12 @@ struct State {
     italic_chars: Option<CharSet>,
     /// Entities of that text, decoded on their own.
     italic_entities: EntityDecoder,
-    /// Some of that text has a space between words.
-    italic_space: bool,
     /// Open `<b>`, `<strong>`, `<th>` and `<optgroup>` elements (headings are `heading_depth`).
     bold_depth: usize,
     /// The characters of the text of those and of headings ([`FileFacts::bold_text`]), once one
     /// is seen, and its entities, decoded on their own.
     bold_chars: Option<CharSet>,
     bold_entities: EntityDecoder,
-    /// Some of that text has a space between words.
-    bold_space: bool,
     /// Open `<details>` without `open`: only their `<summary>` is rendered.
     closed_details_depth: usize,
     /// Open `<summary>` elements inside a closed `<details>`.
@@ -1516,14 +1512,11 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
         if st.heading_depth > 0 || st.bold_depth > 0 {
             let bold = st.bold_chars.get_or_insert_with(CharSet::default);
             st.bold_entities.feed(t.as_str(), bold);
-            // A space between words takes a glyph too ([`CharSet::with_space`]).
-            st.bold_space |= t.as_str().trim().contains(char::is_whitespace);
         }
         if !st.italic_open.is_empty()
             && let Some(italic) = st.italic_chars.as_mut()
         {
             st.italic_entities.feed(t.as_str(), italic);
-            st.italic_space |= t.as_str().trim().contains(char::is_whitespace);
             if !t.as_str().bytes().all(|b| b.is_ascii_whitespace())
                 && !st.italic_nestings.contains(&st.italic_open)
             {
@@ -1563,12 +1556,13 @@ impl Default for CharSet {
 }
 
 impl CharSet {
-    /// The characters recorded ([`CharSet::into_set`]), with U+0020 when `space`: a space between
-    /// words takes a glyph from the first face whose range has it (a Greek heading fetches a
-    /// Latin subset for it).
-    fn with_space(self, space: bool) -> TextChars {
+    /// The characters recorded ([`CharSet::into_set`]), with U+0020 when there are any: a browser
+    /// takes the metrics of a line of text from the first face of its family whose range holds
+    /// the space (CSS's first available font) and fetches it, so a Greek heading fetches a Latin
+    /// subset in its weight, and a Chinese phrase in `<em>` the italic Latin subset.
+    fn with_space(self) -> TextChars {
         let mut chars = self.into_set();
-        if space {
+        if !chars.is_empty() {
             chars.insert(' ');
         }
         TextChars(chars)
@@ -2682,18 +2676,13 @@ mod tests {
                 .as_bytes(),
         );
         let bold = f.bold_text.unwrap().0;
-        assert_eq!(bold.into_iter().collect::<String>(), "ÄØЖ");
-        // A space between words counts: it takes a glyph from a Latin subset.
-        let f = parse_html("<h1>Ελληνικά κείμενα</h1><em>λόγος μου</em>".as_bytes());
+        assert_eq!(bold.into_iter().collect::<String>(), " ÄØЖ");
+        // The space counts wherever there is text: the face that holds it gives the line its
+        // metrics (a Greek heading, or Chinese in `<em>`, fetches a Latin subset for it).
+        let f = parse_html("<h1>Ελληνικά</h1><em>历史地图</em>".as_bytes());
         assert!(f.bold_text.unwrap().0.contains(&' '));
         assert!(f.italic_text.unwrap().0.contains(&' '));
-        assert!(
-            !parse_html("<h1>Ελληνικά</h1>".as_bytes())
-                .bold_text
-                .unwrap()
-                .0
-                .contains(&' ')
-        );
+        assert!(parse_html(b"<h1> </h1>").bold_text.unwrap().0.is_empty());
         assert!(parse_html(b"<p>plain").bold_text.is_none());
     }
 

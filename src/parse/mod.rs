@@ -345,12 +345,12 @@ pub struct FileFacts {
     /// another family only where a rule for them names one ([`FontUse::control_families`]).
     pub control_text: Option<TextChars>,
     /// Characters of the page's text that browsers set in italics (in `<em>`, `<i>`, `<cite>`,
-    /// `<dfn>`, `<var>`, `<address>`), with U+0020 when a space separates words in it; `None`
-    /// when the page has no such element.
+    /// `<dfn>`, `<var>`, `<address>`), with U+0020 when there are any (the face that holds the
+    /// space gives a line its metrics); `None` when the page has no such element.
     pub italic_text: Option<TextChars>,
     /// Characters of the page's text that browsers set in bold: in headings, `<b>`, `<strong>`,
-    /// `<th>` and `<optgroup>` (and in what is inside them), with U+0020 when a space separates
-    /// words in it (it takes a glyph from a face); `None` when it has none.
+    /// `<th>` and `<optgroup>` (and in what is inside them), with U+0020 when there are any (as
+    /// [`FileFacts::italic_text`]); `None` when it has none.
     pub bold_text: Option<TextChars>,
     /// The nestings of those elements (outermost first) that the text of `italic_text` is in,
     /// each once: a rule may set one upright ([`FontUse::upright`]).
