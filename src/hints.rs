@@ -804,8 +804,9 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
                   reaches: &dyn Fn(&str) -> bool| {
         chars.is_some_and(|c| c.intersects(range)) && family_lower.as_deref().is_none_or(reaches)
     };
+    let code_only = family_lower.as_deref().is_some_and(|f| styles.only_code(f));
     let sets = |range: &[CodeRange]| {
-        text.intersects(range)
+        !code_only && text.intersects(range)
             || counts(code, range, &|f| styles.reaches_code(f))
             || counts(control, range, &|f| styles.reaches_controls(f))
     };
@@ -827,7 +828,13 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
         ""
     };
     Some(
-        if a.is_shadowed() {
+        if code_only {
+            format!(
+                "@font-face{}: only rules for <pre> and <code> name its family, and their text \
+                 has no character in its unicode-range",
+                family()
+            )
+        } else if a.is_shadowed() {
             format!(
                 "@font-face{}: no character of the page{only_code} is left to it: none in its \
                  unicode-range, or only ones that faces declared after it take (a browser uses \
@@ -1456,6 +1463,31 @@ impl<'g> PageStyles<'g> {
             .flat_map(|f| &f.code_families)
             .filter(|g| g.name.is_empty() || g.name == family)
             .any(|g| g.any_of.iter().any(|alt| alt.iter().all(has)))
+    }
+
+    /// Whether only rules for `<pre>` and `<code>` elements (`code, pre { font-family: "JetBrains
+    /// Mono" }`, `.highlight pre`) name `family` (lowercased): then the text set in it is theirs
+    /// ([`PageFacts::code_text`]), never the rest of the page's.
+    fn only_code(&self, family: &str) -> bool {
+        let code = [element_word("pre"), element_word("code")];
+        let vars = self.vars.get_or_init(|| self.var_families());
+        let mut gates = self
+            .uses
+            .iter()
+            .filter_map(|f| f.gate_of(family))
+            .peekable();
+        gates.peek().is_some()
+            && !vars.any
+            && !vars.free.contains(&family)
+            && !vars.gated.iter().any(|g| g.0 == family)
+            && !self.uses.iter().any(|f| {
+                f.may_use_lowercase(family) || f.props.iter().any(|d| d.value.names_any(family))
+            })
+            && gates.all(|g| {
+                g.any_of
+                    .iter()
+                    .all(|alt| own_words(alt).any(|w| code.contains(w)))
+            })
     }
 
     /// Whether the page's styles may set `family` (lowercased) on its form controls or on

@@ -2030,6 +2030,40 @@ fn code_text_counts_where_rules_give_code_the_family() {
     );
 }
 
+/// A family that only rules for `<pre>` and `<code>` name sets only their text: the Cyrillic of
+/// a page's language menu asks nothing of the code font.
+#[test]
+fn a_family_only_code_rules_name_sets_only_code() {
+    let page = |css: &str| {
+        format!(
+            "<!doctype html><style>\
+             @font-face{{font-family:M;src:url(/m-latin.woff2);unicode-range:U+0-FF}}\
+             @font-face{{font-family:M;src:url(/m-cyr.woff2);unicode-range:U+400-45F}}\
+             {css}</style><nav><a href=/ru>\u{0420}\u{0443}\u{0441}</a></nav><pre>let x</pre>"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("code,pre{font-family:M,monospace}")),
+        ("nested.html", &page(".doc pre code{font-family:M}")),
+        ("both.html", &page("pre,kbd{font-family:M}")),
+        ("m-latin.woff2", "l"),
+        ("m-cyr.woff2", "c"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]).join(" ");
+    assert_eq!(fonts("/"), "/m-latin.woff2");
+    assert_eq!(fonts("/nested.html"), "");
+    // `<kbd>` text is the page's own, which the Cyrillic may be in.
+    assert_eq!(fonts("/both.html"), "/m-cyr.woff2 /m-latin.woff2");
+    assert!(explains(
+        &explain(&site, "/"),
+        "/m-cyr.woff2",
+        "only rules for <pre> and <code> name its family, and their text has no character in \
+         its unicode-range"
+    ));
+}
+
 /// An `async` module is fetched at high priority like any module, and is hinted with its static
 /// imports; a classic `async` script is not hinted.
 #[test]
