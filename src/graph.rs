@@ -88,6 +88,8 @@ pub struct PageFacts {
     /// Characters of its text that browsers set in bold
     /// ([`FileFacts::bold_text`](crate::parse::FileFacts::bold_text)).
     pub bold_text: Option<TextChars>,
+    /// ([`FileFacts::contexts`](crate::parse::FileFacts::contexts)).
+    pub contexts: Vec<crate::parse::TextContext>,
     /// The nestings of italic elements that text is in
     /// ([`FileFacts::italic_nestings`](crate::parse::FileFacts::italic_nestings)).
     pub italic_nestings: Vec<Vec<crate::parse::ItalicElement>>,
@@ -222,6 +224,7 @@ impl Node {
                     control_text: facts.control_text,
                     italic_text: facts.italic_text,
                     bold_text: facts.bold_text,
+                    contexts: facts.contexts,
                     italic_nestings: facts.italic_nestings,
                     lang: facts.lang,
                     words: facts.words,

@@ -851,6 +851,29 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
     )
 }
 
+/// The page's facts and the characters a face may set ([`PageStyles::face_range`]) when those of
+/// the page are all in [`PageFacts::contexts`]: none is ASCII, nor in code or form controls.
+fn in_contexts<'p, 'e>(
+    e: &'e Entry,
+    facts: Option<&'p PageFacts>,
+    styles: &PageStyles,
+) -> Option<(&'p PageFacts, Cow<'e, [CodeRange]>)> {
+    let page = facts.filter(|p| !p.contexts.is_empty())?;
+    let range = styles.face_range(e)?;
+    let ascii = [(0, 0x7F)];
+    let ascii_in = if range.is_empty() {
+        ascii.to_vec()
+    } else {
+        intersect_ranges(&merge_ranges(range.to_vec()), &ascii)
+    };
+    let elsewhere = [&page.code_text, &page.control_text]
+        .iter()
+        .any(|t| t.as_ref().is_some_and(|t| t.intersects(&range)));
+    let ascii_text =
+        !ascii_in.is_empty() && page.text.as_ref().is_none_or(|t| t.intersects(&ascii_in));
+    (!elsewhere && !ascii_text).then_some((page, range))
+}
+
 /// Whether the page's scripts render its text: it runs scripts and has no text of its own.
 fn scripts_render(page: &Node) -> bool {
     page.page.as_deref().is_some_and(|p| {
@@ -914,6 +937,9 @@ struct PageStyles<'g> {
     /// The families (lowercased) that every list naming them puts after families with faces of
     /// their own ([`fallbacks`]).
     fallbacks: rustc_hash::FxHashMap<String, Fallback>,
+    /// The weights of the text of each of the page's [`PageFacts::contexts`]
+    /// ([`PageStyles::weights_in`]), worked out on first use.
+    context_weights: OnceCell<Vec<Option<Vec<u16>>>>,
 }
 
 /// A family that every list naming it puts after other families ([`FontUse::places`]), and the
@@ -936,15 +962,18 @@ struct Fallback {
 /// so it takes none. A family that some list names first (or after only `var()`s) is no fallback.
 fn fallbacks(uses: &[&FontUse], entries: &[Entry]) -> rustc_hash::FxHashMap<String, Fallback> {
     let mut out = rustc_hash::FxHashMap::default();
-    if !uses
-        .iter()
-        .any(|u| u.places.iter().any(|p| !p.before.is_empty()))
-    {
+    let faces = || entries.iter().filter(|e| e.kind == RefKind::Font);
+    let after_others = |family: &str| {
+        let family = family.to_ascii_lowercase();
+        uses.iter()
+            .any(|u| u.places_of(&family).iter().any(|p| !p.before.is_empty()))
+    };
+    if !faces().any(|e| e.attrs.font_family().is_some_and(after_others)) {
         return out;
     }
     // What each style and weight of each family holds by its faces' ranges.
     let mut groups: BTreeMap<(String, bool, (u16, u16)), Vec<CodeRange>> = BTreeMap::new();
-    for e in entries.iter().filter(|e| e.kind == RefKind::Font) {
+    for e in faces() {
         let Some(family) = e.attrs.font_family() else {
             continue;
         };
@@ -1105,6 +1134,7 @@ impl<'g> PageStyles<'g> {
                 own: None,
                 upright: Vec::new(),
                 fallbacks: Default::default(),
+                context_weights: OnceCell::new(),
             };
         }
         let faces: Vec<(String, bool, (u16, u16))> = entries
@@ -1198,6 +1228,7 @@ impl<'g> PageStyles<'g> {
             own: page.font_use.as_deref(),
             upright,
             fallbacks,
+            context_weights: OnceCell::new(),
         }
     }
 
@@ -1469,15 +1500,17 @@ impl<'g> PageStyles<'g> {
     /// Mono" }`, `.highlight pre`) name `family` (lowercased): then the text set in it is theirs
     /// ([`PageFacts::code_text`]), never the rest of the page's.
     fn only_code(&self, family: &str) -> bool {
-        let code = [element_word("pre"), element_word("code")];
-        let vars = self.vars.get_or_init(|| self.var_families());
         let mut gates = self
             .uses
             .iter()
             .filter_map(|f| f.gate_of(family))
             .peekable();
-        gates.peek().is_some()
-            && !vars.any
+        if gates.peek().is_none() {
+            return false;
+        }
+        let code = [element_word("pre"), element_word("code")];
+        let vars = self.vars.get_or_init(|| self.var_families());
+        !vars.any
             && !vars.free.contains(&family)
             && !vars.gated.iter().any(|g| g.0 == family)
             && !self.uses.iter().any(|f| {
@@ -1723,52 +1756,108 @@ impl<'g> PageStyles<'g> {
     /// [`PageStyles::page_weights`] and [`PageStyles::text_weights`], worked out on first use.
     fn weights(&self) -> Option<&PageWeights> {
         self.weights
-            .get_or_init(|| {
-                // Browsers' own weights, unless a rule for the bare element sets another
-                // (Materialize's `h1 { font-weight: 400 }`, `strong { font-weight: 500 }`).
-                let last = self.last_bare();
-                let has = |elements: &[&str]| {
-                    elements.iter().any(|e| {
-                        let word = element_word(e);
-                        self.has_word(&word) && !last.contains_key(word.as_str())
-                    })
-                };
-                let mut all = WeightSet::new(vec![400], has(&BOLDER_ELEMENTS));
-                if has(&BOLD_ELEMENTS) {
-                    all.weights.push(700);
-                }
-                let mut text = WeightSet::new(vec![400], false);
-                for (i, (w, _)) in self.weight_rules().enumerate() {
-                    let applying = |alt: &&Vec<String>| {
-                        !self.overridden(i, w, alt)
-                            && alt.iter().all(|x| self.has_word(gate_word(x).0))
-                    };
-                    // A rule for elements browsers set in bold sets their text's weight only.
-                    let (applies, for_text) = match &w.gate {
-                        None => (true, true),
-                        Some(alts) => (
-                            alts.iter().any(|alt| applying(&alt)),
-                            !alts.iter().filter(applying).all(|alt| {
-                                own_words(alt).any(|x| {
-                                    names_element(x, &BOLD_ELEMENTS)
-                                        || names_element(x, &BOLDER_ELEMENTS)
-                                })
-                            }),
-                        ),
-                    };
-                    if applies {
-                        all.add(self, &w.weight)?;
-                    }
-                    if applies && for_text {
-                        text.add(self, &w.weight)?;
-                    }
-                }
-                Some(PageWeights {
-                    all: all.finish(),
-                    text: text.finish(),
-                })
-            })
+            .get_or_init(|| self.weights_where(&|word, _| self.has_word(word)))
             .as_ref()
+    }
+
+    /// [`PageStyles::weights`] of text where `has` tells whether a word ([`Gated::any_of`]'s) is
+    /// on an element around it (`true`: what a selector asks of its element; `false`: of
+    /// others).
+    fn weights_where(&self, has: &dyn Fn(&str, bool) -> bool) -> Option<PageWeights> {
+        // Browsers' own weights, unless a rule for the bare element sets another
+        // (Materialize's `h1 { font-weight: 400 }`, `strong { font-weight: 500 }`).
+        let last = self.last_bare();
+        let ua = |elements: &[&str]| {
+            elements.iter().any(|e| {
+                let word = element_word(e);
+                has(&word, true) && !last.contains_key(word.as_str())
+            })
+        };
+        let mut all = WeightSet::new(vec![400], ua(&BOLDER_ELEMENTS));
+        if ua(&BOLD_ELEMENTS) {
+            all.weights.push(700);
+        }
+        let mut text = WeightSet::new(vec![400], false);
+        for (i, (w, _)) in self.weight_rules().enumerate() {
+            let applying = |alt: &&Vec<String>| {
+                !self.overridden(i, w, alt)
+                    && alt.iter().all(|x| {
+                        let (word, own) = gate_word(x);
+                        has(word, own)
+                    })
+            };
+            // A rule for elements browsers set in bold sets their text's weight only.
+            let (applies, for_text) = match &w.gate {
+                None => (true, true),
+                Some(alts) => (
+                    alts.iter().any(|alt| applying(&alt)),
+                    !alts.iter().filter(applying).all(|alt| {
+                        own_words(alt).any(|x| {
+                            names_element(x, &BOLD_ELEMENTS) || names_element(x, &BOLDER_ELEMENTS)
+                        })
+                    }),
+                ),
+            };
+            if applies {
+                all.add(self, &w.weight)?;
+            }
+            if applies && for_text {
+                text.add(self, &w.weight)?;
+            }
+        }
+        Some(PageWeights {
+            all: all.finish(),
+            text: text.finish(),
+        })
+    }
+
+    /// Whether the page's text around which the elements have `words` may be italic: one of them
+    /// is an element browsers set in italics, or a rule that slants text may apply to one
+    /// (because it applies to any element, or they have what its selector asks of its element,
+    /// or a script the page runs names that).
+    fn italic_in(&self, words: &Words) -> bool {
+        ITALIC_ELEMENTS
+            .iter()
+            .any(|e| self.has_around(words, &element_word(e), true))
+            || self.uses.iter().any(|f| {
+                f.italic
+                    || f.italic_for.iter().flatten().any(|alt| {
+                        alt.iter().all(|x| {
+                            let (word, own) = gate_word(x);
+                            self.has_around(words, word, own)
+                        })
+                    })
+            })
+    }
+
+    /// Whether text around which the elements have `words` may have `word` ([`Gated::any_of`]'s)
+    /// on an element around it (`own`: what a selector asks of its element; a script the page
+    /// runs may add one it names) or, for what a selector asks of other elements, on the page.
+    fn has_around(&self, words: &Words, word: &str, own: bool) -> bool {
+        if own {
+            let scripts = &self.words[self.scripts_from.min(self.words.len())..];
+            words.contains(word) || scripts.iter().any(|w| w.contains(word))
+        } else {
+            self.has_word(word)
+        }
+    }
+
+    /// [`PageStyles::context_weights`].
+    fn context_weights(&self, page: &PageFacts) -> &[Option<Vec<u16>>] {
+        self.context_weights.get_or_init(|| {
+            page.contexts
+                .iter()
+                .map(|c| self.weights_in(&c.words))
+                .collect()
+        })
+    }
+
+    /// The weights of the page's text around which the elements have `words`: the page's, but
+    /// that rules for certain elements count only when the elements around have what their
+    /// selectors ask of their element (or a script the page runs names it, as it may add it).
+    fn weights_in(&self, words: &Words) -> Option<Vec<u16>> {
+        self.weights_where(&|word, own| self.has_around(words, word, own))
+            .map(|w| w.all)
     }
 
     /// Whether the page has an upright face of `family`, which a browser uses for upright text.
@@ -1919,6 +2008,29 @@ fn spec_for(
                                     )
                                     .into());
                                 }
+                                // A face that holds none of the page's ASCII text sets only
+                                // characters outside it, which the parser keeps with the
+                                // elements around them: it counts where their weights pick it.
+                                if !own
+                                    && let Some((p, r)) = in_contexts(e, facts, styles)
+                                    && !p.contexts.iter().zip(styles.context_weights(p)).any(
+                                        |(c, w)| {
+                                            c.chars.intersects(&r)
+                                                && w.as_ref().is_none_or(|w| {
+                                                    styles.serves_weight(&lower, slanted, range, w)
+                                                })
+                                        },
+                                    )
+                                {
+                                    return Err(format!(
+                                        "@font-face{} (weight {}): the page's characters in its \
+                                         unicode-range are in elements that no rule and no \
+                                         browser default gives a weight it serves",
+                                        family(),
+                                        weight_range(range)
+                                    )
+                                    .into());
+                                }
                             }
                             FamilyUse::Unnamed => {
                                 return Err(format!(
@@ -2003,6 +2115,23 @@ fn spec_for(
                             }
                             Some(_) => {}
                         }
+                    }
+                    // An italic face that holds none of the page's ASCII text sets characters
+                    // that the parser keeps with the elements around them: it counts where
+                    // those are italic.
+                    if a.is_slanted_face()
+                        && let Some((p, r)) = in_contexts(e, facts, styles)
+                        && !p
+                            .contexts
+                            .iter()
+                            .any(|c| c.chars.intersects(&r) && styles.italic_in(&c.words))
+                    {
+                        return Err(format!(
+                            "@font-face{} (italic): the page's characters in its unicode-range \
+                             are in elements that no rule and no browser default sets in italics",
+                            family()
+                        )
+                        .into());
                     }
                 }
                 _ => {}

@@ -57,7 +57,7 @@ use lol_html::{AsciiCompatibleEncoding, MemorySettings, OutputSink, Selector};
 
 use super::{
     FileFacts, FontUse, ITALIC_ELEMENTS, ItalicElement, Parser, RefAttrs, RefKind, Reference,
-    SrcsetCandidate, TextChars, Words,
+    SrcsetCandidate, TextChars, TextContext, Words,
 };
 use crate::error::{Diagnostic, Location, Severity};
 
@@ -284,6 +284,15 @@ impl Parser for HtmlParser {
             control_text: st.control_chars.map(|c| TextChars(c.into_set())),
             italic_text: st.italic_chars.map(CharSet::with_space),
             bold_text: st.bold_chars.map(CharSet::with_space),
+            contexts: st
+                .contexts
+                .into_iter()
+                .map(|(words, chars)| TextContext {
+                    words,
+                    chars: TextChars(chars.into_set()),
+                })
+                .filter(|c| !c.chars.0.is_empty())
+                .collect(),
             italic_nestings: st.italic_nestings,
             vite_manifest: None,
             font_use: st.font_use,
@@ -567,6 +576,17 @@ struct State {
     /// is seen, and its entities, decoded on their own.
     bold_chars: Option<CharSet>,
     bold_entities: EntityDecoder,
+    /// The words of the open elements that have class names, an id, or an element word that rules
+    /// ask for ([`context_words`]), outermost first; where each one's start; and which entry of
+    /// `contexts` holds the text that they are around, once text needs it.
+    context: Words,
+    context_starts: Vec<usize>,
+    context_at: Option<usize>,
+    /// The characters outside ASCII of the page's text (not of code or form controls), by the
+    /// words of the elements around them ([`FileFacts::contexts`]), and where each set of words is.
+    contexts: Vec<(Words, CharSet)>,
+    context_index: rustc_hash::FxHashMap<Vec<u32>, usize>,
+    context_entities: EntityDecoder,
     /// Open `<details>` without `open`: only their `<summary>` is rendered.
     closed_details_depth: usize,
     /// Open `<summary>` elements inside a closed `<details>`.
@@ -634,6 +654,28 @@ impl State {
         if let Some(bold) = self.bold_chars.as_mut() {
             self.bold_entities.flush(bold);
         }
+        if self.context_entities.pending.is_some() {
+            let i = self.context_entry();
+            self.context_entities
+                .flush(&mut NonAscii(&mut self.contexts[i].1));
+        }
+    }
+
+    /// The entry of `contexts` for the words of the elements open now.
+    fn context_entry(&mut self) -> usize {
+        if let Some(i) = self.context_at {
+            return i;
+        }
+        let mut key = self.context.0.clone();
+        key.sort_unstable();
+        key.dedup();
+        let next = self.contexts.len();
+        let i = *self.context_index.entry(key.clone()).or_insert(next);
+        if i == next {
+            self.contexts.push((Words(key), CharSet::default()));
+        }
+        self.context_at = Some(i);
+        i
     }
 
     /// Starts collecting the text of an inline `<style>` or `<script>` (the element at `at`, its
@@ -790,12 +832,8 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     let mut guard = lock(shared);
     let st = &mut *guard;
     let tag = el.tag_name();
+    let first_word = st.words.0.len();
     record_names(st, el, &tag);
-    if !acts_on(&tag) && !ATTRIBUTES.iter().any(|name| el.has_attribute(name)) {
-        return;
-    }
-    let range = el.source_location().bytes();
-    let at = st.positions.at(range.start);
     // Rules may ask for these by name ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS),
     // [`NAMED_ELEMENTS`](crate::parse::NAMED_ELEMENTS)).
     if crate::parse::GATING_ELEMENTS.contains(&tag.as_str())
@@ -807,6 +845,12 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         st.words.add(&word);
     }
+    open_context(st, shared, el, first_word);
+    if !acts_on(&tag) && !ATTRIBUTES.iter().any(|name| el.has_attribute(name)) {
+        return;
+    }
+    let range = el.source_location().bytes();
+    let at = st.positions.at(range.start);
     match tag.as_str() {
         "meta" => {
             // Mirror lol_html's own charset switch (first usable declaration, wherever it is)
@@ -1260,6 +1304,38 @@ fn count_open(
     }
 }
 
+/// Puts the words of an element that may hold text (those [`on_element`] added to the page's
+/// words from `first_word` on: its class names, id and element word) on the stack of open
+/// elements' words ([`State::context`]) until its end tag, or the end tag of an element around it
+/// (whose end implies its own).
+fn open_context(st: &mut State, shared: &Shared, el: &mut Element<'_, '_>, first_word: usize) {
+    if st.code_depth > 0
+        || st.template_depth > 0
+        || st.words.0.len() == first_word
+        || !el.can_have_content()
+    {
+        return;
+    }
+    let s = shared.clone();
+    let level = st.context_starts.len();
+    let registered = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+        let mut st = lock(&s);
+        if st.context_starts.len() > level {
+            let start = st.context_starts[level];
+            st.context.0.truncate(start);
+            st.context_starts.truncate(level);
+            st.context_at = None;
+        }
+        Ok(())
+    }));
+    if registered.is_ok() {
+        st.context_starts.push(st.context.0.len());
+        let State { words, context, .. } = st;
+        context.0.extend_from_slice(&words.0[first_word..]);
+        st.context_at = None;
+    }
+}
+
 /// Counts an element that browsers set in italics (one of [`ITALIC_ELEMENTS`]) as open until its
 /// end tag, with its class names and id, which rules that set it upright may ask for.
 fn open_italic(st: &mut State, shared: &Shared, el: &mut Element<'_, '_>, tag: &str) {
@@ -1507,7 +1583,15 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
             let control = st.control_chars.get_or_insert_with(CharSet::default);
             st.control_entities.feed(t.as_str(), control);
         } else {
-            st.entities.feed(t.as_str(), &mut st.chars);
+            let text = t.as_str();
+            st.entities.feed(text, &mut st.chars);
+            // Characters outside ASCII are kept with the elements around them too: the weights
+            // rules give those may leave some faces out.
+            if !text.is_ascii() || text.contains('&') || st.context_entities.pending.is_some() {
+                let i = st.context_entry();
+                st.context_entities
+                    .feed(text, &mut NonAscii(&mut st.contexts[i].1));
+            }
         }
         if st.heading_depth > 0 || st.bold_depth > 0 {
             let bold = st.bold_chars.get_or_insert_with(CharSet::default);
@@ -1645,6 +1729,26 @@ impl TextSink for CharSet {
 
     fn push(&mut self, c: char) {
         self.add(c);
+    }
+}
+
+/// A sink that keeps only the characters outside ASCII.
+struct NonAscii<'c>(&'c mut CharSet);
+
+impl TextSink for NonAscii<'_> {
+    fn push_str(&mut self, text: &str) {
+        if let Some(first) = text.bytes().position(|b| !b.is_ascii()) {
+            text[first..]
+                .chars()
+                .filter(|c| !c.is_ascii())
+                .for_each(|c| self.0.add(c));
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        if !c.is_ascii() {
+            self.0.add(c);
+        }
     }
 }
 
@@ -2684,6 +2788,42 @@ mod tests {
         assert!(f.italic_text.unwrap().0.contains(&' '));
         assert!(parse_html(b"<h1> </h1>").bold_text.unwrap().0.is_empty());
         assert!(parse_html(b"<p>plain").bold_text.is_none());
+    }
+
+    #[test]
+    fn text_outside_ascii_keeps_the_elements_around_it() {
+        let f = parse_html(
+            "<body class=doc><nav><a class=lang-ru href=/ru>\u{0420}\u{0443}</a></nav>\
+             <ul><li class=item>\u{00e9}&#x4e2d;<li class=other>plain<li>\u{03a9}</ul>\
+             <h2>\u{0416}</h2><p>\u{0416} and ascii<br class=x>\u{0436}<pre class=c>\u{044f}</pre>"
+                .as_bytes(),
+        );
+        let found: Vec<(Vec<&str>, String)> = f
+            .contexts
+            .iter()
+            .map(|c| {
+                let words = [
+                    "doc", "lang-ru", "lang-", "item", "other", "<h2", "<pre", "c", "x",
+                ]
+                .into_iter()
+                .filter(|w| c.words.contains(w))
+                .collect();
+                (words, c.chars.0.iter().collect())
+            })
+            .collect();
+        let want = |words: &[&'static str], chars: &str| (words.to_vec(), chars.to_string());
+        assert_eq!(
+            found,
+            [
+                want(&["doc", "lang-ru", "lang-"], "\u{0420}\u{0443}"),
+                want(&["doc", "item"], "\u{00e9}\u{4e2d}"),
+                // The `<li>`s' end tags are implied: their words stay until `</ul>`.
+                want(&["doc", "item", "other"], "\u{03a9}"),
+                want(&["doc", "<h2"], "\u{0416}"),
+                // Code is apart; a void element holds no text.
+                want(&["doc"], "\u{0416}\u{0436}"),
+            ]
+        );
     }
 
     #[test]

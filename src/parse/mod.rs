@@ -319,6 +319,19 @@ impl TextChars {
     }
 }
 
+/// Characters of a page's text and the elements around them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TextContext {
+    /// The class names and ids of the elements around the text, and the element words
+    /// ([`element_word`]) of those that rules ask for by name ([`GATING_ELEMENTS`],
+    /// [`NAMED_ELEMENTS`], which hold those that browsers give a weight or style of their own),
+    /// as [`Words`] holds them, sorted. An element whose end tag is implied
+    /// may still count as around text after it, which only adds words.
+    pub words: Words,
+    /// The characters outside ASCII.
+    pub chars: TextChars,
+}
+
 /// What parsing one file found.
 ///
 /// (De)serializable for the fingerprint cache ([`crate::cache`]), which stores it in a compact binary
@@ -352,6 +365,9 @@ pub struct FileFacts {
     /// `<th>` and `<optgroup>` (and in what is inside them), with U+0020 when there are any (as
     /// [`FileFacts::italic_text`]); `None` when it has none.
     pub bold_text: Option<TextChars>,
+    /// The characters outside ASCII of the page's text (as `text`), by the words of the elements
+    /// around them (a page's only; in the order first seen).
+    pub contexts: Vec<TextContext>,
     /// The nestings of those elements (outermost first) that the text of `italic_text` is in,
     /// each once: a rule may set one upright ([`FontUse::upright`]).
     pub italic_nestings: Vec<Vec<ItalicElement>>,

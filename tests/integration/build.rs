@@ -2030,6 +2030,90 @@ fn code_text_counts_where_rules_give_code_the_family() {
     );
 }
 
+/// Characters outside ASCII count for the faces in the weights and style of the elements around
+/// them: the Cyrillic of a language menu link asks for the regular face only, though the page has
+/// bold and italic text elsewhere.
+#[test]
+fn text_outside_ascii_asks_for_the_weights_of_its_elements() {
+    let face = |file: &str, weight: u16, style: &str, range: &str| {
+        format!(
+            "@font-face{{font-family:F;font-weight:{weight};font-style:{style};\
+             src:url(/{file}.woff2);unicode-range:{range}}}"
+        )
+    };
+    let faces = [
+        face("lat", 400, "normal", "U+0-FF"),
+        face("lat-b", 700, "normal", "U+0-FF"),
+        face("lat-i", 400, "italic", "U+0-FF"),
+        face("cyr", 400, "normal", "U+400-45F"),
+        face("cyr-b", 700, "normal", "U+400-45F"),
+        face("cyr-i", 400, "italic", "U+400-45F"),
+    ]
+    .concat();
+    let page = |body: &str| {
+        format!(
+            "<!doctype html><style>{faces}body{{font-family:F}}.brand{{font-weight:700}}\
+             blockquote{{font-style:italic}}</style><header><a class=brand>Brand</a>\
+             <nav><a href=/ru>{body}</a></nav></header><h1>Title</h1><blockquote>Quote</blockquote>"
+        )
+    };
+    let mut files = vec![
+        ("index.html", page("\u{0420}\u{0443}")),
+        ("strong.html", page("<strong>\u{0420}\u{0443}</strong>")),
+        (
+            "brand.html",
+            page("<span class=brand>\u{0420}\u{0443}</span>"),
+        ),
+        (
+            "quote.html",
+            page("<blockquote>\u{0420}\u{0443}</blockquote>"),
+        ),
+        (
+            "script.html",
+            page("\u{0420}") + "<script src=/s.js></script>",
+        ),
+    ];
+    files.push(("s.js", "el.classList.add('brand')".to_string()));
+    let names = ["lat", "lat-b", "lat-i", "cyr", "cyr-b", "cyr-i"];
+    let fonts: Vec<(String, String)> = names
+        .iter()
+        .map(|n| (format!("{n}.woff2"), n.to_string()))
+        .collect();
+    let mut all: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    all.extend(fonts.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let (dir, site) = temp_site(&all);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let cyrillic = |page: &str| -> String {
+        font_urls(&links[page])
+            .into_iter()
+            .filter(|u| u.starts_with("/cyr"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(cyrillic("/"), "/cyr.woff2");
+    // `<strong>` is bolder; a rule for a class the link's span has sets 700.
+    assert_eq!(cyrillic("/strong.html"), "/cyr.woff2 /cyr-b.woff2");
+    assert_eq!(cyrillic("/brand.html"), "/cyr.woff2 /cyr-b.woff2");
+    assert_eq!(cyrillic("/quote.html"), "/cyr.woff2 /cyr-i.woff2");
+    // A script that names a class may give it to any element.
+    assert_eq!(cyrillic("/script.html"), "/cyr.woff2 /cyr-b.woff2");
+    let why = explain(&site, "/");
+    assert!(
+        explains(
+            &why,
+            "/cyr-b.woff2",
+            "the page's characters in its unicode-range are in elements that no rule and no \
+             browser default gives a weight it serves"
+        ) && explains(
+            &why,
+            "/cyr-i.woff2",
+            "are in elements that no rule and no browser default sets in italics"
+        ),
+        "{why}"
+    );
+}
+
 /// A family that only rules for `<pre>` and `<code>` name sets only their text: the Cyrillic of
 /// a page's language menu asks nothing of the code font.
 #[test]
