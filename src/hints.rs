@@ -19,7 +19,8 @@ use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
     BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, HEADINGS, ITALIC_ELEMENTS,
-    LANG_MARK, PageWeight, PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight, Words,
+    LANG_MARK, PageWeight, Place, PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight,
+    Words,
     css::{CodeRange, intersect_ranges, merge_ranges, subtract_ranges},
     element_word, gate_word, italic_under, media_always_applies,
 };
@@ -762,7 +763,7 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
     // range.
     let taken = || {
         let before = styles
-            .fallbacks
+            .fallbacks()
             .get(&a.font_family()?.to_ascii_lowercase())?;
         let names: Vec<String> = before.before.iter().map(|n| format!("{n:?}")).collect();
         Some(Cow::from(format!(
@@ -934,9 +935,11 @@ struct PageStyles<'g> {
     /// of the stylesheets that apply on every screen (a `media` condition may leave a stylesheet's
     /// rules out, and those of the stylesheets it imports).
     upright: Vec<&'g Upright>,
-    /// The families (lowercased) that every list naming them puts after families with faces of
-    /// their own ([`fallbacks`]).
-    fallbacks: rustc_hash::FxHashMap<String, Fallback>,
+    /// What each family's faces take for certain ([`face_takes`]), and the families (lowercased)
+    /// that every list naming them puts after families with faces of their own
+    /// ([`PageStyles::fallbacks`]), worked out on first use.
+    takes: BTreeMap<String, Vec<CodeRange>>,
+    fallbacks: OnceCell<rustc_hash::FxHashMap<String, Fallback>>,
     /// The weights of the text of each of the page's [`PageFacts::contexts`]
     /// ([`PageStyles::weights_in`]), worked out on first use.
     context_weights: OnceCell<Vec<Option<Vec<u16>>>>,
@@ -952,24 +955,26 @@ struct Fallback {
     taken: Vec<CodeRange>,
 }
 
-/// The page's fallback families ([`PageStyles::fallbacks`]). A browser takes each character from
-/// the first family of the list whose faces' `unicode-range` holds it (and whose font has it), so
-/// a later family's face sets only the characters that the earlier families' faces leave:
-/// `font-family: Inter, "Noto Sans SC"` sets Latin text in Inter's Latin subset, never in Noto Sans
-/// SC's. What a family's faces take for certain is what the faces of each of its styles and
-/// weights hold (as font matching picks one of them) by their `unicode-range`s; a face without one,
-/// or with one that faces declared after it cut ([`RefAttrs::is_shadowed`]), may lack characters,
-/// so it takes none. A family that some list names first (or after only `var()`s) is no fallback.
-fn fallbacks(uses: &[&FontUse], entries: &[Entry]) -> rustc_hash::FxHashMap<String, Fallback> {
-    let mut out = rustc_hash::FxHashMap::default();
+/// What each family's faces on the page take for certain ([`PageStyles::fallbacks`]), when some
+/// list puts one of them after other families: the characters that the faces of each of its
+/// styles and weights hold by their `unicode-range`s (as font matching picks one of them). A face
+/// without one, or with one that faces declared after it cut ([`RefAttrs::is_shadowed`]), may
+/// lack characters, so it takes none.
+fn face_takes(uses: &[&FontUse], entries: &[Entry]) -> BTreeMap<String, Vec<CodeRange>> {
+    let mut takes = BTreeMap::new();
     let faces = || entries.iter().filter(|e| e.kind == RefKind::Font);
     let after_others = |family: &str| {
         let family = family.to_ascii_lowercase();
-        uses.iter()
-            .any(|u| u.places_of(&family).iter().any(|p| !p.before.is_empty()))
+        let after = |places: &[Place]| places.iter().any(|p| !p.before.is_empty());
+        uses.iter().any(|u| {
+            after(u.places_of(&family))
+                || u.props
+                    .iter()
+                    .any(|d| after(&d.places) && d.places.iter().any(|p| p.name == family))
+        })
     };
     if !faces().any(|e| e.attrs.font_family().is_some_and(after_others)) {
-        return out;
+        return takes;
     }
     // What each style and weight of each family holds by its faces' ranges.
     let mut groups: BTreeMap<(String, bool, (u16, u16)), Vec<CodeRange>> = BTreeMap::new();
@@ -987,8 +992,6 @@ fn fallbacks(uses: &[&FontUse], entries: &[Entry]) -> rustc_hash::FxHashMap<Stri
             ranges.extend_from_slice(e.attrs.unicode_range());
         }
     }
-    // What each family takes for certain: what all of its styles and weights hold.
-    let mut takes: BTreeMap<String, Vec<CodeRange>> = BTreeMap::new();
     for ((family, _, _), ranges) in groups {
         let ranges = merge_ranges(ranges);
         match takes.get_mut(&family) {
@@ -998,38 +1001,7 @@ fn fallbacks(uses: &[&FontUse], entries: &[Entry]) -> rustc_hash::FxHashMap<Stri
             }
         }
     }
-    for family in takes.keys() {
-        let mut places = uses.iter().flat_map(|u| u.places_of(family)).peekable();
-        if places.peek().is_none() {
-            continue;
-        }
-        let mut taken: Option<Vec<CodeRange>> = None;
-        let mut before: Vec<String> = Vec::new();
-        for place in places {
-            let held: Vec<&String> = place
-                .before
-                .iter()
-                .filter(|b| *b != family && takes.get(*b).is_some_and(|t| !t.is_empty()))
-                .collect();
-            let in_list = merge_ranges(held.iter().flat_map(|b| takes[*b].clone()).collect());
-            let t = match taken {
-                None => in_list,
-                Some(t) => intersect_ranges(&t, &in_list),
-            };
-            if t.is_empty() {
-                taken = None;
-                break;
-            }
-            taken = Some(t);
-            before.extend(held.into_iter().cloned());
-        }
-        if let Some(taken) = taken {
-            before.sort_unstable();
-            before.dedup();
-            out.insert(family.clone(), Fallback { before, taken });
-        }
-    }
-    out
+    takes
 }
 
 /// The family names that custom properties may give the `font-family` and `font` declarations of
@@ -1133,7 +1105,8 @@ impl<'g> PageStyles<'g> {
                 cascade: Vec::new(),
                 own: None,
                 upright: Vec::new(),
-                fallbacks: Default::default(),
+                takes: BTreeMap::new(),
+                fallbacks: OnceCell::new(),
                 context_weights: OnceCell::new(),
             };
         }
@@ -1212,7 +1185,7 @@ impl<'g> PageStyles<'g> {
             .into_iter()
             .chain(scripts)
             .collect();
-        let fallbacks = fallbacks(&uses, entries);
+        let takes = face_takes(&uses, entries);
         PageStyles {
             uses,
             words,
@@ -1227,7 +1200,8 @@ impl<'g> PageStyles<'g> {
             cascade,
             own: page.font_use.as_deref(),
             upright,
-            fallbacks,
+            takes,
+            fallbacks: OnceCell::new(),
             context_weights: OnceCell::new(),
         }
     }
@@ -1420,6 +1394,74 @@ impl<'g> PageStyles<'g> {
         asked.iter().any(|&w| takes_face(&faces, range, w))
     }
 
+    /// The page's fallback families, worked out on first use. A browser takes each character
+    /// from the first family of the list whose faces' `unicode-range` holds it, so a later family's
+    /// face sets only the characters that the earlier families' faces leave: `font-family: Inter,
+    /// "Noto Sans SC"` sets Latin text in Inter's Latin subset, never in Noto Sans SC's. A family
+    /// that some list names first (or after only `var()`s) is no fallback. The lists are those of
+    /// the page's `font-family` and `font` declarations and of the custom properties' declarations
+    /// that may apply ([`PageStyles::declarations`]: `:root[lang=ar]`'s on an Arabic page, not
+    /// `:root`'s, which it overrides).
+    fn fallbacks(&self) -> &rustc_hash::FxHashMap<String, Fallback> {
+        self.fallbacks.get_or_init(|| {
+            let mut out = rustc_hash::FxHashMap::default();
+            if self.takes.is_empty() {
+                return out;
+            }
+            // The properties whose values name a family with faces.
+            let mut props: Vec<&str> = self
+                .uses
+                .iter()
+                .flat_map(|u| &u.props)
+                .filter(|d| d.places.iter().any(|p| self.takes.contains_key(&p.name)))
+                .map(|d| d.prop.as_str())
+                .collect();
+            props.sort_unstable();
+            props.dedup();
+            let declared: Vec<&Place> = props
+                .iter()
+                .flat_map(|p| self.declarations(p, None).1)
+                .flat_map(|d| &d.places)
+                .collect();
+            for family in self.takes.keys() {
+                let places = self
+                    .uses
+                    .iter()
+                    .flat_map(|u| u.places_of(family))
+                    .chain(declared.iter().copied().filter(|p| &p.name == family));
+                let mut taken: Option<Vec<CodeRange>> = None;
+                let mut before: Vec<String> = Vec::new();
+                for place in places {
+                    let held: Vec<&String> = place
+                        .before
+                        .iter()
+                        .filter(|b| {
+                            *b != family && self.takes.get(*b).is_some_and(|t| !t.is_empty())
+                        })
+                        .collect();
+                    let in_list =
+                        merge_ranges(held.iter().flat_map(|b| self.takes[*b].clone()).collect());
+                    let t = match taken {
+                        None => in_list,
+                        Some(t) => intersect_ranges(&t, &in_list),
+                    };
+                    if t.is_empty() {
+                        taken = None;
+                        break;
+                    }
+                    taken = Some(t);
+                    before.extend(held.into_iter().cloned());
+                }
+                if let Some(taken) = taken {
+                    before.sort_unstable();
+                    before.dedup();
+                    out.insert(family.clone(), Fallback { before, taken });
+                }
+            }
+            out
+        })
+    }
+
     /// The characters a face may set: its `unicode-range` (empty for every character), less what
     /// the families before its family take ([`fallbacks`]); `None` when they take all of it.
     fn face_range<'e>(&self, e: &'e Entry) -> Option<Cow<'e, [CodeRange]>> {
@@ -1427,7 +1469,7 @@ impl<'g> PageStyles<'g> {
         let Some(fallback) = e
             .attrs
             .font_family()
-            .and_then(|f| self.fallbacks.get(&f.to_ascii_lowercase()))
+            .and_then(|f| self.fallbacks().get(&f.to_ascii_lowercase()))
         else {
             return Some(Cow::Borrowed(own));
         };
@@ -1588,12 +1630,30 @@ impl<'g> PageStyles<'g> {
     /// The declarations of custom property `prop` in rules that may apply to the page: those that
     /// set it on an element with the classes and ids `element`, and all of them.
     fn declarations(&self, prop: &str, element: Element) -> (Vec<&'g PropDef>, Vec<&'g PropDef>) {
-        let all: Vec<&'g PropDef> = self
+        let mut all: Vec<&'g PropDef> = self
             .uses
             .iter()
             .flat_map(|f| f.props_of(prop))
             .filter(|d| self.applies(d.gate.as_deref()))
             .collect();
+        // A declaration for the root in the page's own language (its `<html lang>`) overrides
+        // those for the plain root, whose selectors are less specific: Starlight's
+        // `:root[lang=ar] { --sl-font: "Noto Sans Arabic" }` over `:root { --sl-font: "IBM Plex
+        // Sans" }`.
+        let own_words = &self.words[..self.scripts_from.min(self.words.len())];
+        let in_own_language = |d: &&PropDef| {
+            d.on_root
+                && d.gate.as_ref().is_some_and(|alts| {
+                    alts.iter().all(|alt| {
+                        alt.iter().all(|w| {
+                            w.starts_with(LANG_MARK) && own_words.iter().any(|o| o.contains(w))
+                        })
+                    })
+                })
+        };
+        if all.iter().any(in_own_language) {
+            all.retain(|d| !(d.on_root && d.gate.is_none()));
+        }
         let own = all
             .iter()
             .copied()

@@ -458,7 +458,6 @@ impl<'t> Walker<'t> {
         let mut value = Value::default();
         let start = p.state();
         read_value(p, shorthand && custom.is_none(), &mut value, None);
-        self.fonts.places.append(&mut value.places);
         let mut expr = std::mem::take(&mut value.expr);
         if let Some(prop) = custom {
             p.reset(&start);
@@ -469,16 +468,31 @@ impl<'t> Walker<'t> {
             };
             if !expr.is_empty() || weight.is_some() || empty {
                 let gate = self.rule_gate().as_deref().cloned();
+                let on_root = matches!(self.rule, Rule::Selectors { top: true, .. })
+                    && self.selectors().iter().all(|s| match s.as_slice() {
+                        [c] => {
+                            (c.root
+                                || c.tag
+                                    .as_deref()
+                                    .is_some_and(|t| t.eq_ignore_ascii_case("html")))
+                                && c.words.is_empty()
+                                && !c.extra
+                        }
+                        _ => false,
+                    });
                 self.fonts.props.push(PropDef {
                     prop: prop.to_owned(),
                     value: expr,
                     weight,
                     empty,
                     gate,
+                    on_root,
+                    places: value.places,
                 });
             }
             return;
         }
+        self.fonts.places.append(&mut value.places);
         let gate = self.rule_gate();
         let computed = value.computed || !expr.vars.is_empty();
         if shorthand {
@@ -1202,6 +1216,9 @@ struct Compound {
     words: Vec<String>,
     /// It asks for something more: a pseudo-class or pseudo-element, an attribute, `*`, `&`.
     other: bool,
+    /// It asks for something besides being the root, its element name, class names, ids and a
+    /// language ([`Compound::other`] but for `:root`, `:host`, `[lang]` and `:lang()`).
+    extra: bool,
     /// The language it asks for (`[lang=ja]`, `[lang|=ja]`, `:lang(ja)`), lowercased.
     lang: Option<String>,
 }
@@ -1281,8 +1298,9 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
         match token {
             Some(Token::Ident(name)) if dot => compound.words.push(name.to_string()),
             Some(Token::Ident(name)) if colon => {
-                compound.root |=
-                    name.eq_ignore_ascii_case("root") || name.eq_ignore_ascii_case("host");
+                let root = name.eq_ignore_ascii_case("root") || name.eq_ignore_ascii_case("host");
+                compound.root |= root;
+                compound.extra |= !root;
             }
             Some(Token::Ident(name)) => compound.tag = Some(name.to_string()),
             Some(Token::IDHash(name)) => compound.words.push(name.to_string()),
@@ -1294,9 +1312,12 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
             Some(Token::SquareBracketBlock) => {
                 compound.other = true;
                 match p.parse_nested_block(attribute) {
-                    Ok(Attribute::ClassPrefix(prefix)) => compound.words.push(prefix),
+                    Ok(Attribute::ClassPrefix(prefix)) => {
+                        compound.words.push(prefix);
+                        compound.extra = true;
+                    }
                     Ok(Attribute::Lang(lang)) => compound.lang = Some(lang),
-                    _ => {}
+                    _ => compound.extra = true,
                 }
             }
             Some(Token::Function(name)) if colon && name.eq_ignore_ascii_case("lang") => {
@@ -1310,7 +1331,10 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
             }
             // `*`, `&`, other attribute selectors and functional pseudo-classes (whose arguments
             // the parser skips) ask for nothing.
-            _ => compound.other = true,
+            _ => {
+                compound.other = true;
+                compound.extra = true;
+            }
         }
     }
     all
@@ -1705,11 +1729,12 @@ mod tests {
 
     #[test]
     fn family_lists_keep_where_each_name_stands() {
+        // A declaration's, then each custom property's.
         let places = |css: &str| -> Vec<(String, Vec<String>)> {
-            parse_css(css)
-                .font_use
-                .places
+            let f = parse_css(css).font_use;
+            f.places
                 .into_iter()
+                .chain(f.props.into_iter().flat_map(|d| d.places))
                 .map(|p| (p.name, p.before))
                 .collect()
         };
@@ -1720,15 +1745,15 @@ mod tests {
                  :root{--f:var(--a, A, B), C}"
             ),
             [
-                place("a", &[]),
-                place("b", &["a"]),
                 // The shorthand's words before the family count with it.
                 place("bold", &[]),
-                // After a `var()` only: it may mean any family.
-                place("c", &[]),
                 place("inter", &[]),
                 place("noto sans sc", &["bold", "inter"]),
                 place("sans-serif", &["bold", "inter", "noto sans sc"]),
+                place("a", &[]),
+                place("b", &["a"]),
+                // After a `var()` only: it may mean any family.
+                place("c", &[]),
             ]
         );
         // A run of words is one entry, each of its tails a name.
@@ -1807,14 +1832,27 @@ mod tests {
                 weight,
                 empty: false,
                 gate: gate.map(|g| g.iter().map(|alt| owned(alt)).collect()),
+                // The `:root` rule's.
+                on_root: gate.is_none(),
+                places: Vec::new(),
             };
         let reads = |prop: &str| Expr {
             names: Vec::new(),
             vars: vec![var(prop, None)],
         };
         let fab: Option<&[&[&str]]> = Some(&[&["fab"]]);
+        // (Places are tested on their own.)
+        let props: Vec<PropDef> = f
+            .props
+            .iter()
+            .cloned()
+            .map(|d| PropDef {
+                places: Vec::new(),
+                ..d
+            })
+            .collect();
         assert_eq!(
-            f.props,
+            props,
             [
                 def(
                     "--brand-font",

@@ -439,9 +439,10 @@ pub struct FontUse {
     pub weights: Vec<GatedWeight>,
     /// Every `font-weight` (and `font`) declaration.
     pub page_weights: Vec<PageWeight>,
-    /// Where each name stands in the comma-separated lists that name it (`font-family`, `font`,
-    /// custom property values, `var()` fallbacks): one entry per name and the names before it in
-    /// one list, sorted, without duplicates.
+    /// Where each name stands in the comma-separated lists of `font-family` and `font`
+    /// declarations that name it (and of their `var()` fallbacks): one entry per name and the
+    /// names before it in one list, sorted, without duplicates. A custom property's are its
+    /// declaration's ([`PropDef::places`]).
     pub places: Vec<Place>,
 }
 
@@ -573,6 +574,11 @@ pub struct PropDef {
     pub empty: bool,
     /// The elements its rule is for (custom properties inherit, so the elements inside them too).
     pub gate: Gate,
+    /// Its rule's selectors each ask for the root alone (`:root`, `html`), or in a language
+    /// (`:root[lang=ar]`), and it is outside conditional at-rules (`@media`, `@supports`).
+    pub on_root: bool,
+    /// Where the names of its value stand in their lists ([`FontUse::places`]).
+    pub places: Vec<Place>,
 }
 
 /// The elements whose names a rule's selector may ask for ([`Gated::any_of`]), recorded among a

@@ -2030,6 +2030,52 @@ fn code_text_counts_where_rules_give_code_the_family() {
     );
 }
 
+/// A custom property declared for the root in the page's language overrides its declaration
+/// for the plain root (the selector is more specific), and the overriding list decides which
+/// family is a fallback: Starlight's Arabic pages take Latin letters from Noto Sans Arabic.
+#[test]
+fn a_root_declaration_in_the_page_language_overrides_the_plain_root() {
+    let sheet = |ar_rule: &str| {
+        format!(
+            "@font-face{{font-family:Plex;src:url(/plex-latin.woff2);unicode-range:U+0-FF}}\
+             @font-face{{font-family:Arabic;src:url(/ar-arabic.woff2);unicode-range:U+600-6FF}}\
+             @font-face{{font-family:Arabic;src:url(/ar-latin.woff2);unicode-range:U+0-FF}}\
+             :root{{--sl-font:\"Plex\",system-ui}}{ar_rule}\
+             body{{font-family:var(--sl-font)}}"
+        )
+    };
+    let rule = ":root[lang=ar]{--sl-font:\"Arabic\",\"Plex\",sans-serif}";
+    let page = |lang: &str, sheet: &str| {
+        format!(
+            "<!doctype html><html lang={lang}><link rel=stylesheet href=/{sheet}>\
+             <p>Starlight \u{0645}\u{0631}\u{062d}\u{0628}\u{0627}</p>"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        ("s.css", &sheet(rule)),
+        (
+            "m.css",
+            &sheet(&format!("@media (min-width:1px){{{rule}}}")),
+        ),
+        ("index.html", &page("en", "s.css")),
+        ("ar.html", &page("ar", "s.css")),
+        ("media.html", &page("ar", "m.css")),
+        ("plex-latin.woff2", "p"),
+        ("ar-arabic.woff2", "a"),
+        ("ar-latin.woff2", "l"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]).join(" ");
+    assert_eq!(fonts("/"), "/plex-latin.woff2");
+    assert_eq!(fonts("/ar.html"), "/ar-latin.woff2 /ar-arabic.woff2");
+    // Under `@media`, the rule may not apply: the plain root's list names Plex first.
+    assert_eq!(
+        fonts("/media.html"),
+        "/plex-latin.woff2 /ar-latin.woff2 /ar-arabic.woff2"
+    );
+}
+
 /// Characters outside ASCII count for the faces in the weights and style of the elements around
 /// them: the Cyrillic of a language menu link asks for the regular face only, though the page has
 /// bold and italic text elsewhere.
