@@ -884,9 +884,15 @@ fn scripts_render(page: &Node) -> bool {
     }) && runs_scripts(page)
 }
 
-/// Whether a page loads a script (classic or module).
+/// Whether a page loads a script (classic or module), or imports one from an inline module
+/// script (Storybook's `<script type="module">import './sb-manager/runtime.js'</script>`).
 fn runs_scripts(page: &Node) -> bool {
-    page.edges.iter().any(|e| e.kind == RefKind::Script)
+    page.edges.iter().any(|e| {
+        matches!(
+            e.kind,
+            RefKind::Script | RefKind::JsImport | RefKind::JsDynamicImport
+        )
+    })
 }
 
 /// The hint the page's own `<link rel=preload|modulepreload>` for an entry asks for, when the

@@ -692,6 +692,12 @@ fn client_rendered_pages_and_feature_probes() {
             "blank.html",
             "<!doctype html><link rel=stylesheet href=/f.css><div></div>",
         ),
+        // An inline module script that imports the app runs it too (Storybook's manager).
+        (
+            "inline.html",
+            "<!doctype html><link rel=stylesheet href=/f.css><div id=root></div>\
+             <script type=module>import './main.js';</script>",
+        ),
         ("bare.html", "<script type=module src=/bare.js></script>"),
         (
             "f.css",
@@ -731,6 +737,7 @@ fn client_rendered_pages_and_feature_probes() {
         "<html lang=ru>: Cyrillic letters are assumed too"
     );
     assert!(fonts("/blank.html").is_empty(), "{links:?}");
+    assert_eq!(fonts("/inline.html"), fonts("/app.html"));
     let bare = lines_with(&err, "bare-specifier");
     assert_eq!(bare.len(), 1, "{err}");
     assert!(
