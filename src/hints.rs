@@ -1612,6 +1612,18 @@ impl<'g> PageStyles<'g> {
         fallback: Option<u16>,
         element: &[String],
     ) -> Option<(Vec<u16>, bool)> {
+        self.var_weights_at(props, fallback, element, 0)
+    }
+
+    /// [`PageStyles::var_weights`], `depth` properties down a chain of declarations that read
+    /// others (`--ifm-heading-font-weight: var(--ifm-font-weight-bold)`).
+    fn var_weights_at(
+        &self,
+        props: &[String],
+        fallback: Option<u16>,
+        element: &[String],
+        depth: u32,
+    ) -> Option<(Vec<u16>, bool)> {
         let mut weights = Vec::new();
         let mut inherits = false;
         for prop in props {
@@ -1621,8 +1633,26 @@ impl<'g> PageStyles<'g> {
             for d in if set { own } else { all } {
                 if d.empty {
                     inherits = true;
+                } else if let Some(w) = d.weight {
+                    weights.push(w);
                 } else {
-                    weights.push(d.weight?);
+                    // A value that only reads another property holds what that one holds.
+                    let [
+                        VarRef {
+                            prop: read,
+                            fallback: None,
+                        },
+                    ] = d.value.vars.as_slice()
+                    else {
+                        return None;
+                    };
+                    if !d.value.names.is_empty() || depth >= MAX_VAR_DEPTH {
+                        return None;
+                    }
+                    let (w, i) =
+                        self.var_weights_at(std::slice::from_ref(read), None, element, depth + 1)?;
+                    weights.extend(w);
+                    inherits |= i;
                 }
             }
             if set {

@@ -1284,7 +1284,8 @@ fn a_hostile_chain_of_custom_properties_keeps_the_face() {
 
 /// Font Awesome 7 gives an icon its family and weight through custom properties that the icon's
 /// own classes set (`.fa-solid { --fa-style: 900 }`), with fallbacks for when they do not: each
-/// page gets the one face its icons use.
+/// page gets the one face its icons use. A property that reads another holds what that one holds
+/// (`--fa-style: var(--fa-regular-weight)`).
 #[test]
 fn faces_chosen_through_custom_properties_of_the_element() {
     let page = |icon: &str| {
@@ -1304,7 +1305,8 @@ fn faces_chosen_through_custom_properties_of_the_element() {
              @font-face{font-family:\"Font Awesome 7 Free\";font-weight:900;src:url(/solid.woff2)}\
              @font-face{font-family:\"Font Awesome 7 Free\";font-weight:400;src:url(/regular.woff2)}\
              @font-face{font-family:\"Font Awesome 7 Brands\";font-weight:400;src:url(/brands.woff2)}\
-             .fa-solid{--fa-style:900}.fa-regular{--fa-style:400}\
+             .fa-solid{--fa-style:900}.fa-regular{--fa-style:var(--fa-regular-weight)}\
+             :root{--fa-regular-weight:var(--fa-normal)}:root{--fa-normal:400}\
              .fa-brands{--fa-family:var(--fa-family-brands);--fa-style:400}",
         ),
         ("solid.woff2", "w"),
