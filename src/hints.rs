@@ -971,12 +971,10 @@ fn face_takes(uses: &[&FontUse], entries: &[Entry]) -> BTreeMap<String, Vec<Code
     let faces = || entries.iter().filter(|e| e.kind == RefKind::Font);
     let after_others = |family: &str| {
         let family = family.to_ascii_lowercase();
-        let after = |places: &[Place]| places.iter().any(|p| !p.before.is_empty());
+        let after = |p: &&Place| p.name == family && !p.before.is_empty();
         uses.iter().any(|u| {
-            after(u.places_of(&family))
-                || u.props
-                    .iter()
-                    .any(|d| after(&d.places) && d.places.iter().any(|p| p.name == family))
+            u.places_of(&family).iter().any(|p| after(&p))
+                || u.props.iter().flat_map(|d| &d.places).any(|p| after(&p))
         })
     };
     if !faces().any(|e| e.attrs.font_family().is_some_and(after_others)) {
@@ -2216,6 +2214,7 @@ fn spec_for(
                     // that the parser keeps with the elements around them: it counts where
                     // those are italic.
                     if a.is_slanted_face()
+                        && a.font_family().is_some_and(|f| styles.has_upright(f))
                         && let Some((p, r)) = in_contexts(e, facts, styles)
                         && !p
                             .contexts

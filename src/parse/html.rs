@@ -577,7 +577,7 @@ struct State {
     bold_chars: Option<CharSet>,
     bold_entities: EntityDecoder,
     /// The words of the open elements that have class names, an id, or an element word that rules
-    /// ask for ([`context_words`]), outermost first; where each one's start; and which entry of
+    /// ask for ([`open_context`]), outermost first; where each one's start; and which entry of
     /// `contexts` holds the text that they are around, once text needs it.
     context: Words,
     context_starts: Vec<usize>,

@@ -2153,6 +2153,23 @@ fn text_outside_ascii_asks_for_the_weights_of_its_elements() {
     assert_eq!(cyrillic("/quote.html"), "/cyr.woff2 /cyr-i.woff2");
     // A script that names a class may give it to any element.
     assert_eq!(cyrillic("/script.html"), "/cyr.woff2 /cyr-b.woff2");
+    // A family with italic faces only sets upright text in them too.
+    let (dir2, site2) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><style>\
+             @font-face{font-family:S;font-style:italic;src:url(/s-lat.woff2);unicode-range:U+0-FF}\
+             @font-face{font-family:S;font-style:italic;src:url(/s-cyr.woff2);unicode-range:U+400-45F}\
+             body{font-family:S}</style><p>Text <a href=/ru>\u{0420}\u{0443}</a>",
+        ),
+        ("s-lat.woff2", "l"),
+        ("s-cyr.woff2", "c"),
+    ]);
+    let out2 = build_ok(dir2.path(), &site2);
+    assert_eq!(
+        font_urls(&early_links(&out2)["/"]),
+        ["/s-lat.woff2", "/s-cyr.woff2"]
+    );
     let why = explain(&site, "/");
     assert!(
         explains(
