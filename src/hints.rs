@@ -1467,7 +1467,7 @@ impl<'g> PageStyles<'g> {
     }
 
     /// The characters a face may set: its `unicode-range` (empty for every character), less what
-    /// the families before its family take ([`fallbacks`]); `None` when they take all of it.
+    /// the families before its family take ([`PageStyles::fallbacks`]); `None` when they take all of it.
     fn face_range<'e>(&self, e: &'e Entry) -> Option<Cow<'e, [CodeRange]>> {
         let own = e.attrs.unicode_range();
         let Some(fallback) = e
