@@ -619,8 +619,11 @@ impl WeightSet {
             }
             Weight::Bolder => self.bolder = true,
             Weight::Lighter => self.lighter = true,
+            Weight::Shorthand { props, weight } if !styles.may_hold_weight(props, 0) => {
+                self.weights.push(*weight);
+            }
             Weight::Inherit => {}
-            Weight::Unknown => return None,
+            Weight::Shorthand { .. } | Weight::Unknown => return None,
         }
         Some(())
     }
@@ -1282,7 +1285,14 @@ impl<'g> PageStyles<'g> {
                             }
                             weights.extend(held);
                         }
-                        Weight::Bolder | Weight::Lighter | Weight::Inherit | Weight::Unknown => {
+                        Weight::Shorthand { props, weight } if !self.may_hold_weight(props, 0) => {
+                            weights.push(*weight);
+                        }
+                        Weight::Bolder
+                        | Weight::Lighter
+                        | Weight::Inherit
+                        | Weight::Shorthand { .. }
+                        | Weight::Unknown => {
                             return None;
                         }
                     }
@@ -1613,6 +1623,20 @@ impl<'g> PageStyles<'g> {
         self.var_weights_at(props, fallback, element, 0)
     }
 
+    /// Whether a declaration of one of `props` that may apply to the page, or of a property such
+    /// a declaration reads (`depth` properties down), may hold a weight ([`PropDef::weighs`]),
+    /// which a `font` shorthand that reads it would then set ([`Weight::Shorthand`]).
+    fn may_hold_weight(&self, props: &[String], depth: u32) -> bool {
+        props.iter().any(|prop| {
+            self.declarations(prop, None).1.iter().any(|d| {
+                d.weighs
+                    || !d.value.vars.is_empty()
+                        && (depth >= MAX_VAR_DEPTH
+                            || self.may_hold_weight(&d.value.props_read(), depth + 1))
+            })
+        })
+    }
+
     /// [`PageStyles::var_weights`], `depth` properties down a chain of declarations that read
     /// others (`--ifm-heading-font-weight: var(--ifm-font-weight-bold)`).
     fn var_weights_at(
@@ -1926,11 +1950,13 @@ impl<'g> PageStyles<'g> {
 
     /// Whether text around which the elements have `words` may have `word` ([`Gated::any_of`]'s)
     /// on an element around it (`own`: what a selector asks of its element; a script the page
-    /// runs may add one it names) or, for what a selector asks of other elements, on the page.
+    /// runs may add a class or id it names, but the elements around the page's own text are the
+    /// page's) or, for what a selector asks of other elements, on the page.
     fn has_around(&self, words: &Words, word: &str, own: bool) -> bool {
         if own {
             let scripts = &self.words[self.scripts_from.min(self.words.len())..];
-            words.contains(word) || scripts.iter().any(|w| w.contains(word))
+            words.contains(word)
+                || !word.starts_with('<') && scripts.iter().any(|w| w.contains(word))
         } else {
             self.has_word(word)
         }

@@ -462,6 +462,8 @@ impl<'t> Walker<'t> {
         if let Some(prop) = custom {
             p.reset(&start);
             let empty = p.is_exhausted();
+            let weighs = may_weigh(p);
+            p.reset(&start);
             let weight = match weight_value(p) {
                 Weight::Is(w) => Some(w),
                 _ => None,
@@ -488,6 +490,7 @@ impl<'t> Walker<'t> {
                     gate,
                     on_root,
                     places: value.places,
+                    weighs,
                 });
             }
             return;
@@ -503,6 +506,11 @@ impl<'t> Walker<'t> {
             let weight = match (keyword, value.weight.unwrap_or(Some(400))) {
                 (Some(true), _) => Weight::Inherit,
                 (_, Some(w)) if !computed => Weight::Is(w),
+                // Only `var()`s compute it: what they read decides.
+                (_, Some(weight)) if !value.computed => Weight::Shorthand {
+                    props: expr.props_read(),
+                    weight,
+                },
                 _ => Weight::Unknown,
             };
             self.gated_weight(weight);
@@ -916,6 +924,26 @@ fn var_weight(args: &mut Parser<'_>, props: &mut Vec<String>) -> Result<Option<u
 }
 
 /// A weight token: a whole number from 1 to 1000, `normal` or `bold` ([`keyword_weight`]).
+/// Whether a custom property's value may hold a font weight ([`super::PropDef::weighs`]), at any
+/// depth of its blocks.
+fn may_weigh(p: &mut Parser<'_>) -> bool {
+    while let Ok(token) = p.next() {
+        let weighs = match token {
+            Token::Ident(word) => ["bold", "bolder", "lighter"]
+                .iter()
+                .any(|w| word.eq_ignore_ascii_case(w)),
+            Token::Function(_) | Token::ParenthesisBlock | Token::SquareBracketBlock => p
+                .parse_nested_block(|inner| Ok::<_, Failure>(may_weigh(inner)))
+                .unwrap_or(true),
+            token => weight_number(token).is_some(),
+        };
+        if weighs {
+            return true;
+        }
+    }
+    false
+}
+
 fn weight_number(token: &Token) -> Option<u16> {
     match token {
         Token::Number {
@@ -1835,6 +1863,7 @@ mod tests {
                 // The `:root` rule's.
                 on_root: gate.is_none(),
                 places: Vec::new(),
+                weighs: weight.is_some(),
             };
         let reads = |prop: &str| Expr {
             names: Vec::new(),

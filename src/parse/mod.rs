@@ -486,6 +486,16 @@ pub enum Weight {
     Lighter,
     /// `inherit`, `unset`, `revert`: the parent's weight.
     Inherit,
+    /// A `font` shorthand that reads custom properties (Infima's `font:
+    /// var(--ifm-font-size-base)/var(--ifm-line-height-base) var(--ifm-font-family-base)`): the
+    /// weight it says (`normal` when it says none), unless a property it reads (or one those read)
+    /// may hold a weight ([`PropDef::weighs`]).
+    Shorthand {
+        /// The custom properties its `var()`s read, their fallbacks' included.
+        props: Vec<String>,
+        /// The weight it says, or 400.
+        weight: u16,
+    },
     /// Computed otherwise.
     Unknown,
 }
@@ -538,6 +548,16 @@ impl Expr {
         self.names.is_empty() && self.vars.is_empty()
     }
 
+    /// The custom properties its `var()`s read, and those their fallbacks read.
+    pub fn props_read(&self) -> Vec<String> {
+        self.vars
+            .iter()
+            .flat_map(|v| {
+                std::iter::once(v.prop.clone()).chain(v.fallback.iter().flat_map(Expr::props_read))
+            })
+            .collect()
+    }
+
     /// Whether `name` (lowercased) is among its names or those of its fallbacks.
     pub fn names_any(&self, name: &str) -> bool {
         self.names.iter().any(|n| n == name)
@@ -579,6 +599,9 @@ pub struct PropDef {
     pub on_root: bool,
     /// Where the names of its value stand in their lists ([`FontUse::places`]).
     pub places: Vec<Place>,
+    /// Its value may hold a font weight, as part of a `font` shorthand that reads it: an integer
+    /// from 1 to 1000, `bold`, `bolder` or `lighter`.
+    pub weighs: bool,
 }
 
 /// The elements whose names a rule's selector may ask for ([`Gated::any_of`]), recorded among a

@@ -1322,6 +1322,44 @@ fn faces_chosen_through_custom_properties_of_the_element() {
     assert!(fonts("/plain.html").is_empty());
 }
 
+/// A `font` shorthand that reads custom properties sets the weight it says (`normal` when none)
+/// unless a property it reads may hold one: Infima's `html { font: var(--ifm-font-size-base) /
+/// var(--ifm-line-height-base) var(--ifm-font-family-base) }` no longer leaves every weight open.
+#[test]
+fn a_font_shorthand_through_custom_properties_keeps_its_weight() {
+    let page = |rules: &str| {
+        format!(
+            "<!doctype html><style>\
+             @font-face{{font-family:F;font-weight:300;src:url(/light.woff2)}}\
+             @font-face{{font-family:F;font-weight:400;src:url(/regular.woff2)}}\
+             :root{{--size:100%;--lh:1.5;--fam:F,sans-serif;--w:300}}{rules}</style><p>Text"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            &page("html{font:var(--size)/var(--lh) var(--fam)}"),
+        ),
+        (
+            "weight.html",
+            &page("html{font:var(--w) var(--size) var(--fam)}"),
+        ),
+        (
+            "chain.html",
+            &page(":root{--x:var(--w)}html{font:var(--x) 1em var(--fam)}"),
+        ),
+        ("light.woff2", "l"),
+        ("regular.woff2", "r"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]).join(" ");
+    assert_eq!(fonts("/"), "/regular.woff2");
+    // A property it reads holds a weight, directly or through another.
+    assert_eq!(fonts("/weight.html"), "/light.woff2 /regular.woff2");
+    assert_eq!(fonts("/chain.html"), "/light.woff2 /regular.woff2");
+}
+
 /// A module is always fetched in CORS mode, `anonymous` when its element has no `crossorigin`:
 /// a `<link rel=modulepreload crossorigin>` matches a module imported by a script without one
 /// (Storybook's `iframe.html` has both), and only `use-credentials` differs.
@@ -2127,8 +2165,16 @@ fn text_outside_ascii_asks_for_the_weights_of_its_elements() {
             "script.html",
             page("\u{0420}") + "<script src=/s.js></script>",
         ),
+        (
+            "element.html",
+            page("\u{0420}") + "<script src=/e.js></script>",
+        ),
     ];
     files.push(("s.js", "el.classList.add('brand')".to_string()));
+    files.push((
+        "e.js",
+        "el.innerHTML = '<strong>' + t + '</strong>'".to_string(),
+    ));
     let names = ["lat", "lat-b", "lat-i", "cyr", "cyr-b", "cyr-i"];
     let fonts: Vec<(String, String)> = names
         .iter()
@@ -2153,6 +2199,9 @@ fn text_outside_ascii_asks_for_the_weights_of_its_elements() {
     assert_eq!(cyrillic("/quote.html"), "/cyr.woff2 /cyr-i.woff2");
     // A script that names a class may give it to any element.
     assert_eq!(cyrillic("/script.html"), "/cyr.woff2 /cyr-b.woff2");
+    // But the elements around the page's own text are the page's: a script that writes
+    // `<strong>` writes text of its own.
+    assert_eq!(cyrillic("/element.html"), "/cyr.woff2");
     // A family with italic faces only sets upright text in them too.
     let (dir2, site2) = temp_site(&[
         (
