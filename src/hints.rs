@@ -762,6 +762,8 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
     }
     let text = facts.and_then(|p| p.text.as_ref())?;
     let left = styles.face_range(e);
+    // The families before its family take some of its range.
+    let reduced = !matches!(left, Some(Cow::Borrowed(_)));
     // What the families before its family take, when that is all the page's characters in its
     // range.
     let taken = || {
@@ -785,7 +787,7 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
         if left.as_deref().is_some_and(covered) {
             return None;
         }
-        if covered(a.unicode_range()) {
+        if reduced && covered(a.unicode_range()) {
             return taken();
         }
         return Some(
@@ -818,7 +820,7 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
         return None;
     }
     let range = a.unicode_range();
-    if sets(range) {
+    if reduced && sets(range) {
         return taken();
     }
     let code = code.filter(|c| c.intersects(range));
