@@ -952,8 +952,8 @@ struct PageStyles<'g> {
     takes: BTreeMap<String, Vec<CodeRange>>,
     fallbacks: OnceCell<rustc_hash::FxHashMap<String, Fallback>>,
     /// The weights of the text of each of the page's [`PageFacts::contexts`]
-    /// ([`PageStyles::weights_in`]), worked out on first use.
-    context_weights: OnceCell<Vec<Option<Vec<u16>>>>,
+    /// ([`PageStyles::weights_in`]), each worked out on first use.
+    context_weights: OnceCell<Vec<OnceCell<Option<Vec<u16>>>>>,
 }
 
 /// A family that every list naming it puts after other families ([`FontUse::places`]), and the
@@ -1012,6 +1012,18 @@ fn face_takes(uses: &[&FontUse], entries: &[Entry]) -> BTreeMap<String, Vec<Code
     }
     takes
 }
+
+/// The element words ([`element_word`]) of [`BOLD_ELEMENTS`], [`BOLDER_ELEMENTS`] and
+/// [`ITALIC_ELEMENTS`], made once.
+static ELEMENT_WORDS: std::sync::LazyLock<(Vec<String>, Vec<String>, Vec<String>)> =
+    std::sync::LazyLock::new(|| {
+        let words = |elements: &[&str]| elements.iter().map(|e| element_word(e)).collect();
+        (
+            words(&BOLD_ELEMENTS),
+            words(&BOLDER_ELEMENTS),
+            words(&ITALIC_ELEMENTS),
+        )
+    });
 
 /// The family names that custom properties may give the `font-family` and `font` declarations of
 /// a page through `var()`.
@@ -1887,14 +1899,14 @@ impl<'g> PageStyles<'g> {
         // Browsers' own weights, unless a rule for the bare element sets another
         // (Materialize's `h1 { font-weight: 400 }`, `strong { font-weight: 500 }`).
         let last = self.last_bare();
-        let ua = |elements: &[&str]| {
-            elements.iter().any(|e| {
-                let word = element_word(e);
-                has(&word, true) && !last.contains_key(word.as_str())
-            })
+        let ua = |words: &[String]| {
+            words
+                .iter()
+                .any(|word| has(word, true) && !last.contains_key(word.as_str()))
         };
-        let mut all = WeightSet::new(vec![400], ua(&BOLDER_ELEMENTS));
-        if ua(&BOLD_ELEMENTS) {
+        let (bold, bolder, _) = &*ELEMENT_WORDS;
+        let mut all = WeightSet::new(vec![400], ua(bolder));
+        if ua(bold) {
             all.weights.push(700);
         }
         let mut text = WeightSet::new(vec![400], false);
@@ -1936,9 +1948,10 @@ impl<'g> PageStyles<'g> {
     /// (because it applies to any element, or they have what its selector asks of its element,
     /// or a script the page runs names that).
     fn italic_in(&self, words: &Words) -> bool {
-        ITALIC_ELEMENTS
+        ELEMENT_WORDS
+            .2
             .iter()
-            .any(|e| self.has_around(words, &element_word(e), true))
+            .any(|e| self.has_around(words, e, true))
             || self.uses.iter().any(|f| {
                 f.italic
                     || f.italic_for.iter().flatten().any(|alt| {
@@ -1964,14 +1977,14 @@ impl<'g> PageStyles<'g> {
         }
     }
 
-    /// [`PageStyles::context_weights`].
-    fn context_weights(&self, page: &PageFacts) -> &[Option<Vec<u16>>] {
-        self.context_weights.get_or_init(|| {
-            page.contexts
-                .iter()
-                .map(|c| self.weights_in(&c.words))
-                .collect()
-        })
+    /// The weights of the text of the page's `i`th context ([`PageStyles::context_weights`]).
+    fn context_weights(&self, page: &PageFacts, i: usize) -> Option<&[u16]> {
+        let cells = self
+            .context_weights
+            .get_or_init(|| page.contexts.iter().map(|_| OnceCell::new()).collect());
+        cells[i]
+            .get_or_init(|| self.weights_in(&page.contexts[i].words))
+            .as_deref()
     }
 
     /// The weights of the page's text around which the elements have `words`: the page's, but
@@ -2135,14 +2148,12 @@ fn spec_for(
                                 // elements around them: it counts where their weights pick it.
                                 if !own
                                     && let Some((p, r)) = in_contexts(e, facts, styles)
-                                    && !p.contexts.iter().zip(styles.context_weights(p)).any(
-                                        |(c, w)| {
-                                            c.chars.intersects(&r)
-                                                && w.as_ref().is_none_or(|w| {
-                                                    styles.serves_weight(&lower, slanted, range, w)
-                                                })
-                                        },
-                                    )
+                                    && !p.contexts.iter().enumerate().any(|(i, c)| {
+                                        c.intersects(&r)
+                                            && styles.context_weights(p, i).is_none_or(|w| {
+                                                styles.serves_weight(&lower, slanted, range, w)
+                                            })
+                                    })
                                 {
                                     return Err(format!(
                                         "@font-face{} (weight {}): the page's characters in its \
@@ -2247,7 +2258,7 @@ fn spec_for(
                         && !p
                             .contexts
                             .iter()
-                            .any(|c| c.chars.intersects(&r) && styles.italic_in(&c.words))
+                            .any(|c| c.intersects(&r) && styles.italic_in(&c.words))
                     {
                         return Err(format!(
                             "@font-face{} (italic): the page's characters in its unicode-range \

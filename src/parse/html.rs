@@ -287,11 +287,13 @@ impl Parser for HtmlParser {
             contexts: st
                 .contexts
                 .into_iter()
-                .map(|(words, chars)| TextContext {
-                    words,
-                    chars: TextChars(chars.into_set()),
+                .filter(|(_, chars)| !chars.is_empty())
+                .map(|(words, mut chars)| {
+                    chars.sort_unstable();
+                    chars.dedup();
+                    chars.shrink_to_fit();
+                    TextContext { words, chars }
                 })
-                .filter(|c| !c.chars.0.is_empty())
                 .collect(),
             italic_nestings: st.italic_nestings,
             vite_manifest: None,
@@ -584,9 +586,8 @@ struct State {
     context_at: Option<usize>,
     /// The characters outside ASCII of the page's text (not of code or form controls), by the
     /// words of the elements around them ([`FileFacts::contexts`]), and where each set of words is.
-    contexts: Vec<(Words, CharSet)>,
+    contexts: Vec<(Words, Vec<char>)>,
     context_index: rustc_hash::FxHashMap<Vec<u32>, usize>,
-    context_entities: EntityDecoder,
     /// Open `<details>` without `open`: only their `<summary>` is rendered.
     closed_details_depth: usize,
     /// Open `<summary>` elements inside a closed `<details>`.
@@ -641,7 +642,13 @@ enum ScriptType {
 impl State {
     /// Ends a text node: a character reference still being read is resolved as it stands.
     fn flush_text(&mut self) {
-        self.entities.flush(&mut self.chars);
+        if self.entities.pending.is_some() {
+            let i = self.context_entry();
+            self.entities.flush(&mut WithContext {
+                chars: &mut self.chars,
+                context: &mut self.contexts[i].1,
+            });
+        }
         if let Some(code) = self.code_chars.as_mut() {
             self.code_entities.flush(code);
         }
@@ -653,11 +660,6 @@ impl State {
         }
         if let Some(bold) = self.bold_chars.as_mut() {
             self.bold_entities.flush(bold);
-        }
-        if self.context_entities.pending.is_some() {
-            let i = self.context_entry();
-            self.context_entities
-                .flush(&mut NonAscii(&mut self.contexts[i].1));
         }
     }
 
@@ -672,7 +674,7 @@ impl State {
         let next = self.contexts.len();
         let i = *self.context_index.entry(key.clone()).or_insert(next);
         if i == next {
-            self.contexts.push((Words(key), CharSet::default()));
+            self.contexts.push((Words(key), Vec::new()));
         }
         self.context_at = Some(i);
         i
@@ -1584,13 +1586,19 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
             st.control_entities.feed(t.as_str(), control);
         } else {
             let text = t.as_str();
-            st.entities.feed(text, &mut st.chars);
-            // Characters outside ASCII are kept with the elements around them too: the weights
-            // rules give those may leave some faces out.
-            if !text.is_ascii() || text.contains('&') || st.context_entities.pending.is_some() {
+            if text.is_ascii() && !text.contains('&') && st.entities.pending.is_none() {
+                st.entities.feed(text, &mut st.chars);
+            } else {
+                // Characters outside ASCII are kept with the elements around them too: the
+                // weights rules give those may leave some faces out.
                 let i = st.context_entry();
-                st.context_entities
-                    .feed(text, &mut NonAscii(&mut st.contexts[i].1));
+                st.entities.feed(
+                    text,
+                    &mut WithContext {
+                        chars: &mut st.chars,
+                        context: &mut st.contexts[i].1,
+                    },
+                );
             }
         }
         if st.heading_depth > 0 || st.bold_depth > 0 {
@@ -1669,6 +1677,11 @@ impl CharSet {
 
     /// Records every character of `text`.
     fn add_str(&mut self, text: &str) {
+        self.add_str_with(text, |_| {});
+    }
+
+    /// Records every character of `text`, and hands those outside ASCII to `other` too.
+    fn add_str_with(&mut self, text: &str, mut other: impl FnMut(char)) {
         if text.is_ascii() {
             self.add_ascii(text.as_bytes());
             return;
@@ -1680,6 +1693,7 @@ impl CharSet {
             let mut after = rest[ascii..].chars();
             if let Some(c) = after.next() {
                 self.add(c);
+                other(c);
             }
             rest = after.as_str();
         }
@@ -1732,22 +1746,34 @@ impl TextSink for CharSet {
     }
 }
 
-/// A sink that keeps only the characters outside ASCII.
-struct NonAscii<'c>(&'c mut CharSet);
+/// A sink for the page's text that also keeps its characters outside ASCII in the list of the
+/// elements around it ([`State::contexts`]), which it sorts and dedups as it grows (a page has
+/// many contexts, most with a few characters: a bitmap each would cost more than the list).
+struct WithContext<'c> {
+    chars: &'c mut CharSet,
+    context: &'c mut Vec<char>,
+}
 
-impl TextSink for NonAscii<'_> {
+/// Adds a character outside ASCII to a context's list.
+fn add_to_context(list: &mut Vec<char>, c: char) {
+    if list.len() == list.capacity() && list.len() >= 64 {
+        list.sort_unstable();
+        list.dedup();
+    }
+    list.push(c);
+}
+
+impl TextSink for WithContext<'_> {
     fn push_str(&mut self, text: &str) {
-        if let Some(first) = text.bytes().position(|b| !b.is_ascii()) {
-            text[first..]
-                .chars()
-                .filter(|c| !c.is_ascii())
-                .for_each(|c| self.0.add(c));
-        }
+        let context = &mut *self.context;
+        self.chars
+            .add_str_with(text, |c| add_to_context(context, c));
     }
 
     fn push(&mut self, c: char) {
+        self.chars.add(c);
         if !c.is_ascii() {
-            self.0.add(c);
+            add_to_context(self.context, c);
         }
     }
 }
@@ -2808,7 +2834,7 @@ mod tests {
                 .into_iter()
                 .filter(|w| c.words.contains(w))
                 .collect();
-                (words, c.chars.0.iter().collect())
+                (words, c.chars.iter().collect())
             })
             .collect();
         let want = |words: &[&'static str], chars: &str| (words.to_vec(), chars.to_string());

@@ -328,8 +328,21 @@ pub struct TextContext {
     /// as [`Words`] holds them, sorted. An element whose end tag is implied
     /// may still count as around text after it, which only adds words.
     pub words: Words,
-    /// The characters outside ASCII.
-    pub chars: TextChars,
+    /// The characters outside ASCII, sorted, without duplicates (a list: a page has many
+    /// contexts, most with a few characters).
+    pub chars: Vec<char>,
+}
+
+impl TextContext {
+    /// Whether any of its characters lies in any of the inclusive `ranges` (an empty list covers
+    /// everything).
+    pub fn intersects(&self, ranges: &[(u32, u32)]) -> bool {
+        ranges.is_empty()
+            || ranges.iter().any(|&(lo, hi)| {
+                let at = self.chars.partition_point(|&c| (c as u32) < lo);
+                self.chars.get(at).is_some_and(|&c| c as u32 <= hi)
+            })
+    }
 }
 
 /// What parsing one file found.
