@@ -287,6 +287,7 @@ impl Parser for HtmlParser {
             contexts: st
                 .contexts
                 .into_iter()
+                .filter(|_| !st.contexts_given_up)
                 .filter(|(_, chars)| !chars.is_empty())
                 .map(|(words, mut chars)| {
                     chars.sort_unstable();
@@ -588,6 +589,11 @@ struct State {
     /// words of the elements around them ([`FileFacts::contexts`]), and where each set of words is.
     contexts: Vec<(Words, Vec<char>)>,
     context_index: rustc_hash::FxHashMap<Vec<u32>, usize>,
+    /// The words the contexts keep so far, and whether a context had more than
+    /// [`MAX_CONTEXT_WORDS`] or they came to more than [`MAX_CONTEXTS_WORDS`] (hostile nesting): then
+    /// the page keeps no contexts, which leaves every face its text asks for.
+    context_words: usize,
+    contexts_given_up: bool,
     /// Open `<details>` without `open`: only their `<summary>` is rendered.
     closed_details_depth: usize,
     /// Open `<summary>` elements inside a closed `<details>`.
@@ -643,11 +649,13 @@ impl State {
     /// Ends a text node: a character reference still being read is resolved as it stands.
     fn flush_text(&mut self) {
         if self.entities.pending.is_some() {
-            let i = self.context_entry();
-            self.entities.flush(&mut WithContext {
-                chars: &mut self.chars,
-                context: &mut self.contexts[i].1,
-            });
+            match self.context_entry() {
+                Some(i) => self.entities.flush(&mut WithContext {
+                    chars: &mut self.chars,
+                    context: &mut self.contexts[i].1,
+                }),
+                None => self.entities.flush(&mut self.chars),
+            }
         }
         if let Some(code) = self.code_chars.as_mut() {
             self.code_entities.flush(code);
@@ -663,21 +671,34 @@ impl State {
         }
     }
 
-    /// The entry of `contexts` for the words of the elements open now.
-    fn context_entry(&mut self) -> usize {
+    /// The entry of `contexts` for the words of the elements open now; `None` once the page's
+    /// contexts are given up ([`State::contexts_given_up`]).
+    fn context_entry(&mut self) -> Option<usize> {
         if let Some(i) = self.context_at {
-            return i;
+            return Some(i);
+        }
+        if self.contexts_given_up {
+            return None;
         }
         let mut key = self.context.0.clone();
         key.sort_unstable();
         key.dedup();
+        if key.len() > MAX_CONTEXT_WORDS {
+            self.contexts_given_up = true;
+            return None;
+        }
         let next = self.contexts.len();
         let i = *self.context_index.entry(key.clone()).or_insert(next);
         if i == next {
+            self.context_words += key.len();
+            if self.context_words > MAX_CONTEXTS_WORDS {
+                self.contexts_given_up = true;
+                return None;
+            }
             self.contexts.push((Words(key), Vec::new()));
         }
         self.context_at = Some(i);
-        i
+        Some(i)
     }
 
     /// Starts collecting the text of an inline `<style>` or `<script>` (the element at `at`, its
@@ -1306,6 +1327,12 @@ fn count_open(
     }
 }
 
+/// The most words (of nested elements) one context of a page's text keeps ([`State::context`]).
+const MAX_CONTEXT_WORDS: usize = 512;
+
+/// The most words all the contexts of a page's text keep together.
+const MAX_CONTEXTS_WORDS: usize = 1 << 20;
+
 /// Puts the words of an element that may hold text (those [`on_element`] added to the page's
 /// words from `first_word` on: its class names, id and element word) on the stack of open
 /// elements' words ([`State::context`]) until its end tag, or the end tag of an element around it
@@ -1586,19 +1613,20 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
             st.control_entities.feed(t.as_str(), control);
         } else {
             let text = t.as_str();
-            if text.is_ascii() && !text.contains('&') && st.entities.pending.is_none() {
-                st.entities.feed(text, &mut st.chars);
-            } else {
-                // Characters outside ASCII are kept with the elements around them too: the
-                // weights rules give those may leave some faces out.
-                let i = st.context_entry();
-                st.entities.feed(
+            // Characters outside ASCII are kept with the elements around them too: the weights
+            // rules give those may leave some faces out.
+            let context = (!text.is_ascii() || text.contains('&') || st.entities.pending.is_some())
+                .then(|| st.context_entry())
+                .flatten();
+            match context {
+                None => st.entities.feed(text, &mut st.chars),
+                Some(i) => st.entities.feed(
                     text,
                     &mut WithContext {
                         chars: &mut st.chars,
                         context: &mut st.contexts[i].1,
                     },
-                );
+                ),
             }
         }
         if st.heading_depth > 0 || st.bold_depth > 0 {
@@ -2850,6 +2878,14 @@ mod tests {
                 want(&["doc"], "\u{0416}\u{0436}"),
             ]
         );
+        // Nesting too deep to follow (hostile, or broken markup that never closes its elements)
+        // gives up the page's contexts: every face its text asks for stays.
+        let deep: String = (0..600)
+            .map(|i| format!("<div class=c{i}>\u{00e9}"))
+            .collect();
+        let f = parse_html(deep.as_bytes());
+        assert!(f.contexts.is_empty());
+        assert!(f.text.unwrap().0.contains(&'\u{00e9}'));
     }
 
     #[test]
