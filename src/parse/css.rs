@@ -163,6 +163,10 @@ pub(crate) fn intersect_ranges(a: &[CodeRange], b: &[CodeRange]) -> Vec<CodeRang
     out
 }
 
+/// The most names before a family that its place in a list keeps ([`super::Place::before`]);
+/// one further down counts as first.
+const MAX_BEFORE: usize = 32;
+
 /// The error type of the `cssparser` closures; nothing is reported, errors only stop a sub-parse.
 type Failure = ParseError<()>;
 
@@ -869,7 +873,14 @@ fn read_value<'i>(
     end_run(&mut run, names);
     for (i, name) in names.iter().enumerate().skip(base) {
         let entry = cuts.partition_point(|&c| c <= i);
-        let mut before = names[base..entry.checked_sub(1).map_or(base, |e| cuts[e])].to_vec();
+        let end = entry.checked_sub(1).map_or(base, |e| cuts[e]);
+        // A name this far down a list too long for any real stack counts as first, which makes
+        // it no fallback (and keeps the places of a hostile list linear in its length).
+        let mut before = if end - base > MAX_BEFORE {
+            Vec::new()
+        } else {
+            names[base..end].to_vec()
+        };
         before.sort_unstable();
         before.dedup();
         out.places.push(super::Place {
@@ -1784,6 +1795,11 @@ mod tests {
                 place("c", &[]),
             ]
         );
+        // Far down a list longer than any real stack, a name counts as first.
+        let long: Vec<String> = (0..40).map(|i| format!("f{i}")).collect();
+        let long = places(&format!("p{{font-family:{}}}", long.join(",")));
+        let before = |name: &str| long.iter().find(|p| p.0 == name).unwrap().1.len();
+        assert_eq!((before("f20"), before("f32"), before("f33")), (20, 32, 0));
         // A run of words is one entry, each of its tails a name.
         assert_eq!(
             places("p{font-family:Open Sans,X}"),
