@@ -619,7 +619,9 @@ impl WeightSet {
             }
             Weight::Bolder => self.bolder = true,
             Weight::Lighter => self.lighter = true,
-            Weight::Shorthand { props, weight } if !styles.may_hold_weight(props, 0) => {
+            Weight::Shorthand { props, weight }
+                if !styles.may_hold_weight(props, &mut Default::default()) =>
+            {
                 self.weights.push(*weight);
             }
             Weight::Inherit => {}
@@ -1299,7 +1301,9 @@ impl<'g> PageStyles<'g> {
                             }
                             weights.extend(held);
                         }
-                        Weight::Shorthand { props, weight } if !self.may_hold_weight(props, 0) => {
+                        Weight::Shorthand { props, weight }
+                            if !self.may_hold_weight(props, &mut Default::default()) =>
+                        {
                             weights.push(*weight);
                         }
                         Weight::Bolder
@@ -1634,31 +1638,34 @@ impl<'g> PageStyles<'g> {
         fallback: Option<u16>,
         element: &[String],
     ) -> Option<(Vec<u16>, bool)> {
-        self.var_weights_at(props, fallback, element, 0)
+        self.var_weights_at(props, fallback, element, &mut Default::default())
     }
 
     /// Whether a declaration of one of `props` that may apply to the page, or of a property such
-    /// a declaration reads (`depth` properties down), may hold a weight ([`PropDef::weighs`]),
-    /// which a `font` shorthand that reads it would then set ([`Weight::Shorthand`]).
-    fn may_hold_weight(&self, props: &[String], depth: u32) -> bool {
+    /// a declaration reads, may hold a weight ([`PropDef::weighs`]), which a `font` shorthand
+    /// that reads it would then set ([`Weight::Shorthand`]); each property looked at once
+    /// (`seen`), which also ends cycles.
+    fn may_hold_weight(&self, props: &[String], seen: &mut rustc_hash::FxHashSet<String>) -> bool {
         props.iter().any(|prop| {
-            self.declarations(prop, None).1.iter().any(|d| {
-                d.weighs
-                    || !d.value.vars.is_empty()
-                        && (depth >= MAX_VAR_DEPTH
-                            || self.may_hold_weight(&d.value.props_read(), depth + 1))
-            })
+            seen.insert(prop.clone())
+                && self.declarations(prop, None).1.iter().any(|d| {
+                    d.weighs
+                        || !d.value.vars.is_empty()
+                            && (seen.len() >= MAX_VAR_DEPTH as usize
+                                || self.may_hold_weight(&d.value.props_read(), seen))
+                })
         })
     }
 
-    /// [`PageStyles::var_weights`], `depth` properties down a chain of declarations that read
-    /// others (`--ifm-heading-font-weight: var(--ifm-font-weight-bold)`).
+    /// [`PageStyles::var_weights`], down chains of declarations that read others
+    /// (`--ifm-heading-font-weight: var(--ifm-font-weight-bold)`), each property read followed
+    /// once (`seen`), which also ends cycles.
     fn var_weights_at(
         &self,
         props: &[String],
         fallback: Option<u16>,
         element: &[String],
-        depth: u32,
+        seen: &mut rustc_hash::FxHashSet<String>,
     ) -> Option<(Vec<u16>, bool)> {
         let mut weights = Vec::new();
         let mut inherits = false;
@@ -1682,11 +1689,14 @@ impl<'g> PageStyles<'g> {
                     else {
                         return None;
                     };
-                    if !d.value.names.is_empty() || depth >= MAX_VAR_DEPTH {
+                    if !d.value.names.is_empty() || seen.len() >= MAX_VAR_DEPTH as usize {
                         return None;
                     }
+                    if !seen.insert(read.clone()) {
+                        continue;
+                    }
                     let (w, i) =
-                        self.var_weights_at(std::slice::from_ref(read), None, element, depth + 1)?;
+                        self.var_weights_at(std::slice::from_ref(read), None, element, seen)?;
                     weights.extend(w);
                     inherits |= i;
                 }

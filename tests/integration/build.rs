@@ -1360,6 +1360,39 @@ fn a_font_shorthand_through_custom_properties_keeps_its_weight() {
     assert_eq!(fonts("/chain.html"), "/light.woff2 /regular.woff2");
 }
 
+/// Chains of custom properties declared more than once are followed once per property: 24 links
+/// of two declarations each are 2^24 paths, which followed one by one would never end.
+#[test]
+fn custom_property_chains_are_followed_once_per_property() {
+    let n = 24;
+    let mut css = String::from(
+        "@font-face{font-family:F;src:url(/regular.woff2)}\
+         @font-face{font-family:F;font-weight:700;src:url(/bold.woff2)}\
+         .x{font-family:F;font-weight:var(--p0)}p{font:var(--q0) 1em sans-serif}",
+    );
+    for i in 0..n {
+        let next = i + 1;
+        css += &format!(
+            ":root{{--p{i}:var(--p{next});--q{i}:var(--q{next})}}\
+             .y{i}{{--p{i}:var(--p{next});--q{i}:var(--q{next})}}"
+        );
+    }
+    css += &format!(":root{{--p{n}:700;--q{n}:1em}}");
+    let classes: Vec<String> = (0..n).map(|i| format!("y{i}")).collect();
+    let page = format!(
+        "<!doctype html><link rel=stylesheet href=/s.css><p class=\"x {}\">Text",
+        classes.join(" ")
+    );
+    let (dir, site) = temp_site(&[
+        ("index.html", &page),
+        ("s.css", &css),
+        ("regular.woff2", "r"),
+        ("bold.woff2", "b"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    assert_eq!(font_urls(&early_links(&out)["/"]), ["/bold.woff2"]);
+}
+
 /// A module is always fetched in CORS mode, `anonymous` when its element has no `crossorigin`:
 /// a `<link rel=modulepreload crossorigin>` matches a module imported by a script without one
 /// (Storybook's `iframe.html` has both), and only `use-credentials` differs.
