@@ -619,13 +619,11 @@ impl WeightSet {
             }
             Weight::Bolder => self.bolder = true,
             Weight::Lighter => self.lighter = true,
-            Weight::Shorthand { props, weight }
-                if !styles.may_hold_weight(props, &mut Default::default()) =>
-            {
-                self.weights.push(*weight);
+            Weight::Shorthand { props, weight } => {
+                self.weights.push(styles.shorthand_weight(props, *weight)?);
             }
             Weight::Inherit => {}
-            Weight::Shorthand { .. } | Weight::Unknown => return None,
+            Weight::Unknown => return None,
         }
         Some(())
     }
@@ -1301,16 +1299,10 @@ impl<'g> PageStyles<'g> {
                             }
                             weights.extend(held);
                         }
-                        Weight::Shorthand { props, weight }
-                            if !self.may_hold_weight(props, &mut Default::default()) =>
-                        {
-                            weights.push(*weight);
+                        Weight::Shorthand { props, weight } => {
+                            weights.push(self.shorthand_weight(props, *weight)?);
                         }
-                        Weight::Bolder
-                        | Weight::Lighter
-                        | Weight::Inherit
-                        | Weight::Shorthand { .. }
-                        | Weight::Unknown => {
+                        Weight::Bolder | Weight::Lighter | Weight::Inherit | Weight::Unknown => {
                             return None;
                         }
                     }
@@ -1522,6 +1514,11 @@ impl<'g> PageStyles<'g> {
         })
     }
 
+    /// The page's own words ([`PageStyles::words`]), and those of the scripts it runs.
+    fn own_and_script_words(&self) -> (&[&'g Words], &[&'g Words]) {
+        self.words.split_at(self.scripts_from.min(self.words.len()))
+    }
+
     /// Whether the page's class names and ids, or a script it runs, may have `word`.
     fn has_word(&self, word: &str) -> bool {
         self.has_word_outside_code(word) || self.code_words.is_some_and(|w| w.contains(word))
@@ -1533,7 +1530,7 @@ impl<'g> PageStyles<'g> {
     /// scripts render may be given any language they name (an i18n library sets it as it starts).
     fn has_word_outside_code(&self, word: &str) -> bool {
         if let Some(lang) = word.strip_prefix(LANG_MARK) {
-            let (own, scripts) = self.words.split_at(self.scripts_from);
+            let (own, scripts) = self.own_and_script_words();
             return own.iter().any(|w| w.contains(word))
                 || self.client_rendered && scripts.iter().any(|w| w.contains(lang));
         }
@@ -1559,7 +1556,9 @@ impl<'g> PageStyles<'g> {
     fn reaches_code(&self, family: &str) -> bool {
         let has = |word: &String| {
             self.code_words.is_some_and(|w| w.contains(word))
-                || self.words[self.scripts_from.min(self.words.len())..]
+                || self
+                    .own_and_script_words()
+                    .1
                     .iter()
                     .any(|w| w.contains(word))
         };
@@ -1639,6 +1638,12 @@ impl<'g> PageStyles<'g> {
         element: &[String],
     ) -> Option<(Vec<u16>, bool)> {
         self.var_weights_at(props, fallback, element, &mut Default::default())
+    }
+
+    /// The weight a `font` shorthand that reads `props` sets ([`Weight::Shorthand`]): the one it
+    /// says, unless a property it reads may hold another.
+    fn shorthand_weight(&self, props: &[String], weight: u16) -> Option<u16> {
+        (!self.may_hold_weight(props, &mut Default::default())).then_some(weight)
     }
 
     /// Whether a declaration of one of `props` that may apply to the page, or of a property such
@@ -1722,7 +1727,7 @@ impl<'g> PageStyles<'g> {
         // those for the plain root, whose selectors are less specific: Starlight's
         // `:root[lang=ar] { --sl-font: "Noto Sans Arabic" }` over `:root { --sl-font: "IBM Plex
         // Sans" }`.
-        let own_words = &self.words[..self.scripts_from.min(self.words.len())];
+        let own_words = self.own_and_script_words().0;
         let in_own_language = |d: &&PropDef| {
             d.on_root
                 && d.gate.as_ref().is_some_and(|alts| {
@@ -1979,7 +1984,7 @@ impl<'g> PageStyles<'g> {
     /// page's) or, for what a selector asks of other elements, on the page.
     fn has_around(&self, words: &Words, word: &str, own: bool) -> bool {
         if own {
-            let scripts = &self.words[self.scripts_from.min(self.words.len())..];
+            let scripts = self.own_and_script_words().1;
             words.contains(word)
                 || !word.starts_with('<') && scripts.iter().any(|w| w.contains(word))
         } else {
