@@ -44,6 +44,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
@@ -54,6 +55,7 @@ use lol_html::errors::RewritingError;
 use lol_html::html_content::{Attribute, Comment, EndTag, TextChunk, TextType};
 use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter};
 use lol_html::{AsciiCompatibleEncoding, MemorySettings, OutputSink, Selector};
+use rustc_hash::FxHashMap;
 
 use super::{
     FileFacts, FontUse, ITALIC_ELEMENTS, ItalicElement, Parser, RefAttrs, RefKind, Reference,
@@ -284,18 +286,11 @@ impl Parser for HtmlParser {
             control_text: st.control_chars.map(|c| TextChars(c.into_set())),
             italic_text: st.italic_chars.map(CharSet::with_space),
             bold_text: st.bold_chars.map(CharSet::with_space),
-            contexts: st
-                .contexts
-                .into_iter()
-                .filter(|_| !st.contexts_given_up)
-                .filter(|(_, chars)| !chars.is_empty())
-                .map(|(words, mut chars)| {
-                    chars.sort_unstable();
-                    chars.dedup();
-                    chars.shrink_to_fit();
-                    TextContext { words, chars }
-                })
-                .collect(),
+            contexts: if st.contexts_given_up {
+                Vec::new()
+            } else {
+                text_contexts(st.context_index, st.contexts)
+            },
             italic_nestings: st.italic_nestings,
             vite_manifest: None,
             font_use: st.font_use,
@@ -586,9 +581,10 @@ struct State {
     context_starts: Vec<usize>,
     context_at: Option<usize>,
     /// The characters outside ASCII of the page's text (not of code or form controls), by the
-    /// words of the elements around them ([`FileFacts::contexts`]), and where each set of words is.
-    contexts: Vec<(Words, Vec<char>)>,
-    context_index: rustc_hash::FxHashMap<Vec<u32>, usize>,
+    /// words of the elements around them ([`FileFacts::contexts`]): each set of words, with the
+    /// entry of `contexts` that holds its characters.
+    contexts: Vec<Vec<char>>,
+    context_index: FxHashMap<Vec<u32>, usize>,
     /// The words the contexts keep so far, and whether a context had more than
     /// [`MAX_CONTEXT_WORDS`] or they came to more than [`MAX_CONTEXTS_WORDS`] (hostile nesting): then
     /// the page keeps no contexts, which leaves every face its text asks for.
@@ -652,7 +648,7 @@ impl State {
             match self.context_entry() {
                 Some(i) => self.entities.flush(&mut WithContext {
                     chars: &mut self.chars,
-                    context: &mut self.contexts[i].1,
+                    context: &mut self.contexts[i],
                 }),
                 None => self.entities.flush(&mut self.chars),
             }
@@ -687,16 +683,18 @@ impl State {
             self.contexts_given_up = true;
             return None;
         }
-        let next = self.contexts.len();
-        let i = *self.context_index.entry(key.clone()).or_insert(next);
-        if i == next {
-            self.context_words += key.len();
-            if self.context_words > MAX_CONTEXTS_WORDS {
-                self.contexts_given_up = true;
-                return None;
+        let i = match self.context_index.entry(key) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                self.context_words += e.key().len();
+                if self.context_words > MAX_CONTEXTS_WORDS {
+                    self.contexts_given_up = true;
+                    return None;
+                }
+                self.contexts.push(Vec::new());
+                *e.insert(self.contexts.len() - 1)
             }
-            self.contexts.push((Words(key), Vec::new()));
-        }
+        };
         self.context_at = Some(i);
         Some(i)
     }
@@ -1330,6 +1328,29 @@ fn count_open(
 /// The most words (of nested elements) one context of a page's text keeps ([`State::context`]).
 const MAX_CONTEXT_WORDS: usize = 512;
 
+/// The page's [`TextContext`]s, in the order their words first held text: each set of words
+/// ([`State::context_index`]) with its characters, sorted and without repeats.
+fn text_contexts(index: FxHashMap<Vec<u32>, usize>, chars: Vec<Vec<char>>) -> Vec<TextContext> {
+    let mut words = vec![Vec::new(); chars.len()];
+    for (key, i) in index {
+        words[i] = key;
+    }
+    words
+        .into_iter()
+        .zip(chars)
+        .filter(|(_, chars)| !chars.is_empty())
+        .map(|(words, mut chars)| {
+            chars.sort_unstable();
+            chars.dedup();
+            chars.shrink_to_fit();
+            TextContext {
+                words: Words(words),
+                chars,
+            }
+        })
+        .collect()
+}
+
 /// The most words all the contexts of a page's text keep together.
 const MAX_CONTEXTS_WORDS: usize = 1 << 20;
 
@@ -1624,7 +1645,7 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
                     text,
                     &mut WithContext {
                         chars: &mut st.chars,
-                        context: &mut st.contexts[i].1,
+                        context: &mut st.contexts[i],
                     },
                 ),
             }
