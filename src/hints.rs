@@ -19,8 +19,8 @@ use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
     BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, HEADINGS, ITALIC_ELEMENTS,
-    LANG_MARK, PageWeight, Place, PropDef, RefAttrs, RefKind, TextChars, Upright, VarRef, Weight,
-    Words,
+    LANG_MARK, PageWeight, Place, PropDef, RefAttrs, RefKind, TextChars, TextContext, Upright,
+    VarRef, Weight, Words,
     css::{CodeRange, intersect_ranges, merge_ranges, subtract_ranges},
     element_word, gate_word, italic_under, media_always_applies,
 };
@@ -951,8 +951,11 @@ struct PageStyles<'g> {
     /// ([`PageStyles::fallbacks`]), worked out on first use.
     takes: BTreeMap<String, Vec<CodeRange>>,
     fallbacks: OnceCell<rustc_hash::FxHashMap<String, Fallback>>,
-    /// The weights of the text of each of the page's [`PageFacts::contexts`]
-    /// ([`PageStyles::weights_in`]), each worked out on first use.
+    /// The page's text by the elements around it ([`PageFacts::contexts`]); `None` when it is not
+    /// known (a page that gave them up, or one without facts).
+    contexts: Option<&'g [TextContext]>,
+    /// The weights of the text of each of them ([`PageStyles::weights_in`]), each worked out on
+    /// first use.
     context_weights: OnceCell<Vec<OnceCell<Option<Vec<u16>>>>>,
 }
 
@@ -1128,6 +1131,7 @@ impl<'g> PageStyles<'g> {
                 upright: Vec::new(),
                 takes: BTreeMap::new(),
                 fallbacks: OnceCell::new(),
+                contexts: None,
                 context_weights: OnceCell::new(),
             };
         }
@@ -1223,6 +1227,14 @@ impl<'g> PageStyles<'g> {
             upright,
             takes,
             fallbacks: OnceCell::new(),
+            // A page with text keeps at least one context, unless it gave them up.
+            contexts: page
+                .page
+                .as_deref()
+                .filter(|p| {
+                    !p.contexts.is_empty() || p.text.as_ref().is_none_or(|t| t.0.is_empty())
+                })
+                .map(|p| &p.contexts[..]),
             context_weights: OnceCell::new(),
         }
     }
@@ -1253,7 +1265,10 @@ impl<'g> PageStyles<'g> {
         }
         present.extend(vars.gated.iter().filter(|g| g.0 == family).map(|g| g.1));
         if !present.is_empty() {
-            return FamilyUse::Named(self.weights_of(&present));
+            let weights = self
+                .weights_of(&present)
+                .and_then(|own| self.weights_around(&present, own));
+            return FamilyUse::Named(weights);
         }
         if !gates.is_empty() {
             return FamilyUse::OnlyFor(gates);
@@ -1903,14 +1918,19 @@ impl<'g> PageStyles<'g> {
     /// [`PageStyles::page_weights`] and [`PageStyles::text_weights`], worked out on first use.
     fn weights(&self) -> Option<&PageWeights> {
         self.weights
-            .get_or_init(|| self.weights_where(&|word, _| self.has_word(word)))
+            .get_or_init(|| self.weights_where(&|word, _| self.has_word(word), None))
             .as_ref()
     }
 
     /// [`PageStyles::weights`] of text where `has` tells whether a word ([`Gated::any_of`]'s) is
     /// on an element around it (`true`: what a selector asks of its element; `false`: of
-    /// others).
-    fn weights_where(&self, has: &dyn Fn(&str, bool) -> bool) -> Option<PageWeights> {
+    /// others). With `inside`, of text inside elements of those weights, by the rules for
+    /// certain elements only.
+    fn weights_where(
+        &self,
+        has: &dyn Fn(&str, bool) -> bool,
+        inside: Option<&[u16]>,
+    ) -> Option<PageWeights> {
         // Browsers' own weights, unless a rule for the bare element sets another
         // (Materialize's `h1 { font-weight: 400 }`, `strong { font-weight: 500 }`).
         let last = self.last_bare();
@@ -1920,7 +1940,10 @@ impl<'g> PageStyles<'g> {
                 .any(|word| has(word, true) && !last.contains_key(word.as_str()))
         };
         let (bold, bolder, _) = &*ELEMENT_WORDS;
-        let mut all = WeightSet::new(vec![400], ua(bolder));
+        let mut all = WeightSet::new(
+            inside.map_or_else(|| vec![400], <[u16]>::to_vec),
+            ua(bolder),
+        );
         if ua(bold) {
             all.weights.push(700);
         }
@@ -1935,6 +1958,7 @@ impl<'g> PageStyles<'g> {
             };
             // A rule for elements browsers set in bold sets their text's weight only.
             let (applies, for_text) = match &w.gate {
+                None if inside.is_some() => continue,
                 None => (true, true),
                 Some(alts) => (
                     alts.iter().any(|alt| applying(&alt)),
@@ -1993,20 +2017,49 @@ impl<'g> PageStyles<'g> {
     }
 
     /// The weights of the text of the page's `i`th context ([`PageStyles::context_weights`]).
-    fn context_weights(&self, page: &PageFacts, i: usize) -> Option<&[u16]> {
+    fn context_weights(&self, i: usize) -> Option<&[u16]> {
+        let contexts = self.contexts.unwrap_or_default();
         let cells = self
             .context_weights
-            .get_or_init(|| page.contexts.iter().map(|_| OnceCell::new()).collect());
+            .get_or_init(|| contexts.iter().map(|_| OnceCell::new()).collect());
         cells[i]
-            .get_or_init(|| self.weights_in(&page.contexts[i].words))
+            .get_or_init(|| self.weights_in(&contexts[i].words))
             .as_deref()
+    }
+
+    /// The weights of the text of elements that rules with these selectors (`present`, as
+    /// [`Gated::any_of`]) may match, which they give `own` ([`PageStyles::weights_of`]), and of
+    /// the text of the elements inside them: what browsers' bold and `bolder` elements and the
+    /// rules for other elements around the page's text there give it (as [`PageStyles::weights_in`]
+    /// does, but without the rules for any element, which the elements themselves may be).
+    /// Headings are [`PageStyles::heading_weights`]'. `None` when the page's contexts or a
+    /// weight there is not known.
+    fn weights_around(&self, present: &[&[String]], own: Vec<u16>) -> Option<Vec<u16>> {
+        let mut weights = own.clone();
+        for c in self.contexts? {
+            for alt in present {
+                let inside = !own_words(alt).any(|w| is_heading(w))
+                    && alt.iter().all(|x| {
+                        let (word, own) = gate_word(x);
+                        self.has_around(&c.words, word, own)
+                    });
+                if inside {
+                    let other = |word: &str, own: bool| {
+                        !(own && own_words(alt).any(|w| w == word))
+                            && self.has_around(&c.words, word, own)
+                    };
+                    weights.extend(self.weights_where(&other, Some(&own))?.all);
+                }
+            }
+        }
+        Some(weights)
     }
 
     /// The weights of the page's text around which the elements have `words`: the page's, but
     /// that rules for certain elements count only when the elements around have what their
     /// selectors ask of their element (or a script the page runs names it, as it may add it).
     fn weights_in(&self, words: &Words) -> Option<Vec<u16>> {
-        self.weights_where(&|word, own| self.has_around(words, word, own))
+        self.weights_where(&|word, own| self.has_around(words, word, own), None)
             .map(|w| w.all)
     }
 
@@ -2165,7 +2218,7 @@ fn spec_for(
                                     && let Some((p, r)) = in_contexts(e, facts, styles)
                                     && !p.contexts.iter().enumerate().any(|(i, c)| {
                                         c.intersects(&r)
-                                            && styles.context_weights(p, i).is_none_or(|w| {
+                                            && styles.context_weights(i).is_none_or(|w| {
                                                 styles.serves_weight(&lower, slanted, range, w)
                                             })
                                     })

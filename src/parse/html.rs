@@ -580,10 +580,10 @@ struct State {
     context: Words,
     context_starts: Vec<usize>,
     context_at: Option<usize>,
-    /// The characters outside ASCII of the page's text (not of code or form controls), by the
-    /// words of the elements around them ([`FileFacts::contexts`]): each set of words, with the
-    /// entry of `contexts` that holds its characters.
-    contexts: Vec<Vec<char>>,
+    /// The page's text (not code nor form controls) by the words of the elements around it
+    /// ([`FileFacts::contexts`]): its characters outside ASCII and whether it has others; and
+    /// each set of words, with the entry of `contexts` that holds its text.
+    contexts: Vec<(Vec<char>, bool)>,
     context_index: FxHashMap<Vec<u32>, usize>,
     /// The words the contexts keep so far, and whether a context had more than
     /// [`MAX_CONTEXT_WORDS`] or they came to more than [`MAX_CONTEXTS_WORDS`] (hostile nesting): then
@@ -648,7 +648,7 @@ impl State {
             match self.context_entry() {
                 Some(i) => self.entities.flush(&mut WithContext {
                     chars: &mut self.chars,
-                    context: &mut self.contexts[i],
+                    context: &mut self.contexts[i].0,
                 }),
                 None => self.entities.flush(&mut self.chars),
             }
@@ -691,7 +691,7 @@ impl State {
                     self.contexts_given_up = true;
                     return None;
                 }
-                self.contexts.push(Vec::new());
+                self.contexts.push((Vec::new(), false));
                 *e.insert(self.contexts.len() - 1)
             }
         };
@@ -1329,23 +1329,27 @@ fn count_open(
 const MAX_CONTEXT_WORDS: usize = 512;
 
 /// The page's [`TextContext`]s, in the order their words first held text: each set of words
-/// ([`State::context_index`]) with its characters, sorted and without repeats.
-fn text_contexts(index: FxHashMap<Vec<u32>, usize>, chars: Vec<Vec<char>>) -> Vec<TextContext> {
-    let mut words = vec![Vec::new(); chars.len()];
+/// ([`State::context_index`]) with its text, characters sorted and without repeats.
+fn text_contexts(
+    index: FxHashMap<Vec<u32>, usize>,
+    texts: Vec<(Vec<char>, bool)>,
+) -> Vec<TextContext> {
+    let mut words = vec![Vec::new(); texts.len()];
     for (key, i) in index {
         words[i] = key;
     }
     words
         .into_iter()
-        .zip(chars)
-        .filter(|(_, chars)| !chars.is_empty())
-        .map(|(words, mut chars)| {
+        .zip(texts)
+        .filter(|(_, (chars, ascii))| *ascii || !chars.is_empty())
+        .map(|(words, (mut chars, ascii))| {
             chars.sort_unstable();
             chars.dedup();
             chars.shrink_to_fit();
             TextContext {
                 words: Words(words),
                 chars,
+                ascii,
             }
         })
         .collect()
@@ -1634,18 +1638,24 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
             st.control_entities.feed(t.as_str(), control);
         } else {
             let text = t.as_str();
-            // Characters outside ASCII are kept with the elements around them too: the weights
-            // rules give those may leave some faces out.
-            let context = (!text.is_ascii() || text.contains('&') || st.entities.pending.is_some())
-                .then(|| st.context_entry())
-                .flatten();
+            // The text is kept with the elements around it too: the weights rules give those
+            // may leave some faces out. Its characters outside ASCII are kept there.
+            let outside = !text.is_ascii() || text.contains('&') || st.entities.pending.is_some();
+            let ascii = text
+                .bytes()
+                .any(|b| b.is_ascii() && !b.is_ascii_whitespace());
+            let context = (outside || ascii).then(|| st.context_entry()).flatten();
+            if ascii && let Some(i) = context {
+                st.contexts[i].1 = true;
+            }
+            let context = context.filter(|_| outside);
             match context {
                 None => st.entities.feed(text, &mut st.chars),
                 Some(i) => st.entities.feed(
                     text,
                     &mut WithContext {
                         chars: &mut st.chars,
-                        context: &mut st.contexts[i],
+                        context: &mut st.contexts[i].0,
                     },
                 ),
             }

@@ -319,7 +319,8 @@ impl TextChars {
     }
 }
 
-/// Characters of a page's text and the elements around them.
+/// The text of a page around which the elements have the same words: its characters outside
+/// ASCII, and whether it has others.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TextContext {
     /// The class names and ids of the elements around the text, and the element words
@@ -331,6 +332,8 @@ pub struct TextContext {
     /// The characters outside ASCII, sorted, without duplicates (a list: a page has many
     /// contexts, most with a few characters).
     pub chars: Vec<char>,
+    /// Some of the text is ASCII other than whitespace.
+    pub ascii: bool,
 }
 
 impl TextContext {

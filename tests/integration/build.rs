@@ -1186,6 +1186,41 @@ fn faces_serve_only_the_weights_the_page_may_have() {
     );
 }
 
+/// A family that only rules for certain elements name (reveal.js's `.reveal { font-family: Lato }`)
+/// sets the text inside them too: its weights are those of that text (`.reveal strong`, a
+/// heading), not only the weight the rules give the elements themselves; an icon font's element
+/// without text keeps its own weight.
+#[test]
+fn a_family_named_for_elements_serves_the_weights_of_the_text_inside_them() {
+    let page = |body: &str| format!("<!doctype html><link rel=stylesheet href=/site.css>{body}");
+    let (dir, site) = temp_site(&[
+        (
+            "deck.html",
+            &page("<div class=reveal><p>Intro <strong>bold</strong></div><p>Footer"),
+        ),
+        (
+            "plain.html",
+            &page("<div class=reveal><p>Intro</div><h1>Title</h1>"),
+        ),
+        ("icons.html", &page("<h1>Title <i class=icon></i></h1>")),
+        (
+            "site.css",
+            ".reveal{font-family:Lato;font-weight:400}             .icon{font-family:Icons;font-weight:900}.icon:before{content:'x'}             @font-face{font-family:Lato;font-weight:400;src:url(/400.woff2)}             @font-face{font-family:Lato;font-weight:700;src:url(/700.woff2)}             @font-face{font-family:Icons;font-weight:400;src:url(/i400.woff2)}             @font-face{font-family:Icons;font-weight:900;src:url(/i900.woff2)}",
+        ),
+        ("400.woff2", "w"),
+        ("700.woff2", "w"),
+        ("i400.woff2", "w"),
+        ("i900.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    assert_eq!(fonts("/deck.html"), ["/400.woff2", "/700.woff2"]);
+    // The heading is outside the deck.
+    assert_eq!(fonts("/plain.html"), ["/400.woff2"]);
+    assert_eq!(fonts("/icons.html"), ["/i900.woff2"]);
+}
+
 /// A family that a `font-family` reads from a custom property (`var(--display)`) is used where a
 /// rule that reads it applies and a declaration of the property gives it, through chains of
 /// properties; a property a script names may be read by styles the script makes. A rule for code
