@@ -668,7 +668,10 @@ impl Graph {
                 continue;
             };
             let entry = &entries[idx];
-            let critical = entry.critical;
+            // The rules of a print-only `@import` do not apply on screen: its fonts are not used.
+            let critical = entry.critical
+                && !(entry.kind == RefKind::CssImport
+                    && media_is_print_only(entry.attrs.media.as_deref()));
             let follow = match entry.kind {
                 RefKind::Stylesheet | RefKind::CssImport => node.kind == FileKind::Css,
                 RefKind::Script => entry.attrs.module && node.kind == FileKind::Js,
@@ -695,7 +698,9 @@ impl Graph {
 fn is_critical(kind: RefKind, attrs: &RefAttrs) -> bool {
     match kind {
         RefKind::Stylesheet => !media_is_print_only(attrs.media.as_deref()),
-        RefKind::CssImport => !media_is_print_only(attrs.media.as_deref()),
+        // Browsers fetch every `@import` at once, whatever its media, and the stylesheet that
+        // imports it waits for it: it blocks rendering as its parent does.
+        RefKind::CssImport => true,
         RefKind::Font => true,
         RefKind::Script => !attrs.nomodule,
         RefKind::ModulePreload | RefKind::JsImport | RefKind::Preload => true,

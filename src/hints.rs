@@ -2128,7 +2128,7 @@ fn spec_for(
             RefKind::Poster => "video poster: not hinted".into(),
             RefKind::Image if a.lazy => "loading=lazy".into(),
             RefKind::Image if !a.primary => "srcset candidate: the browser picks one".into(),
-            RefKind::Stylesheet | RefKind::CssImport if media_is_print_only(a.media.as_deref()) => {
+            RefKind::Stylesheet if media_is_print_only(a.media.as_deref()) => {
                 "media=print: does not block rendering".into()
             }
             RefKind::Script if a.nomodule => "nomodule: modern browsers skip it".into(),
@@ -2136,7 +2136,10 @@ fn spec_for(
         });
     }
     match e.kind {
-        RefKind::Stylesheet | RefKind::CssImport => Ok(Spec {
+        // An `@import`'s media does not keep browsers from fetching it: a preload under it could
+        // be skipped while the import is fetched anyway.
+        RefKind::CssImport => Ok(spec(Rel::Preload, Some("style"), owned(&a.crossorigin))),
+        RefKind::Stylesheet => Ok(Spec {
             media: owned(&a.media).filter(|m| !m.trim().eq_ignore_ascii_case("all")),
             ..spec(Rel::Preload, Some("style"), owned(&a.crossorigin))
         }),

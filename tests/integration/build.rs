@@ -127,6 +127,8 @@ fn handmade_site_hints_and_diagnostics() {
         [
             "<https://cdn.example.com>; rel=preconnect",
             "</css/site.css>; rel=preload; as=style",
+            // Its print-only `@import` is fetched at once too, and the stylesheet waits for it.
+            "</css/print.css>; rel=preload; as=style",
             "</css/theme.css>; rel=preload; as=style",
             "</fonts/Hand%20Font.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
             "</fonts/wide.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
@@ -1183,6 +1185,44 @@ fn faces_serve_only_the_weights_the_page_may_have() {
             && l.contains("the page's text is set in font-weight")
             && l.contains("400, which other faces")),
         "{why}"
+    );
+}
+
+/// Browsers fetch every `@import` at once, whatever its media, and the stylesheet that imports it
+/// waits for it: a print-only import is hinted (without its media, under which a preload would not
+/// be fetched), but its faces are not, as its rules do not apply on screen.
+#[test]
+fn imports_are_hinted_whatever_their_media_and_print_faces_are_not() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/main.css><p>Text",
+        ),
+        (
+            "main.css",
+            "@import url(print.css) print;@import url(wide.css) screen and (min-width: 60em);\
+             body{font-family:Body}",
+        ),
+        (
+            "print.css",
+            "@font-face{font-family:Body;src:url(/print.woff2)}",
+        ),
+        (
+            "wide.css",
+            "@font-face{font-family:Body;src:url(/wide.woff2)}",
+        ),
+        ("print.woff2", "w"),
+        ("wide.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    assert_eq!(
+        early_links(&out)["/"],
+        [
+            "</main.css>; rel=preload; as=style",
+            "</print.css>; rel=preload; as=style",
+            "</wide.css>; rel=preload; as=style",
+            "</wide.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+        ]
     );
 }
 
