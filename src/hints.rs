@@ -2132,7 +2132,9 @@ fn spec_for(
                 "media=print: does not block rendering".into()
             }
             RefKind::Script if a.nomodule => "nomodule: modern browsers skip it".into(),
-            _ => "not critical: reached only through a resource that is not".into(),
+            _ => "not critical: reached only through a resource that is not, or through a \
+                  print-only @import, whose rules do not apply on screen"
+                .into(),
         });
     }
     match e.kind {

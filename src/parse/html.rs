@@ -1342,14 +1342,13 @@ fn text_contexts(
         .into_iter()
         .zip(texts)
         .filter(|(_, (chars, ascii))| *ascii || !chars.is_empty())
-        .map(|(words, (mut chars, ascii))| {
+        .map(|(words, (mut chars, _))| {
             chars.sort_unstable();
             chars.dedup();
             chars.shrink_to_fit();
             TextContext {
                 words: Words(words),
                 chars,
-                ascii,
             }
         })
         .collect()

@@ -319,8 +319,8 @@ impl TextChars {
     }
 }
 
-/// The text of a page around which the elements have the same words: its characters outside
-/// ASCII, and whether it has others.
+/// The text of a page around which the elements have the same words, and its characters outside
+/// ASCII.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TextContext {
     /// The class names and ids of the elements around the text, and the element words
@@ -330,10 +330,8 @@ pub struct TextContext {
     /// may still count as around text after it, which only adds words.
     pub words: Words,
     /// The characters outside ASCII, sorted, without duplicates (a list: a page has many
-    /// contexts, most with a few characters).
+    /// contexts, most with a few characters); empty when the text is all ASCII.
     pub chars: Vec<char>,
-    /// Some of the text is ASCII other than whitespace.
-    pub ascii: bool,
 }
 
 impl TextContext {

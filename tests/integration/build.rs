@@ -1224,6 +1224,11 @@ fn imports_are_hinted_whatever_their_media_and_print_faces_are_not() {
             "</wide.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
         ]
     );
+    let why = explain(&site, "/");
+    assert!(
+        explains(&why, "/print.woff2", "print-only @import"),
+        "{why}"
+    );
 }
 
 /// A family that only rules for certain elements name (reveal.js's `.reveal { font-family: Lato }`)
