@@ -18,9 +18,9 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
-    BOLD_ELEMENTS, BOLDER_ELEMENTS, Expr, FileKind, FontUse, Gated, HEADINGS, ITALIC_ELEMENTS,
-    LANG_MARK, PageWeight, Place, PropDef, RefAttrs, RefKind, TextChars, TextContext, Upright,
-    VarRef, Weight, Words,
+    BOLD_ELEMENTS, BOLDER_ELEMENTS, ELEMENT_LANG_MARK, Expr, FileKind, FontUse, Gated, HEADINGS,
+    ITALIC_ELEMENTS, LANG_MARK, PageWeight, Place, PropDef, RefAttrs, RefKind, TextChars,
+    TextContext, Upright, VarRef, Weight, Words,
     css::{CodeRange, intersect_ranges, merge_ranges, subtract_ranges},
     element_word, gate_word, italic_under, media_always_applies,
 };
@@ -1541,10 +1541,15 @@ impl<'g> PageStyles<'g> {
 
     /// Whether the page has `word` on an element outside its `<pre>` and `<code>` elements, or a
     /// script it runs may have it (a script may give any element a class). A language
-    /// ([`lang_word`](crate::parse::lang_word)) is the page's `<html lang>`; a page that its
-    /// scripts render may be given any language they name (an i18n library sets it as it starts).
+    /// ([`lang_word`](crate::parse::lang_word)) is the page's `<html lang>`, and an element's
+    /// ([`element_lang_word`](crate::parse::element_lang_word)) its own or one of its elements'; a
+    /// page that its scripts render may be given any language they name (an i18n library sets it
+    /// as it starts).
     fn has_word_outside_code(&self, word: &str) -> bool {
-        if let Some(lang) = word.strip_prefix(LANG_MARK) {
+        if let Some(lang) = word
+            .strip_prefix(LANG_MARK)
+            .or_else(|| word.strip_prefix(ELEMENT_LANG_MARK))
+        {
             let (own, scripts) = self.own_and_script_words();
             return own.iter().any(|w| w.contains(word))
                 || self.client_rendered && scripts.iter().any(|w| w.contains(lang));
@@ -1993,13 +1998,60 @@ impl<'g> PageStyles<'g> {
             .any(|e| self.has_around(words, e, true))
             || self.uses.iter().any(|f| {
                 f.italic
-                    || f.italic_for.iter().flatten().any(|alt| {
-                        alt.iter().all(|x| {
-                            let (word, own) = gate_word(x);
-                            self.has_around(words, word, own)
-                        })
-                    })
+                    || f.italic_for
+                        .iter()
+                        .flatten()
+                        .any(|alt| self.around(words, alt))
             })
+    }
+
+    /// Whether text around which the elements have `words` may be in an element that a selector
+    /// asking for `alt` ([`Gated::any_of`]'s) matches, or in one inside it ([`PageStyles::has_around`]).
+    fn around(&self, words: &Words, alt: &[String]) -> bool {
+        alt.iter().all(|x| {
+            let (word, own) = gate_word(x);
+            self.has_around(words, word, own)
+        })
+    }
+
+    /// The selectors of the rules that name `family` (lowercased) when each asks for an element in
+    /// a language ([`element_lang_word`](crate::parse::element_lang_word)), as `:lang(ja)` and
+    /// `[lang=ja] .title` do, and no other style names it; `None` otherwise.
+    fn lang_gates(&self, family: &str) -> Option<Vec<&'g [String]>> {
+        let vars = self.vars.get_or_init(|| self.var_families());
+        if self.uses.iter().any(|f| f.may_use_lowercase(family))
+            || vars.any
+            || vars.free.binary_search(&family).is_ok()
+            || vars.gated.iter().any(|g| g.0 == family)
+        {
+            return None;
+        }
+        let alts: Vec<&[String]> = self
+            .uses
+            .iter()
+            .filter_map(|f| f.gate_of(family))
+            .flat_map(|g| &g.any_of)
+            .map(Vec::as_slice)
+            .collect();
+        let in_language = |alt: &&[String]| {
+            alt.iter()
+                .any(|x| gate_word(x).0.starts_with(ELEMENT_LANG_MARK))
+        };
+        (!alts.is_empty() && alts.iter().all(in_language)).then_some(alts)
+    }
+
+    /// Whether the page's text in elements that selectors asking for `gates` may match, or in
+    /// those inside them, has a character in `range` (sorted, disjoint; empty for every
+    /// character); `true` when the page's contexts are not known.
+    fn text_in(&self, gates: &[&[String]], range: &[CodeRange]) -> bool {
+        let Some(contexts) = self.contexts else {
+            return true;
+        };
+        let ascii = range.is_empty() || !intersect_ranges(range, &[(0x21, 0x7E)]).is_empty();
+        contexts.iter().any(|c| {
+            (c.ascii && ascii || !c.chars.is_empty() && c.intersects(range))
+                && gates.iter().any(|alt| self.around(&c.words, alt))
+        })
     }
 
     /// Whether text around which the elements have `words` may have `word` ([`Gated::any_of`]'s)
@@ -2038,11 +2090,7 @@ impl<'g> PageStyles<'g> {
         let mut weights = own.clone();
         for c in self.contexts? {
             for alt in present {
-                let inside = !own_words(alt).any(|w| is_heading(w))
-                    && alt.iter().all(|x| {
-                        let (word, own) = gate_word(x);
-                        self.has_around(&c.words, word, own)
-                    });
+                let inside = !own_words(alt).any(|w| is_heading(w)) && self.around(&c.words, alt);
                 if inside {
                     let other = |word: &str, own: bool| {
                         !(own && own_words(alt).any(|w| w == word))
@@ -2165,6 +2213,19 @@ fn spec_for(
                     if let Some(name) = a.font_family() {
                         match styles.may_use(name) {
                             FamilyUse::Named(asked) => {
+                                // A family for elements in a language sets only their text.
+                                if let Some(gates) = styles.lang_gates(&name.to_ascii_lowercase())
+                                    && let Some(range) = styles.face_range(e)
+                                    && !styles.text_in(&gates, &merge_ranges(range.to_vec()))
+                                {
+                                    return Err(format!(
+                                        "@font-face{}: only rules for elements in a language \
+                                         (lang) name its family, and none of the page's text in \
+                                         such elements is in its unicode-range",
+                                        family()
+                                    )
+                                    .into());
+                                }
                                 // The weights of the elements that name the family when known,
                                 // else every weight the page's text may have.
                                 let own = asked.is_some();

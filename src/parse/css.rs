@@ -1158,12 +1158,16 @@ fn url_function_argument<'i>(p: &mut Parser<'i>) -> Option<CowRcStr<'i>> {
 fn selector_gate(selectors: &[Vec<Compound>], more: &[&str]) -> Option<Vec<Vec<String>>> {
     let names = |c: &Compound| {
         let tag = c.tag.as_deref().filter(|t| is_gating_element(t, more));
-        // The root in a language: the page's `<html lang>` (or a script's word) has it.
+        // The root in a language: the page's `<html lang>` (or a script's word) has it; another
+        // element in a language: it or an element around it has that `lang`.
         let root = c.root
             || c.tag
                 .as_deref()
                 .is_some_and(|t| t.eq_ignore_ascii_case("html"));
-        let lang = c.lang.as_deref().filter(|_| root).map(super::lang_word);
+        let lang = c.lang.as_deref().map(|l| match root {
+            true => super::lang_word(l),
+            false => super::element_lang_word(l),
+        });
         c.words
             .iter()
             .cloned()
@@ -1702,6 +1706,16 @@ mod tests {
                 vec![lang("ar")],
             ])
         );
+        // Other elements in a language: the element or one around it has that `lang`.
+        let element = |l: &str| crate::parse::element_lang_word(l);
+        assert_eq!(
+            gate("[lang=ja], .x:lang(zh-Hans), [lang|=ar] p"),
+            Some(vec![
+                vec![element("ja")],
+                vec![element("zh-hans"), "x".to_string()],
+                vec![format!(" {}", element("ar"))],
+            ])
+        );
         // A substring's last piece: USWDS's `[class*=font-mono-]` matches `md:font-mono-lg`.
         assert_eq!(
             gate("[class*=font-mono-], [class*='md:font-']"),
@@ -1716,8 +1730,6 @@ mod tests {
             ":not(pre) > :where(code)",
             "[class*=icon-]::before",
             "[class*=a--]",
-            "[lang=ja]",
-            ":lang(ja)",
             ":root:lang(ja, ko)",
             "[class^=icon]",
             "[class^='-']",

@@ -998,11 +998,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             {
                 let lang = lang.trim_matches(is_ascii_ws);
                 // Rules for the root in a language (`:root[lang=ja]`, `:lang(zh-Hans)`) ask for
-                // it as a word: the language and each shorter one (`zh`, `zh-Hans` of
-                // `zh-Hans-CN`).
-                st.words.add(&super::lang_word(lang));
-                for (end, _) in lang.match_indices('-') {
-                    st.words.add(&super::lang_word(&lang[..end]));
+                // it as a word.
+                for word in super::lang_words(lang, super::lang_word) {
+                    st.words.add(&word);
                 }
                 st.lang = Some(lang.to_string());
             }
@@ -1342,13 +1340,14 @@ fn text_contexts(
         .into_iter()
         .zip(texts)
         .filter(|(_, (chars, ascii))| *ascii || !chars.is_empty())
-        .map(|(words, (mut chars, _))| {
+        .map(|(words, (mut chars, ascii))| {
             chars.sort_unstable();
             chars.dedup();
             chars.shrink_to_fit();
             TextContext {
                 words: Words(words),
                 chars,
+                ascii,
             }
         })
         .collect()
@@ -1574,8 +1573,8 @@ fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
     }
 }
 
-/// Records an element's class names and id, which style rules may ask for: apart for `<pre>` and
-/// `<code>` and the elements inside them ([`FileFacts::code_words`]).
+/// Records an element's class names, id and language, which style rules may ask for: apart for
+/// `<pre>` and `<code>` and the elements inside them ([`FileFacts::code_words`]).
 fn record_names(st: &mut State, el: &Element<'_, '_>, tag: &str) {
     let in_code = st.code_depth > 0 || tag == "pre" || tag == "code";
     let in_heading = st.heading_depth > 0 || crate::parse::HEADINGS.contains(&tag);
@@ -1598,6 +1597,14 @@ fn record_names(st: &mut State, el: &Element<'_, '_>, tag: &str) {
             words.add(&attr.value());
             if in_heading {
                 heading_words.add(&attr.value());
+            }
+        } else if name.eq_ignore_ascii_case("lang") {
+            // Rules for elements in a language (`:lang(ja)`, `[lang=ja]`) ask for it as a word.
+            for word in super::lang_words(&attr.value(), super::element_lang_word) {
+                words.add(&word);
+                if in_heading {
+                    heading_words.add(&word);
+                }
             }
         }
     }

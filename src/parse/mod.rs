@@ -319,8 +319,8 @@ impl TextChars {
     }
 }
 
-/// The text of a page around which the elements have the same words, and its characters outside
-/// ASCII.
+/// The text of a page around which the elements have the same words: its characters outside
+/// ASCII, and whether it has others.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TextContext {
     /// The class names and ids of the elements around the text, and the element words
@@ -330,8 +330,10 @@ pub struct TextContext {
     /// may still count as around text after it, which only adds words.
     pub words: Words,
     /// The characters outside ASCII, sorted, without duplicates (a list: a page has many
-    /// contexts, most with a few characters); empty when the text is all ASCII.
+    /// contexts, most with a few characters).
     pub chars: Vec<char>,
+    /// Some of the text is ASCII other than whitespace.
+    pub ascii: bool,
 }
 
 impl TextContext {
@@ -754,6 +756,28 @@ pub fn lang_word(lang: &str) -> String {
 
 /// What starts a [`lang_word`].
 pub const LANG_MARK: char = '\u{1}';
+
+/// The word a rule for elements in language `lang` (`:lang(ja)`, `[lang=ja] .x`) asks for, and an
+/// element whose `lang` is `lang` or starts with `lang-` has (the root too): after a control
+/// character ([`ELEMENT_LANG_MARK`]), as [`lang_word`].
+pub fn element_lang_word(lang: &str) -> String {
+    format!("{ELEMENT_LANG_MARK}{}", lang.to_ascii_lowercase())
+}
+
+/// What starts an [`element_lang_word`].
+pub const ELEMENT_LANG_MARK: char = '\u{2}';
+
+/// The words of a `lang` attribute's value: `word` of the language and of each shorter one (`zh`,
+/// `zh-Hans` of `zh-Hans-CN`).
+pub fn lang_words<'a>(
+    lang: &'a str,
+    word: fn(&str) -> String,
+) -> impl Iterator<Item = String> + 'a {
+    let lang = lang.trim_matches(|c: char| c.is_ascii_whitespace());
+    lang.match_indices('-')
+        .map(move |(end, _)| word(&lang[..end]))
+        .chain((!lang.is_empty()).then(|| word(lang)))
+}
 
 /// A name that a selector asks of another element than the one it styles (`post` in `.post h1`,
 /// `code` in `code span`), as [`Gated::any_of`] holds it: after a space, which no class name or

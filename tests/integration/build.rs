@@ -1188,6 +1188,42 @@ fn faces_serve_only_the_weights_the_page_may_have() {
     );
 }
 
+/// A family that only rules for elements in a language name (`:lang(ja)`, `[lang=ja]`) sets only
+/// their text: the Japanese link of a language menu asks for the Japanese slice, not for the
+/// family's Latin subset, which the page's English text is set in another family for.
+#[test]
+fn a_family_for_elements_in_a_language_sets_only_their_text() {
+    let page = |body: &str| {
+        format!("<!doctype html><html lang=en><link rel=stylesheet href=/site.css><p>Text {body}")
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("<a lang=ja>日本語</a>")),
+        ("latin.html", &page("<a lang=ja>Nihongo</a>")),
+        ("none.html", &page("")),
+        (
+            "site.css",
+            "body{font-family:Sans}:lang(ja){font-family:JP}\
+             @font-face{font-family:Sans;src:url(/sans.woff2)}\
+             @font-face{font-family:JP;unicode-range:U+0000-00FF;src:url(/jp-latin.woff2)}\
+             @font-face{font-family:JP;unicode-range:U+3000-9FFF;src:url(/jp-cjk.woff2)}",
+        ),
+        ("sans.woff2", "w"),
+        ("jp-latin.woff2", "w"),
+        ("jp-cjk.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    assert_eq!(fonts("/"), ["/sans.woff2", "/jp-cjk.woff2"]);
+    assert_eq!(fonts("/latin.html"), ["/sans.woff2", "/jp-latin.woff2"]);
+    assert_eq!(fonts("/none.html"), ["/sans.woff2"]);
+    let why = explain(&site, "/");
+    assert!(
+        explains(&why, "/jp-latin.woff2", "elements in a language"),
+        "{why}"
+    );
+}
+
 /// Browsers fetch every `@import` at once, whatever its media, and the stylesheet that imports it
 /// waits for it: a print-only import is hinted (without its media, under which a preload would not
 /// be fetched), but its faces are not, as its rules do not apply on screen.
