@@ -2054,15 +2054,13 @@ impl<'g> PageStyles<'g> {
 
     /// Whether the page's text with a character in `range` (sorted, disjoint; empty for every
     /// character), or any text when `range` holds the space, that may be italic
-    /// ([`PageStyles::italic_in`]; any text, for a family with `italic_only` faces, which
-    /// browsers use for upright text too) may be set in a weight that
+    /// ([`PageStyles::italic_in`]) may be set in a weight that
     /// the slanted face of `family` (lowercased) serving `weights` serves; `true` when the
     /// page's contexts are not known, or its code or form controls, which they leave out, have
     /// such a character and may take the family.
     fn italic_served(
         &self,
         family: &str,
-        italic_only: bool,
         weights: (u16, u16),
         range: &[CodeRange],
         page: &PageFacts,
@@ -2080,7 +2078,7 @@ impl<'g> PageStyles<'g> {
             || outside(&page.control_text, self.reaches_controls(family))
             || contexts.iter().enumerate().any(|(i, c)| {
                 (space || c.has_text_in(range))
-                    && (italic_only || self.italic_in(&c.words))
+                    && self.italic_in(&c.words)
                     && self
                         .context_weights(i)
                         .is_none_or(|w| self.serves_weight(family, true, weights, w))
@@ -2443,10 +2441,10 @@ fn spec_for(
                     if by_page_weights
                         && a.is_slanted_face()
                         && let Some((name, p)) = a.font_family().zip(facts)
+                        && styles.has_upright(name)
                         && let Some(r) = styles.face_range(e)
                         && !styles.italic_served(
                             &name.to_ascii_lowercase(),
-                            !styles.has_upright(name),
                             a.face_weights(),
                             &merge_ranges(r.to_vec()),
                             p,

@@ -1237,33 +1237,6 @@ fn italic_faces_serve_the_weights_of_the_italic_text() {
         explains(&why, "/300i.woff2", "may be italic is in elements"),
         "{why}"
     );
-    // A family with italic faces only sets upright text in them too, in its weights (the empty
-    // bold element has none).
-    let (dir, site) = temp_site(&[
-        (
-            "plain.html",
-            "<!doctype html><link rel=stylesheet href=/m.css><p class=x></p><p>Text",
-        ),
-        (
-            "heading.html",
-            "<!doctype html><link rel=stylesheet href=/m.css><h1>Title</h1><p>Text",
-        ),
-        (
-            "m.css",
-            "body{font-family:M}.x{font-weight:700}\
-             @font-face{font-family:M;font-style:italic;src:url(/m.woff2)}\
-             @font-face{font-family:M;font-style:italic;font-weight:700;src:url(/m-bold.woff2)}",
-        ),
-        ("m.woff2", "w"),
-        ("m-bold.woff2", "w"),
-    ]);
-    let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    assert_eq!(font_urls(&links["/plain.html"]), ["/m.woff2"]);
-    assert_eq!(
-        font_urls(&links["/heading.html"]),
-        ["/m.woff2", "/m-bold.woff2"]
-    );
 }
 
 /// A family that only rules for elements in a language name (`:lang(ja)`, `[lang=ja]`) sets only
