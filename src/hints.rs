@@ -2047,42 +2047,11 @@ impl<'g> PageStyles<'g> {
         let Some(contexts) = self.contexts else {
             return true;
         };
-        contexts
-            .iter()
-            .any(|c| c.has_text_in(range) && gates.iter().any(|alt| self.around(&c.words, alt)))
-    }
-
-    /// Whether the page's text with a character in `range` (sorted, disjoint; empty for every
-    /// character), or any text when `range` holds the space, that may be italic
-    /// ([`PageStyles::italic_in`]) may be set in a weight that
-    /// the slanted face of `family` (lowercased) serving `weights` serves; `true` when the
-    /// page's contexts are not known, or its code or form controls, which they leave out, have
-    /// such a character and may take the family.
-    fn italic_served(
-        &self,
-        family: &str,
-        weights: (u16, u16),
-        range: &[CodeRange],
-        page: &PageFacts,
-    ) -> bool {
-        let Some(contexts) = self.contexts else {
-            return true;
-        };
-        let outside = |text: &Option<TextChars>, reaches: bool| {
-            reaches && text.as_ref().is_some_and(|t| t.intersects(range))
-        };
-        // A line takes its metrics from the first face that holds the space, which browsers
-        // fetch for any text ("first available font").
-        let space = range.is_empty() || range.iter().any(|&(lo, hi)| lo <= 0x20 && 0x20 <= hi);
-        outside(&page.code_text, self.reaches_code(family))
-            || outside(&page.control_text, self.reaches_controls(family))
-            || contexts.iter().enumerate().any(|(i, c)| {
-                (space || c.has_text_in(range))
-                    && self.italic_in(&c.words)
-                    && self
-                        .context_weights(i)
-                        .is_none_or(|w| self.serves_weight(family, true, weights, w))
-            })
+        let ascii = range.is_empty() || !intersect_ranges(range, &[(0x21, 0x7E)]).is_empty();
+        contexts.iter().any(|c| {
+            (c.ascii && ascii || !c.chars.is_empty() && c.intersects(range))
+                && gates.iter().any(|alt| self.around(&c.words, alt))
+        })
     }
 
     /// Whether text around which the elements have `words` may have `word` ([`Gated::any_of`]'s)
@@ -2241,9 +2210,6 @@ fn spec_for(
                 // The page's own text is known, so its styles are too (a page its scripts render may
                 // get styles from them).
                 Some(_) if !scripts_render(page) => {
-                    // The face's family takes the weights of the page's text (not only those of
-                    // certain elements).
-                    let mut by_page_weights = false;
                     if let Some(name) = a.font_family() {
                         match styles.may_use(name) {
                             FamilyUse::Named(asked) => {
@@ -2332,7 +2298,6 @@ fn spec_for(
                                     )
                                     .into());
                                 }
-                                by_page_weights = !own;
                             }
                             FamilyUse::Unnamed => {
                                 return Err(format!(
@@ -2433,29 +2398,6 @@ fn spec_for(
                             "@font-face{} (italic): the page's characters in its unicode-range \
                              are in elements that no rule and no browser default sets in italics",
                             family()
-                        )
-                        .into());
-                    }
-                    // An italic face sets the page's italic text in the weights it serves: the
-                    // elements around that text give it its weights.
-                    if by_page_weights
-                        && a.is_slanted_face()
-                        && let Some((name, p)) = a.font_family().zip(facts)
-                        && styles.has_upright(name)
-                        && let Some(r) = styles.face_range(e)
-                        && !styles.italic_served(
-                            &name.to_ascii_lowercase(),
-                            a.face_weights(),
-                            &merge_ranges(r.to_vec()),
-                            p,
-                        )
-                    {
-                        return Err(format!(
-                            "@font-face{} (italic, weight {}): the page's text in its \
-                             unicode-range that may be italic is in elements that no rule and no \
-                             browser default gives a weight it serves",
-                            family(),
-                            weight_range(a.face_weights())
                         )
                         .into());
                     }

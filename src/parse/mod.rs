@@ -337,15 +337,8 @@ pub struct TextContext {
 }
 
 impl TextContext {
-    /// Whether its text has a character (other than whitespace) in the inclusive `ranges`
-    /// (sorted, disjoint; an empty list covers everything).
-    pub fn has_text_in(&self, ranges: &[(u32, u32)]) -> bool {
-        let ascii = || ranges.is_empty() || ranges.iter().any(|&(lo, hi)| lo <= 0x7E && hi >= 0x21);
-        self.ascii && ascii() || !self.chars.is_empty() && self.intersects(ranges)
-    }
-
-    /// Whether any of its characters outside ASCII lies in any of the inclusive `ranges` (an
-    /// empty list covers everything).
+    /// Whether any of its characters lies in any of the inclusive `ranges` (an empty list covers
+    /// everything).
     pub fn intersects(&self, ranges: &[(u32, u32)]) -> bool {
         ranges.is_empty()
             || ranges.iter().any(|&(lo, hi)| {

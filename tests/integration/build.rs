@@ -1188,57 +1188,6 @@ fn faces_serve_only_the_weights_the_page_may_have() {
     );
 }
 
-/// An italic face sets the page's italic text in the weights it serves: the light italic face
-/// counts only where italic text is in a light element, and the Latin italic subset where italic
-/// text has only other letters (its spaces take it: a line's metrics come from the first face that
-/// holds the space).
-#[test]
-fn italic_faces_serve_the_weights_of_the_italic_text() {
-    let page = |body: &str| format!("<!doctype html><link rel=stylesheet href=/site.css>{body}");
-    let (dir, site) = temp_site(&[
-        (
-            "apart.html",
-            &page("<p class=light>Light</p><p>Text <em>italic</em>"),
-        ),
-        ("inside.html", &page("<p class=light>Light <em>italic</em>")),
-        ("cyrillic.html", &page("<p>Text <em>Привет мир</em>")),
-        (
-            "site.css",
-            "body{font-family:Sans}.light{font-weight:300}\
-             @font-face{font-family:Sans;font-weight:300;unicode-range:U+0000-00FF;src:url(/300.woff2)}\
-             @font-face{font-family:Sans;font-weight:300;font-style:italic;unicode-range:U+0000-00FF;src:url(/300i.woff2)}\
-             @font-face{font-family:Sans;unicode-range:U+0000-00FF;src:url(/400.woff2)}\
-             @font-face{font-family:Sans;font-style:italic;unicode-range:U+0000-00FF;src:url(/400i.woff2)}\
-             @font-face{font-family:Sans;font-style:italic;unicode-range:U+0400-04FF;src:url(/cyr-i.woff2)}",
-        ),
-        ("300.woff2", "w"),
-        ("300i.woff2", "w"),
-        ("400.woff2", "w"),
-        ("400i.woff2", "w"),
-        ("cyr-i.woff2", "w"),
-    ]);
-    let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
-    assert_eq!(
-        fonts("/apart.html"),
-        ["/300.woff2", "/400.woff2", "/400i.woff2"]
-    );
-    assert_eq!(
-        fonts("/inside.html"),
-        ["/300.woff2", "/300i.woff2", "/400.woff2", "/400i.woff2"]
-    );
-    assert_eq!(
-        fonts("/cyrillic.html"),
-        ["/400.woff2", "/cyr-i.woff2", "/400i.woff2"]
-    );
-    let why = explain(&site, "/apart.html");
-    assert!(
-        explains(&why, "/300i.woff2", "may be italic is in elements"),
-        "{why}"
-    );
-}
-
 /// A family that only rules for elements in a language name (`:lang(ja)`, `[lang=ja]`) sets only
 /// their text: the Japanese link of a language menu asks for the Japanese slice, not for the
 /// family's Latin subset, which the page's English text is set in another family for.
