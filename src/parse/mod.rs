@@ -768,16 +768,21 @@ pub fn element_lang_word(lang: &str) -> String {
 pub const ELEMENT_LANG_MARK: char = '\u{2}';
 
 /// The words of a `lang` attribute's value: `word` of the language and of each shorter one (`zh`,
-/// `zh-Hans` of `zh-Hans-CN`).
+/// `zh-Hans` of `zh-Hans-CN`). None for a value longer than [`MAX_LANG_LEN`], which no language
+/// tag is (a hostile one with many `-` would make many long words).
 pub fn lang_words<'a>(
     lang: &'a str,
     word: fn(&str) -> String,
 ) -> impl Iterator<Item = String> + 'a {
     let lang = lang.trim_matches(|c: char| c.is_ascii_whitespace());
+    let lang = if lang.len() > MAX_LANG_LEN { "" } else { lang };
     lang.match_indices('-')
         .map(move |(end, _)| word(&lang[..end]))
         .chain((!lang.is_empty()).then(|| word(lang)))
 }
+
+/// The longest `lang` value whose languages rules may ask for ([`lang_words`]).
+const MAX_LANG_LEN: usize = 64;
 
 /// A name that a selector asks of another element than the one it styles (`post` in `.post h1`,
 /// `code` in `code span`), as [`Gated::any_of`] holds it: after a space, which no class name or
@@ -1175,6 +1180,17 @@ impl<'a> Locator<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lang_words_are_the_language_and_its_prefixes() {
+        let words: Vec<String> =
+            super::lang_words(" zh-Hans-CN ", super::element_lang_word).collect();
+        assert_eq!(words, ["\u{2}zh", "\u{2}zh-hans", "\u{2}zh-hans-cn"]);
+        assert_eq!(super::lang_words("", super::lang_word).count(), 0);
+        // A value longer than any language tag, with many `-`, makes no words.
+        let hostile = "a-".repeat(50_000);
+        assert_eq!(super::lang_words(&hostile, super::lang_word).count(), 0);
+    }
+
     use super::*;
 
     #[test]
