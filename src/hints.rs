@@ -1589,31 +1589,33 @@ impl<'g> PageStyles<'g> {
             .any(|g| g.any_of.iter().any(|alt| alt.iter().all(has)))
     }
 
+    /// What the rules that name `family` (lowercased) ask of their elements ([`Gated`]), when only
+    /// rules for certain elements name it: no rule for any element, no custom property, no value
+    /// that may mean any family. `None` otherwise.
+    fn only_gated(&self, family: &str) -> Option<Vec<&'g Gated>> {
+        let vars = self.vars.get_or_init(|| self.var_families());
+        let gates: Vec<&'g Gated> = self.uses.iter().filter_map(|f| f.gate_of(family)).collect();
+        let elsewhere = vars.any
+            || vars.free.contains(&family)
+            || vars.gated.iter().any(|g| g.0 == family)
+            || self.uses.iter().any(|f| {
+                f.may_use_lowercase(family) || f.props.iter().any(|d| d.value.names_any(family))
+            });
+        (!gates.is_empty() && !elsewhere).then_some(gates)
+    }
+
     /// Whether only rules for `<pre>` and `<code>` elements (`code, pre { font-family: "JetBrains
     /// Mono" }`, `.highlight pre`) name `family` (lowercased): then the text set in it is theirs
     /// ([`PageFacts::code_text`]), never the rest of the page's.
     fn only_code(&self, family: &str) -> bool {
-        let mut gates = self
-            .uses
-            .iter()
-            .filter_map(|f| f.gate_of(family))
-            .peekable();
-        if gates.peek().is_none() {
-            return false;
-        }
         let code = [element_word("pre"), element_word("code")];
-        let vars = self.vars.get_or_init(|| self.var_families());
-        !vars.any
-            && !vars.free.contains(&family)
-            && !vars.gated.iter().any(|g| g.0 == family)
-            && !self.uses.iter().any(|f| {
-                f.may_use_lowercase(family) || f.props.iter().any(|d| d.value.names_any(family))
-            })
-            && gates.all(|g| {
+        self.only_gated(family).is_some_and(|gates| {
+            gates.iter().all(|g| {
                 g.any_of
                     .iter()
                     .all(|alt| own_words(alt).any(|w| code.contains(w)))
             })
+        })
     }
 
     /// Whether the page's styles may set `family` (lowercased) on its form controls or on
@@ -2014,22 +2016,14 @@ impl<'g> PageStyles<'g> {
         })
     }
 
-    /// The selectors of the rules that name `family` (lowercased) when each asks for an element in
-    /// a language ([`element_lang_word`](crate::parse::element_lang_word)), as `:lang(ja)` and
-    /// `[lang=ja] .title` do, and no other style names it; `None` otherwise.
+    /// The selectors of the rules that name `family` (lowercased) when only such rules name it
+    /// ([`PageStyles::only_gated`]) and each asks for an element in a language
+    /// ([`element_lang_word`](crate::parse::element_lang_word)), as `:lang(ja)` and `[lang=ja]
+    /// .title` do; `None` otherwise.
     fn lang_gates(&self, family: &str) -> Option<Vec<&'g [String]>> {
-        let vars = self.vars.get_or_init(|| self.var_families());
-        if self.uses.iter().any(|f| f.may_use_lowercase(family))
-            || vars.any
-            || vars.free.binary_search(&family).is_ok()
-            || vars.gated.iter().any(|g| g.0 == family)
-        {
-            return None;
-        }
-        let alts: Vec<&[String]> = self
-            .uses
-            .iter()
-            .filter_map(|f| f.gate_of(family))
+        let alts: Vec<&'g [String]> = self
+            .only_gated(family)?
+            .into_iter()
             .flat_map(|g| &g.any_of)
             .map(Vec::as_slice)
             .collect();
@@ -2037,7 +2031,7 @@ impl<'g> PageStyles<'g> {
             alt.iter()
                 .any(|x| gate_word(x).0.starts_with(ELEMENT_LANG_MARK))
         };
-        (!alts.is_empty() && alts.iter().all(in_language)).then_some(alts)
+        alts.iter().all(in_language).then_some(alts)
     }
 
     /// Whether the page's text in elements that selectors asking for `gates` may match, or in
