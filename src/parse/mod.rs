@@ -768,8 +768,8 @@ pub fn element_lang_word(lang: &str) -> String {
 pub const ELEMENT_LANG_MARK: char = '\u{2}';
 
 /// The words of a `lang` attribute's value: `word` of the language and of each shorter one (`zh`,
-/// `zh-Hans` of `zh-Hans-CN`). None for a value longer than [`MAX_LANG_LEN`], which no language
-/// tag is (a hostile one with many `-` would make many long words).
+/// `zh-Hans` of `zh-Hans-CN`). None for a value longer than `MAX_LANG_LEN` (64 bytes), which no
+/// language tag is (a hostile one with many `-` would make many long words).
 pub fn lang_words<'a>(
     lang: &'a str,
     word: fn(&str) -> String,
