@@ -1593,15 +1593,18 @@ impl<'g> PageStyles<'g> {
     /// rules for certain elements name it: no rule for any element, no custom property, no value
     /// that may mean any family. `None` otherwise.
     fn only_gated(&self, family: &str) -> Option<Vec<&'g Gated>> {
-        let vars = self.vars.get_or_init(|| self.var_families());
         let gates: Vec<&'g Gated> = self.uses.iter().filter_map(|f| f.gate_of(family)).collect();
+        if gates.is_empty() {
+            return None;
+        }
+        let vars = self.vars.get_or_init(|| self.var_families());
         let elsewhere = vars.any
             || vars.free.contains(&family)
             || vars.gated.iter().any(|g| g.0 == family)
             || self.uses.iter().any(|f| {
                 f.may_use_lowercase(family) || f.props.iter().any(|d| d.value.names_any(family))
             });
-        (!gates.is_empty() && !elsewhere).then_some(gates)
+        (!elsewhere).then_some(gates)
     }
 
     /// Whether only rules for `<pre>` and `<code>` elements (`code, pre { font-family: "JetBrains
