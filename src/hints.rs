@@ -1594,16 +1594,17 @@ impl<'g> PageStyles<'g> {
     /// that may mean any family. `None` otherwise.
     fn only_gated(&self, family: &str) -> Option<Vec<&'g Gated>> {
         let gates: Vec<&'g Gated> = self.uses.iter().filter_map(|f| f.gate_of(family)).collect();
-        if gates.is_empty() {
+        if gates.is_empty() || self.uses.iter().any(|f| f.may_use_lowercase(family)) {
             return None;
         }
         let vars = self.vars.get_or_init(|| self.var_families());
         let elsewhere = vars.any
             || vars.free.contains(&family)
             || vars.gated.iter().any(|g| g.0 == family)
-            || self.uses.iter().any(|f| {
-                f.may_use_lowercase(family) || f.props.iter().any(|d| d.value.names_any(family))
-            });
+            || self
+                .uses
+                .iter()
+                .any(|f| f.props.iter().any(|d| d.value.names_any(family)));
         (!elsewhere).then_some(gates)
     }
 
