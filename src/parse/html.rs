@@ -1326,6 +1326,9 @@ fn count_open(
 /// The most words (of nested elements) one context of a page's text keeps ([`State::context`]).
 const MAX_CONTEXT_WORDS: usize = 512;
 
+/// The most words all the contexts of a page's text keep together.
+const MAX_CONTEXTS_WORDS: usize = 1 << 20;
+
 /// The page's [`TextContext`]s, in the order their words first held text: each set of words
 /// ([`State::context_index`]) with its text, characters sorted and without repeats.
 fn text_contexts(
@@ -1352,9 +1355,6 @@ fn text_contexts(
         })
         .collect()
 }
-
-/// The most words all the contexts of a page's text keep together.
-const MAX_CONTEXTS_WORDS: usize = 1 << 20;
 
 /// Puts the words of an element that may hold text (those [`on_element`] added to the page's
 /// words from `first_word` on: its class names, id and element word) on the stack of open
