@@ -339,8 +339,9 @@ pub fn manifest_file_edges(manifest_rel: &str, m: &Manifest) -> Vec<(String, Chu
 }
 
 /// An edge waiting in a closure's walk: the edge, its depth, the referrer, whether its context is
-/// critical, and the module `crossorigin` it inherits.
-type Queued<'g> = (&'g Edge, u32, &'g str, bool, Option<Box<str>>);
+/// critical, the module `crossorigin` it inherits, and whether its referrer is a stylesheet the
+/// page applies without blocking rendering ([`RefAttrs::deferred`]).
+type Queued<'g> = (&'g Edge, u32, &'g str, bool, Option<Box<str>>, bool);
 
 /// What resolving one file's references needs besides the file: which files exist, and the edges
 /// that Vite manifests give output files.
@@ -541,9 +542,11 @@ impl Graph {
             .map(|p| (&p.import_map, &p.doc_base));
         let mut queue: VecDeque<Queued> = VecDeque::new();
         for e in &page.edges {
-            queue.push_back((e, 1, &page.rel, true, None));
+            queue.push_back((e, 1, &page.rel, true, None, false));
         }
-        while let Some((edge, depth, parent, ctx_critical, module_cors)) = queue.pop_front() {
+        while let Some((edge, depth, parent, ctx_critical, module_cors, in_deferred)) =
+            queue.pop_front()
+        {
             let target: Cow<'g, Target> = match &edge.target {
                 Target::Bare(spec) => {
                     let parent_url = self.space.absolute(&self.space.file_url(parent));
@@ -607,6 +610,10 @@ impl Graph {
                 && module_cors.is_some()
             {
                 attrs.to_mut().crossorigin = module_cors.clone();
+            }
+            // An `@import` of a stylesheet that does not block rendering does not either.
+            if in_deferred && edge.kind == RefKind::CssImport {
+                attrs.to_mut().deferred = true;
             }
             let critical = ctx_critical && is_critical(edge.kind, &attrs);
             let idx = if let Some(&i) = seen.get(url.as_ref()) {
@@ -686,7 +693,8 @@ impl Graph {
                     _ => None,
                 };
                 for e in &node.edges {
-                    queue.push_back((e, depth + 1, &node.rel, critical, cors.clone()));
+                    let deferred = entry.attrs.deferred;
+                    queue.push_back((e, depth + 1, &node.rel, critical, cors.clone(), deferred));
                 }
             }
         }

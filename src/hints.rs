@@ -2184,6 +2184,10 @@ fn spec_for(
         });
     }
     match e.kind {
+        // The page loads it late on purpose; the fonts its rules use are still hinted.
+        RefKind::Stylesheet | RefKind::CssImport if a.deferred => {
+            Err("applied without blocking rendering (its `onload` applies the stylesheet)".into())
+        }
         // An `@import`'s media does not keep browsers from fetching it: a preload under it could
         // be skipped while the import is fetched anyway.
         RefKind::CssImport => Ok(spec(Rel::Preload, Some("style"), owned(&a.crossorigin))),

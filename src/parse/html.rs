@@ -1057,13 +1057,21 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
     let tokens: Vec<&str> = rel.split(is_ascii_ws).filter(|t| !t.is_empty()).collect();
     let has = |t: &str| tokens.contains(&t);
     let href = a.url("href");
+    // Stylesheets loaded without blocking rendering and applied once loaded (loadCSS, Beasties):
+    // `media=print onload="this.media='all'"` and `rel=preload as=style
+    // onload="this.rel='stylesheet'"`.
+    let onload = a.get("onload").unwrap_or_default();
     if has("stylesheet")
         && !has("alternate")
         && !a.has("disabled")
         && let Some(url) = &href
     {
+        let media = a.val("media");
+        let deferred = onload.contains("media") && !super::media_always_applies(media.as_deref());
         let attrs = RefAttrs {
-            media: a.val("media"),
+            // Its rules apply on every screen once its `onload` has changed its `media`.
+            media: media.filter(|_| !deferred),
+            deferred,
             crossorigin: a.val("crossorigin"),
             integrity: a.val("integrity"),
             type_: a.val("type"),
@@ -1096,7 +1104,28 @@ fn on_link(st: &mut State, a: &Attrs<'_, '_>, at: Location) {
                 ..RefAttrs::default()
             }
             .with_images(srcset, a.get("imagesizes"));
+            // The stylesheet its `onload` makes of it, after the preload that fetches it.
+            let sheet = (a.is("as", "style") && onload.contains("stylesheet")).then(|| {
+                let sheet = RefAttrs {
+                    media: attrs.media.clone(),
+                    crossorigin: attrs.crossorigin.clone(),
+                    integrity: attrs.integrity.clone(),
+                    deferred: true,
+                    primary: true,
+                    ..RefAttrs::default()
+                };
+                (url.clone(), sheet)
+            });
             st.push(url, RefKind::Preload, "<link rel=preload>", at, attrs);
+            if let Some((url, sheet)) = sheet {
+                st.push(
+                    url,
+                    RefKind::Stylesheet,
+                    "<link rel=preload onload>",
+                    at,
+                    sheet,
+                );
+            }
         }
     }
     if has("modulepreload")

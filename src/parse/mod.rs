@@ -119,6 +119,11 @@ pub struct RefAttrs {
     pub nomodule: bool,
     /// `loading=lazy`.
     pub lazy: bool,
+    /// A stylesheet the page applies without blocking rendering: a `<link rel=stylesheet>` whose
+    /// `media` does not match until its `onload` changes it (`media=print
+    /// onload="this.media='all'"`), a `<link rel=preload as=style>` whose `onload` makes it a
+    /// stylesheet, or an `@import` of either.
+    pub deferred: bool,
     /// True for the reference an element is hinted by (an `<img>`'s `src`, or its first `srcset`
     /// candidate when it has no `src`); false for the other `srcset` candidates.
     pub primary: bool,

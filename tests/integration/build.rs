@@ -1267,6 +1267,60 @@ fn imports_are_hinted_whatever_their_media_and_print_faces_are_not() {
     );
 }
 
+/// A stylesheet the page loads without blocking rendering and applies once loaded (loadCSS's
+/// `media=print onload="this.media='all'"`, a `rel=preload as=style` whose `onload` makes it a
+/// stylesheet) is not hinted as a stylesheet (the page's own preload still is), nor are its
+/// imports; the faces its rules use are, as the browser fetches them as soon as it applies. A
+/// print stylesheet without such an `onload` keeps its faces out.
+#[test]
+fn stylesheets_applied_by_onload_give_their_fonts() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/late.css media=print \
+             onload=\"this.media='all'\"><link rel=preload as=style href=/pre.css \
+             onload=\"this.onload=null;this.rel='stylesheet'\">\
+             <link rel=stylesheet href=/print.css media=print><p>Text <em>so</em>",
+        ),
+        (
+            "late.css",
+            "@import url(more.css);@font-face{font-family:Late;src:url(/late.woff2)}\
+             p{font-family:Late}",
+        ),
+        (
+            "more.css",
+            "@font-face{font-family:More;src:url(/more.woff2)}em{font-family:More}",
+        ),
+        (
+            "pre.css",
+            "@font-face{font-family:Pre;src:url(/pre.woff2)}body{font-family:Pre}",
+        ),
+        (
+            "print.css",
+            "@font-face{font-family:Print;src:url(/print.woff2)}body{font-family:Print}",
+        ),
+        ("late.woff2", "w"),
+        ("more.woff2", "w"),
+        ("pre.woff2", "w"),
+        ("print.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    assert_eq!(
+        early_links(&out)["/"],
+        [
+            "</pre.css>; rel=preload; as=style",
+            "</late.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+            "</pre.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+            "</more.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+        ]
+    );
+    let why = explain(&site, "/");
+    for sheet in ["/late.css", "/more.css"] {
+        assert!(explains(&why, sheet, "without blocking rendering"), "{why}");
+    }
+    assert!(explains(&why, "/print.woff2", "not critical"), "{why}");
+}
+
 /// A family that only rules for certain elements name (reveal.js's `.reveal { font-family: Lato }`)
 /// sets the text inside them too: its weights are those of that text (`.reveal strong`, a
 /// heading), not only the weight the rules give the elements themselves; an icon font's element
