@@ -1589,36 +1589,38 @@ impl<'g> PageStyles<'g> {
             .any(|g| g.any_of.iter().any(|alt| alt.iter().all(has)))
     }
 
-    /// What the rules that name `family` (lowercased) ask of their elements ([`Gated`]), when only
-    /// rules for certain elements name it: no rule for any element, no custom property, no value
-    /// that may mean any family. `None` otherwise.
-    fn only_gated(&self, family: &str) -> Option<Vec<&'g Gated>> {
-        let gates: Vec<&'g Gated> = self.uses.iter().filter_map(|f| f.gate_of(family)).collect();
-        if gates.is_empty() || self.uses.iter().any(|f| f.may_use_lowercase(family)) {
+    /// What the selectors that give elements `family` (lowercased) ask of them (each one
+    /// selector's [`Gated::any_of`] entry), when only rules for certain elements give it: rules
+    /// that name it, or that read a custom property holding it (`:lang(ja) { font-family:
+    /// var(--font-ja) }`); no rule for any element, no such read, no value that may mean any
+    /// family. `None` otherwise.
+    fn only_gated(&self, family: &str) -> Option<Vec<&'g [String]>> {
+        let mut alts: Vec<&'g [String]> = self
+            .uses
+            .iter()
+            .filter_map(|f| f.gate_of(family))
+            .flat_map(|g| &g.any_of)
+            .map(Vec::as_slice)
+            .collect();
+        if self.uses.iter().any(|f| f.may_use_lowercase(family)) {
             return None;
         }
         let vars = self.vars.get_or_init(|| self.var_families());
-        let elsewhere = vars.any
-            || vars.free.contains(&family)
-            || vars.gated.iter().any(|g| g.0 == family)
-            || self
-                .uses
-                .iter()
-                .any(|f| f.props.iter().any(|d| d.value.names_any(family)));
-        (!elsewhere).then_some(gates)
+        if vars.any || vars.free.binary_search(&family).is_ok() {
+            return None;
+        }
+        alts.extend(vars.gated.iter().filter(|g| g.0 == family).map(|g| g.1));
+        (!alts.is_empty()).then_some(alts)
     }
 
     /// Whether only rules for `<pre>` and `<code>` elements (`code, pre { font-family: "JetBrains
-    /// Mono" }`, `.highlight pre`) name `family` (lowercased): then the text set in it is theirs
+    /// Mono" }`, `.highlight pre`) give `family` (lowercased): then the text set in it is theirs
     /// ([`PageFacts::code_text`]), never the rest of the page's.
     fn only_code(&self, family: &str) -> bool {
         let code = [element_word("pre"), element_word("code")];
-        self.only_gated(family).is_some_and(|gates| {
-            gates.iter().all(|g| {
-                g.any_of
-                    .iter()
-                    .all(|alt| own_words(alt).any(|w| code.contains(w)))
-            })
+        self.only_gated(family).is_some_and(|alts| {
+            alts.iter()
+                .all(|alt| own_words(alt).any(|w| code.contains(w)))
         })
     }
 
@@ -2020,17 +2022,12 @@ impl<'g> PageStyles<'g> {
         })
     }
 
-    /// The selectors of the rules that name `family` (lowercased) when only such rules name it
+    /// The selectors that give elements `family` (lowercased) when only such selectors give it
     /// ([`PageStyles::only_gated`]) and each asks for an element in a language
     /// ([`element_lang_word`](crate::parse::element_lang_word)), as `:lang(ja)` and `[lang=ja]
     /// .title` do; `None` otherwise.
     fn lang_gates(&self, family: &str) -> Option<Vec<&'g [String]>> {
-        let alts: Vec<&'g [String]> = self
-            .only_gated(family)?
-            .into_iter()
-            .flat_map(|g| &g.any_of)
-            .map(Vec::as_slice)
-            .collect();
+        let alts = self.only_gated(family)?;
         let in_language = |alt: &&[String]| {
             alt.iter()
                 .any(|x| gate_word(x).0.starts_with(ELEMENT_LANG_MARK))

@@ -1267,6 +1267,45 @@ fn imports_are_hinted_whatever_their_media_and_print_faces_are_not() {
     );
 }
 
+/// The same holds when the rules for those elements read the family from a custom property
+/// (`:lang(ja) { font-family: var(--font-ja) }`, `code { font-family: var(--mono) }`): a property
+/// read only there gives the family to nothing else.
+#[test]
+fn a_family_read_from_a_custom_property_for_some_elements_sets_only_their_text() {
+    let page = |body: &str| {
+        format!("<!doctype html><html lang=en><link rel=stylesheet href=/site.css><p>Text {body}")
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("<a lang=ja>日本語</a>")),
+        ("code.html", &page("<code>x</code>")),
+        (
+            "read.html",
+            &page("<span style='font-family:var(--mono)'>y</span>"),
+        ),
+        (
+            "site.css",
+            ":root{--sans:Sans;--ja:JP,var(--sans);--mono:Mono,monospace}\
+             html{font-family:var(--sans)}:lang(ja){font-family:var(--ja)}\
+             code{font-family:var(--mono)}\
+             @font-face{font-family:Sans;src:url(/sans.woff2)}\
+             @font-face{font-family:Mono;src:url(/mono.woff2)}\
+             @font-face{font-family:JP;unicode-range:U+0000-00FF;src:url(/jp-latin.woff2)}\
+             @font-face{font-family:JP;unicode-range:U+3000-9FFF;src:url(/jp-cjk.woff2)}",
+        ),
+        ("sans.woff2", "w"),
+        ("mono.woff2", "w"),
+        ("jp-latin.woff2", "w"),
+        ("jp-cjk.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    assert_eq!(fonts("/"), ["/sans.woff2", "/jp-cjk.woff2"]);
+    assert_eq!(fonts("/code.html"), ["/sans.woff2", "/mono.woff2"]);
+    // An inline style reads the property on an element of its own.
+    assert_eq!(fonts("/read.html"), ["/sans.woff2", "/mono.woff2"]);
+}
+
 /// A stylesheet the page loads without blocking rendering and applies once loaded (loadCSS's
 /// `media=print onload="this.media='all'"`, a `rel=preload as=style` whose `onload` makes it a
 /// stylesheet) is not hinted as a stylesheet (the page's own preload still is), nor are its
