@@ -3025,6 +3025,38 @@ mod tests {
     }
 
     #[test]
+    fn stylesheets_applied_by_onload_are_deferred() {
+        let f = parse_html(
+            br#"<link rel=stylesheet href=/a.css media=print onload="this.media='all'">
+<link rel=stylesheet href=/b.css media="only x" onload="if(media!='all')media='all'">
+<link rel=stylesheet href=/c.css media=print onload="track()">
+<link rel=stylesheet href=/d.css onload="this.media='all'">
+<link rel=preload as=style href=/e.css onload="this.onload=null;this.rel='stylesheet'">
+<link rel=preload as=script href=/f.js onload="this.rel='stylesheet'">"#,
+        );
+        let sheet = |url: &str| {
+            f.refs
+                .iter()
+                .find(|r| r.url == url && r.kind == RefKind::Stylesheet)
+                .map(|r| (r.attrs.deferred, r.attrs.media.as_deref()))
+        };
+        // Deferred: applied on every screen once loaded, so without the `media` it starts with.
+        assert_eq!(sheet("/a.css"), Some((true, None)));
+        assert_eq!(sheet("/b.css"), Some((true, None)));
+        // An `onload` that leaves `media` alone, or a `media` that applies at once: as written.
+        assert_eq!(sheet("/c.css"), Some((false, Some("print"))));
+        assert_eq!(sheet("/d.css"), Some((false, None)));
+        // A style preload that its `onload` makes a stylesheet: both.
+        assert_eq!(sheet("/e.css"), Some((true, None)));
+        assert!(
+            f.refs
+                .iter()
+                .any(|r| r.url == "/e.css" && r.kind == RefKind::Preload)
+        );
+        assert_eq!(sheet("/f.js"), None);
+    }
+
+    #[test]
     fn copies_attributes() {
         let f = parse_html(RICH.as_bytes());
         let find = |url: &str| f.refs.iter().find(|r| r.url == url).unwrap();
