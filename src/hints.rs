@@ -244,7 +244,14 @@ pub fn page_plan<'g>(
             );
         }
         if let Some(origin) = &e.external_origin {
-            let cors = spec.crossorigin.is_some();
+            // A request that sends no credentials (a CORS request in `anonymous` mode: fonts,
+            // `fetch`, modules without `crossorigin=use-credentials`, an element with
+            // `crossorigin`) takes a connection of its own, which only a preconnect with
+            // `crossorigin` opens; one that sends them takes the plain preconnect's.
+            let cors = match spec.crossorigin.as_deref() {
+                Some(mode) => !mode.trim().eq_ignore_ascii_case("use-credentials"),
+                None => spec.rel == Rel::Modulepreload,
+            };
             if policy.preconnect {
                 let d = preconnects.entry((origin.clone(), cors)).or_insert(e.depth);
                 *d = (*d).min(e.depth);

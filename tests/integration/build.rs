@@ -1306,6 +1306,43 @@ fn a_family_read_from_a_custom_property_for_some_elements_sets_only_their_text()
     assert_eq!(fonts("/read.html"), ["/sans.woff2", "/mono.woff2"]);
 }
 
+/// A preconnect opens a connection for requests that send credentials, or, with `crossorigin`, for
+/// those that do not; a browser uses it only for such requests. Modules (from a script, an import
+/// map or a module preload) are CORS requests without credentials unless they say
+/// `crossorigin=use-credentials`, as are elements with `crossorigin`; classic scripts and
+/// stylesheets without it send credentials.
+#[test]
+fn preconnects_match_the_credentials_of_the_requests() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><script type=importmap>{\"imports\":{\"lit\":\"https://esm.test/lit.js\"}}\
+             </script><script type=module src=/app.js></script>\
+             <script type=module src=https://cdn.test/m.js></script>\
+             <script src=https://classic.test/c.js></script>\
+             <link rel=stylesheet href=https://anon.test/s.css crossorigin>\
+             <script type=module src=https://cred.test/m.js crossorigin=use-credentials></script>",
+        ),
+        ("app.js", "import 'lit';"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let preconnects: Vec<String> = early_links(&out)["/"]
+        .iter()
+        .filter(|l| l.contains("rel=preconnect"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        preconnects,
+        [
+            "<https://anon.test>; rel=preconnect; crossorigin",
+            "<https://cdn.test>; rel=preconnect; crossorigin",
+            "<https://classic.test>; rel=preconnect",
+            "<https://cred.test>; rel=preconnect",
+            "<https://esm.test>; rel=preconnect; crossorigin",
+        ]
+    );
+}
+
 /// A stylesheet the page loads without blocking rendering and applies once loaded (loadCSS's
 /// `media=print onload="this.media='all'"`, a `rel=preload as=style` whose `onload` makes it a
 /// stylesheet) is not hinted as a stylesheet (the page's own preload still is), nor are its
