@@ -283,7 +283,14 @@ impl Node {
             None => space.absolute(&space.file_url(&self.rel)),
         };
         let page = self.kind == FileKind::Html;
+        let mut last = None;
         for edge in self.edges.iter().filter(|e| !e.from_manifest) {
+            // An element that names a URL twice (a style preload and the stylesheet its `onload`
+            // makes of it) is told about once.
+            let at = Some((edge.location, edge.written.as_str()));
+            if std::mem::replace(&mut last, at) == at {
+                continue;
+            }
             check_edge(&self.rel, page, &base, edge, exists, outside, &mut diags);
         }
         diags

@@ -1395,6 +1395,19 @@ fn stylesheets_applied_by_onload_give_their_fonts() {
         assert!(explains(&why, sheet, "without blocking rendering"), "{why}");
     }
     assert!(explains(&why, "/print.woff2", "not critical"), "{why}");
+
+    // A missing file that such a preload names is one broken reference, not two.
+    let (dir, site) = temp_site(&[(
+        "index.html",
+        "<link rel=preload as=style href=/gone.css onload=\"this.rel='stylesheet'\">",
+    )]);
+    let o = build(&site, &dir.path().join("out"), &[]);
+    assert_eq!(
+        stderr(&o).matches("error[missing-file]").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A family that only rules for certain elements name (reveal.js's `.reveal { font-family: Lato }`)
