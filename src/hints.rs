@@ -940,6 +940,8 @@ struct PageStyles<'g> {
     weights: OnceCell<Option<PageWeights>>,
     /// What the page's `var()`s may read, worked out on first use.
     vars: OnceCell<VarFamilies<'g>>,
+    /// [`PageStyles::slanting`], worked out on first use.
+    slanting: OnceCell<Slanting<'g>>,
     /// The page's faces: family (lowercased), slanted, the weights it serves.
     faces: Vec<(String, bool, (u16, u16))>,
     /// [`PageStyles::last_bare`], worked out on first use.
@@ -1048,6 +1050,15 @@ struct VarFamilies<'g> {
     any: bool,
 }
 
+/// The rules of a page's styles that may set text in italics ([`PageStyles::slanting`]).
+#[derive(Default)]
+struct Slanting<'g> {
+    /// One may apply to any element.
+    any: bool,
+    /// What those for certain elements ask of them, one selector's each ([`Gated::any_of`]'s).
+    alts: Vec<&'g Vec<String>>,
+}
+
 /// One walk down the `var()`s of a declaration ([`PageStyles::var_names`]).
 #[derive(Default)]
 struct VarWalk<'g> {
@@ -1131,6 +1142,7 @@ impl<'g> PageStyles<'g> {
                 client_rendered: false,
                 weights: OnceCell::new(),
                 vars: OnceCell::new(),
+                slanting: OnceCell::new(),
                 faces: Vec::new(),
                 last_bare: OnceCell::new(),
                 cascade: Vec::new(),
@@ -1227,6 +1239,7 @@ impl<'g> PageStyles<'g> {
             client_rendered: scripts_render(page),
             weights: OnceCell::new(),
             vars: OnceCell::new(),
+            slanting: OnceCell::new(),
             faces,
             last_bare: OnceCell::new(),
             cascade,
@@ -1678,21 +1691,27 @@ impl<'g> PageStyles<'g> {
     /// The weight a `font` shorthand that reads `props` sets ([`Weight::Shorthand`]): the one it
     /// says, unless a property it reads may hold another.
     fn shorthand_weight(&self, props: &[String], weight: u16) -> Option<u16> {
-        (!self.may_hold_weight(props, &mut Default::default())).then_some(weight)
+        (!self.may_hold(props, &mut Default::default(), &|d| d.weighs)).then_some(weight)
     }
 
     /// Whether a declaration of one of `props` that may apply to the page, or of a property such
-    /// a declaration reads, may hold a weight ([`PropDef::weighs`]), which a `font` shorthand
-    /// that reads it would then set ([`Weight::Shorthand`]); each property looked at once
-    /// (`seen`), which also ends cycles.
-    fn may_hold_weight(&self, props: &[String], seen: &mut rustc_hash::FxHashSet<String>) -> bool {
+    /// a declaration reads, may hold what `holds` looks for (a weight, [`PropDef::weighs`], or
+    /// italics, [`PropDef::slants`]), which a `font` shorthand that reads it would then set
+    /// ([`Weight::Shorthand`], [`FontUse::var_slants`]); each property looked at once (`seen`),
+    /// which also ends cycles.
+    fn may_hold(
+        &self,
+        props: &[String],
+        seen: &mut rustc_hash::FxHashSet<String>,
+        holds: &dyn Fn(&PropDef) -> bool,
+    ) -> bool {
         props.iter().any(|prop| {
             seen.insert(prop.clone())
                 && self.declarations(prop, None).1.iter().any(|d| {
-                    d.weighs
+                    holds(d)
                         || !d.value.vars.is_empty()
                             && (seen.len() >= MAX_VAR_DEPTH as usize
-                                || self.may_hold_weight(&d.value.props_read(), seen))
+                                || self.may_hold(&d.value.props_read(), seen, holds))
                 })
         })
     }
@@ -1881,29 +1900,48 @@ impl<'g> PageStyles<'g> {
     fn may_be_italic(&self, family: &str) -> bool {
         let family = family.to_ascii_lowercase();
         let outside_code = self.code_not_in(&family);
-        self.uses.iter().any(|f| {
-            f.italic
-                || f.italic_for.iter().flatten().any(|alt| {
-                    let alt = std::slice::from_ref(alt);
-                    !for_italic_element(&alt[0])
-                        && if outside_code {
-                            self.applies_outside_code(alt)
-                        } else {
-                            self.applies(Some(alt))
+        let slanting = self.slanting();
+        slanting.any
+            || slanting.alts.iter().any(|&alt| {
+                let alt = std::slice::from_ref(alt);
+                !for_italic_element(&alt[0])
+                    && if outside_code {
+                        self.applies_outside_code(alt)
+                    } else {
+                        self.applies(Some(alt))
+                    }
+            })
+    }
+
+    /// The rules of the page's styles that may set text in italics: those that say `italic` or
+    /// `oblique` or compute `font-style`, and the `font` shorthands whose custom properties may
+    /// hold either ([`FontUse::var_slants`]).
+    fn slanting(&self) -> &Slanting<'g> {
+        self.slanting.get_or_init(|| {
+            let mut slanting = Slanting::default();
+            for f in &self.uses {
+                slanting.any |= f.italic;
+                slanting.alts.extend(f.italic_for.iter().flatten());
+                for v in &f.var_slants {
+                    if self.may_hold(&v.props, &mut Default::default(), &|d| d.slants) {
+                        match &v.gate {
+                            None => slanting.any = true,
+                            Some(alts) => slanting.alts.extend(alts),
                         }
-                })
+                    }
+                }
+            }
+            slanting
         })
     }
 
     /// Whether a rule that may apply slants elements that browsers set in italics anyway: it
     /// undoes rules that set them upright (Eric Meyer's reset, then `em { font-style: italic }`).
     fn restates_italics(&self) -> bool {
-        self.uses.iter().any(|f| {
-            f.italic_for
-                .iter()
-                .flatten()
-                .any(|alt| for_italic_element(alt) && self.applies(Some(std::slice::from_ref(alt))))
-        })
+        self.slanting()
+            .alts
+            .iter()
+            .any(|&alt| for_italic_element(alt) && self.applies(Some(std::slice::from_ref(alt))))
     }
 
     /// Whether rules set every italic element of the page with text upright
@@ -2011,13 +2049,10 @@ impl<'g> PageStyles<'g> {
             .2
             .iter()
             .any(|e| self.has_around(words, e, true))
-            || self.uses.iter().any(|f| {
-                f.italic
-                    || f.italic_for
-                        .iter()
-                        .flatten()
-                        .any(|alt| self.around(words, alt))
-            })
+            || {
+                let slanting = self.slanting();
+                slanting.any || slanting.alts.iter().any(|alt| self.around(words, alt))
+            }
     }
 
     /// Whether text around which the elements have `words` may be in an element that a selector

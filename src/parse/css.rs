@@ -25,7 +25,7 @@ use std::rc::Rc;
 
 use super::{
     Expr, FileFacts, FontUse, Gated, GatedWeight, Locator, PageWeight, PropDef, RefAttrs, RefKind,
-    Reference, VarRead, VarRef, Weight,
+    Reference, VarRead, VarRef, VarSlant, Weight,
 };
 
 /// Parses a stylesheet and returns its references in document order.
@@ -466,7 +466,9 @@ impl<'t> Walker<'t> {
         if let Some(prop) = custom {
             p.reset(&start);
             let empty = p.is_exhausted();
-            let weighs = may_weigh(p);
+            let weighs = may_hold(p, &sets_weight);
+            p.reset(&start);
+            let slants = may_hold(p, &|t| matches!(t, Token::Ident(w) if is_slant(w)));
             p.reset(&start);
             let weight = match weight_value(p) {
                 Weight::Is(w) => Some(w),
@@ -495,6 +497,7 @@ impl<'t> Walker<'t> {
                     on_root,
                     places: value.places,
                     weighs,
+                    slants,
                 });
             }
             return;
@@ -522,8 +525,13 @@ impl<'t> Walker<'t> {
                 self.sets_upright(inherit);
             }
         }
-        if value.italic || shorthand && computed {
+        if value.italic || shorthand && value.computed {
             self.slants();
+        } else if shorthand && computed {
+            // Only `var()`s compute it: what they read decides.
+            let gate = self.named_gate().as_deref().cloned();
+            let props = expr.props_read();
+            self.fonts.var_slants.push(VarSlant { gate, props });
         }
         let selectors = self.selectors();
         // The last compound of each selector: the element the declarations apply to.
@@ -934,27 +942,35 @@ fn var_weight(args: &mut Parser<'_>, props: &mut Vec<String>) -> Result<Option<u
     Ok(fallback)
 }
 
-/// A weight token: a whole number from 1 to 1000, `normal` or `bold` ([`keyword_weight`]).
-/// Whether a custom property's value may hold a font weight ([`super::PropDef::weighs`]), at any
-/// depth of its blocks.
-fn may_weigh(p: &mut Parser<'_>) -> bool {
+/// Whether a custom property's value may hold a token that `holds` picks, at any depth of its
+/// blocks (a function's arguments count as holding one).
+fn may_hold(p: &mut Parser<'_>, holds: &dyn Fn(&Token) -> bool) -> bool {
     while let Ok(token) = p.next() {
-        let weighs = match token {
-            Token::Ident(word) => ["bold", "bolder", "lighter"]
-                .iter()
-                .any(|w| word.eq_ignore_ascii_case(w)),
+        let found = match token {
             Token::Function(_) | Token::ParenthesisBlock | Token::SquareBracketBlock => p
-                .parse_nested_block(|inner| Ok::<_, Failure>(may_weigh(inner)))
+                .parse_nested_block(|inner| Ok::<_, Failure>(may_hold(inner, holds)))
                 .unwrap_or(true),
-            token => weight_number(token).is_some(),
+            token => holds(token),
         };
-        if weighs {
+        if found {
             return true;
         }
     }
     false
 }
 
+/// Whether a token of a `font` shorthand's value sets a weight ([`super::PropDef::weighs`]): a
+/// whole number from 1 to 1000, `bold`, `bolder` or `lighter`.
+fn sets_weight(token: &Token) -> bool {
+    match token {
+        Token::Ident(word) => ["bold", "bolder", "lighter"]
+            .iter()
+            .any(|w| word.eq_ignore_ascii_case(w)),
+        token => weight_number(token).is_some(),
+    }
+}
+
+/// A weight token: a whole number from 1 to 1000, `normal` or `bold` ([`keyword_weight`]).
 fn weight_number(token: &Token) -> Option<u16> {
     match token {
         Token::Number {
@@ -1892,6 +1908,7 @@ mod tests {
                 on_root: gate.is_none(),
                 places: Vec::new(),
                 weighs: weight.is_some(),
+                slants: false,
             };
         let reads = |prop: &str| Expr {
             names: Vec::new(),
@@ -2454,6 +2471,29 @@ mod tests {
         let last = facts.refs.last().unwrap();
         let offset = css.rfind("url(").unwrap();
         assert_eq!(last.location, super::super::location_at(&css, offset));
+    }
+
+    #[test]
+    fn a_shorthand_of_custom_properties_slants_by_what_they_hold() {
+        let f = parse_css(
+            ":root{--style:oblique 10deg;--family:Lora,serif;--mixed:calc(1px) italic}\
+             body{font:1rem var(--family)}em{font:var(--style) 1rem var(--family)}\
+             p{font:env(x) 1rem Lora}",
+        )
+        .font_use;
+        let slants: Vec<(&str, bool)> = f
+            .props
+            .iter()
+            .map(|d| (d.prop.as_str(), d.slants))
+            .collect();
+        assert_eq!(
+            slants,
+            [("--family", false), ("--mixed", true), ("--style", true)]
+        );
+        // The `var()` shorthands wait for what they read; a computed one slants at once.
+        let gates: Vec<_> = f.var_slants.iter().map(|v| v.gate.is_some()).collect();
+        assert_eq!(gates, [false, true]);
+        assert!(f.italic);
     }
 
     #[test]

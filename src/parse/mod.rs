@@ -436,6 +436,10 @@ pub struct FontUse {
     pub italic_for: Vec<Vec<Vec<String>>>,
     /// Rules that set elements of [`ITALIC_ELEMENTS`] upright: `address { font-style: normal }`.
     pub upright: Vec<Upright>,
+    /// `font` shorthands that only `var()`s compute (rustdoc's `body { font: 1rem/1.5
+    /// var(--font-family) }`): they set text in italics only if a property they read may hold
+    /// `italic` or `oblique` ([`PropDef::slants`]).
+    pub var_slants: Vec<VarSlant>,
     /// Names that only rules for certain elements ask for (`.fab { font-family: "Font Awesome 5
     /// Brands" }`), lowercased and sorted, none of them also in [`FontUse::names`].
     pub gated: Vec<Gated>,
@@ -590,6 +594,15 @@ impl Expr {
     }
 }
 
+/// A `font` shorthand that only `var()`s compute ([`FontUse::var_slants`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VarSlant {
+    /// The elements its rule is for, as [`FontUse::italic_for`]'s.
+    pub gate: Gate,
+    /// The custom properties it reads.
+    pub props: Vec<String>,
+}
+
 /// The `var()`s of a `font-family` or `font` declaration (its other names are in
 /// [`FontUse::names`] or [`FontUse::gated`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -623,6 +636,8 @@ pub struct PropDef {
     /// Its value may hold a font weight, as part of a `font` shorthand that reads it: an integer
     /// from 1 to 1000, `bold`, `bolder` or `lighter`.
     pub weighs: bool,
+    /// Its value may hold `italic` or `oblique`, which a `font` shorthand that reads it would set.
+    pub slants: bool,
 }
 
 /// The elements whose names a rule's selector may ask for ([`Gated::any_of`]), recorded among a
@@ -861,6 +876,7 @@ impl FontUse {
         self.page_weights.extend(other.page_weights);
         self.italic_for.extend(other.italic_for);
         self.upright.extend(other.upright);
+        self.var_slants.extend(other.var_slants);
         if !other.places.is_empty() {
             self.places.extend(other.places);
             self.places.sort_unstable();
@@ -902,6 +918,7 @@ impl FontUse {
         self.page_weights.dedup();
         self.italic_for.sort_unstable();
         self.italic_for.dedup();
+        self.var_slants.dedup();
         self.places.sort_unstable();
         self.places.dedup();
     }

@@ -1306,6 +1306,44 @@ fn a_family_read_from_a_custom_property_for_some_elements_sets_only_their_text()
     assert_eq!(fonts("/read.html"), ["/sans.woff2", "/mono.woff2"]);
 }
 
+/// A `font` shorthand that only `var()`s compute (rustdoc's `body { font: 1rem/1.5
+/// var(--font-family) }`) sets text in italics only when a property it reads may hold `italic` or
+/// `oblique`: a family list does not, so a page without italic text gets no italic face.
+#[test]
+fn a_font_shorthand_of_custom_properties_slants_only_if_they_may() {
+    let page = |css: &str| {
+        format!(
+            "<!doctype html><link rel=stylesheet href=/{css}><link rel=stylesheet href=/faces.css><p>Text"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("list.css")),
+        ("styled.html", &page("styled.css")),
+        (
+            "list.css",
+            ":root{--family:Lora,serif;--f:var(--family)}body{font:1rem/1.5 var(--f)}",
+        ),
+        (
+            "styled.css",
+            ":root{--style:italic}body{font:var(--style) 1rem/1.5 Lora}",
+        ),
+        (
+            "faces.css",
+            "@font-face{font-family:Lora;src:url(/lora.woff2)}\
+             @font-face{font-family:Lora;font-style:italic;src:url(/lora-italic.woff2)}",
+        ),
+        ("lora.woff2", "w"),
+        ("lora-italic.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    assert_eq!(font_urls(&links["/"]), ["/lora.woff2"]);
+    assert_eq!(
+        font_urls(&links["/styled.html"]),
+        ["/lora.woff2", "/lora-italic.woff2"]
+    );
+}
+
 /// A preconnect opens a connection for requests that send credentials, or, with `crossorigin`, for
 /// those that do not; a browser uses it only for such requests. Modules (from a script, an import
 /// map or a module preload) are CORS requests without credentials unless they say
