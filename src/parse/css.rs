@@ -943,7 +943,7 @@ fn var_weight(args: &mut Parser<'_>, props: &mut Vec<String>) -> Result<Option<u
 }
 
 /// Whether a custom property's value may hold a token that `holds` picks, at any depth of its
-/// blocks (a function's arguments count as holding one).
+/// blocks and functions (one that cannot be read counts as holding one).
 fn may_hold(p: &mut Parser<'_>, holds: &dyn Fn(&Token) -> bool) -> bool {
     while let Ok(token) = p.next() {
         let found = match token {
