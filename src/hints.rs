@@ -1919,11 +1919,25 @@ impl<'g> PageStyles<'g> {
     fn slanting(&self) -> &Slanting<'g> {
         self.slanting.get_or_init(|| {
             let mut slanting = Slanting::default();
+            // Many rules read the same properties (a theme's `font: var(--font)`): each list once.
+            let mut held: rustc_hash::FxHashMap<&[String], bool> = Default::default();
             for f in &self.uses {
                 slanting.any |= f.italic;
                 slanting.alts.extend(f.italic_for.iter().flatten());
                 for v in &f.var_slants {
-                    if self.may_hold(&v.props, &mut Default::default(), &|d| d.slants) {
+                    // Nothing to learn: text may be italic anyway, or the rule is for elements
+                    // the page does not have.
+                    let useless = match &v.gate {
+                        None => slanting.any,
+                        Some(alts) => !self.applies(Some(alts)),
+                    };
+                    if useless {
+                        continue;
+                    }
+                    let slants = *held.entry(&v.props).or_insert_with(|| {
+                        self.may_hold(&v.props, &mut Default::default(), &|d| d.slants)
+                    });
+                    if slants {
                         match &v.gate {
                             None => slanting.any = true,
                             Some(alts) => slanting.alts.extend(alts),
