@@ -864,14 +864,16 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
     )
 }
 
-/// The page's facts and the characters a face may set ([`PageStyles::face_range`]) when those of
-/// the page are all in [`PageFacts::contexts`]: none is ASCII, nor in code or form controls.
-fn in_contexts<'p, 'e>(
+/// The page's text contexts ([`PageStyles::contexts`], when it has some) and the characters a
+/// face may set ([`PageStyles::face_range`]) when those of the page are all in them: none is
+/// ASCII, nor in code or form controls.
+fn in_contexts<'g, 'e>(
     e: &'e Entry,
-    facts: Option<&'p PageFacts>,
-    styles: &PageStyles,
-) -> Option<(&'p PageFacts, Cow<'e, [CodeRange]>)> {
-    let page = facts.filter(|p| !p.contexts.is_empty())?;
+    facts: Option<&PageFacts>,
+    styles: &PageStyles<'g>,
+) -> Option<(&'g [TextContext], Cow<'e, [CodeRange]>)> {
+    let page = facts?;
+    let contexts = styles.contexts.filter(|c| !c.is_empty())?;
     let range = styles.face_range(e)?;
     let ascii = [(0, 0x7F)];
     let ascii_in = if range.is_empty() {
@@ -884,7 +886,7 @@ fn in_contexts<'p, 'e>(
         .any(|t| t.as_ref().is_some_and(|t| t.intersects(&range)));
     let ascii_text =
         !ascii_in.is_empty() && page.text.as_ref().is_none_or(|t| t.intersects(&ascii_in));
-    (!elsewhere && !ascii_text).then_some((page, range))
+    (!elsewhere && !ascii_text).then_some((contexts, range))
 }
 
 /// Whether the page's scripts render its text: it runs scripts and has no text of its own.
@@ -2336,8 +2338,8 @@ fn spec_for(
                                 // characters outside it, which the parser keeps with the
                                 // elements around them: it counts where their weights pick it.
                                 if !own
-                                    && let Some((p, r)) = in_contexts(e, facts, styles)
-                                    && !p.contexts.iter().enumerate().any(|(i, c)| {
+                                    && let Some((contexts, r)) = in_contexts(e, facts, styles)
+                                    && !contexts.iter().enumerate().any(|(i, c)| {
                                         c.intersects(&r)
                                             && styles.context_weights(i).is_none_or(|w| {
                                                 styles.serves_weight(&lower, slanted, range, w)
@@ -2443,9 +2445,8 @@ fn spec_for(
                     // those are italic.
                     if a.is_slanted_face()
                         && a.font_family().is_some_and(|f| styles.has_upright(f))
-                        && let Some((p, r)) = in_contexts(e, facts, styles)
-                        && !p
-                            .contexts
+                        && let Some((contexts, r)) = in_contexts(e, facts, styles)
+                        && !contexts
                             .iter()
                             .any(|c| c.intersects(&r) && styles.italic_in(&c.words))
                     {
