@@ -556,20 +556,27 @@ fn owned_trimmed(v: &Option<Box<str>>) -> Option<String> {
 
 /// The elements of [`FamilyUse::OnlyFor`] for a reason: `elements with fab or fa-brands`,
 /// `elements in or after ones with post`; at most four names or kinds.
-fn gate_list(gates: &[&Gated]) -> String {
-    // Element names as `<code>`.
+fn gate_list<'a>(alts: impl IntoIterator<Item = &'a [String]>) -> String {
+    // Element names as `<code>`, languages as `lang=ja` (the page's as `<html lang=ja>`).
     let words = |ws: &[(&str, bool)]| {
         let ws: Vec<String> = ws
             .iter()
-            .map(|w| match w.0.strip_prefix('<') {
-                Some(element) => format!("<{element}>"),
-                None => w.0.to_string(),
+            .map(|w| {
+                if let Some(element) = w.0.strip_prefix('<') {
+                    format!("<{element}>")
+                } else if let Some(lang) = w.0.strip_prefix(LANG_MARK) {
+                    format!("<html lang={lang}>")
+                } else if let Some(lang) = w.0.strip_prefix(ELEMENT_LANG_MARK) {
+                    format!("lang={lang}")
+                } else {
+                    w.0.to_string()
+                }
             })
             .collect();
         ws.join(" and ")
     };
     let (mut own, mut around) = (Vec::new(), Vec::new());
-    for alt in gates.iter().flat_map(|g| &g.any_of) {
+    for alt in alts {
         let (mine, ctx): (Vec<_>, Vec<_>) = alt.iter().map(|w| gate_word(w)).partition(|w| w.1);
         match (mine.is_empty(), ctx.is_empty()) {
             (_, true) => own.push(words(&mine)),
@@ -887,6 +894,19 @@ fn in_contexts<'g, 'e>(
     let ascii_text =
         !ascii_in.is_empty() && page.text.as_ref().is_none_or(|t| t.intersects(&ascii_in));
     (!elsewhere && !ascii_text).then_some((contexts, range))
+}
+
+/// The contexts among `contexts` whose text has a character in `range` (sorted, disjoint; empty
+/// for every character), with their index.
+fn contexts_in<'c>(
+    contexts: &'c [TextContext],
+    range: &[CodeRange],
+) -> impl Iterator<Item = (usize, &'c TextContext)> {
+    let ascii = range.is_empty() || !intersect_ranges(range, &[(0x21, 0x7E)]).is_empty();
+    contexts
+        .iter()
+        .enumerate()
+        .filter(move |(_, c)| c.ascii && ascii || !c.chars.is_empty() && c.intersects(range))
 }
 
 /// Whether the page's scripts render its text: it runs scripts and has no text of its own.
@@ -2081,16 +2101,38 @@ impl<'g> PageStyles<'g> {
     }
 
     /// The selectors that give elements `family` (lowercased) when only such selectors give it
-    /// ([`PageStyles::only_gated`]) and each asks for an element in a language
+    /// ([`PageStyles::only_gated`]), for a face that sets the characters `range` (sorted,
+    /// disjoint; empty for every character) when the page's text in their elements is what it
+    /// sets: each selector asks for an element in a language
     /// ([`element_lang_word`](crate::parse::element_lang_word)), as `:lang(ja)` and `[lang=ja]
-    /// .title` do; `None` otherwise.
-    fn lang_gates(&self, family: &str) -> Option<Vec<&'g [String]>> {
+    /// .title` do, or the face has a `unicode-range` of its own (`own_range`: a subset of a text
+    /// face, which the page's text picks, where an icon font's glyphs may come from generated
+    /// content); and no text of the page's code or form controls, which the parser keeps apart,
+    /// may be set in it. `None` otherwise.
+    fn text_gates(
+        &self,
+        family: &str,
+        range: &[CodeRange],
+        own_range: bool,
+        page: &PageFacts,
+    ) -> Option<Vec<&'g [String]>> {
         let alts = self.only_gated(family)?;
         let in_language = |alt: &&[String]| {
             alt.iter()
                 .any(|x| gate_word(x).0.starts_with(ELEMENT_LANG_MARK))
         };
-        alts.iter().all(in_language).then_some(alts)
+        ((own_range || alts.iter().all(in_language)) && !self.sets_apart(family, range, page))
+            .then_some(alts)
+    }
+
+    /// Whether the text of the page's code or form controls has a character in `range`, and the
+    /// page's styles may set it in `family` (lowercased): the parser keeps that text apart from
+    /// its contexts ([`PageStyles::contexts`]).
+    fn sets_apart(&self, family: &str, range: &[CodeRange], page: &PageFacts) -> bool {
+        let has =
+            |t: &Option<crate::parse::TextChars>| t.as_ref().is_some_and(|t| t.intersects(range));
+        has(&page.code_text) && self.reaches_code(family)
+            || has(&page.control_text) && self.reaches_controls(family)
     }
 
     /// Whether the page's text in elements that selectors asking for `gates` may match, or in
@@ -2100,11 +2142,43 @@ impl<'g> PageStyles<'g> {
         let Some(contexts) = self.contexts else {
             return true;
         };
-        let ascii = range.is_empty() || !intersect_ranges(range, &[(0x21, 0x7E)]).is_empty();
-        contexts.iter().any(|c| {
-            (c.ascii && ascii || !c.chars.is_empty() && c.intersects(range))
-                && gates.iter().any(|alt| self.around(&c.words, alt))
-        })
+        contexts_in(contexts, range)
+            .any(|(_, c)| gates.iter().any(|alt| self.around(&c.words, alt)))
+    }
+
+    /// The weights of the page's text in `range` (sorted, disjoint) that may be italic
+    /// ([`PageStyles::italic_in`]), for an italic face of `family` (lowercased): `Some` of none
+    /// when no such text is in `range`; `None` when they are not known (the page's contexts are
+    /// not, or a weight there is computed, or the text of its code or form controls is in
+    /// `range` and the page's styles may set it in `family`).
+    fn italic_weights(
+        &self,
+        family: &str,
+        range: &[CodeRange],
+        page: &PageFacts,
+    ) -> Option<Vec<u16>> {
+        let contexts = self.contexts.filter(|c| !c.is_empty())?;
+        if self.sets_apart(family, range, page) {
+            return None;
+        }
+        // Browsers take the spaces between words from the face too, and the parser keeps only
+        // whether a context has ASCII other than whitespace: one with other characters may have
+        // spaces.
+        let space = range.is_empty() || range.iter().any(|&(lo, hi)| lo <= 0x20 && 0x20 <= hi);
+        let mut weights = Vec::new();
+        let spaced = contexts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| space && !c.chars.is_empty());
+        let mut seen = rustc_hash::FxHashSet::default();
+        for (i, c) in contexts_in(contexts, range).chain(spaced) {
+            if seen.insert(i) && self.italic_in(&c.words) {
+                weights.extend_from_slice(self.context_weights(i)?);
+            }
+        }
+        weights.sort_unstable();
+        weights.dedup();
+        Some(weights)
     }
 
     /// Whether text around which the elements have `words` may have `word` ([`Gated::any_of`]'s)
@@ -2270,16 +2344,25 @@ fn spec_for(
                     if let Some(name) = a.font_family() {
                         match styles.may_use(name) {
                             FamilyUse::Named(asked) => {
-                                // A family for elements in a language sets only their text.
-                                if let Some(gates) = styles.lang_gates(&name.to_ascii_lowercase())
+                                // A family that only rules for certain elements give sets
+                                // only their text.
+                                if let Some(facts) = facts
                                     && let Some(range) = styles.face_range(e)
-                                    && !styles.text_in(&gates, &merge_ranges(range.to_vec()))
+                                    && let range = merge_ranges(range.to_vec())
+                                    && let Some(gates) = styles.text_gates(
+                                        &name.to_ascii_lowercase(),
+                                        &range,
+                                        !a.unicode_range().is_empty(),
+                                        facts,
+                                    )
+                                    && !styles.text_in(&gates, &range)
                                 {
                                     return Err(format!(
-                                        "@font-face{}: only rules for elements in a language \
-                                         (lang) name its family, and none of the page's text in \
-                                         such elements is in its unicode-range",
-                                        family()
+                                        "@font-face{}: only rules for {} name its family, and \
+                                         none of the page's text in such elements is in its \
+                                         unicode-range",
+                                        family(),
+                                        gate_list(gates.iter().copied())
                                     )
                                     .into());
                                 }
@@ -2387,7 +2470,9 @@ fn spec_for(
                                      family, and no element of the page is one (nor does a script \
                                      it runs name its class, id or element)",
                                     family(),
-                                    gate_list(&gates)
+                                    gate_list(
+                                        gates.iter().flat_map(|g| &g.any_of).map(Vec::as_slice)
+                                    )
                                 )
                                 .into());
                             }
@@ -2440,21 +2525,38 @@ fn spec_for(
                             Some(_) => {}
                         }
                     }
-                    // An italic face that holds none of the page's ASCII text sets characters
-                    // that the parser keeps with the elements around them: it counts where
-                    // those are italic.
+                    // The parser keeps the page's text with the elements around it: an italic
+                    // face counts where that text may be italic, and is set in a weight it serves
+                    // (the italic words of a paragraph, not the bold italic of a heading that
+                    // has none).
                     if a.is_slanted_face()
-                        && a.font_family().is_some_and(|f| styles.has_upright(f))
-                        && let Some((contexts, r)) = in_contexts(e, facts, styles)
-                        && !contexts
-                            .iter()
-                            .any(|c| c.intersects(&r) && styles.italic_in(&c.words))
+                        && let Some(name) = a.font_family()
+                        && styles.has_upright(name)
+                        && let Some(facts) = facts
+                        && let Some(range) = styles.face_range(e)
+                        && let lower = name.to_ascii_lowercase()
+                        && let Some(weights) =
+                            styles.italic_weights(&lower, &merge_ranges(range.to_vec()), facts)
+                        && !styles.serves_weight(&lower, true, a.face_weights(), &weights)
                     {
-                        return Err(format!(
-                            "@font-face{} (italic): the page's characters in its unicode-range \
-                             are in elements that no rule and no browser default sets in italics",
-                            family()
-                        )
+                        return Err(if weights.is_empty() {
+                            format!(
+                                "@font-face{} (italic): the page's characters in its \
+                                 unicode-range are in elements that no rule and no browser \
+                                 default sets in italics",
+                                family()
+                            )
+                        } else {
+                            let weights: Vec<String> = weights.iter().map(u16::to_string).collect();
+                            format!(
+                                "@font-face{} (italic, weight {}): the page's text that may be \
+                                 italic is set in font-weight {}, which other italic faces of the \
+                                 family serve",
+                                family(),
+                                weight_range(a.face_weights()),
+                                weights.join(" or ")
+                            )
+                        }
                         .into());
                     }
                 }

@@ -143,9 +143,8 @@ fn handmade_site_hints_and_diagnostics() {
         [
             "</blog/blog.css?v=3>; rel=preload; as=style",
             "</css/theme.css>; rel=preload; as=style",
-            // Of a face's subsets, the one that sets more of the page's characters goes first.
+            // Only the heading is set in Hand, and its text has no character of the Latin subset.
             "</fonts/hand-cyrillic.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
-            "</fonts/Hand%20Font.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
             "</fonts/wide.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
             "</js/main.mjs>; rel=modulepreload; crossorigin",
             "</js/dep.mjs>; rel=modulepreload; crossorigin",
@@ -1219,7 +1218,63 @@ fn a_family_for_elements_in_a_language_sets_only_their_text() {
     assert_eq!(fonts("/none.html"), ["/sans.woff2"]);
     let why = explain(&site, "/");
     assert!(
-        explains(&why, "/jp-latin.woff2", "elements in a language"),
+        explains(
+            &why,
+            "/jp-latin.woff2",
+            "only rules for elements with lang=ja name its family"
+        ),
+        "{why}"
+    );
+}
+
+/// A family that only rules for certain elements give sets only their text (and that of the
+/// elements inside them): a subset of a heading family is hinted where a heading has characters
+/// in its `unicode-range`, not for the Cyrillic of a language menu. A face without a
+/// `unicode-range` of its own (an icon font, whose glyphs generated content may set) is hinted
+/// wherever its elements are.
+#[test]
+fn a_subset_of_a_family_for_certain_elements_follows_their_text() {
+    let page = |body: &str| {
+        format!(
+            "<!doctype html><link rel=stylesheet href=/site.css>{body}\
+             <nav><a href=/ru>\u{0420}\u{0443}\u{0441}</a></nav>"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("<h1>Title</h1><i class=icon></i>")),
+        (
+            "ru.html",
+            &page("<h1>\u{0422}\u{0435}\u{043a}\u{0441}\u{0442}</h1>"),
+        ),
+        (
+            "site.css",
+            "body{font-family:Sans}h1,h2{font-family:Head}.icon{font-family:Icons}\
+             @font-face{font-family:Sans;src:url(/sans.woff2)}\
+             @font-face{font-family:Head;unicode-range:U+0000-00FF;src:url(/serif-latin.woff2)}\
+             @font-face{font-family:Head;unicode-range:U+0400-045F;src:url(/serif-cyr.woff2)}\
+             @font-face{font-family:Icons;src:url(/icons.woff2)}",
+        ),
+        ("sans.woff2", "w"),
+        ("serif-latin.woff2", "w"),
+        ("serif-cyr.woff2", "w"),
+        ("icons.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    assert_eq!(
+        fonts("/"),
+        ["/sans.woff2", "/serif-latin.woff2", "/icons.woff2"]
+    );
+    assert_eq!(fonts("/ru.html"), ["/sans.woff2", "/serif-cyr.woff2"]);
+    let why = explain(&site, "/");
+    assert!(
+        explains(
+            &why,
+            "/serif-cyr.woff2",
+            "only rules for elements with <h1> or <h2> name its family, and none of the page's text in \
+             such elements is in its unicode-range"
+        ),
         "{why}"
     );
 }
@@ -2061,6 +2116,57 @@ fn italic_elements_set_upright_need_no_italic_face() {
     );
 }
 
+/// An italic face serves italic text of its weights: a page whose italic words are in paragraphs
+/// (400) gets the regular italic, not the bold italic that only its headings' weight (700) would
+/// pick; a page with an `<em>` in a heading, or a rule that slants bold text, gets both. Text in
+/// code counts as unknown when the family may set it.
+#[test]
+fn italic_faces_follow_the_weights_of_italic_text() {
+    let page = |body: &str| {
+        format!("<!doctype html><link rel=stylesheet href=/faces.css><h1>Title</h1><p>{body}</p>")
+    };
+    let (dir, site) = temp_site(&[
+        ("para.html", &page("Text <em>so</em>")),
+        (
+            "heading.html",
+            &format!("{}<h2>A <em>b</em></h2>", page("Text")),
+        ),
+        (
+            "rule.html",
+            &page("Text <span class=note>n</span> <em>so</em>"),
+        ),
+        ("code.html", &page("Text <em>so</em> <code>x</code>")),
+        (
+            "faces.css",
+            "body,code{font-family:Noto}.note{font-weight:700;font-style:italic}\
+             @font-face{font-family:Noto;src:url(/r.woff2)}\
+             @font-face{font-family:Noto;font-weight:700;src:url(/b.woff2)}\
+             @font-face{font-family:Noto;font-style:italic;src:url(/i.woff2)}\
+             @font-face{font-family:Noto;font-style:italic;font-weight:700;src:url(/bi.woff2)}",
+        ),
+        ("r.woff2", "w"),
+        ("b.woff2", "w"),
+        ("i.woff2", "w"),
+        ("bi.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let all = ["/r.woff2", "/b.woff2", "/i.woff2", "/bi.woff2"];
+    assert_eq!(font_urls(&links["/para.html"]), all[..3]);
+    for page in ["/heading.html", "/rule.html", "/code.html"] {
+        assert_eq!(font_urls(&links[page]), all, "{page}");
+    }
+    let why = explain(&site, "/para.html");
+    assert!(
+        explains(
+            &why,
+            "/bi.woff2",
+            "text that may be italic is set in font-weight 400"
+        ),
+        "{why}"
+    );
+}
+
 /// A rule for the root in a language (Starlight's `:root[lang=ja] { --sl-font: "Noto Sans JP" }`)
 /// applies to the pages whose `<html lang>` is that language: an English page whose language menu
 /// says 日本語 does not get the Japanese face; a page its scripts render may be given any
@@ -2581,6 +2687,10 @@ fn a_family_only_code_rules_name_sets_only_code() {
         ("index.html", &page("code,pre{font-family:M,monospace}")),
         ("nested.html", &page(".doc pre code{font-family:M}")),
         ("both.html", &page("pre,kbd{font-family:M}")),
+        (
+            "kbd.html",
+            &page("pre,kbd{font-family:M}").replace("</pre>", "</pre><kbd>\u{0424}</kbd>"),
+        ),
         ("m-latin.woff2", "l"),
         ("m-cyr.woff2", "c"),
     ]);
@@ -2589,8 +2699,9 @@ fn a_family_only_code_rules_name_sets_only_code() {
     let fonts = |page: &str| font_urls(&links[page]).join(" ");
     assert_eq!(fonts("/"), "/m-latin.woff2");
     assert_eq!(fonts("/nested.html"), "");
-    // `<kbd>` text is the page's own, which the Cyrillic may be in.
-    assert_eq!(fonts("/both.html"), "/m-cyr.woff2 /m-latin.woff2");
+    // `<kbd>` text is the page's own: the Cyrillic counts where it is in one.
+    assert_eq!(fonts("/both.html"), "/m-latin.woff2");
+    assert_eq!(fonts("/kbd.html"), "/m-cyr.woff2 /m-latin.woff2");
     assert!(explains(
         &explain(&site, "/"),
         "/m-cyr.woff2",
