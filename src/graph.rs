@@ -884,12 +884,27 @@ fn check_edge(
                         )
                     })
                     .unwrap_or_default();
+                // A lazy `import()` fails only when it runs, and runtimes import optional
+                // modules that only some builds ship (Observable Framework's stdlib imports DuckDB,
+                // SQLite and React for the pages that use them): a warning, not a failed build.
+                let lazy = edge.kind == RefKind::JsDynamicImport;
                 diags.push(d(
-                    Severity::Error,
+                    if lazy {
+                        Severity::Warning
+                    } else {
+                        Severity::Error
+                    },
                     "missing-file",
                     format!(
-                        "{} {:?} points to {url}, but there is no file {file:?} in the site{prefixed}",
-                        edge.element, edge.written
+                        "{} {:?} points to {url}, but there is no file {file:?} in the \
+                         site{prefixed}{}",
+                        edge.element,
+                        edge.written,
+                        if lazy {
+                            "; the import fails when it runs (the page loads without it)"
+                        } else {
+                            ""
+                        }
                     ),
                 ));
             }

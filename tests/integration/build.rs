@@ -2116,6 +2116,31 @@ fn italic_elements_set_upright_need_no_italic_face() {
     );
 }
 
+/// A lazy `import()` of a missing file fails only when it runs: a warning, so that a runtime
+/// that imports optional modules only some builds ship (Observable Framework's stdlib) does not
+/// fail the build; a missing static import stays an error.
+#[test]
+fn a_missing_lazy_import_is_a_warning() {
+    let page = |src: &str| format!("<!doctype html><script type=module src={src}></script>");
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("/lazy.js")),
+        ("lazy.js", "const sql = () => import('./stdlib/duckdb.js');"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(lines_with(&err, "warning[missing-file]").len(), 1, "{err}");
+    assert!(err.contains("the import fails when it runs"), "{err}");
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("/static.js")),
+        ("static.js", "import './stdlib/duckdb.js';"),
+    ]);
+    let o = build(&site, &dir.path().join("out"), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(lines_with(&stderr(&o), "error[missing-file]").len(), 1);
+}
+
 /// An italic face serves italic text of its weights: a page whose italic words are in paragraphs
 /// (400) gets the regular italic, not the bold italic that only its headings' weight (700) would
 /// pick; a page with an `<em>` in a heading, or a rule that slants bold text, gets both. Text in
