@@ -408,6 +408,7 @@ pub fn page_plan<'g>(
         ));
     }
     hints.sort_by_key(|h| (h.0, h.1, h.2, h.3, h.4));
+    same_image_sets(&mut hints, &mut entries);
     // Budgets: the hint count and the `Link` header size, for the 103 and for the 200 each. A hint
     // over budget in one still goes in the other (the 103 carries fonts the 200 does not, so a long
     // 103 must not cost the 200 its modules); one over budget in both is dropped.
@@ -474,6 +475,58 @@ pub fn page_plan<'g>(
     }
     let plan = PagePlan::new(graph.space.page_url(&page.rel), page.rel.clone(), kept);
     (plan, entries, diags)
+}
+
+/// Merges the image hints that name the same candidates (`imagesrcset` and `imagesizes`, as
+/// browsers read them): a page's own `<link rel=preload as=image imagesrcset>` and the `<img>` or
+/// `<source>` it preloads, whose URLs differ (the preload's `href`, the source's first
+/// candidate), make one fetch of the candidate a browser picks, so they are one hint: the first,
+/// with `fetchpriority=high` and a `type` when the other has them.
+fn same_image_sets(
+    hints: &mut Vec<(u8, u32, bool, FaceRank, usize, Hint)>,
+    entries: &mut [Entry<'_>],
+) {
+    let words = |v: &str| v.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+    let key = |h: &Hint| {
+        let set = h.imagesrcset.as_deref()?;
+        let set: Vec<String> = set
+            .split(',')
+            .map(words)
+            .filter(|c| !c.is_empty())
+            .collect();
+        Some((set, h.imagesizes.as_deref().map(words)))
+    };
+    let mut first: rustc_hash::FxHashMap<_, usize> = Default::default();
+    let mut kept: Vec<(u8, u32, bool, FaceRank, usize, Hint)> = Vec::with_capacity(hints.len());
+    for h in hints.drain(..) {
+        let Some(k) = key(&h.5).filter(|_| h.5.as_.as_deref() == Some("image")) else {
+            kept.push(h);
+            continue;
+        };
+        let Some(&i) = first.get(&k) else {
+            first.insert(k, kept.len());
+            kept.push(h);
+            continue;
+        };
+        let into = &mut kept[i].5;
+        if h.5.fetchpriority.as_deref() == Some("high") {
+            into.fetchpriority = h.5.fetchpriority.clone();
+        }
+        if into.type_.is_none() {
+            into.type_ = h.5.type_.clone();
+        }
+        if let Some(e) = entries.iter_mut().find(|e| e.url == h.5.url) {
+            e.decision = Decision::Skip(
+                format!(
+                    "the same image candidates (imagesrcset) as the hint for {}, which a browser \
+                     fetches once",
+                    into.url
+                )
+                .into(),
+            );
+        }
+    }
+    *hints = kept;
 }
 
 /// The push budget, hint by hint in priority order: whether `h`, of `bytes` bytes, is pushed, given

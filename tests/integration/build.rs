@@ -2116,6 +2116,41 @@ fn italic_elements_set_upright_need_no_italic_face() {
     );
 }
 
+/// A page's own `<link rel=preload as=image imagesrcset>` for a `<picture>`'s source names the
+/// same candidates with another URL (its `href`): browsers fetch the one they pick once, so the
+/// page gets one hint, with the source's `type` and the `<img>`'s `fetchpriority`.
+#[test]
+fn a_preloaded_image_set_is_one_hint() {
+    let set = "/a-400.webp 400w, /a-800.webp 800w";
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            &format!(
+                "<!doctype html><link rel=preload as=image href=/a-800.webp \
+                 imagesrcset='{set}' imagesizes=100vw><picture><source type=image/webp \
+                 srcset='/a-400.webp 400w,\n  /a-800.webp 800w' sizes=100vw>\
+                 <img src=/a.jpg fetchpriority=high></picture>"
+            ),
+        ),
+        ("a-400.webp", "w"),
+        ("a-800.webp", "w"),
+        ("a.jpg", "j"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    assert_eq!(
+        early_links(&out)["/"],
+        [format!(
+            "</a-800.webp>; rel=preload; as=image; type=\"image/webp\"; imagesrcset=\"{set}\"; \
+             imagesizes=100vw; fetchpriority=high"
+        )]
+    );
+    let why = explain(&site, "/");
+    assert!(
+        explains(&why, "/a-400.webp", "the same image candidates"),
+        "{why}"
+    );
+}
+
 /// A lazy `import()` of a missing file fails only when it runs: a warning, so that a runtime
 /// that imports optional modules only some builds ship (Observable Framework's stdlib) does not
 /// fail the build; a missing static import stays an error.
