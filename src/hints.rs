@@ -955,7 +955,7 @@ fn contexts_in<'c>(
     contexts: &'c [TextContext],
     range: &[CodeRange],
 ) -> impl Iterator<Item = (usize, &'c TextContext)> {
-    let ascii = range.is_empty() || !intersect_ranges(range, &[(0x21, 0x7E)]).is_empty();
+    let ascii = range.is_empty() || !intersect_ranges(range, &[(0x20, 0x7E)]).is_empty();
     contexts
         .iter()
         .enumerate()
@@ -2214,18 +2214,9 @@ impl<'g> PageStyles<'g> {
         if self.sets_apart(family, range, page) {
             return None;
         }
-        // Browsers take the spaces between words from the face too, and the parser keeps only
-        // whether a context has ASCII other than whitespace: one with other characters may have
-        // spaces.
-        let space = range.is_empty() || range.iter().any(|&(lo, hi)| lo <= 0x20 && 0x20 <= hi);
         let mut weights = Vec::new();
-        let spaced = contexts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| space && !c.chars.is_empty());
-        let mut seen = rustc_hash::FxHashSet::default();
-        for (i, c) in contexts_in(contexts, range).chain(spaced) {
-            if seen.insert(i) && self.italic_in(&c.words) {
+        for (i, c) in contexts_in(contexts, range) {
+            if self.italic_in(&c.words) {
                 weights.extend_from_slice(self.context_weights(i)?);
             }
         }

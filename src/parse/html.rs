@@ -585,6 +585,9 @@ struct State {
     /// each set of words, with the entry of `contexts` that holds its text.
     contexts: Vec<(Vec<char>, bool)>,
     context_index: FxHashMap<Vec<u32>, usize>,
+    /// The text node being read has whitespace, and other characters, so far.
+    node_space: bool,
+    node_other: bool,
     /// The words the contexts keep so far, and whether a context had more than
     /// [`MAX_CONTEXT_WORDS`] or they came to more than [`MAX_CONTEXTS_WORDS`] (hostile nesting): then
     /// the page keeps no contexts, which leaves every face its text asks for.
@@ -1676,9 +1679,19 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
             // The text is kept with the elements around it too: the weights rules give those
             // may leave some faces out. Its characters outside ASCII are kept there.
             let outside = !text.is_ascii() || text.contains('&') || st.entities.pending.is_some();
-            let ascii = text
-                .bytes()
-                .any(|b| b.is_ascii() && !b.is_ascii_whitespace());
+            // The spaces between words are set in a face too (the Latin subset of a Cyrillic
+            // paragraph's family): a text node with spaces and other characters counts as
+            // having ASCII.
+            let mut ascii = false;
+            for b in text.bytes() {
+                if b.is_ascii_whitespace() {
+                    st.node_space = true;
+                } else {
+                    st.node_other = true;
+                    ascii |= b.is_ascii();
+                }
+            }
+            let ascii = ascii || st.node_space && st.node_other;
             let context = (outside || ascii).then(|| st.context_entry()).flatten();
             if ascii && let Some(i) = context {
                 st.contexts[i].1 = true;
@@ -1712,6 +1725,8 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
     }
     if t.last_in_text_node() {
         st.flush_text();
+        st.node_space = false;
+        st.node_other = false;
     }
 }
 
@@ -2944,6 +2959,16 @@ mod tests {
                 want(&["doc"], "\u{0416}\u{0436}"),
             ]
         );
+        // The spaces between words count as ASCII text: a face that holds the space sets them.
+        let ascii = |html: &str| -> Vec<bool> {
+            let f = parse_html(html.as_bytes());
+            f.contexts.iter().map(|c| c.ascii).collect()
+        };
+        assert_eq!(
+            ascii("<p class=a>\u{0416}\u{0436} \u{0436}</p><p class=b>\u{65e5}\u{672c}</p>"),
+            [true, false]
+        );
+        assert_eq!(ascii("<p class=a>\u{0416}<b> </b></p>"), [false]);
         // Nesting too deep to follow (hostile, or broken markup that never closes its elements)
         // gives up the page's contexts: every face its text asks for stays.
         let deep: String = (0..600)

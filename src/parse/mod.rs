@@ -337,7 +337,8 @@ pub struct TextContext {
     /// The characters outside ASCII, sorted, without duplicates (a list: a page has many
     /// contexts, most with a few characters).
     pub chars: Vec<char>,
-    /// Some of the text is ASCII other than whitespace.
+    /// Some of the text is ASCII other than whitespace, or a text node has whitespace between
+    /// other characters (the spaces between words, which a face sets too).
     pub ascii: bool,
 }
 
