@@ -1041,6 +1041,11 @@ struct PageStyles<'g> {
     /// The weights of the text of each of them ([`PageStyles::weights_in`]), each worked out on
     /// first use.
     context_weights: OnceCell<Vec<OnceCell<Option<Vec<u16>>>>>,
+    /// [`PageStyles::weight_words`], worked out on first use.
+    weight_words: OnceCell<rustc_hash::FxHashSet<u32>>,
+    /// The weights of the contexts worked out so far, by the words of theirs that weight rules
+    /// read ([`PageStyles::context_weights`]).
+    weights_by_words: std::cell::RefCell<rustc_hash::FxHashMap<Vec<u32>, Option<Vec<u16>>>>,
 }
 
 /// A family that every list naming it puts after other families ([`FontUse::places`]), and the
@@ -1227,6 +1232,8 @@ impl<'g> PageStyles<'g> {
                 fallbacks: OnceCell::new(),
                 contexts: None,
                 context_weights: OnceCell::new(),
+                weight_words: OnceCell::new(),
+                weights_by_words: Default::default(),
             };
         }
         let faces: Vec<(String, bool, (u16, u16))> = entries
@@ -1331,6 +1338,8 @@ impl<'g> PageStyles<'g> {
                 })
                 .map(|p| &p.contexts[..]),
             context_weights: OnceCell::new(),
+            weight_words: OnceCell::new(),
+            weights_by_words: Default::default(),
         }
     }
 
@@ -1631,7 +1640,9 @@ impl<'g> PageStyles<'g> {
 
     /// Whether the page's class names and ids, or a script it runs, may have `word`.
     fn has_word(&self, word: &str) -> bool {
-        self.has_word_outside_code(word) || self.code_words.is_some_and(|w| w.contains(word))
+        let hash = Words::hash(word);
+        self.has_hash_outside_code(word, hash)
+            || self.code_words.is_some_and(|w| w.contains_hash(hash))
     }
 
     /// Whether the page has `word` on an element outside its `<pre>` and `<code>` elements, or a
@@ -1641,15 +1652,20 @@ impl<'g> PageStyles<'g> {
     /// page that its scripts render may be given any language they name (an i18n library sets it
     /// as it starts).
     fn has_word_outside_code(&self, word: &str) -> bool {
+        self.has_hash_outside_code(word, Words::hash(word))
+    }
+
+    /// [`PageStyles::has_word_outside_code`], given the word's [`Words::hash`].
+    fn has_hash_outside_code(&self, word: &str, hash: u32) -> bool {
         if let Some(lang) = word
             .strip_prefix(LANG_MARK)
             .or_else(|| word.strip_prefix(ELEMENT_LANG_MARK))
         {
             let (own, scripts) = self.own_and_script_words();
-            return own.iter().any(|w| w.contains(word))
+            return own.iter().any(|w| w.contains_hash(hash))
                 || self.client_rendered && scripts.iter().any(|w| w.contains(lang));
         }
-        self.words.iter().any(|w| w.contains(word))
+        self.words.iter().any(|w| w.contains_hash(hash))
     }
 
     /// Whether a rule for `gate`'s elements may apply to an element of the page outside its code
@@ -2232,8 +2248,9 @@ impl<'g> PageStyles<'g> {
     fn has_around(&self, words: &Words, word: &str, own: bool) -> bool {
         if own {
             let scripts = self.own_and_script_words().1;
-            words.contains(word)
-                || !word.starts_with('<') && scripts.iter().any(|w| w.contains(word))
+            let hash = Words::hash(word);
+            words.contains_hash(hash)
+                || !word.starts_with('<') && scripts.iter().any(|w| w.contains_hash(hash))
         } else {
             self.has_word(word)
         }
@@ -2246,7 +2263,26 @@ impl<'g> PageStyles<'g> {
             .context_weights
             .get_or_init(|| contexts.iter().map(|_| OnceCell::new()).collect());
         cells[i]
-            .get_or_init(|| self.weights_in(&contexts[i].words))
+            .get_or_init(|| {
+                // Contexts alike in the words weight rules read ([`PageStyles::weight_words`])
+                // have the same weights.
+                let words = &contexts[i].words;
+                let asked = self.weight_words();
+                let key: Vec<u32> = words
+                    .0
+                    .iter()
+                    .copied()
+                    .filter(|h| asked.contains(h))
+                    .collect();
+                if let Some(known) = self.weights_by_words.borrow().get(&key) {
+                    return known.clone();
+                }
+                let found = self.weights_in(words);
+                self.weights_by_words
+                    .borrow_mut()
+                    .insert(key, found.clone());
+                found
+            })
             .as_deref()
     }
 
@@ -2259,10 +2295,20 @@ impl<'g> PageStyles<'g> {
     /// weight there is not known.
     fn weights_around(&self, present: &[&[String]], own: Vec<u16>) -> Option<Vec<u16>> {
         let mut weights = own.clone();
+        // Of a context's words, only those that the weight rules (and browsers' bold elements)
+        // ask of their own element change what they give its text: contexts alike in those are
+        // worked out once (an API reference has thousands of contexts, a theme hundreds of
+        // rules).
+        let asked = self.weight_words();
+        let mut done: rustc_hash::FxHashSet<(usize, Vec<u32>)> = Default::default();
         for c in self.contexts? {
-            for alt in present {
+            for (k, alt) in present.iter().enumerate() {
                 let inside = !own_words(alt).any(|w| is_heading(w)) && self.around(&c.words, alt);
-                if inside {
+                let key = || {
+                    let words = c.words.0.iter().filter(|h| asked.contains(*h));
+                    (k, words.copied().collect())
+                };
+                if inside && done.insert(key()) {
                     let other = |word: &str, own: bool| {
                         !(own && own_words(alt).any(|w| w == word))
                             && self.has_around(&c.words, word, own)
@@ -2272,6 +2318,30 @@ impl<'g> PageStyles<'g> {
             }
         }
         Some(weights)
+    }
+
+    /// The hashes ([`Words::hash`]) of the words that the page's weight rules ask of their own
+    /// element, and of the elements browsers set in bold: all that [`PageStyles::weights_where`]
+    /// reads of the words around a piece of text.
+    fn weight_words(&self) -> &rustc_hash::FxHashSet<u32> {
+        self.weight_words.get_or_init(|| {
+            let (bold, bolder, _) = &*ELEMENT_WORDS;
+            let rules = self
+                .weight_rules()
+                .filter_map(|(w, _)| w.gate.as_ref())
+                .flatten()
+                .flatten()
+                .filter_map(|x| match gate_word(x) {
+                    (word, true) => Some(word),
+                    _ => None,
+                });
+            bold.iter()
+                .chain(bolder)
+                .map(String::as_str)
+                .chain(rules)
+                .map(Words::hash)
+                .collect()
+        })
     }
 
     /// The weights of the page's text around which the elements have `words`: the page's, but

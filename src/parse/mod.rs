@@ -1063,7 +1063,13 @@ impl Words {
 
     /// Whether `word` may have been added.
     pub fn contains(&self, word: &str) -> bool {
-        self.0.binary_search(&Words::hash(word)).is_ok()
+        self.contains_hash(Words::hash(word))
+    }
+
+    /// Whether it has the word whose [`Words::hash`] is `hash` (one word looked up in many lists
+    /// is hashed once).
+    pub fn contains_hash(&self, hash: u32) -> bool {
+        self.0.binary_search(&hash).is_ok()
     }
 
     /// Nothing added.
