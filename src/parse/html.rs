@@ -1690,6 +1690,9 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
                     st.node_other = true;
                     ascii |= b.is_ascii();
                 }
+                if ascii && st.node_space {
+                    break;
+                }
             }
             let ascii = ascii || st.node_space && st.node_other;
             let context = (outside || ascii).then(|| st.context_entry()).flatten();
