@@ -503,7 +503,10 @@ impl<'t> Walker<'t> {
             return;
         }
         self.fonts.places.append(&mut value.places);
-        let gate = self.rule_gate();
+        // The elements it names count, as for a weight or a style: Read the Docs' `h1, …, h6,
+        // legend { font-family: Roboto Slab }` asks for headings or a `<legend>`, not for any
+        // element.
+        let gate = self.named_gate();
         let computed = value.computed || !expr.vars.is_empty();
         if shorthand {
             // `font: inherit` gives the parent's weight and style; otherwise the shorthand resets

@@ -2151,6 +2151,40 @@ fn a_preloaded_image_set_is_one_hint() {
     );
 }
 
+/// A family rule that names elements asks for them, as a weight or style rule does: Read the
+/// Docs' `h1, …, h6, legend { font-family: Roboto Slab }` sets headings (bold) on a page without a
+/// `<legend>`, so its regular face is not hinted there.
+#[test]
+fn a_family_rule_for_named_elements_asks_for_them() {
+    let page = |body: &str| {
+        format!("<!doctype html><link rel=stylesheet href=/site.css><h1>Title</h1><p>Text{body}")
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("")),
+        (
+            "form.html",
+            &page("<form><fieldset><legend>Who</legend></fieldset></form>"),
+        ),
+        (
+            "site.css",
+            "body{font-family:Sans}h1,h2,legend{font-family:Slab}\
+             @font-face{font-family:Sans;src:url(/sans.woff2)}\
+             @font-face{font-family:Slab;font-weight:400;src:url(/slab.woff2)}\
+             @font-face{font-family:Slab;font-weight:700;src:url(/slab-bold.woff2)}",
+        ),
+        ("sans.woff2", "w"),
+        ("slab.woff2", "w"),
+        ("slab-bold.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    assert_eq!(font_urls(&links["/"]), ["/sans.woff2", "/slab-bold.woff2"]);
+    assert_eq!(
+        font_urls(&links["/form.html"]),
+        ["/sans.woff2", "/slab.woff2", "/slab-bold.woff2"]
+    );
+}
+
 /// A lazy `import()` of a missing file fails only when it runs: a warning, so that a runtime
 /// that imports optional modules only some builds ship (Observable Framework's stdlib) does not
 /// fail the build; a missing static import stays an error.
