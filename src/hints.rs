@@ -2301,9 +2301,21 @@ impl<'g> PageStyles<'g> {
         // rules).
         let asked = self.weight_words();
         let mut done: rustc_hash::FxHashSet<(usize, Vec<u32>)> = Default::default();
+        // Headings are `heading_weights`'; a rule for generated content sets an icon there, not
+        // the element's text.
+        let followed: Vec<bool> = present
+            .iter()
+            .map(|alt| {
+                !own_words(alt).any(|w| is_heading(w))
+                    && !self
+                        .uses
+                        .iter()
+                        .any(|f| f.generated.iter().any(|g| g == alt))
+            })
+            .collect();
         for c in self.contexts? {
             for (k, alt) in present.iter().enumerate() {
-                let inside = !own_words(alt).any(|w| is_heading(w)) && self.around(&c.words, alt);
+                let inside = followed[k] && self.around(&c.words, alt);
                 let key = || {
                     let words = c.words.0.iter().filter(|h| asked.contains(*h));
                     (k, words.copied().collect())

@@ -583,10 +583,16 @@ impl<'t> Walker<'t> {
         }
         match &gate {
             None => fonts.names.append(&mut expr.names),
-            Some(gate) => fonts.gated.extend(expr.names.into_iter().map(|name| Gated {
-                name,
-                any_of: gate.to_vec(),
-            })),
+            Some(gate) => {
+                if !expr.names.is_empty() {
+                    let generated = generated_only(&selectors);
+                    fonts.generated.extend(generated);
+                }
+                fonts.gated.extend(expr.names.into_iter().map(|name| Gated {
+                    name,
+                    any_of: gate.to_vec(),
+                }))
+            }
         }
     }
 
@@ -1209,6 +1215,26 @@ fn selector_gate(selectors: &[Vec<Compound>], more: &[&str]) -> Option<Vec<Vec<S
         .collect()
 }
 
+/// What the selectors among `selectors` that are for generated content (`::before`, `::after`)
+/// ask of an element ([`selector_gate`], with [`super::NAMED_ELEMENTS`]), but for what another
+/// of them, for the element itself, asks too (`.x, .x::before`).
+fn generated_only(selectors: &[Vec<Compound>]) -> Vec<Vec<String>> {
+    let (generated, own): (Vec<_>, Vec<_>) = selectors
+        .iter()
+        .cloned()
+        .partition(|s| s.last().is_some_and(|c| c.generated));
+    let alts = |s: &[Vec<Compound>]| {
+        s.iter()
+            .filter_map(|s| selector_gate(std::slice::from_ref(s), &super::NAMED_ELEMENTS))
+            .flatten()
+            .collect::<Vec<_>>()
+    };
+    let own = alts(&own);
+    let mut generated = alts(&generated);
+    generated.retain(|alt| !own.contains(alt));
+    generated
+}
+
 /// Elements that are never `<pre>` or `<code>` elements nor inside one (in HTML a parser builds
 /// from a valid page): a rule whose selector's last compound names one of them does not set the
 /// family of code ([`Compound::may_hold_code`]).
@@ -1283,6 +1309,8 @@ struct Compound {
     extra: bool,
     /// The language it asks for (`[lang=ja]`, `[lang|=ja]`, `:lang(ja)`), lowercased.
     lang: Option<String>,
+    /// It is for the content generated before or after the element (`::before`, `:after`).
+    generated: bool,
 }
 
 impl Compound {
@@ -1363,6 +1391,8 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
                 let root = name.eq_ignore_ascii_case("root") || name.eq_ignore_ascii_case("host");
                 compound.root |= root;
                 compound.extra |= !root;
+                compound.generated |=
+                    name.eq_ignore_ascii_case("before") || name.eq_ignore_ascii_case("after");
             }
             Some(Token::Ident(name)) => compound.tag = Some(name.to_string()),
             Some(Token::IDHash(name)) => compound.words.push(name.to_string()),

@@ -444,6 +444,10 @@ pub struct FontUse {
     /// Names that only rules for certain elements ask for (`.fab { font-family: "Font Awesome 5
     /// Brands" }`), lowercased and sorted, none of them also in [`FontUse::names`].
     pub gated: Vec<Gated>,
+    /// The selectors (as [`Gated::any_of`] entries, sorted) of the rules that name a family only
+    /// for generated content (`.nav-link::after { font-family: "Font Awesome 5 Free" }`): the
+    /// family sets the content, an icon, not the text of the element or of those inside it.
+    pub generated: Vec<Vec<String>>,
     /// The names of the `font-family` and `font` declarations whose rules may match `<pre>` or
     /// `<code>` elements or elements inside them, lowercased, each with what the rules ask of
     /// such an element (as [`Gated::any_of`], but for the element alone; an empty alternative
@@ -855,6 +859,7 @@ impl FontUse {
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
             && self.gated.is_empty()
+            && self.generated.is_empty()
             && self.var_reads.is_empty()
             && self.props.is_empty()
             && self.weights.is_empty()
@@ -878,6 +883,11 @@ impl FontUse {
         self.italic_for.extend(other.italic_for);
         self.upright.extend(other.upright);
         self.var_slants.extend(other.var_slants);
+        if !other.generated.is_empty() {
+            self.generated.extend(other.generated);
+            self.generated.sort_unstable();
+            self.generated.dedup();
+        }
         if !other.places.is_empty() {
             self.places.extend(other.places);
             self.places.sort_unstable();
@@ -920,6 +930,8 @@ impl FontUse {
         self.italic_for.sort_unstable();
         self.italic_for.dedup();
         self.var_slants.dedup();
+        self.generated.sort_unstable();
+        self.generated.dedup();
         self.places.sort_unstable();
         self.places.dedup();
     }
@@ -1015,13 +1027,21 @@ impl Words {
     /// `-` and `_` inside them (`class="fab"` in a template string gives `fab`), each with its
     /// prefixes as a class name ([`Words::add_class`]); and the element names of its tags
     /// ([`element_word`]: `<code>` gives `<code`).
+    ///
+    /// A string of plain words that reads as a sentence (Chart.js's `" are too far apart with
+    /// stepSize of "`) names no class: its words are left out, so that Font Awesome's `.far`
+    /// does not apply to every page that loads Chart.js ([`reads_as_prose`]).
     pub fn add_text(&mut self, text: &str) {
+        let prose = reads_as_prose(text);
         for token in text.split(|c: char| c.is_ascii_whitespace()) {
             if token.is_empty() || token.len() > 100 {
                 continue;
             }
             let plain = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
             if token.chars().all(plain) {
+                if prose {
+                    continue;
+                }
                 self.add_class(token);
             } else {
                 self.add(token);
@@ -1076,6 +1096,31 @@ impl Words {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// Whether a script's string reads as an English sentence rather than class names: it has no
+/// markup (`<`, `=`) and at least two different words that class names hardly ever are (`the`,
+/// `of`, `with`, `are`…), among three or more.
+fn reads_as_prose(text: &str) -> bool {
+    const SMALL_WORDS: [&str; 24] = [
+        "a", "an", "and", "are", "as", "be", "by", "can", "cannot", "for", "from", "has", "have",
+        "is", "it", "must", "not", "of", "or", "that", "the", "this", "to", "with",
+    ];
+    if text.contains(['<', '=']) {
+        return false;
+    }
+    let mut words = 0;
+    let mut small: Vec<&str> = Vec::new();
+    for token in text.split_ascii_whitespace() {
+        words += 1;
+        let word = token.trim_end_matches([',', '.', ':', ';', '!', '?']);
+        if let Some(w) = SMALL_WORDS.iter().find(|w| w.eq_ignore_ascii_case(word))
+            && !small.contains(w)
+        {
+            small.push(w);
+        }
+    }
+    words >= 3 && small.len() >= 2
 }
 
 /// A push-style parser: feed chunks of the file, then finish.
@@ -1221,6 +1266,22 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_sentence_in_a_script_names_no_class() {
+        let mut w = Words::default();
+        w.add_text(" are too far apart with stepSize of ");
+        w.add_text("Cannot read the value");
+        w.add_text("far fa-bell is-active");
+        w.add_text("<p class=\"note of\">Read the docs to learn more</p>");
+        w.seal();
+        for word in ["far", "fa-bell", "is-active", "note", "docs"] {
+            assert!(w.contains(word), "{word}");
+        }
+        for word in ["apart", "stepSize", "Cannot", "value"] {
+            assert!(!w.contains(word), "{word}");
+        }
+    }
 
     #[test]
     fn a_class_brings_its_prefixes() {

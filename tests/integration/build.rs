@@ -2185,6 +2185,41 @@ fn a_family_rule_for_named_elements_asks_for_them() {
     );
 }
 
+/// A rule for generated content (`.nav-link::after { font-family: Icons; font-weight: 900 }`)
+/// sets its icon in the family, not the element's text: the weights of the link's text do not
+/// pick the family's other faces. A rule for the element itself still does.
+#[test]
+fn a_family_for_generated_content_takes_its_own_weight() {
+    let page = |body: &str| {
+        format!(
+            "<!doctype html><link rel=stylesheet href=/site.css><p>Text <a class=nav-link>Home</a>{body}"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("")),
+        ("text.html", &page("<span class=label>Label</span>")),
+        (
+            "site.css",
+            "body{font-family:Sans}\
+             .nav-link::after{font-family:Icons;font-weight:900;content:'x'}\
+             .label{font-family:Icons}\
+             @font-face{font-family:Sans;src:url(/sans.woff2)}\
+             @font-face{font-family:Icons;font-weight:400;src:url(/icons-400.woff2)}\
+             @font-face{font-family:Icons;font-weight:900;src:url(/icons-900.woff2)}",
+        ),
+        ("sans.woff2", "w"),
+        ("icons-400.woff2", "w"),
+        ("icons-900.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    assert_eq!(font_urls(&links["/"]), ["/sans.woff2", "/icons-900.woff2"]);
+    assert_eq!(
+        font_urls(&links["/text.html"]),
+        ["/sans.woff2", "/icons-400.woff2", "/icons-900.woff2"]
+    );
+}
+
 /// A lazy `import()` of a missing file fails only when it runs: a warning, so that a runtime
 /// that imports optional modules only some builds ship (Observable Framework's stdlib) does not
 /// fail the build; a missing static import stays an error.
