@@ -2192,7 +2192,7 @@ fn a_family_rule_for_named_elements_asks_for_them() {
 fn a_family_for_generated_content_takes_its_own_weight() {
     let page = |body: &str| {
         format!(
-            "<!doctype html><link rel=stylesheet href=/site.css><p>Text <a class=nav-link>Home</a>{body}"
+            "<!doctype html><link rel=stylesheet href=/site.css><p>Text <a class=nav-link><span class=t>Home</span></a>{body}"
         )
     };
     let (dir, site) = temp_site(&[
@@ -2202,7 +2202,7 @@ fn a_family_for_generated_content_takes_its_own_weight() {
             "site.css",
             "body{font-family:Sans}\
              .nav-link::after{font-family:Icons;font-weight:900;content:'x'}\
-             .label{font-family:Icons}\
+             .label{font-family:Icons}.t{font-weight:400}\
              @font-face{font-family:Sans;src:url(/sans.woff2)}\
              @font-face{font-family:Icons;font-weight:400;src:url(/icons-400.woff2)}\
              @font-face{font-family:Icons;font-weight:900;src:url(/icons-900.woff2)}",
