@@ -2198,8 +2198,7 @@ impl<'g> PageStyles<'g> {
     /// page's styles may set it in `family` (lowercased): the parser keeps that text apart from
     /// its contexts ([`PageStyles::contexts`]).
     fn sets_apart(&self, family: &str, range: &[CodeRange], page: &PageFacts) -> bool {
-        let has =
-            |t: &Option<crate::parse::TextChars>| t.as_ref().is_some_and(|t| t.intersects(range));
+        let has = |t: &Option<TextChars>| t.as_ref().is_some_and(|t| t.intersects(range));
         has(&page.code_text) && self.reaches_code(family)
             || has(&page.control_text) && self.reaches_controls(family)
     }
@@ -2267,13 +2266,7 @@ impl<'g> PageStyles<'g> {
                 // Contexts alike in the words weight rules read ([`PageStyles::weight_words`])
                 // have the same weights.
                 let words = &contexts[i].words;
-                let asked = self.weight_words();
-                let key: Vec<u32> = words
-                    .0
-                    .iter()
-                    .copied()
-                    .filter(|h| asked.contains(h))
-                    .collect();
+                let key = self.weight_key(words);
                 if let Some(known) = self.weights_by_words.borrow().get(&key) {
                     return known.clone();
                 }
@@ -2299,7 +2292,6 @@ impl<'g> PageStyles<'g> {
         // ask of their own element change what they give its text: contexts alike in those are
         // worked out once (an API reference has thousands of contexts, a theme hundreds of
         // rules).
-        let asked = self.weight_words();
         let mut done: rustc_hash::FxHashSet<(usize, Vec<u32>)> = Default::default();
         // Headings are `heading_weights`'; a rule for generated content sets an icon there, not
         // the element's text.
@@ -2316,11 +2308,7 @@ impl<'g> PageStyles<'g> {
         for c in self.contexts? {
             for (k, alt) in present.iter().enumerate() {
                 let inside = followed[k] && self.around(&c.words, alt);
-                let key = || {
-                    let words = c.words.0.iter().filter(|h| asked.contains(*h));
-                    (k, words.copied().collect())
-                };
-                if inside && done.insert(key()) {
+                if inside && done.insert((k, self.weight_key(&c.words))) {
                     let other = |word: &str, own: bool| {
                         !(own && own_words(alt).any(|w| w == word))
                             && self.has_around(&c.words, word, own)
@@ -2330,6 +2318,18 @@ impl<'g> PageStyles<'g> {
             }
         }
         Some(weights)
+    }
+
+    /// The words of `words` that weight rules read ([`PageStyles::weight_words`]): text around
+    /// which the elements have the same ones has the same weights.
+    fn weight_key(&self, words: &Words) -> Vec<u32> {
+        let asked = self.weight_words();
+        words
+            .0
+            .iter()
+            .copied()
+            .filter(|h| asked.contains(h))
+            .collect()
     }
 
     /// The hashes ([`Words::hash`]) of the words that the page's weight rules ask of their own
