@@ -1219,20 +1219,19 @@ fn selector_gate(selectors: &[Vec<Compound>], more: &[&str]) -> Option<Vec<Vec<S
 /// ask of an element ([`selector_gate`], with [`super::NAMED_ELEMENTS`]), but for what another
 /// of them, for the element itself, asks too (`.x, .x::before`).
 fn generated_only(selectors: &[Vec<Compound>]) -> Vec<Vec<String>> {
-    let (generated, own): (Vec<_>, Vec<_>) = selectors
-        .iter()
-        .cloned()
-        .partition(|s| s.last().is_some_and(|c| c.generated));
-    let alts = |s: &[Vec<Compound>]| {
-        s.iter()
+    let is_generated = |s: &Vec<Compound>| s.last().is_some_and(|c| c.generated);
+    if !selectors.iter().any(is_generated) {
+        return Vec::new();
+    }
+    let alts = |generated: bool| {
+        selectors
+            .iter()
+            .filter(move |s| is_generated(s) == generated)
             .filter_map(|s| selector_gate(std::slice::from_ref(s), &super::NAMED_ELEMENTS))
             .flatten()
-            .collect::<Vec<_>>()
     };
-    let own = alts(&own);
-    let mut generated = alts(&generated);
-    generated.retain(|alt| !own.contains(alt));
-    generated
+    let own: rustc_hash::FxHashSet<Vec<String>> = alts(false).collect();
+    alts(true).filter(|alt| !own.contains(alt)).collect()
 }
 
 /// Elements that are never `<pre>` or `<code>` elements nor inside one (in HTML a parser builds
