@@ -1030,7 +1030,7 @@ impl Words {
     ///
     /// A string of plain words that reads as a sentence (Chart.js's `" are too far apart with
     /// stepSize of "`) names no class: its words are left out, so that Font Awesome's `.far`
-    /// does not apply to every page that loads Chart.js ([`reads_as_prose`]).
+    /// does not apply to every page that loads Chart.js (see `reads_as_prose`).
     pub fn add_text(&mut self, text: &str) {
         let prose = reads_as_prose(text);
         for token in text.split(|c: char| c.is_ascii_whitespace()) {
