@@ -924,29 +924,29 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
     )
 }
 
-/// The page's text contexts ([`PageStyles::contexts`], when it has some) and the characters a
-/// face may set ([`PageStyles::face_range`]) when those of the page are all in them: none is
-/// ASCII, nor in code or form controls.
-fn in_contexts<'g, 'e>(
-    e: &'e Entry,
+/// The characters a face may set ([`PageStyles::face_range`]), sorted and disjoint, when the
+/// page's text in them is all in its contexts ([`PageStyles::contexts`]), where the elements
+/// around it are known: none is ASCII, and no text of the page's code or form controls that the
+/// family may be set in has one.
+fn in_contexts(
+    e: &Entry,
     facts: Option<&PageFacts>,
-    styles: &PageStyles<'g>,
-) -> Option<(&'g [TextContext], Cow<'e, [CodeRange]>)> {
+    styles: &PageStyles,
+) -> Option<Vec<CodeRange>> {
     let page = facts?;
-    let contexts = styles.contexts.filter(|c| !c.is_empty())?;
-    let range = styles.face_range(e)?;
+    styles.contexts.filter(|c| !c.is_empty())?;
+    let range = merge_ranges(styles.face_range(e)?.to_vec());
     let ascii = [(0, 0x7F)];
     let ascii_in = if range.is_empty() {
         ascii.to_vec()
     } else {
-        intersect_ranges(&merge_ranges(range.to_vec()), &ascii)
+        intersect_ranges(&range, &ascii)
     };
-    let elsewhere = [&page.code_text, &page.control_text]
-        .iter()
-        .any(|t| t.as_ref().is_some_and(|t| t.intersects(&range)));
     let ascii_text =
         !ascii_in.is_empty() && page.text.as_ref().is_none_or(|t| t.intersects(&ascii_in));
-    (!elsewhere && !ascii_text).then_some((contexts, range))
+    let family = e.attrs.font_family().map(str::to_ascii_lowercase);
+    let apart = family.is_none_or(|f| styles.sets_apart(&f, &range, page));
+    (!apart && !ascii_text).then_some(range)
 }
 
 /// The contexts among `contexts` whose text has a character in `range` (sorted, disjoint; empty
@@ -2547,12 +2547,12 @@ fn spec_for(
                                 // characters outside it, which the parser keeps with the
                                 // elements around them: it counts where their weights pick it.
                                 if !own
-                                    && let Some((contexts, r)) = in_contexts(e, facts, styles)
-                                    && !contexts.iter().enumerate().any(|(i, c)| {
-                                        c.intersects(&r)
-                                            && styles.context_weights(i).is_none_or(|w| {
-                                                styles.serves_weight(&lower, slanted, range, w)
-                                            })
+                                    && let Some(r) = in_contexts(e, facts, styles)
+                                    && let Some(contexts) = styles.contexts
+                                    && !contexts_in(contexts, &r).any(|(i, _)| {
+                                        styles.context_weights(i).is_none_or(|w| {
+                                            styles.serves_weight(&lower, slanted, range, w)
+                                        })
                                     })
                                 {
                                     return Err(format!(

@@ -2220,6 +2220,38 @@ fn a_family_for_generated_content_takes_its_own_weight() {
     );
 }
 
+/// A face outside ASCII counts where the weights of the elements around its characters pick it;
+/// the page's code, which browsers set in `monospace` and no rule sets in the family, does not
+/// keep it: Cyrillic in a paragraph and in `<code>` asks for the regular Cyrillic face, not the
+/// bold one that a rule for other text (`.lead`) would pick.
+#[test]
+fn code_in_another_family_leaves_the_weights_of_text_outside_ascii() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/site.css><p class=lead>Title</p>\
+             <p>Text \u{0416}</p><code>\u{0416}</code>",
+        ),
+        (
+            "site.css",
+            "body{font-family:Sans}.lead{font-weight:700}\
+             @font-face{font-family:Sans;src:url(/latin.woff2);unicode-range:U+0000-00FF}\
+             @font-face{font-family:Sans;font-weight:700;src:url(/latin-bold.woff2);unicode-range:U+0000-00FF}\
+             @font-face{font-family:Sans;src:url(/cyr.woff2);unicode-range:U+0400-045F}\
+             @font-face{font-family:Sans;font-weight:700;src:url(/cyr-bold.woff2);unicode-range:U+0400-045F}",
+        ),
+        ("latin.woff2", "w"),
+        ("latin-bold.woff2", "w"),
+        ("cyr.woff2", "w"),
+        ("cyr-bold.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    assert_eq!(
+        font_urls(&early_links(&out)["/"]),
+        ["/latin.woff2", "/cyr.woff2", "/latin-bold.woff2"]
+    );
+}
+
 /// A lazy `import()` of a missing file fails only when it runs: a warning, so that a runtime
 /// that imports optional modules only some builds ship (Observable Framework's stdlib) does not
 /// fail the build; a missing static import stays an error.
