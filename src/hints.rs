@@ -924,17 +924,17 @@ fn range_miss(e: &Entry, page: &Node, styles: &PageStyles) -> Option<Cow<'static
     )
 }
 
-/// The characters a face may set ([`PageStyles::face_range`]), sorted and disjoint, when the
-/// page's text in them is all in its contexts ([`PageStyles::contexts`]), where the elements
-/// around it are known: none is ASCII, and no text of the page's code or form controls that the
-/// family may be set in has one.
-fn in_contexts(
+/// The page's contexts ([`PageStyles::contexts`], when it has some) and the characters a face may
+/// set ([`PageStyles::face_range`]), sorted and disjoint, when the page's text in them is all in
+/// those contexts, where the elements around it are known: none is ASCII, and no text of the
+/// page's code or form controls that the family may be set in has one.
+fn in_contexts<'g>(
     e: &Entry,
     facts: Option<&PageFacts>,
-    styles: &PageStyles,
-) -> Option<Vec<CodeRange>> {
+    styles: &PageStyles<'g>,
+) -> Option<(&'g [TextContext], Vec<CodeRange>)> {
     let page = facts?;
-    styles.contexts.filter(|c| !c.is_empty())?;
+    let contexts = styles.contexts.filter(|c| !c.is_empty())?;
     let range = merge_ranges(styles.face_range(e)?.to_vec());
     let ascii = [(0, 0x7F)];
     let ascii_in = if range.is_empty() {
@@ -946,7 +946,7 @@ fn in_contexts(
         !ascii_in.is_empty() && page.text.as_ref().is_none_or(|t| t.intersects(&ascii_in));
     let family = e.attrs.font_family().map(str::to_ascii_lowercase);
     let apart = family.is_none_or(|f| styles.sets_apart(&f, &range, page));
-    (!apart && !ascii_text).then_some(range)
+    (!apart && !ascii_text).then_some((contexts, range))
 }
 
 /// The contexts among `contexts` whose text has a character in `range` (sorted, disjoint; empty
@@ -2547,8 +2547,7 @@ fn spec_for(
                                 // characters outside it, which the parser keeps with the
                                 // elements around them: it counts where their weights pick it.
                                 if !own
-                                    && let Some(r) = in_contexts(e, facts, styles)
-                                    && let Some(contexts) = styles.contexts
+                                    && let Some((contexts, r)) = in_contexts(e, facts, styles)
                                     && !contexts_in(contexts, &r).any(|(i, _)| {
                                         styles.context_weights(i).is_none_or(|w| {
                                             styles.serves_weight(&lower, slanted, range, w)
