@@ -786,8 +786,7 @@ fn a_face_whose_family_no_style_names_is_not_hinted() {
         ("unused.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
+    let fonts = early_fonts(&out);
     assert_eq!(fonts("/"), ["/body.woff2", "/inline.woff2"]);
     assert_eq!(
         fonts("/var.html"),
@@ -1070,8 +1069,7 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
         ("head-700.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
+    let fonts = early_fonts(&out);
     // One family, two weights: `.fas` asks for 900, `.far` for 400.
     assert_eq!(fonts("/"), ["/solid.woff2"]);
     assert_eq!(fonts("/regular.html"), ["/regular.woff2"]);
@@ -1211,8 +1209,7 @@ fn a_family_for_elements_in_a_language_sets_only_their_text() {
         ("jp-cjk.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
+    let fonts = early_fonts(&out);
     assert_eq!(fonts("/"), ["/sans.woff2", "/jp-cjk.woff2"]);
     assert_eq!(fonts("/latin.html"), ["/sans.woff2", "/jp-latin.woff2"]);
     assert_eq!(fonts("/none.html"), ["/sans.woff2"]);
@@ -1260,8 +1257,7 @@ fn a_subset_of_a_family_for_certain_elements_follows_their_text() {
         ("icons.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
+    let fonts = early_fonts(&out);
     assert_eq!(
         fonts("/"),
         ["/sans.woff2", "/serif-latin.woff2", "/icons.woff2"]
@@ -1353,8 +1349,7 @@ fn a_family_read_from_a_custom_property_for_some_elements_sets_only_their_text()
         ("jp-cjk.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
+    let fonts = early_fonts(&out);
     assert_eq!(fonts("/"), ["/sans.woff2", "/jp-cjk.woff2"]);
     assert_eq!(fonts("/code.html"), ["/sans.woff2", "/mono.woff2"]);
     // An inline style reads the property on an element of its own.
@@ -1391,12 +1386,9 @@ fn a_font_shorthand_of_custom_properties_slants_only_if_they_may() {
         ("lora-italic.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    assert_eq!(font_urls(&links["/"]), ["/lora.woff2"]);
-    assert_eq!(
-        font_urls(&links["/styled.html"]),
-        ["/lora.woff2", "/lora-italic.woff2"]
-    );
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/"), ["/lora.woff2"]);
+    assert_eq!(fonts("/styled.html"), ["/lora.woff2", "/lora-italic.woff2"]);
 }
 
 /// A preconnect opens a connection for requests that send credentials, or, with `crossorigin`, for
@@ -1530,8 +1522,7 @@ fn a_family_named_for_elements_serves_the_weights_of_the_text_inside_them() {
         ("i900.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
+    let fonts = early_fonts(&out);
     assert_eq!(fonts("/deck.html"), ["/400.woff2", "/700.woff2"]);
     // The heading is outside the deck.
     assert_eq!(fonts("/plain.html"), ["/400.woff2"]);
@@ -1588,8 +1579,7 @@ fn a_face_named_only_in_custom_properties_follows_the_var_that_reads_them() {
         ("mono.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
+    let fonts = early_fonts(&out);
     assert_eq!(fonts("/"), ["/body.woff2"]);
     assert_eq!(fonts("/display.html"), ["/body.woff2", "/display.woff2"]);
     assert_eq!(fonts("/fancy.html"), ["/body.woff2", "/fancy.woff2"]);
@@ -1666,8 +1656,7 @@ fn faces_chosen_through_custom_properties_of_the_element() {
         ("brands.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
+    let fonts = early_fonts(&out);
     assert_eq!(fonts("/"), ["/solid.woff2"]);
     assert_eq!(fonts("/regular.html"), ["/regular.woff2"]);
     assert_eq!(fonts("/brands.html"), ["/brands.woff2"]);
@@ -1704,8 +1693,8 @@ fn a_font_shorthand_through_custom_properties_keeps_its_weight() {
         ("regular.woff2", "r"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]).join(" ");
+    let fonts = early_fonts(&out);
+    let fonts = |page: &str| fonts(page).join(" ");
     assert_eq!(fonts("/"), "/regular.woff2");
     // A property it reads holds a weight, directly or through another.
     assert_eq!(fonts("/weight.html"), "/light.woff2 /regular.woff2");
@@ -1950,8 +1939,7 @@ fn faces_a_browser_would_not_use_are_not_hinted() {
         ("script.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]);
+    let fonts = early_fonts(&out);
     // The bold Greek face serves bold text, and none of it is Greek. Of a face's subsets, the one
     // that sets more of the page's characters goes first.
     assert_eq!(
@@ -2091,7 +2079,7 @@ fn italic_elements_set_upright_need_no_italic_face() {
         ("latin-italic.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
+    let fonts = early_fonts(&out);
     for (page, italic) in [
         ("/address.html", false),
         ("/logo.html", false),
@@ -2107,7 +2095,7 @@ fn italic_elements_set_upright_need_no_italic_face() {
         } else {
             &["/latin.woff2"]
         };
-        assert_eq!(font_urls(&links[page]), want, "{page}");
+        assert_eq!(fonts(page), want, "{page}");
     }
     let why = explain(&site, "/address.html");
     assert!(
@@ -2177,10 +2165,10 @@ fn a_family_rule_for_named_elements_asks_for_them() {
         ("slab-bold.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    assert_eq!(font_urls(&links["/"]), ["/sans.woff2", "/slab-bold.woff2"]);
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/"), ["/sans.woff2", "/slab-bold.woff2"]);
     assert_eq!(
-        font_urls(&links["/form.html"]),
+        fonts("/form.html"),
         ["/sans.woff2", "/slab.woff2", "/slab-bold.woff2"]
     );
 }
@@ -2212,10 +2200,10 @@ fn a_family_for_generated_content_takes_its_own_weight() {
         ("icons-900.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    assert_eq!(font_urls(&links["/"]), ["/sans.woff2", "/icons-900.woff2"]);
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/"), ["/sans.woff2", "/icons-900.woff2"]);
     assert_eq!(
-        font_urls(&links["/text.html"]),
+        fonts("/text.html"),
         ["/sans.woff2", "/icons-400.woff2", "/icons-900.woff2"]
     );
 }
@@ -2311,11 +2299,11 @@ fn italic_faces_follow_the_weights_of_italic_text() {
         ("bi.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
+    let fonts = early_fonts(&out);
     let all = ["/r.woff2", "/b.woff2", "/i.woff2", "/bi.woff2"];
-    assert_eq!(font_urls(&links["/para.html"]), all[..3]);
+    assert_eq!(fonts("/para.html"), all[..3]);
     for page in ["/heading.html", "/rule.html", "/code.html"] {
-        assert_eq!(font_urls(&links[page]), all, "{page}");
+        assert_eq!(fonts(page), all, "{page}");
     }
     let why = explain(&site, "/para.html");
     assert!(
@@ -2355,10 +2343,10 @@ fn rules_for_a_language_apply_to_its_pages() {
         ("jp-latin.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    assert_eq!(font_urls(&links["/en.html"]), Vec::<&str>::new());
-    assert_eq!(font_urls(&links["/ja.html"]), ["/jp.woff2"]);
-    assert_eq!(font_urls(&links["/app.html"]), ["/jp-latin.woff2"]);
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/en.html"), Vec::<&str>::new());
+    assert_eq!(fonts("/ja.html"), ["/jp.woff2"]);
+    assert_eq!(fonts("/app.html"), ["/jp-latin.woff2"]);
     let why = explain(&site, "/en.html");
     assert!(
         explains(
@@ -2656,8 +2644,8 @@ fn code_text_counts_where_rules_give_code_the_family() {
         ("arrows.woff2", "a"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]).join(" ");
+    let fonts = early_fonts(&out);
+    let fonts = |page: &str| fonts(page).join(" ");
     assert_eq!(fonts("/"), "/latin.woff2");
     assert_eq!(fonts("/button.html"), "/latin.woff2");
     assert_eq!(fonts("/reset.html"), "/latin.woff2 /arrows.woff2");
@@ -2709,8 +2697,8 @@ fn a_root_declaration_in_the_page_language_overrides_the_plain_root() {
         ("ar-latin.woff2", "l"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]).join(" ");
+    let fonts = early_fonts(&out);
+    let fonts = |page: &str| fonts(page).join(" ");
     assert_eq!(fonts("/"), "/plex-latin.woff2");
     assert_eq!(fonts("/ar.html"), "/ar-latin.woff2 /ar-arabic.woff2");
     // Under `@media`, the rule may not apply: the plain root's list names Plex first.
@@ -2856,8 +2844,8 @@ fn a_family_only_code_rules_name_sets_only_code() {
         ("m-cyr.woff2", "c"),
     ]);
     let out = build_ok(dir.path(), &site);
-    let links = early_links(&out);
-    let fonts = |page: &str| font_urls(&links[page]).join(" ");
+    let fonts = early_fonts(&out);
+    let fonts = |page: &str| fonts(page).join(" ");
     assert_eq!(fonts("/"), "/m-latin.woff2");
     assert_eq!(fonts("/nested.html"), "");
     // `<kbd>` text is the page's own: the Cyrillic counts where it is in one.

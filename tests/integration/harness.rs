@@ -161,6 +161,18 @@ pub fn font_urls(links: &[String]) -> Vec<&str> {
         .collect()
 }
 
+/// The font URLs of each page's early Link values ([`early_links`], [`font_urls`]), as a lookup
+/// by page: `let fonts = early_fonts(&out); fonts("/")`.
+pub fn early_fonts(out: &Path) -> impl Fn(&str) -> Vec<String> {
+    let links = early_links(out);
+    move |page| {
+        font_urls(&links[page])
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
 /// What `hintgen explain SITE PAGE` prints.
 pub fn explain(site: &Path, page: &str) -> String {
     let o = run(&["explain", site.to_str().unwrap(), page]);
