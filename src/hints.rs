@@ -1371,7 +1371,7 @@ impl<'g> PageStyles<'g> {
         if !present.is_empty() {
             let weights = self
                 .weights_of(&present)
-                .and_then(|own| self.weights_around(&present, own));
+                .and_then(|own| self.weights_around(&family, &present, own));
             return FamilyUse::Named(weights);
         }
         if !gates.is_empty() {
@@ -2286,24 +2286,29 @@ impl<'g> PageStyles<'g> {
     /// does, but without the rules for any element, which the elements themselves may be).
     /// Headings are [`PageStyles::heading_weights`]'. `None` when the page's contexts or a
     /// weight there is not known.
-    fn weights_around(&self, present: &[&[String]], own: Vec<u16>) -> Option<Vec<u16>> {
+    fn weights_around(
+        &self,
+        family: &str,
+        present: &[&[String]],
+        own: Vec<u16>,
+    ) -> Option<Vec<u16>> {
         let mut weights = own.clone();
         // Of a context's words, only those that the weight rules (and browsers' bold elements)
         // ask of their own element change what they give its text: contexts alike in those are
         // worked out once (an API reference has thousands of contexts, a theme hundreds of
         // rules).
         let mut done: rustc_hash::FxHashSet<(usize, Vec<u32>)> = Default::default();
-        // Headings are `heading_weights`'; a rule for generated content sets an icon there, not
-        // the element's text.
+        // Headings are `heading_weights`'; a rule that gives the family to generated content sets
+        // an icon there, not the element's text.
+        let generated = |alt: &[String]| {
+            self.uses
+                .iter()
+                .filter_map(|f| f.generated_of(family))
+                .any(|g| g.any_of.iter().any(|a| a == alt))
+        };
         let followed: Vec<bool> = present
             .iter()
-            .map(|alt| {
-                !own_words(alt).any(|w| is_heading(w))
-                    && !self
-                        .uses
-                        .iter()
-                        .any(|f| f.generated.iter().any(|g| g == alt))
-            })
+            .map(|alt| !own_words(alt).any(|w| is_heading(w)) && !generated(alt))
             .collect();
         for c in self.contexts? {
             for (k, alt) in present.iter().enumerate() {

@@ -584,9 +584,12 @@ impl<'t> Walker<'t> {
         match &gate {
             None => fonts.names.append(&mut expr.names),
             Some(gate) => {
-                if !expr.names.is_empty() {
-                    let generated = generated_only(&selectors);
-                    fonts.generated.extend(generated);
+                let generated = generated_only(&selectors);
+                if !generated.is_empty() {
+                    fonts.generated.extend(expr.names.iter().map(|name| Gated {
+                        name: name.clone(),
+                        any_of: generated.clone(),
+                    }));
                 }
                 fonts.gated.extend(expr.names.into_iter().map(|name| Gated {
                     name,

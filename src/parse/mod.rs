@@ -444,10 +444,10 @@ pub struct FontUse {
     /// Names that only rules for certain elements ask for (`.fab { font-family: "Font Awesome 5
     /// Brands" }`), lowercased and sorted, none of them also in [`FontUse::names`].
     pub gated: Vec<Gated>,
-    /// The selectors (as [`Gated::any_of`] entries, sorted) of the rules that name a family only
-    /// for generated content (`.nav-link::after { font-family: "Font Awesome 5 Free" }`): the
-    /// family sets the content, an icon, not the text of the element or of those inside it.
-    pub generated: Vec<Vec<String>>,
+    /// For each name of [`FontUse::gated`], the selectors among its rules' that name it only for
+    /// generated content (`.nav-link::after { font-family: "Font Awesome 5 Free" }`): the family
+    /// sets the content there, an icon, not the text of the element or of those inside it.
+    pub generated: Vec<Gated>,
     /// The names of the `font-family` and `font` declarations whose rules may match `<pre>` or
     /// `<code>` elements or elements inside them, lowercased, each with what the rules ask of
     /// such an element (as [`Gated::any_of`], but for the element alone; an empty alternative
@@ -854,6 +854,14 @@ fn join_by_name(gated: &mut Vec<Gated>) {
     }
 }
 
+/// The entry of `family` (lowercased) in a list that [`join_by_name`] sorted.
+fn named<'a>(gated: &'a [Gated], family: &str) -> Option<&'a Gated> {
+    gated
+        .binary_search_by(|g| g.name.as_str().cmp(family))
+        .ok()
+        .map(|i| &gated[i])
+}
+
 impl FontUse {
     /// Nothing named and nothing computed.
     pub fn is_empty(&self) -> bool {
@@ -885,8 +893,7 @@ impl FontUse {
         self.var_slants.extend(other.var_slants);
         if !other.generated.is_empty() {
             self.generated.extend(other.generated);
-            self.generated.sort_unstable();
-            self.generated.dedup();
+            join_by_name(&mut self.generated);
         }
         if !other.places.is_empty() {
             self.places.extend(other.places);
@@ -930,8 +937,7 @@ impl FontUse {
         self.italic_for.sort_unstable();
         self.italic_for.dedup();
         self.var_slants.dedup();
-        self.generated.sort_unstable();
-        self.generated.dedup();
+        join_by_name(&mut self.generated);
         self.places.sort_unstable();
         self.places.dedup();
     }
@@ -952,10 +958,13 @@ impl FontUse {
 
     /// What elements a rule that names `family` (lowercased) asks for, when only such rules name it.
     pub fn gate_of(&self, family: &str) -> Option<&Gated> {
-        self.gated
-            .binary_search_by(|g| g.name.as_str().cmp(family))
-            .ok()
-            .map(|i| &self.gated[i])
+        named(&self.gated, family)
+    }
+
+    /// The selectors that give `family` (lowercased) only to generated content
+    /// ([`FontUse::generated`]).
+    pub fn generated_of(&self, family: &str) -> Option<&Gated> {
+        named(&self.generated, family)
     }
 
     /// Whether a style may ask for `family` (an `@font-face`'s `font-family`).

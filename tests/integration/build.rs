@@ -2195,9 +2195,25 @@ fn a_family_for_generated_content_takes_its_own_weight() {
              @font-face{font-family:Icons;font-weight:400;src:url(/icons-400.woff2)}\
              @font-face{font-family:Icons;font-weight:900;src:url(/icons-900.woff2)}",
         ),
+        // Another family for the link itself still counts the weights of its text.
+        (
+            "brand.html",
+            "<!doctype html><link rel=stylesheet href=/brand.css>\
+             <p>Text <a class=nav-link><span class=t>Home</span></a>",
+        ),
+        (
+            "brand.css",
+            ".nav-link::after{font-family:Icons;font-weight:900;content:'x'}\
+             .nav-link{font-family:Brand;font-weight:900}.t{font-weight:400}\
+             @font-face{font-family:Icons;font-weight:900;src:url(/icons-900.woff2)}\
+             @font-face{font-family:Brand;font-weight:400;src:url(/brand-400.woff2)}\
+             @font-face{font-family:Brand;font-weight:900;src:url(/brand-900.woff2)}",
+        ),
         ("sans.woff2", "w"),
         ("icons-400.woff2", "w"),
         ("icons-900.woff2", "w"),
+        ("brand-400.woff2", "w"),
+        ("brand-900.woff2", "w"),
     ]);
     let out = build_ok(dir.path(), &site);
     let fonts = early_fonts(&out);
@@ -2205,6 +2221,10 @@ fn a_family_for_generated_content_takes_its_own_weight() {
     assert_eq!(
         fonts("/text.html"),
         ["/sans.woff2", "/icons-400.woff2", "/icons-900.woff2"]
+    );
+    assert_eq!(
+        fonts("/brand.html"),
+        ["/icons-900.woff2", "/brand-400.woff2", "/brand-900.woff2"]
     );
 }
 
