@@ -436,9 +436,7 @@ pub fn page_plan<'g>(
             "over budget: policy.max-hints is {} and policy.max-header-bytes {}",
             policy.max_hints, policy.max_header_bytes
         );
-        if let Some(e) = entries.iter_mut().find(|e| e.url == h.url) {
-            e.decision = Decision::Skip(why.into());
-        }
+        skip(&mut entries, &h.url, why);
         dropped.push(h.url);
     }
     if !dropped.is_empty() || !partly.is_empty() {
@@ -477,6 +475,13 @@ pub fn page_plan<'g>(
     (plan, entries, diags)
 }
 
+/// Marks the entry of `url` as not hinted, for `why`.
+fn skip(entries: &mut [Entry<'_>], url: &str, why: String) {
+    if let Some(e) = entries.iter_mut().find(|e| e.url == url) {
+        e.decision = Decision::Skip(why.into());
+    }
+}
+
 /// Merges the image hints that name the same candidates (`imagesrcset` and `imagesizes`, as
 /// browsers read them): a page's own `<link rel=preload as=image imagesrcset>` and the `<img>` or
 /// `<source>` it preloads, whose URLs differ (the preload's `href`, the source's first
@@ -486,15 +491,13 @@ fn same_image_sets(
     hints: &mut Vec<(u8, u32, bool, FaceRank, usize, Hint)>,
     entries: &mut [Entry<'_>],
 ) {
-    let words = |v: &str| v.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
     let key = |h: &Hint| {
-        let set = h.imagesrcset.as_deref()?;
-        let set: Vec<String> = set
-            .split(',')
-            .map(words)
-            .filter(|c| !c.is_empty())
-            .collect();
-        Some((set, h.imagesizes.as_deref().map(words)))
+        let set = crate::parse::html::parse_srcset(h.imagesrcset.as_deref()?);
+        let sizes = h
+            .imagesizes
+            .as_deref()
+            .map(|v| v.split_ascii_whitespace().collect::<Vec<_>>().join(" "));
+        Some((set, sizes))
     };
     let mut first: rustc_hash::FxHashMap<_, usize> = Default::default();
     let mut kept: Vec<(u8, u32, bool, FaceRank, usize, Hint)> = Vec::with_capacity(hints.len());
@@ -515,16 +518,12 @@ fn same_image_sets(
         if into.type_.is_none() {
             into.type_ = h.5.type_.clone();
         }
-        if let Some(e) = entries.iter_mut().find(|e| e.url == h.5.url) {
-            e.decision = Decision::Skip(
-                format!(
-                    "the same image candidates (imagesrcset) as the hint for {}, which a browser \
-                     fetches once",
-                    into.url
-                )
-                .into(),
-            );
-        }
+        let why = format!(
+            "the same image candidates (imagesrcset) as the hint for {}, which a browser fetches \
+             once",
+            into.url
+        );
+        skip(entries, &h.5.url, why);
     }
     *hints = kept;
 }

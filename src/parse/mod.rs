@@ -85,7 +85,7 @@ pub enum RefKind {
 }
 
 /// One `srcset` candidate: the URL as written and its descriptor (`2x`, `640w`, or empty).
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct SrcsetCandidate {
     /// The URL as written.
     pub url: String,
