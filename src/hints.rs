@@ -1020,6 +1020,8 @@ struct PageStyles<'g> {
     faces: Vec<(String, bool, (u16, u16))>,
     /// [`PageStyles::last_bare`], worked out on first use.
     last_bare: OnceCell<rustc_hash::FxHashMap<&'g str, usize>>,
+    /// [`PageStyles::overridden_families`], worked out on first use.
+    overridden: OnceCell<rustc_hash::FxHashMap<&'g str, Vec<&'g str>>>,
     /// The page's stylesheets in cascade order, each with whether it applies on every screen
     /// (not under a `media` condition, nor imported by a stylesheet that is).
     cascade: Vec<(&'g FontUse, bool)>,
@@ -1201,6 +1203,9 @@ enum FamilyUse<'g> {
     Named(Option<Vec<u16>>),
     /// No style names it.
     Unnamed,
+    /// Only declarations that later ones override name it ([`PageStyles::overridden_families`]), in rules
+    /// with these selectors.
+    Overridden(Vec<&'g str>),
     /// Only rules for elements with these class names or ids name it, and the page has none.
     OnlyFor(Vec<&'g Gated>),
     /// Only these custom properties name it, and no declaration for the page's elements reads them
@@ -1224,6 +1229,7 @@ impl<'g> PageStyles<'g> {
                 slanting: OnceCell::new(),
                 faces: Vec::new(),
                 last_bare: OnceCell::new(),
+                overridden: OnceCell::new(),
                 cascade: Vec::new(),
                 own: None,
                 upright: Vec::new(),
@@ -1323,6 +1329,7 @@ impl<'g> PageStyles<'g> {
             slanting: OnceCell::new(),
             faces,
             last_bare: OnceCell::new(),
+            overridden: OnceCell::new(),
             cascade,
             own: page.font_use.as_deref(),
             upright,
@@ -1348,12 +1355,20 @@ impl<'g> PageStyles<'g> {
     /// custom property ([`PageStyles::var_families`]).
     fn may_use(&self, family: &str) -> FamilyUse<'g> {
         let family = family.to_ascii_lowercase();
-        if self.uses.iter().any(|f| f.may_use_lowercase(&family)) {
+        let overridden = self.overridden_families().get(family.as_str());
+        if self.uses.iter().any(|f| {
+            if overridden.is_some() {
+                f.computed
+            } else {
+                f.may_use_lowercase(&family)
+            }
+        }) {
             return FamilyUse::Named(None);
         }
         let gates: Vec<&'g Gated> = self
             .uses
             .iter()
+            .filter(|_| overridden.is_none())
             .filter_map(|f| f.gate_of(&family))
             .collect();
         let mut present: Vec<&[String]> = gates
@@ -1386,7 +1401,9 @@ impl<'g> PageStyles<'g> {
         props.sort_unstable();
         props.dedup();
         if props.is_empty() {
-            FamilyUse::Unnamed
+            overridden.map_or(FamilyUse::Unnamed, |selectors| {
+                FamilyUse::Overridden(selectors.clone())
+            })
         } else {
             let applies = naming().any(|d| self.applies(d.gate.as_deref()));
             FamilyUse::OnlyIn(props, applies)
@@ -1521,6 +1538,64 @@ impl<'g> PageStyles<'g> {
                 }
             }
             last
+        })
+    }
+
+    /// The families (lowercased) that only overridden declarations name, each with the selectors
+    /// of those declarations' rules: a later declaration of a rule with the same selectors, in
+    /// a stylesheet that applies on every screen, sets another family for the same elements
+    /// (`body { font-family: Lato }` in a theme, `body { font-family: Inter }` in the site's
+    /// stylesheet after it), unless only the earlier one is `!important`. The page's own styles
+    /// are a cascade of their own, as where its `<style>` elements stand among its stylesheets
+    /// is not known (nothing outside them overrides them, nor do they override anything outside).
+    fn overridden_families(&self) -> &rustc_hash::FxHashMap<&'g str, Vec<&'g str>> {
+        self.overridden.get_or_init(|| {
+            let sheets = self
+                .cascade
+                .iter()
+                .flat_map(|&(f, always)| f.decls.iter().map(move |d| (d, always)))
+                .collect::<Vec<_>>();
+            let own = self.own.iter().flat_map(|f| &f.decls).map(|d| (d, true));
+            let mut live = rustc_hash::FxHashSet::default();
+            let mut lost: rustc_hash::FxHashMap<&'g str, Vec<&'g str>> = Default::default();
+            for decls in [sheets, own.collect()] {
+                // The last declaration that overrides, and the last `!important` one, of each
+                // rule's selectors.
+                let mut last = rustc_hash::FxHashMap::default();
+                let mut last_important = rustc_hash::FxHashMap::default();
+                for (i, &(d, always)) in decls.iter().enumerate() {
+                    if always && d.overrides {
+                        last.insert(d.selectors.as_str(), i);
+                        if d.important {
+                            last_important.insert(d.selectors.as_str(), i);
+                        }
+                    }
+                }
+                for (i, (d, _)) in decls.iter().enumerate() {
+                    let after = |last: &rustc_hash::FxHashMap<&str, usize>| {
+                        last.get(d.selectors.as_str()).is_some_and(|&j| j > i)
+                    };
+                    let over = !d.selectors.is_empty()
+                        && if d.important {
+                            after(&last_important)
+                        } else {
+                            after(&last) || last_important.contains_key(d.selectors.as_str())
+                        };
+                    for name in &d.names {
+                        if over {
+                            lost.entry(name.as_str()).or_default().push(&d.selectors);
+                        } else {
+                            live.insert(name.as_str());
+                        }
+                    }
+                }
+            }
+            lost.retain(|name, _| !live.contains(name));
+            for selectors in lost.values_mut() {
+                selectors.sort_unstable();
+                selectors.dedup();
+            }
+            lost
         })
     }
 
@@ -2573,6 +2648,20 @@ fn spec_for(
                                     "@font-face{}: no style of the page names its family (in \
                                      font-family or font), so no text uses it",
                                     family()
+                                )
+                                .into());
+                            }
+                            FamilyUse::Overridden(selectors) => {
+                                return Err(format!(
+                                    "@font-face{}: every declaration that names its family is \
+                                     overridden by a later one for the same selectors ({}), so no \
+                                     text uses it",
+                                    family(),
+                                    selectors
+                                        .iter()
+                                        .map(|s| format!("`{s}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
                                 )
                                 .into());
                             }

@@ -24,8 +24,8 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use super::{
-    Expr, FileFacts, FontUse, Gated, GatedWeight, Locator, PageWeight, PropDef, RefAttrs, RefKind,
-    Reference, VarRead, VarRef, VarSlant, Weight,
+    Expr, FamilyDecl, FileFacts, FontUse, Gated, GatedWeight, Locator, PageWeight, PropDef,
+    RefAttrs, RefKind, Reference, VarRead, VarRef, VarSlant, Weight,
 };
 
 /// Parses a stylesheet and returns its references in document order.
@@ -40,6 +40,8 @@ pub fn parse_css(text: &str) -> FileFacts {
         text,
         rule: Rule::Any,
         nested: false,
+        in_style: false,
+        in_at_rule: false,
     };
     let mut parser = Parser::new(text);
     walker.scan(&mut parser, false);
@@ -181,6 +183,10 @@ struct Walker<'t> {
     /// Inside a style rule or an at-rule other than `@layer`: a rule here applies only where
     /// they do.
     nested: bool,
+    /// Inside a style rule (for the cascade, [`super::FamilyDecl`]).
+    in_style: bool,
+    /// Inside an at-rule's block, `@layer`'s included.
+    in_at_rule: bool,
 }
 
 /// What a rule's selectors ask of an element ([`selector_gate`]); `None` when some selector may
@@ -206,6 +212,10 @@ enum Rule {
         named: OnceCell<RuleGate>,
         /// Outside other rules and conditional at-rules ([`Walker::nested`]).
         top: bool,
+        /// Outside other style rules ([`super::FamilyDecl::selectors`]).
+        unnested: bool,
+        /// Outside other style rules and at-rules ([`super::FamilyDecl::overrides`]).
+        overrides: bool,
     },
 }
 
@@ -251,6 +261,7 @@ impl<'t> Walker<'t> {
                 Token::CurlyBracketBlock => {
                     let outer = self.rule.clone();
                     let outer_nested = self.nested;
+                    let (outer_style, outer_at) = (self.in_style, self.in_at_rule);
                     let prelude = p.slice(began..at).trim_start();
                     if !prelude.starts_with('@') {
                         self.rule = Rule::Selectors {
@@ -259,17 +270,22 @@ impl<'t> Walker<'t> {
                             gate: OnceCell::new(),
                             named: OnceCell::new(),
                             top: !self.nested,
+                            unnested: !self.in_style,
+                            overrides: !self.in_style && !self.in_at_rule,
                         };
                         self.nested = true;
-                    } else if !prelude
-                        .get(..6)
-                        .is_some_and(|a| a.eq_ignore_ascii_case("@layer"))
-                    {
-                        self.nested = true;
+                        self.in_style = true;
+                    } else {
+                        self.in_at_rule = true;
+                        let layer = prelude
+                            .get(..6)
+                            .is_some_and(|a| a.eq_ignore_ascii_case("@layer"));
+                        self.nested |= !layer;
                     }
                     self.descend(p, false);
                     self.rule = outer;
                     self.nested = outer_nested;
+                    (self.in_style, self.in_at_rule) = (outer_style, outer_at);
                     statement = None;
                 }
                 // A rule for certain elements may give them a weight that picks one face of a
@@ -573,6 +589,9 @@ impl<'t> Walker<'t> {
                     any_of: code.clone(),
                 }));
         }
+        p.reset(&start);
+        let decl = self.family_decl(p, shorthand, &expr.names);
+        self.fonts.decls.push(decl);
         let fonts = &mut self.fonts;
         fonts.computed |= value.computed;
         if !expr.vars.is_empty() {
@@ -596,6 +615,33 @@ impl<'t> Walker<'t> {
                     any_of: gate.to_vec(),
                 }))
             }
+        }
+    }
+
+    /// The innermost rule's `font-family` or `font` (`shorthand`) declaration whose value `p`
+    /// holds and which may mean `names`, for the cascade.
+    fn family_decl(&self, p: &mut Parser<'_>, shorthand: bool, names: &[String]) -> FamilyDecl {
+        let (selectors, overrides) = match &self.rule {
+            Rule::Selectors {
+                range,
+                unnested: true,
+                overrides,
+                ..
+            } => {
+                let text = self.text.get(range.clone()).unwrap_or_default();
+                (
+                    text.split_whitespace().collect::<Vec<_>>().join(" "),
+                    *overrides,
+                )
+            }
+            _ => (String::new(), false),
+        };
+        let kept = kept_value(p, shorthand);
+        FamilyDecl {
+            overrides: overrides && kept.is_some() && !selectors.is_empty(),
+            selectors,
+            names: names.to_vec(),
+            important: kept.unwrap_or_else(|| is_important(p)),
         }
     }
 
@@ -1003,6 +1049,87 @@ fn declaration_value<'i>(p: &mut Parser<'i>, read: impl FnOnce(&mut Parser<'i>))
             Ok::<(), Failure>(())
         },
     );
+}
+
+/// Whether a browser surely keeps a `font-family` value (or a `font` one, `shorthand`), read from
+/// `p`: `Some` with whether it is `!important`, `None` when it may be invalid (a browser then
+/// drops the declaration). A family list holds names, strings, commas and `var()`s; a shorthand
+/// needs a size, a system font or a keyword that sets it whole, or a `var()` (a value that a
+/// `var()` makes invalid unsets the property, which overrides too).
+fn kept_value(p: &mut Parser<'_>, shorthand: bool) -> Option<bool> {
+    let start = p.state();
+    let (mut named, mut whole, mut important) = (false, !shorthand, false);
+    while let Ok(token) = p.next().cloned() {
+        match token {
+            Token::Ident(word) => {
+                named = true;
+                whole |= is_font_size_or_system(&word);
+            }
+            Token::QuotedString(_) => named = true,
+            Token::Comma => {}
+            Token::Function(f) if f.eq_ignore_ascii_case("var") => (named, whole) = (true, true),
+            Token::Function(f) if shorthand && is_computing(&f) => whole = true,
+            Token::Dimension { .. } | Token::Percentage { .. } if shorthand => whole = true,
+            Token::Number { .. } | Token::Delim('/') if shorthand => {}
+            Token::Delim('!')
+                if p.try_parse(|p| p.expect_ident_matching("important"))
+                    .is_ok() =>
+            {
+                important = true;
+            }
+            _ => {
+                p.reset(&start);
+                return None;
+            }
+        }
+    }
+    p.reset(&start);
+    (named && whole).then_some(important)
+}
+
+/// Whether a declaration's value, read from `p`, says `!important`.
+fn is_important(p: &mut Parser<'_>) -> bool {
+    let start = p.state();
+    let mut important = false;
+    while let Ok(token) = p.next().cloned() {
+        if matches!(token, Token::Delim('!')) {
+            important |= p
+                .try_parse(|p| p.expect_ident_matching("important"))
+                .is_ok();
+        }
+    }
+    p.reset(&start);
+    important
+}
+
+/// Whether a word of a `font` shorthand sets the whole font (with a family): a size keyword, a
+/// system font or a CSS-wide keyword.
+fn is_font_size_or_system(word: &str) -> bool {
+    [
+        "xx-small",
+        "x-small",
+        "small",
+        "medium",
+        "large",
+        "x-large",
+        "xx-large",
+        "xxx-large",
+        "smaller",
+        "larger",
+        "caption",
+        "icon",
+        "menu",
+        "message-box",
+        "small-caption",
+        "status-bar",
+        "inherit",
+        "initial",
+        "unset",
+        "revert",
+        "revert-layer",
+    ]
+    .iter()
+    .any(|k| word.eq_ignore_ascii_case(k))
 }
 
 /// Whether a `font-style` (or `font`) value is only a keyword that sets text upright: `Some(false)`
@@ -2451,6 +2578,55 @@ mod tests {
             refs("*{background-image: url('hero.jpg'); color: red}"),
             vec![("hero.jpg".into(), CssUrl, 1, 21)]
         );
+    }
+
+    #[test]
+    fn family_declarations_for_the_cascade() {
+        let decls = |css: &str| {
+            parse_css(css)
+                .font_use
+                .decls
+                .into_iter()
+                .map(|d| {
+                    let flag = match (d.overrides, d.important) {
+                        (true, false) => "",
+                        (true, true) => " !",
+                        (false, false) => " (kept)",
+                        (false, true) => " ! (kept)",
+                    };
+                    format!("{}: {}{flag}", d.selectors, d.names.join(","))
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            decls(
+                "h1,\n  h2  >  a { font-family: A, \"B c\" }\
+                 p { font: italic 700 1rem/1.5 C } p { font: bold D }\
+                 p { font-family: E !important } p { font: var(--f) }\
+                 @media print { p { font-family: F } } @layer base { p { font-family: G } }\
+                 .a { color: red; .b { font-family: H } } p { font-family: 12px }\
+                 p { font: menu } p { font-family: inherit }"
+            ),
+            [
+                // Names as [`FontUse::names`] keeps them: a shorthand's other words too.
+                "h1, h2 > a: a,b c",
+                "p: italic,c",
+                "p: bold d,d (kept)",
+                "p: e,important !",
+                "p: ",
+                "p: f (kept)",
+                "p: g (kept)",
+                ": h (kept)",
+                "p:  (kept)",
+                "p: menu",
+                "p: inherit",
+            ]
+        );
+        // An element's own styles are overridden by no rule.
+        let mut f = parse_css("*{font-family:A}").font_use;
+        f.overrides_nothing(true);
+        assert_eq!(f.decls[0].selectors, "");
+        assert!(!f.decls[0].overrides);
     }
 
     #[test]

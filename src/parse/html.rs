@@ -747,6 +747,7 @@ impl State {
                 if !always {
                     // A rule that applies on some screens only does not set text upright.
                     facts.font_use.upright.clear();
+                    facts.font_use.overrides_nothing(false);
                 }
                 self.append_inline(facts, raw.origin, |_| true);
             }
@@ -1036,7 +1037,8 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         && !decls.trim_matches(is_ascii_ws).is_empty()
     {
         // A declaration list is not a stylesheet: wrap it in a rule so the CSS parser reads it.
-        let facts = super::css::parse_css(&format!("*{{{decls}}}"));
+        let mut facts = super::css::parse_css(&format!("*{{{decls}}}"));
+        facts.font_use.overrides_nothing(true);
         for mut r in facts.refs {
             r.location = at;
             st.refs.push(r);
@@ -1050,7 +1052,8 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     // Families named outside CSS: `<font face>`, and SVG's `font-family` presentation attribute.
     let face = if tag == "font" { a.get("face") } else { None };
     for families in face.into_iter().chain(a.get("font-family")) {
-        let facts = super::css::parse_css(&format!("*{{font-family:{families}}}"));
+        let mut facts = super::css::parse_css(&format!("*{{font-family:{families}}}"));
+        facts.font_use.overrides_nothing(true);
         st.font_use.merge(facts.font_use);
     }
 }

@@ -474,6 +474,29 @@ pub struct FontUse {
     /// names before it in one list, sorted, without duplicates. A custom property's are its
     /// declaration's ([`PropDef::places`]).
     pub places: Vec<Place>,
+    /// The `font-family` and `font` declarations, in the file's order, for the cascade
+    /// ([`FamilyDecl`]).
+    pub decls: Vec<FamilyDecl>,
+}
+
+/// A `font-family` or `font` declaration, as the cascade sees it: a later declaration of a rule
+/// with the same selectors (the same elements, the same specificity) overrides it, unless only
+/// it is `!important`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FamilyDecl {
+    /// Its rule's selectors as written, runs of whitespace made one space; empty for one that
+    /// nothing overrides: outside style rules (a `style` attribute), or in a rule nested in
+    /// another (whose selectors are relative to the outer one's).
+    pub selectors: String,
+    /// The names it may mean, lowercased ([`FontUse::names`]).
+    pub names: Vec<String>,
+    /// It says `!important`.
+    pub important: bool,
+    /// It overrides earlier declarations of its selectors: its rule is outside at-rules (which
+    /// may leave it out, or put it in a layer that unlayered rules override) and other rules, and a
+    /// browser keeps its value (one it may drop, such as a `font` shorthand without a size,
+    /// leaves the earlier declaration in force).
+    pub overrides: bool,
 }
 
 /// A name in one comma-separated family list, and the names of the entries before it there (none
@@ -877,6 +900,7 @@ impl FontUse {
             && self.code_families.is_empty()
             && self.control_families.is_empty()
             && self.places.is_empty()
+            && self.decls.is_empty()
             && !self.computed
             && !self.italic
     }
@@ -891,6 +915,7 @@ impl FontUse {
         self.italic_for.extend(other.italic_for);
         self.upright.extend(other.upright);
         self.var_slants.extend(other.var_slants);
+        self.decls.extend(other.decls);
         if !other.generated.is_empty() {
             self.generated.extend(other.generated);
             join_by_name(&mut self.generated);
@@ -914,6 +939,18 @@ impl FontUse {
         self.gated.extend(other.gated);
         self.props.extend(other.props);
         self.normalize();
+    }
+
+    /// Makes its declarations override nothing, as those of styles under a `media` condition;
+    /// and, for an element's own (`element`: a `style` attribute, `<font face>`), be overridden by
+    /// nothing a rule declares.
+    pub fn overrides_nothing(&mut self, element: bool) {
+        for d in &mut self.decls {
+            d.overrides = false;
+            if element {
+                d.selectors.clear();
+            }
+        }
     }
 
     /// Sorts and deduplicates the names, joins the gated entries of one name, and drops those that

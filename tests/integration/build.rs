@@ -2879,6 +2879,67 @@ fn a_family_only_code_rules_name_sets_only_code() {
     ));
 }
 
+/// A later declaration for the same selectors overrides a family: a theme's `body { font-family:
+/// Lato }` under the site's `body { font-family: Inter }` sets no text in Lato. Not when the later
+/// one may not apply (under `@media`, in a stylesheet with a `media`), may be dropped (a `font`
+/// shorthand without a size), loses to `!important`, or is for other selectors.
+#[test]
+fn a_family_that_a_later_rule_for_the_same_selectors_overrides_is_not_hinted() {
+    let face = |f: &str| format!("@font-face{{font-family:{f};src:url(/{f}.woff2)}}");
+    let faces: String = ["A", "B", "C", "D", "E", "F", "G", "H"]
+        .iter()
+        .map(|f| face(f))
+        .collect();
+    let theme = format!(
+        "{faces}body{{font-family:A,serif}}h1, h2{{font-family:C}}.nav{{font-family:E}}\
+         .menu{{font-family:F !important}}p{{font-family:G}}@media (min-width:1px){{p{{font-family:H}}}}"
+    );
+    let custom = "body { font-family: \"B\", sans-serif }\nh1,\n  h2 { font: 700 2em D }\n\
+                  .nav{font:bold E2} .menu{font-family:B} p{font-family:B}";
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/theme.css>\
+             <link rel=stylesheet href=/custom.css><link rel=stylesheet href=/print.css media=print>\
+             <h1 class=nav>Title</h1><ul class=menu><li>Menu</ul><p>Text",
+        ),
+        ("theme.css", &theme),
+        ("custom.css", custom),
+        ("print.css", "p{font-family:B}"),
+        (
+            "inline.html",
+            "<!doctype html><link rel=stylesheet href=/theme.css>\
+            <style>body{font-family:B}</style><p style=\"font-family:G\">Text",
+        ),
+        ("A.woff2", "a"),
+        ("B.woff2", "b"),
+        ("C.woff2", "c"),
+        ("D.woff2", "d"),
+        ("E.woff2", "e"),
+        ("F.woff2", "f"),
+        ("G.woff2", "g"),
+        ("H.woff2", "h"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let fonts = early_fonts(&out);
+    // A and C are overridden; E stays (the shorthand without a size is dropped), F stays
+    // (`!important`), G is overridden by custom.css's `p` (print.css's may not apply), and H is
+    // under `@media`, which a later rule for `p` overrides too.
+    assert_eq!(fonts("/").join(" "), "/B.woff2 /D.woff2 /E.woff2 /F.woff2");
+    // The page's own styles override nothing of its stylesheets (where they stand among them is
+    // not known), and a `style` attribute is for its element alone.
+    assert_eq!(
+        fonts("/inline.html").join(" "),
+        "/A.woff2 /B.woff2 /G.woff2 /H.woff2"
+    );
+    assert!(explains(
+        &explain(&site, "/"),
+        "/A.woff2",
+        "every declaration that names its family is overridden by a later one for the same \
+         selectors (`body`)"
+    ));
+}
+
 /// An `async` module is fetched at high priority like any module, and is hinted with its static
 /// imports; a classic `async` script is not hinted.
 #[test]
