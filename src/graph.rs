@@ -201,12 +201,8 @@ impl Node {
             ok: s.ok,
         };
         if let Some(facts) = s.facts {
-            let base = if s.kind == FileKind::Html {
-                let page = space.absolute(&space.page_url(&rel));
-                space.document_base(&page, facts.base_href.as_deref())
-            } else {
-                space.absolute(&space.file_url(&rel))
-            };
+            let html = s.kind == FileKind::Html;
+            let base = space.base_of(&rel, html, facts.base_href.as_deref());
             // Built in a new vector: an in-place collect would keep the references' larger
             // allocation for the node's whole life.
             node.edges = Vec::with_capacity(facts.refs.len());
@@ -789,8 +785,7 @@ fn resolve_ref(space: &UrlSpace, base: &Url, mut r: Reference) -> Edge {
 /// Diagnoses a broken, escaping or unusable reference once, at the referring file.
 /// Why a site file that is not in the listing was not read, when hintgen left it out on purpose:
 /// the diagnostic's code and the reason. Servers follow a symbolic link out of the site (the link
-/// itself is reported once by the walk); hand-made sites may serve their packages from
-/// `node_modules/`, which is not read (a project's would be most of the walk).
+/// itself is reported once by the walk); version-control folders are not read.
 fn unread(file: &str, outside: &[String]) -> Option<(&'static str, String)> {
     if let Some(link) = crate::walk::behind_link(outside, file) {
         return Some((
@@ -801,7 +796,8 @@ fn unread(file: &str, outside: &[String]) -> Option<(&'static str, String)> {
             ),
         ));
     }
-    let folder = crate::walk::skipped_folder(file)?;
+    // The files of `node_modules/` that the site loads are read ([`crate::packages`]).
+    let folder = crate::walk::skipped_folder(file).filter(|f| *f != "node_modules")?;
     Some((
         "skipped-folder",
         format!("inside a {folder} folder, which hintgen does not read"),

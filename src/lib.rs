@@ -35,6 +35,7 @@ pub mod hints;
 pub mod link;
 pub mod messages;
 pub mod output;
+pub mod packages;
 pub mod parse;
 pub mod plan;
 pub mod report;
@@ -183,7 +184,10 @@ fn scan_and_plan(
     let exclude: Vec<_> = config.out.iter().cloned().collect();
     let started = cache::now_ns();
     let cache_path = cache::path_for(config.out.as_deref(), use_cache);
-    let (files, mut diagnostics) = walk::walk(&config.site, &exclude)?;
+    let (mut files, mut diagnostics, packages) = walk::walk(&config.site, &exclude)?;
+    if packages {
+        add_package_files(config, &mut files, &mut diagnostics);
+    }
     let run_key = cache_path.as_ref().map(|_| RunKey {
         config: cache::config_id(config),
         walk: cache::diagnostics_id(&diagnostics),
@@ -248,6 +252,23 @@ fn scan_and_plan(
     build.cached = cached;
     build.run_key = run_key;
     Ok(Run::Built(Box::new(build)))
+}
+
+/// Adds the files of the site's `node_modules` folders that it loads ([`packages::loaded`]).
+fn add_package_files(
+    config: &Config,
+    files: &mut Vec<walk::SiteFile>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Ok(root) = std::fs::canonicalize(&config.site) else {
+        return;
+    };
+    let space = UrlSpace::new(&config.base);
+    let (more, mut d) = packages::loaded(&root, files, &space, config.sri);
+    files.extend(more);
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    diagnostics.append(&mut d);
+    diagnostics.sort();
 }
 
 /// Rewrites the fingerprint cache at `path` unless every file came from it ([`cache::stream`]:

@@ -122,6 +122,16 @@ impl UrlSpace {
         }
     }
 
+    /// The URL the references of the site file `rel` resolve against: a page's (`html`) own URL or
+    /// its `<base href>`, another file's URL.
+    pub fn base_of(&self, rel: &str, html: bool, base_href: Option<&str>) -> Url {
+        if html {
+            self.document_base(&self.absolute(&self.page_url(rel)), base_href)
+        } else {
+            self.absolute(&self.file_url(rel))
+        }
+    }
+
     /// Resolves a reference as written against a base URL.
     pub fn resolve(&self, base: &Url, raw: &str) -> Target {
         let raw = raw.trim_matches(|c: char| c.is_ascii_whitespace());

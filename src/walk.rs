@@ -6,6 +6,7 @@
 //! are kept (`.well-known/`, `.vite/manifest.json` matter), except VCS folders and our own outputs.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Diagnostic, Error, Result, Severity};
 
@@ -45,20 +46,22 @@ const PLATFORM_FILES: &[&str] = &["_headers", "_redirects"];
 const SKIP_DIRS: &[&str] = &[".git", ".hg", ".svn", "node_modules"];
 
 /// Lists the site's files, sorted by relative path. `exclude` folders (the output folder when it lies
-/// inside the site) are skipped.
+/// inside the site) are skipped. Also says whether a `node_modules` folder was passed over
+/// ([`crate::packages`]).
 ///
 /// The first two levels are listed first; then their folders are walked in parallel (a site's
 /// folders are independent, and listing 40,000 files is most of a no-change re-run).
-pub fn walk(root: &Path, exclude: &[PathBuf]) -> Result<(Vec<SiteFile>, Vec<Diagnostic>)> {
+pub fn walk(root: &Path, exclude: &[PathBuf]) -> Result<(Vec<SiteFile>, Vec<Diagnostic>, bool)> {
     let root_canon = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     let exclude: Vec<PathBuf> = exclude
         .iter()
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
-    let (mut files, mut diags) = walk_split(&root_canon, &root_canon, 2, &exclude);
+    let packages = AtomicBool::new(false);
+    let (mut files, mut diags) = walk_split(&root_canon, &root_canon, 2, &exclude, &packages);
     files.sort_by(|a, b| a.rel.cmp(&b.rel));
     diags.sort();
-    Ok((files, diags))
+    Ok((files, diags, packages.into_inner()))
 }
 
 /// Lists `dir` one level deep and walks its folders in parallel, splitting `levels` more times, so
@@ -68,16 +71,17 @@ fn walk_split(
     dir: &Path,
     levels: u32,
     exclude: &[PathBuf],
+    packages: &AtomicBool,
 ) -> (Vec<SiteFile>, Vec<Diagnostic>) {
     use rayon::prelude::*;
     if levels == 0 {
-        let (files, diags, _) = walk_from(root_canon, dir, None, exclude);
+        let (files, diags, _) = walk_from(root_canon, dir, None, exclude, packages);
         return (files, diags);
     }
-    let (mut files, mut diags, subdirs) = walk_from(root_canon, dir, Some(1), exclude);
+    let (mut files, mut diags, subdirs) = walk_from(root_canon, dir, Some(1), exclude, packages);
     let deeper: Vec<_> = subdirs
         .par_iter()
-        .map(|sub| walk_split(root_canon, sub, levels - 1, exclude))
+        .map(|sub| walk_split(root_canon, sub, levels - 1, exclude, packages))
         .collect();
     for (f, d) in deeper {
         files.extend(f);
@@ -88,11 +92,13 @@ fn walk_split(
 
 /// Walks `start` (the root, or one folder under it) and returns its files, its diagnostics, and,
 /// when `max_depth` stops the walk, the folders found at that depth that are to be walked next.
+/// Sets `packages` when it passes over a `node_modules` folder.
 fn walk_from(
     root_canon: &Path,
     start: &Path,
     max_depth: Option<usize>,
     exclude: &[PathBuf],
+    packages: &AtomicBool,
 ) -> (Vec<SiteFile>, Vec<Diagnostic>, Vec<PathBuf>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
@@ -143,7 +149,11 @@ fn walk_from(
         }
         let rel = rel_of(root_canon, path);
         let ft = entry.file_type();
-        if ft.is_dir() && (SKIP_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())) {
+        let name = entry.file_name().to_string_lossy();
+        if ft.is_dir() && SKIP_DIRS.contains(&name.as_ref()) {
+            if name == "node_modules" {
+                packages.store(true, Ordering::Relaxed);
+            }
             it.skip_current_dir();
             continue;
         }
@@ -169,12 +179,7 @@ fn walk_from(
                 }
                 Ok(target) if target.starts_with(root_canon) => {}
                 Ok(_) | Err(_) => {
-                    diags.push(Diagnostic::new(
-                        Severity::Error,
-                        OUTSIDE_LINK,
-                        rel,
-                        "symbolic link leads outside the site; not followed",
-                    ));
+                    diags.push(outside_link(rel));
                     if ft.is_dir() {
                         it.skip_current_dir();
                     }
@@ -307,7 +312,19 @@ pub fn behind_link<'l>(links: &'l [String], file: &str) -> Option<&'l str> {
 /// The code of a symbolic link that leads outside the site.
 const OUTSIDE_LINK: &str = "symlink-outside";
 
-/// The skipped folder (`node_modules`, `.git`, …) a site-relative path lies in, if any.
+/// The error for a symbolic link (site-relative `rel`, or a file behind one) that leads outside
+/// the site, which is not followed.
+pub fn outside_link(rel: String) -> Diagnostic {
+    Diagnostic::new(
+        Severity::Error,
+        OUTSIDE_LINK,
+        rel,
+        "symbolic link leads outside the site; not followed",
+    )
+}
+
+/// The skipped folder (`node_modules`, `.git`, …) a site-relative path lies in, if any (the files
+/// of a `node_modules` folder that the site loads are read all the same, [`crate::packages`]).
 pub fn skipped_folder(rel: &str) -> Option<&'static str> {
     let mut dirs = rel.split('/').rev().skip(1);
     dirs.find_map(|d| SKIP_DIRS.iter().find(|&&s| s == d).copied())

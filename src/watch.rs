@@ -97,6 +97,14 @@ fn ignored_rel(rel: &str) -> bool {
     walk::skips_rel(rel) || is_editor_temp(rel.rsplit('/').next().unwrap_or(rel))
 }
 
+/// Whether a file read names a file in a `node_modules` folder ([`crate::packages`]).
+fn names_packages(s: &Scanned) -> bool {
+    s.facts.as_ref().is_some_and(|f| {
+        let named = |url: &str| url.contains("node_modules/");
+        f.refs.iter().any(|r| named(&r.url)) || f.import_map.values().any(|u| named(u))
+    })
+}
+
 /// `root/a/b` → `a/b` (empty for the root itself); `None` outside the root.
 fn rel_in(root: &Path, path: &Path) -> Option<String> {
     path.starts_with(root).then(|| walk::rel_of(root, path))
@@ -482,11 +490,22 @@ impl Incremental {
         all
     }
 
-    /// Lists the site (a full walk), minus editor files; replaces the walk's diagnostics.
+    /// Lists the site (a full walk), minus editor files, with the files of its `node_modules`
+    /// folders that it loads ([`crate::packages`]: events in those folders are not followed, a
+    /// full walk finds them again); replaces the walk's diagnostics.
     fn list(&mut self) -> Result<Vec<SiteFile>> {
-        let (files, diags) = walk::walk(&self.root, &self.exclude)?;
+        let (files, diags, packages) = walk::walk(&self.root, &self.exclude)?;
         self.walk_diags = diags;
-        Ok(files.into_iter().filter(|f| !ignored_rel(&f.rel)).collect())
+        let mut files: Vec<SiteFile> = files.into_iter().filter(|f| !ignored_rel(&f.rel)).collect();
+        if packages {
+            let (more, mut d) =
+                crate::packages::loaded(&self.root, &files, &self.graph.space, self.sri);
+            files.extend(more);
+            files.sort_by(|a, b| a.rel.cmp(&b.rel));
+            self.walk_diags.append(&mut d);
+            self.walk_diags.sort();
+        }
+        Ok(files)
     }
 
     /// Compares a full listing with what is known: files to read (new, stat moved, racy, or named by
@@ -596,7 +615,8 @@ impl Incremental {
             How::Events => self.look(paths, false),
             How::Recheck => self.look(paths, true),
         };
-        let (read, removed) = match looked {
+        let walked = matches!(looked, Looked::Walk);
+        let (mut read, mut removed) = match looked {
             Looked::Files(read, removed) => (read, removed),
             Looked::Walk => {
                 let listed = self.list()?;
@@ -628,7 +648,22 @@ impl Incremental {
         }
         self.held = None;
         let read_at = now_ns();
-        let scanned = read_files(&read, self.sri, interrupted).ok_or(Error::Interrupted)?;
+        let mut scanned = read_files(&read, self.sri, interrupted).ok_or(Error::Interrupted)?;
+        // A file that names a package folder may load files of it that are not listed yet: only
+        // a full walk finds them ([`Incremental::list`]).
+        if !walked && scanned.iter().any(names_packages) {
+            let evented: HashSet<String> = read.iter().map(|f| f.rel.clone()).collect();
+            let listed = self.list()?;
+            let (more, gone) = self.diff(listed, &evented);
+            read = more
+                .into_iter()
+                .filter(|f| !evented.contains(&f.rel))
+                .collect();
+            scanned.extend(read_files(&read, self.sri, interrupted).ok_or(Error::Interrupted)?);
+            removed.extend(gone);
+            removed.sort();
+            removed.dedup();
+        }
         Ok(Some(self.apply(scanned, read_at, removed)))
     }
 
@@ -2419,6 +2454,32 @@ mod tests {
         let d = f.sync(&["about"], false).unwrap();
         assert_eq!(d.removed, vec!["about/index.html"]);
         assert!(!f.state.plan().pages.contains_key("/about/"));
+    }
+
+    #[test]
+    fn package_files_that_a_page_comes_to_load_are_read() {
+        let mut f = site();
+        f.write("node_modules/theme/s.css", "@import 'b.css';");
+        f.write("node_modules/theme/b.css", "a{}");
+        f.write("node_modules/theme/unused.css", "a{}");
+        f.write(
+            "deck.html",
+            r#"<link rel="stylesheet" href="/node_modules/theme/s.css">"#,
+        );
+        // Events name the page only: the package files it loads are found by a walk.
+        let d = f.sync(&["deck.html"], false).unwrap();
+        assert_eq!(
+            d.added,
+            vec![
+                "deck.html",
+                "node_modules/theme/b.css",
+                "node_modules/theme/s.css"
+            ]
+        );
+        assert_eq!(
+            f.hints("/deck.html"),
+            vec!["/node_modules/theme/s.css", "/node_modules/theme/b.css"]
+        );
     }
 
     #[test]

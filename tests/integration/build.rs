@@ -837,33 +837,80 @@ fn an_unrendered_template_url_is_a_warning() {
     assert_eq!(o.status.code(), Some(1), "{err}");
 }
 
-/// `node_modules/` and version-control folders are not read; a page that loads a file from one (a
-/// hand-made site serving its packages) gets a warning that says so, not a missing-file error.
+/// `node_modules/` folders are not walked, but the files of theirs that the site loads are read
+/// (a hand-made site serving its packages), and those these load in turn: they get hints, and
+/// nothing else of the folder is listed. Version-control folders are not read: a page that loads a
+/// file from one gets a warning that says so, not a missing-file error.
 #[test]
-fn a_reference_into_node_modules_is_a_warning() {
+fn files_of_node_modules_that_pages_load_are_read() {
     let (dir, site) = temp_site(&[
         (
             "index.html",
             "<!doctype html><link rel=stylesheet href=node_modules/theme/style.css>\
-             <link rel=stylesheet href=/gone.css><p>Slides",
+             <script type=importmap>{\"imports\":{\"lib\":\"/node_modules/lib/index.js\"}}</script>\
+             <script type=module>import 'lib';</script>\
+             <link rel=stylesheet href=.git/x.css><link rel=stylesheet href=/gone.css><p>Slides",
         ),
-        ("node_modules/theme/style.css", "body{color:red}"),
+        (
+            "node_modules/theme/style.css",
+            "@import 'parts/base.css';@font-face{font-family:T;src:url(../fonts/t.woff2)}\
+             body{font-family:T}",
+        ),
+        ("node_modules/theme/parts/base.css", "h1{color:red}"),
+        ("node_modules/fonts/t.woff2", "t"),
+        ("node_modules/lib/index.js", "import './dep.js';"),
+        ("node_modules/lib/dep.js", "export {};"),
+        ("node_modules/lib/unused.js", "export {};"),
+        (".git/x.css", "p{}"),
+        ("other.html", "<!doctype html><p>Nothing from packages"),
     ]);
+    let outside = dir.path().join("outside.css");
+    std::fs::write(&outside, "p{}").unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&outside, site.join("node_modules/theme/link.css")).unwrap();
+        let page = site.join("index.html");
+        let html = std::fs::read_to_string(&page).unwrap();
+        let linked = "<link rel=stylesheet href=node_modules/theme/link.css>";
+        std::fs::write(&page, html.replace("<p>", &format!("{linked}<p>"))).unwrap();
+    }
     let out = dir.path().join("out");
     let o = build(&site, &out, &[]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
+    let early = &early_links(&out)["/"];
+    for file in [
+        "/node_modules/theme/style.css",
+        "/node_modules/theme/parts/base.css",
+        "/node_modules/fonts/t.woff2",
+        "/node_modules/lib/index.js",
+        "/node_modules/lib/dep.js",
+    ] {
+        assert!(early.iter().any(|l| l.contains(file)), "{file}: {early:?}");
+    }
+    let assets = std::fs::read_to_string(out.join("assets.json")).unwrap();
+    assert!(assets.contains("node_modules/lib/dep.js") && !assets.contains("unused.js"));
+    // A version-control folder, and a package file that links out of the site, are not read.
     let skipped = lines_with(&err, "skipped-folder");
     assert_eq!(skipped.len(), 1, "{err}");
     assert!(
-        skipped[0].contains("warning") && skipped[0].contains("inside a node_modules folder"),
+        skipped[0].contains("warning") && skipped[0].contains("inside a .git folder"),
+        "{err}"
+    );
+    assert!(!assets.contains("link.css"), "{assets}");
+    #[cfg(unix)]
+    assert!(
+        lines_with(&err, "symlink-outside")
+            .iter()
+            .any(|l| l.contains("link.css") && l.contains("leads outside the site")),
         "{err}"
     );
     let missing = lines_with(&err, "missing-file");
     assert_eq!(missing.len(), 1, "{err}");
     assert!(missing[0].contains("/gone.css"), "{err}");
+    // Without a reference, the folder is not read at all.
     assert!(
-        !early_links(&out)["/"]
+        !early_links(&out)["/other.html"]
             .iter()
             .any(|l| l.contains("node_modules"))
     );
