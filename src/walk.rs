@@ -149,9 +149,8 @@ fn walk_from(
         }
         let rel = rel_of(root_canon, path);
         let ft = entry.file_type();
-        let name = entry.file_name().to_string_lossy();
-        if ft.is_dir() && SKIP_DIRS.contains(&name.as_ref()) {
-            if name == "node_modules" {
+        if ft.is_dir() && SKIP_DIRS.contains(&entry.file_name().to_string_lossy().as_ref()) {
+            if entry.file_name() == "node_modules" {
                 packages.store(true, Ordering::Relaxed);
             }
             it.skip_current_dir();
