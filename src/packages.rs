@@ -17,7 +17,9 @@ use crate::config::Sri;
 use crate::error::Diagnostic;
 use crate::parse::{FileFacts, FileKind, RefKind};
 use crate::site::{Target, UrlSpace};
-use crate::walk::{SiteFile, skipped_folder};
+use crate::walk::{SiteFile, is_skipped_dir};
+
+use std::io::Read as _;
 
 /// The folder name whose loaded files are followed.
 const PACKAGES: &str = "node_modules";
@@ -35,11 +37,9 @@ pub fn loaded(
     space: &UrlSpace,
     sri: Sri,
 ) -> (Vec<SiteFile>, Vec<Diagnostic>) {
-    let needle = memchr::memmem::Finder::new(PACKAGES.as_bytes());
     let mut queue: Vec<SiteFile> = files
         .par_iter()
-        .filter(|f| readable(&f.rel))
-        .filter(|f| std::fs::read(&f.path).is_ok_and(|b| needle.find(&b).is_some()))
+        .filter(|f| readable(&f.rel) && names_packages(&f.path))
         .cloned()
         .collect();
     let mut seen: FxHashSet<String> = FxHashSet::default();
@@ -83,7 +83,7 @@ pub fn loaded(
             }
         }
         for rel in targets {
-            if skipped_folder(&rel) != Some(PACKAGES) || !seen.insert(rel.clone()) {
+            if !in_packages(&rel) || !seen.insert(rel.clone()) {
                 continue;
             }
             let path = root.join(&rel);
@@ -114,4 +114,73 @@ fn readable(rel: &str) -> bool {
         FileKind::of(rel),
         FileKind::Html | FileKind::Css | FileKind::Js
     )
+}
+
+/// Whether a site-relative path lies in a `node_modules` folder and in no other folder the walk
+/// skips (`.git/node_modules/` is never read).
+fn in_packages(rel: &str) -> bool {
+    let mut skipped = rel
+        .split('/')
+        .rev()
+        .skip(1)
+        .filter(|d| is_skipped_dir(d))
+        .peekable();
+    skipped.peek().is_some() && skipped.all(|d| d == PACKAGES)
+}
+
+/// Whether the file at `path` holds the bytes `node_modules`, read a buffer at a time.
+fn names_packages(path: &Path) -> bool {
+    let needle = PACKAGES.as_bytes();
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    // The bytes kept from the last buffer, so that a name across two reads is found.
+    let mut kept = 0;
+    loop {
+        let n = match file.read(&mut buf[kept..]) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        let end = kept + n;
+        if memchr::memmem::find(&buf[..end], needle).is_some() {
+            return true;
+        }
+        kept = (needle.len() - 1).min(end);
+        buf.copy_within(end - kept..end, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_paths() {
+        assert!(in_packages("node_modules/a/b.css"));
+        assert!(in_packages("deck/node_modules/@s/node_modules/x.js"));
+        assert!(!in_packages("node_modules"));
+        assert!(!in_packages("assets/b.css"));
+        assert!(!in_packages(".git/node_modules/b.css"));
+        assert!(!in_packages("node_modules/.git/b.css"));
+    }
+
+    #[test]
+    fn the_name_is_found_across_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |offset: usize| {
+            let path = dir.path().join(format!("{offset}.html"));
+            let mut bytes = vec![b'x'; offset];
+            bytes.extend_from_slice(b"node_modules/a.css");
+            bytes.extend_from_slice(&[b'y'; 100]);
+            std::fs::write(&path, bytes).unwrap();
+            names_packages(&path)
+        };
+        for offset in [0, 65_530, 65_536, 65_540, 200_000] {
+            assert!(at(offset), "{offset}");
+        }
+        let none = dir.path().join("none.html");
+        std::fs::write(&none, vec![b'n'; 300_000]).unwrap();
+        assert!(!names_packages(&none));
+    }
 }

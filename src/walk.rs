@@ -322,6 +322,11 @@ pub fn outside_link(rel: String) -> Diagnostic {
     )
 }
 
+/// Whether the walk passes over folders of this name.
+pub fn is_skipped_dir(name: &str) -> bool {
+    SKIP_DIRS.contains(&name)
+}
+
 /// The skipped folder (`node_modules`, `.git`, …) a site-relative path lies in, if any (the files
 /// of a `node_modules` folder that the site loads are read all the same, [`crate::packages`]).
 pub fn skipped_folder(rel: &str) -> Option<&'static str> {
