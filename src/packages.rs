@@ -117,8 +117,15 @@ fn readable(rel: &str) -> bool {
 }
 
 /// Whether a site-relative path lies in a `node_modules` folder and in no other folder the walk
-/// skips (`.git/node_modules/` is never read).
+/// skips (`.git/node_modules/` is never read), without a `.` or `..` segment.
 fn in_packages(rel: &str) -> bool {
+    // A name decoded from `%2F` and `..` (`node_modules%2F..%2Fx`) is no path of the folder.
+    if rel
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return false;
+    }
     let mut skipped = rel
         .split('/')
         .rev()
@@ -163,6 +170,8 @@ mod tests {
         assert!(!in_packages("assets/b.css"));
         assert!(!in_packages(".git/node_modules/b.css"));
         assert!(!in_packages("node_modules/.git/b.css"));
+        assert!(!in_packages("node_modules/../../secret"));
+        assert!(!in_packages("node_modules/a/./b.css"));
     }
 
     #[test]
