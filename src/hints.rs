@@ -18,11 +18,11 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
-    BOLD_ELEMENTS, BOLDER_ELEMENTS, ELEMENT_LANG_MARK, Expr, FileKind, FontUse, Gated, HEADINGS,
-    ITALIC_ELEMENTS, LANG_MARK, PageWeight, Place, PropDef, RefAttrs, RefKind, TextChars,
+    BOLD_ELEMENTS, BOLDER_ELEMENTS, Cascaded, ELEMENT_LANG_MARK, Expr, FileKind, FontUse, Gated,
+    HEADINGS, ITALIC_ELEMENTS, LANG_MARK, PageWeight, Place, PropDef, RefAttrs, RefKind, TextChars,
     TextContext, Upright, VarRef, Weight, Words,
     css::{CodeRange, intersect_ranges, merge_ranges, subtract_ranges},
-    element_word, gate_word, italic_under, media_always_applies,
+    element_word, gate_word, italic_under, media_always_applies, overridden,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -1020,8 +1020,8 @@ struct PageStyles<'g> {
     faces: Vec<(String, bool, (u16, u16))>,
     /// [`PageStyles::last_bare`], worked out on first use.
     last_bare: OnceCell<rustc_hash::FxHashMap<&'g str, usize>>,
-    /// [`PageStyles::overridden_families`], worked out on first use.
-    overridden: OnceCell<rustc_hash::FxHashMap<&'g str, Vec<&'g str>>>,
+    /// [`PageStyles::overridden_decls`], worked out on first use.
+    overridden: OnceCell<Overridden<'g>>,
     /// The page's stylesheets in cascade order, each with whether it applies on every screen
     /// (not under a `media` condition, nor imported by a stylesheet that is).
     cascade: Vec<(&'g FontUse, bool)>,
@@ -1047,6 +1047,16 @@ struct PageStyles<'g> {
     /// The weights of the contexts worked out so far, by the words of theirs that weight rules
     /// read ([`PageStyles::context_weights`]).
     weights_by_words: std::cell::RefCell<rustc_hash::FxHashMap<Vec<u32>, Option<Vec<u16>>>>,
+}
+
+/// What later declarations override on a page ([`PageStyles::overridden_decls`]).
+struct Overridden<'g> {
+    /// The families (lowercased) that only overridden declarations name, with those
+    /// declarations' selectors.
+    families: rustc_hash::FxHashMap<&'g str, Vec<&'g str>>,
+    /// The custom property declarations overridden (by address: each is borrowed from the
+    /// page's styles for as long as they are).
+    props: rustc_hash::FxHashSet<*const PropDef>,
 }
 
 /// A family that every list naming it puts after other families ([`FontUse::places`]), and the
@@ -1203,7 +1213,7 @@ enum FamilyUse<'g> {
     Named(Option<Vec<u16>>),
     /// No style names it.
     Unnamed,
-    /// Only declarations that later ones override name it ([`PageStyles::overridden_families`]), in rules
+    /// Only declarations that later ones override name it ([`PageStyles::overridden_decls`]), in rules
     /// with these selectors.
     Overridden(Vec<&'g str>),
     /// Only rules for elements with these class names or ids name it, and the page has none.
@@ -1355,7 +1365,7 @@ impl<'g> PageStyles<'g> {
     /// custom property ([`PageStyles::var_families`]).
     fn may_use(&self, family: &str) -> FamilyUse<'g> {
         let family = family.to_ascii_lowercase();
-        let overridden = self.overridden_families().get(family.as_str());
+        let overridden = self.overridden_decls().families.get(family.as_str());
         if self.uses.iter().any(|f| {
             if overridden.is_some() {
                 f.computed
@@ -1395,7 +1405,7 @@ impl<'g> PageStyles<'g> {
             self.uses
                 .iter()
                 .flat_map(|f| &f.props)
-                .filter(|d| d.value.names_any(&family))
+                .filter(|d| d.value.names_any(&family) && !self.is_overridden(d))
         };
         let mut props: Vec<&'g str> = naming().map(|d| d.prop.as_str()).collect();
         props.sort_unstable();
@@ -1545,58 +1555,65 @@ impl<'g> PageStyles<'g> {
     /// of those declarations' rules: a later declaration of a rule with the same selectors, in
     /// a stylesheet that applies on every screen, sets another family for the same elements
     /// (`body { font-family: Lato }` in a theme, `body { font-family: Inter }` in the site's
-    /// stylesheet after it), unless only the earlier one is `!important`. The page's own styles
-    /// are a cascade of their own, as where its `<style>` elements stand among its stylesheets
-    /// is not known (nothing outside them overrides them, nor do they override anything outside).
-    fn overridden_families(&self) -> &rustc_hash::FxHashMap<&'g str, Vec<&'g str>> {
+    /// stylesheet after it), unless only the earlier one is `!important` ([`Cascaded`]). The
+    /// page's own styles are a cascade of their own, as where its `<style>` elements stand among
+    /// its stylesheets is not known (nothing outside them overrides them, nor do they override
+    /// anything outside). Also the custom property declarations that later ones override so
+    /// (`:root { --font: Lato }` under `:root { --font: Inter }`), which give `var()`s nothing.
+    fn overridden_decls(&self) -> &Overridden<'g> {
         self.overridden.get_or_init(|| {
-            let sheets = self
-                .cascade
-                .iter()
-                .flat_map(|&(f, always)| f.decls.iter().map(move |d| (d, always)))
-                .collect::<Vec<_>>();
-            let own = self.own.iter().flat_map(|f| &f.decls).map(|d| (d, true));
             let mut live = rustc_hash::FxHashSet::default();
-            let mut lost: rustc_hash::FxHashMap<&'g str, Vec<&'g str>> = Default::default();
-            for decls in [sheets, own.collect()] {
-                // The last declaration that overrides, and the last `!important` one, of each
-                // rule's selectors.
-                let mut last = rustc_hash::FxHashMap::default();
-                let mut last_important = rustc_hash::FxHashMap::default();
-                for (i, &(d, always)) in decls.iter().enumerate() {
-                    if always && d.overrides {
-                        last.insert(d.selectors.as_str(), i);
-                        if d.important {
-                            last_important.insert(d.selectors.as_str(), i);
-                        }
-                    }
-                }
-                for (i, (d, _)) in decls.iter().enumerate() {
-                    let after = |last: &rustc_hash::FxHashMap<&str, usize>| {
-                        last.get(d.selectors.as_str()).is_some_and(|&j| j > i)
-                    };
-                    let over = !d.selectors.is_empty()
-                        && if d.important {
-                            after(&last_important)
-                        } else {
-                            after(&last) || last_important.contains_key(d.selectors.as_str())
-                        };
+            let mut lost: Vec<(&'g str, &'g str)> = Vec::new();
+            let mut props = rustc_hash::FxHashSet::default();
+            let own = self.own.iter().map(|&f| (f, true)).collect();
+            for uses in [self.cascade.clone(), own] {
+                let decls = uses
+                    .iter()
+                    .flat_map(|&(f, always)| f.decls.iter().map(move |d| (d, always)));
+                let at: Vec<(&str, &Cascaded, bool)> = decls
+                    .clone()
+                    .map(|(d, always)| ("", &d.at, always))
+                    .collect();
+                for ((d, _), over) in decls.zip(overridden(&at)) {
                     for name in &d.names {
                         if over {
-                            lost.entry(name.as_str()).or_default().push(&d.selectors);
+                            lost.push((name, &d.at.selectors));
                         } else {
                             live.insert(name.as_str());
                         }
                     }
                 }
+                let defs = uses
+                    .iter()
+                    .flat_map(|&(f, always)| f.props.iter().map(move |d| (d, always)));
+                let at: Vec<(&str, &Cascaded, bool)> = defs
+                    .clone()
+                    .map(|(d, always)| (d.prop.as_str(), &d.at, always))
+                    .collect();
+                for ((d, _), over) in defs.zip(overridden(&at)) {
+                    if over {
+                        props.insert(d as *const PropDef);
+                    }
+                }
             }
-            lost.retain(|name, _| !live.contains(name));
-            for selectors in lost.values_mut() {
+            let mut families: rustc_hash::FxHashMap<&'g str, Vec<&'g str>> = Default::default();
+            for (name, selectors) in lost.into_iter().filter(|(n, _)| !live.contains(n)) {
+                families.entry(name).or_default().push(selectors);
+            }
+            for selectors in families.values_mut() {
                 selectors.sort_unstable();
                 selectors.dedup();
             }
-            lost
+            Overridden { families, props }
         })
+    }
+
+    /// Whether a later declaration overrides custom property declaration `d`
+    /// ([`PageStyles::overridden_decls`]).
+    fn is_overridden(&self, d: &PropDef) -> bool {
+        self.overridden_decls()
+            .props
+            .contains(&(d as *const PropDef))
     }
 
     /// Whether a face of `family` (lowercased) serving `range` of weights is the one a browser
@@ -1940,7 +1957,7 @@ impl<'g> PageStyles<'g> {
             .uses
             .iter()
             .flat_map(|f| f.props_of(prop))
-            .filter(|d| self.applies(d.gate.as_deref()))
+            .filter(|d| self.applies(d.gate.as_deref()) && !self.is_overridden(d))
             .collect();
         // A declaration for the root in the page's own language (its `<html lang>`) overrides
         // those for the plain root, whose selectors are less specific: Starlight's
@@ -2003,7 +2020,10 @@ impl<'g> PageStyles<'g> {
                 }
             }
             for d in &f.props {
-                if self.applies(d.gate.as_deref()) && self.has_word(&d.prop) {
+                if self.applies(d.gate.as_deref())
+                    && self.has_word(&d.prop)
+                    && !self.is_overridden(d)
+                {
                     let mut walk = VarWalk::default();
                     self.expr_names(&d.value, None, &mut walk, 0);
                     vars.any |= walk.any;

@@ -24,8 +24,8 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use super::{
-    Expr, FamilyDecl, FileFacts, FontUse, Gated, GatedWeight, Locator, PageWeight, PropDef,
-    RefAttrs, RefKind, Reference, VarRead, VarRef, VarSlant, Weight,
+    Cascaded, Expr, FamilyDecl, FileFacts, FontUse, Gated, GatedWeight, Locator, PageWeight,
+    PropDef, RefAttrs, RefKind, Reference, VarRead, VarRef, VarSlant, Weight,
 };
 
 /// Parses a stylesheet and returns its references in document order.
@@ -183,7 +183,7 @@ struct Walker<'t> {
     /// Inside a style rule or an at-rule other than `@layer`: a rule here applies only where
     /// they do.
     nested: bool,
-    /// Inside a style rule (for the cascade, [`super::FamilyDecl`]).
+    /// Inside a style rule (for the cascade, [`super::Cascaded`]).
     in_style: bool,
     /// Inside an at-rule's block, `@layer`'s included.
     in_at_rule: bool,
@@ -212,9 +212,9 @@ enum Rule {
         named: OnceCell<RuleGate>,
         /// Outside other rules and conditional at-rules ([`Walker::nested`]).
         top: bool,
-        /// Outside other style rules ([`super::FamilyDecl::selectors`]).
+        /// Outside other style rules ([`super::Cascaded::selectors`]).
         unnested: bool,
-        /// Outside other style rules and at-rules ([`super::FamilyDecl::overrides`]).
+        /// Outside other style rules and at-rules ([`super::Cascaded::overrides`]).
         overrides: bool,
     },
 }
@@ -504,6 +504,8 @@ impl<'t> Walker<'t> {
                         }
                         _ => false,
                     });
+                p.reset(&start);
+                let at = self.cascaded(p, None);
                 self.fonts.props.push(PropDef {
                     prop: prop.to_owned(),
                     value: expr,
@@ -512,6 +514,7 @@ impl<'t> Walker<'t> {
                     gate,
                     on_root,
                     places: value.places,
+                    at,
                     weighs,
                     slants,
                 });
@@ -590,8 +593,11 @@ impl<'t> Walker<'t> {
                 }));
         }
         p.reset(&start);
-        let decl = self.family_decl(p, shorthand, &expr.names);
-        self.fonts.decls.push(decl);
+        let at = self.cascaded(p, Some(shorthand));
+        self.fonts.decls.push(FamilyDecl {
+            names: expr.names.clone(),
+            at,
+        });
         let fonts = &mut self.fonts;
         fonts.computed |= value.computed;
         if !expr.vars.is_empty() {
@@ -618,9 +624,10 @@ impl<'t> Walker<'t> {
         }
     }
 
-    /// The innermost rule's `font-family` or `font` (`shorthand`) declaration whose value `p`
-    /// holds and which may mean `names`, for the cascade.
-    fn family_decl(&self, p: &mut Parser<'_>, shorthand: bool, names: &[String]) -> FamilyDecl {
+    /// Where the innermost rule's declaration whose value `p` holds stands in the cascade: a
+    /// `font-family` or `font` one (`Some(shorthand)`), or a custom property's (`None`), whose
+    /// value a browser always keeps.
+    fn cascaded(&self, p: &mut Parser<'_>, family: Option<bool>) -> Cascaded {
         let (selectors, overrides) = match &self.rule {
             Rule::Selectors {
                 range,
@@ -636,11 +643,13 @@ impl<'t> Walker<'t> {
             }
             _ => (String::new(), false),
         };
-        let kept = kept_value(p, shorthand);
-        FamilyDecl {
+        let kept = match family {
+            Some(shorthand) => kept_value(p, shorthand),
+            None => Some(is_important(p)),
+        };
+        Cascaded {
             overrides: overrides && kept.is_some() && !selectors.is_empty(),
             selectors,
-            names: names.to_vec(),
             important: kept.unwrap_or_else(|| is_important(p)),
         }
     }
@@ -2069,6 +2078,7 @@ mod tests {
                 // The `:root` rule's.
                 on_root: gate.is_none(),
                 places: Vec::new(),
+                at: Cascaded::default(),
                 weighs: weight.is_some(),
                 slants: false,
             };
@@ -2077,13 +2087,14 @@ mod tests {
             vars: vec![var(prop, None)],
         };
         let fab: Option<&[&[&str]]> = Some(&[&["fab"]]);
-        // (Places are tested on their own.)
+        // (Places and the cascade are tested on their own.)
         let props: Vec<PropDef> = f
             .props
             .iter()
             .cloned()
             .map(|d| PropDef {
                 places: Vec::new(),
+                at: Cascaded::default(),
                 ..d
             })
             .collect();
@@ -2588,13 +2599,13 @@ mod tests {
                 .decls
                 .into_iter()
                 .map(|d| {
-                    let flag = match (d.overrides, d.important) {
+                    let flag = match (d.at.overrides, d.at.important) {
                         (true, false) => "",
                         (true, true) => " !",
                         (false, false) => " (kept)",
                         (false, true) => " ! (kept)",
                     };
-                    format!("{}: {}{flag}", d.selectors, d.names.join(","))
+                    format!("{}: {}{flag}", d.at.selectors, d.names.join(","))
                 })
                 .collect::<Vec<_>>()
         };
@@ -2622,11 +2633,27 @@ mod tests {
                 "p: inherit",
             ]
         );
+        // A custom property's value is always kept.
+        let props = parse_css(":root{--f: A !important} @media print{:root{--f:B}} .x{--f:}")
+            .font_use
+            .props;
+        let at: Vec<_> = props
+            .iter()
+            .map(|d| (d.at.selectors.as_str(), d.at.important, d.at.overrides))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                (":root", true, true),
+                (":root", false, false),
+                (".x", false, true)
+            ]
+        );
         // An element's own styles are overridden by no rule.
         let mut f = parse_css("*{font-family:A}").font_use;
         f.overrides_nothing(true);
-        assert_eq!(f.decls[0].selectors, "");
-        assert!(!f.decls[0].overrides);
+        assert_eq!(f.decls[0].at.selectors, "");
+        assert!(!f.decls[0].at.overrides);
     }
 
     #[test]

@@ -479,17 +479,24 @@ pub struct FontUse {
     pub decls: Vec<FamilyDecl>,
 }
 
-/// A `font-family` or `font` declaration, as the cascade sees it: a later declaration of a rule
-/// with the same selectors (the same elements, the same specificity) overrides it, unless only
-/// it is `!important`.
+/// A `font-family` or `font` declaration, for the cascade ([`Cascaded`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FamilyDecl {
+    /// The names it may mean, lowercased ([`FontUse::names`]).
+    pub names: Vec<String>,
+    /// Where it stands in the cascade.
+    pub at: Cascaded,
+}
+
+/// A declaration as the cascade sees it: a later declaration of the same property in a rule with
+/// the same selectors (the same elements, the same specificity) overrides it, unless only it is
+/// `!important`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cascaded {
     /// Its rule's selectors as written, runs of whitespace made one space; empty for one that
     /// nothing overrides: outside style rules (a `style` attribute), or in a rule nested in
     /// another (whose selectors are relative to the outer one's).
     pub selectors: String,
-    /// The names it may mean, lowercased ([`FontUse::names`]).
-    pub names: Vec<String>,
     /// It says `!important`.
     pub important: bool,
     /// It overrides earlier declarations of its selectors: its rule is outside at-rules (which
@@ -497,6 +504,39 @@ pub struct FamilyDecl {
     /// browser keeps its value (one it may drop, such as a `font` shorthand without a size,
     /// leaves the earlier declaration in force).
     pub overrides: bool,
+}
+
+/// Which of `decls`, in cascade order (each with its property, where it stands, and whether its
+/// stylesheet applies on every screen), a later declaration overrides ([`Cascaded`]).
+pub fn overridden(decls: &[(&str, &Cascaded, bool)]) -> Vec<bool> {
+    // The last declaration that overrides, and the last `!important` one, of each property and
+    // selectors.
+    let mut last = rustc_hash::FxHashMap::default();
+    let mut last_important = rustc_hash::FxHashMap::default();
+    for (i, &(prop, at, always)) in decls.iter().enumerate() {
+        if always && at.overrides {
+            last.insert((prop, at.selectors.as_str()), i);
+            if at.important {
+                last_important.insert((prop, at.selectors.as_str()), i);
+            }
+        }
+    }
+    decls
+        .iter()
+        .enumerate()
+        .map(|(i, &(prop, at, _))| {
+            let key = (prop, at.selectors.as_str());
+            let after = |last: &rustc_hash::FxHashMap<(&str, &str), usize>| {
+                last.get(&key).is_some_and(|&j| j > i)
+            };
+            !at.selectors.is_empty()
+                && if at.important {
+                    after(&last_important)
+                } else {
+                    after(&last) || last_important.contains_key(&key)
+                }
+        })
+        .collect()
 }
 
 /// A name in one comma-separated family list, and the names of the entries before it there (none
@@ -661,6 +701,8 @@ pub struct PropDef {
     pub on_root: bool,
     /// Where the names of its value stand in their lists ([`FontUse::places`]).
     pub places: Vec<Place>,
+    /// Where it stands in the cascade.
+    pub at: Cascaded,
     /// Its value may hold a font weight, as part of a `font` shorthand that reads it: an integer
     /// from 1 to 1000, `bold`, `bolder` or `lighter`.
     pub weighs: bool,
@@ -945,10 +987,11 @@ impl FontUse {
     /// and, for an element's own (`element`: a `style` attribute, `<font face>`), be overridden by
     /// nothing a rule declares.
     pub fn overrides_nothing(&mut self, element: bool) {
-        for d in &mut self.decls {
-            d.overrides = false;
+        let decls = self.decls.iter_mut().map(|d| &mut d.at);
+        for at in decls.chain(self.props.iter_mut().map(|d| &mut d.at)) {
+            at.overrides = false;
             if element {
-                d.selectors.clear();
+                at.selectors.clear();
             }
         }
     }

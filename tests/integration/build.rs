@@ -2985,6 +2985,36 @@ fn a_family_that_a_later_rule_for_the_same_selectors_overrides_is_not_hinted() {
         "every declaration that names its family is overridden by a later one for the same \
          selectors (`body`)"
     ));
+    // So are custom properties: a theme's `--font` under the site's own.
+    let (dir2, site2) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/theme.css>\
+             <link rel=stylesheet href=/site.css><p>Text <code>x</code>",
+        ),
+        (
+            "theme.css",
+            &format!(
+                "{}:root{{--font:A;--mono:C}}body{{font-family:var(--font)}}\
+                 code{{font-family:var(--mono)}}",
+                ["A", "B", "C", "D"].map(face).concat()
+            ),
+        ),
+        (
+            "site.css",
+            ":root { --font: B }\n@media print { :root { --mono: D } }",
+        ),
+        ("A.woff2", "a"),
+        ("B.woff2", "b"),
+        ("C.woff2", "c"),
+        ("D.woff2", "d"),
+    ]);
+    let out2 = build_ok(dir2.path(), &site2);
+    // A is overridden; C is not, by a declaration under `@media`.
+    assert_eq!(
+        early_fonts(&out2)("/").join(" "),
+        "/B.woff2 /C.woff2 /D.woff2"
+    );
 }
 
 /// An `async` module is fetched at high priority like any module, and is hinted with its static
