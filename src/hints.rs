@@ -1059,6 +1059,29 @@ struct Overridden<'g> {
     props: rustc_hash::FxHashSet<*const PropDef>,
 }
 
+/// The items that `items` gives of each of `uses` (stylesheets in cascade order, each with whether
+/// it applies on every screen), each with whether a later one overrides it ([`overridden`]; `key`
+/// gives an item's property and where it stands).
+fn with_overridden<'g, T>(
+    uses: &[(&'g FontUse, bool)],
+    items: impl Fn(&'g FontUse) -> &'g [T],
+    key: impl Fn(&'g T) -> (&'g str, &'g Cascaded),
+) -> Vec<(&'g T, bool)> {
+    let all: Vec<(&'g T, bool)> = uses
+        .iter()
+        .flat_map(|&(f, always)| items(f).iter().map(move |d| (d, always)))
+        .collect();
+    let at: Vec<(&str, &Cascaded, bool)> = all
+        .iter()
+        .map(|&(d, always)| {
+            let (prop, at) = key(d);
+            (prop, at, always)
+        })
+        .collect();
+    let over = overridden(&at);
+    all.into_iter().map(|(d, _)| d).zip(over).collect()
+}
+
 /// A family that every list naming it puts after other families ([`FontUse::places`]), and the
 /// characters those take first.
 struct Fallback {
@@ -1567,14 +1590,7 @@ impl<'g> PageStyles<'g> {
             let mut props = rustc_hash::FxHashSet::default();
             let own = self.own.iter().map(|&f| (f, true)).collect();
             for uses in [self.cascade.clone(), own] {
-                let decls = uses
-                    .iter()
-                    .flat_map(|&(f, always)| f.decls.iter().map(move |d| (d, always)));
-                let at: Vec<(&str, &Cascaded, bool)> = decls
-                    .clone()
-                    .map(|(d, always)| ("", &d.at, always))
-                    .collect();
-                for ((d, _), over) in decls.zip(overridden(&at)) {
+                for (d, over) in with_overridden(&uses, |f| &f.decls, |d| ("", &d.at)) {
                     for name in &d.names {
                         if over {
                             lost.push((name, &d.at.selectors));
@@ -1583,18 +1599,12 @@ impl<'g> PageStyles<'g> {
                         }
                     }
                 }
-                let defs = uses
-                    .iter()
-                    .flat_map(|&(f, always)| f.props.iter().map(move |d| (d, always)));
-                let at: Vec<(&str, &Cascaded, bool)> = defs
-                    .clone()
-                    .map(|(d, always)| (d.prop.as_str(), &d.at, always))
-                    .collect();
-                for ((d, _), over) in defs.zip(overridden(&at)) {
-                    if over {
-                        props.insert(d as *const PropDef);
-                    }
-                }
+                let defs = with_overridden(&uses, |f| &f.props, |d| (&d.prop, &d.at));
+                props.extend(
+                    defs.into_iter()
+                        .filter(|d| d.1)
+                        .map(|d| d.0 as *const PropDef),
+                );
             }
             let mut families: rustc_hash::FxHashMap<&'g str, Vec<&'g str>> = Default::default();
             for (name, selectors) in lost.into_iter().filter(|(n, _)| !live.contains(n)) {
