@@ -1009,6 +1009,9 @@ struct PageStyles<'g> {
     scripts_from: usize,
     /// The page's scripts render it ([`scripts_render`]).
     client_rendered: bool,
+    /// The page has text of code elements and of form controls, which the parser keeps apart
+    /// from its contexts ([`PageFacts::code_text`], [`PageFacts::control_text`]).
+    apart: (bool, bool),
     /// The weights the page's text may have ([`PageStyles::page_weights`]), worked out on first
     /// use.
     weights: OnceCell<Option<PageWeights>>,
@@ -1257,6 +1260,7 @@ impl<'g> PageStyles<'g> {
                 heading_words: None,
                 scripts_from: 0,
                 client_rendered: false,
+                apart: (false, false),
                 weights: OnceCell::new(),
                 vars: OnceCell::new(),
                 slanting: OnceCell::new(),
@@ -1357,6 +1361,9 @@ impl<'g> PageStyles<'g> {
             heading_words: page.page.as_deref().map(|p| &p.heading_words),
             scripts_from: usize::from(page.page.is_some()),
             client_rendered: scripts_render(page),
+            apart: page.page.as_deref().map_or((false, false), |p| {
+                (p.code_text.is_some(), p.control_text.is_some())
+            }),
             weights: OnceCell::new(),
             vars: OnceCell::new(),
             slanting: OnceCell::new(),
@@ -1417,7 +1424,7 @@ impl<'g> PageStyles<'g> {
         present.extend(vars.gated.iter().filter(|g| g.0 == family).map(|g| g.1));
         if !present.is_empty() {
             let weights = self
-                .weights_of(&present)
+                .weights_of(&family, &present)
                 .and_then(|own| self.weights_around(&family, &present, own));
             return FamilyUse::Named(weights);
         }
@@ -1444,10 +1451,12 @@ impl<'g> PageStyles<'g> {
     }
 
     /// The weights that rules for elements with these class names and ids (`present`, each one
-    /// selector's) give them: the weights of the rules whose selectors ask for some of those
-    /// classes and ids and nothing else (`.fas { font-weight: 900 }` for `.fas`). `None` when one
-    /// has no such rule (it inherits its weight) or a weight is relative or computed.
-    fn weights_of(&self, present: &[&[String]]) -> Option<Vec<u16>> {
+    /// selector's) give them, elements that rules give `family` (lowercased): the weights of the
+    /// rules whose selectors ask for some of those classes and ids and nothing else (`.fas {
+    /// font-weight: 900 }` for `.fas`); for one that no such rule asks for, the weights it
+    /// inherits ([`PageStyles::inherited_weights`]). `None` when those are not known or a weight
+    /// is relative or computed.
+    fn weights_of(&self, family: &str, present: &[&[String]]) -> Option<Vec<u16>> {
         let mut weights = Vec::new();
         for alt in present {
             if let Some(heading) = own_words(alt).find(|w| is_heading(w)) {
@@ -1477,10 +1486,37 @@ impl<'g> PageStyles<'g> {
                 }
             }
             if !found {
-                return None;
+                weights.extend(self.inherited_weights(family, alt)?);
             }
         }
         Some(weights)
+    }
+
+    /// The weights of the text in elements that `alt` (a selector's, as [`Gated::any_of`]) asks
+    /// for, and in those inside them, when no weight rule is for such an element, which then
+    /// inherits its weight: the weights of the page's contexts around it (Nextra's `kbd, code
+    /// { font-family: var(--font-fira-code) }` sets its search box's `<kbd>` in the weight of the
+    /// text around it, not in the 600 of a heading elsewhere). `None` when they are not known:
+    /// the page's contexts are not (or its scripts render it), no context is around such an
+    /// element (a script may make it), or text of code or form controls, which the parser keeps
+    /// apart, may be set in `family` (lowercased).
+    fn inherited_weights(&self, family: &str, alt: &[String]) -> Option<Vec<u16>> {
+        let (code, controls) = self.apart;
+        if self.client_rendered
+            || code && self.reaches_code(family)
+            || controls && self.reaches_controls(family)
+        {
+            return None;
+        }
+        let mut weights = Vec::new();
+        let mut around = false;
+        for (i, c) in self.contexts?.iter().enumerate() {
+            if (c.ascii || !c.chars.is_empty()) && self.around(&c.words, alt) {
+                around = true;
+                weights.extend_from_slice(self.context_weights(i)?);
+            }
+        }
+        around.then_some(weights)
     }
 
     /// The weights of the text of headings (`heading`, an element word) with the class names and

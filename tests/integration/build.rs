@@ -3017,6 +3017,35 @@ fn a_family_that_a_later_rule_for_the_same_selectors_overrides_is_not_hinted() {
     );
 }
 
+/// An element that a family rule asks for and no weight rule does inherits its weight from the
+/// elements around it: `kbd { font-family: M }` sets the text of a `<kbd>` in a paragraph in M's
+/// regular face, not in the bold one that the page's headings ask for. Unknown where the page's
+/// code text may be set in the family (the parser keeps it apart from the elements around it).
+#[test]
+fn an_element_without_a_weight_rule_inherits_its_weight() {
+    let page = |body: &str| {
+        format!(
+            "<!doctype html><style>\
+             @font-face{{font-family:M;font-weight:400;src:url(/m4.woff2)}}\
+             @font-face{{font-family:M;font-weight:700;src:url(/m7.woff2)}}\
+             kbd,code{{font-family:M}}</style><h1>Keys</h1>{body}"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        ("index.html", &page("<p>Press <kbd>Ctrl K</kbd> to search")),
+        (
+            "code.html",
+            &page("<p>Press <kbd>Ctrl K</kbd>, or <code>run()</code>"),
+        ),
+        ("m4.woff2", "4"),
+        ("m7.woff2", "7"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/"), ["/m4.woff2"]);
+    assert_eq!(fonts("/code.html"), ["/m4.woff2", "/m7.woff2"]);
+}
+
 /// An `async` module is fetched at high priority like any module, and is hinted with its static
 /// imports; a classic `async` script is not hinted.
 #[test]
