@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use crate::config::Sri;
-use crate::error::Diagnostic;
+use crate::error::{Diagnostic, Severity};
 use crate::parse::{FileFacts, FileKind, RefKind};
 use crate::site::{Target, UrlSpace};
 use crate::walk::{SiteFile, is_skipped_dir};
@@ -37,6 +37,17 @@ pub fn loaded(
     space: &UrlSpace,
     sri: Sri,
 ) -> (Vec<SiteFile>, Vec<Diagnostic>) {
+    loaded_up_to(root, files, space, sri, MAX_FILES)
+}
+
+/// [`loaded`], following at most `max` files.
+fn loaded_up_to(
+    root: &Path,
+    files: &[SiteFile],
+    space: &UrlSpace,
+    sri: Sri,
+    max: usize,
+) -> (Vec<SiteFile>, Vec<Diagnostic>) {
     let mut queue: Vec<SiteFile> = files
         .par_iter()
         .filter(|f| readable(&f.rel) && names_packages(&f.path))
@@ -45,10 +56,11 @@ pub fn loaded(
     let mut seen: FxHashSet<String> = FxHashSet::default();
     let mut found = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut capped = false;
     // The import maps of the pages read, their URLs made absolute: a package's modules import
     // others by bare specifier.
     let mut import_map: BTreeMap<String, String> = BTreeMap::new();
-    while !queue.is_empty() && found.len() < MAX_FILES {
+    while !queue.is_empty() && found.len() < max {
         let read: Vec<(SiteFile, Option<FileFacts>)> = queue
             .par_drain(..)
             .map(|f| {
@@ -90,7 +102,11 @@ pub fn loaded(
             let Ok(meta) = std::fs::metadata(&path) else {
                 continue;
             };
-            if !meta.is_file() || found.len() >= MAX_FILES {
+            if !meta.is_file() {
+                continue;
+            }
+            if found.len() >= max {
+                capped = true;
                 continue;
             }
             if !std::fs::canonicalize(&path).is_ok_and(|p| p.starts_with(root)) {
@@ -103,6 +119,17 @@ pub fn loaded(
             }
             found.push(file);
         }
+    }
+    if capped || !queue.is_empty() {
+        diagnostics.push(Diagnostic::new(
+            Severity::Warning,
+            "package-limit",
+            "",
+            format!(
+                "the site loads more than {max} files from node_modules folders; those past the \
+                 first {max} are not read (pages that load them get missing-file errors)"
+            ),
+        ));
     }
     found.sort_by(|a, b| a.rel.cmp(&b.rel));
     (found, diagnostics)
@@ -172,6 +199,35 @@ mod tests {
         assert!(!in_packages("node_modules/.git/b.css"));
         assert!(!in_packages("node_modules/../../secret"));
         assert!(!in_packages("node_modules/a/./b.css"));
+    }
+
+    #[test]
+    fn a_bound_on_the_files_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            SiteFile::of(rel.into(), path.clone(), &std::fs::metadata(&path).unwrap())
+        };
+        let page = write(
+            "index.html",
+            "<link rel=stylesheet href=node_modules/a/1.css><p>x",
+        );
+        write("node_modules/a/1.css", "@import '2.css';");
+        write("node_modules/a/2.css", "@import '3.css';");
+        write("node_modules/a/3.css", "p{}");
+        let space = UrlSpace::new(&crate::config::BaseUrl::default());
+        let files = [page];
+        let (all, d) = loaded_up_to(&root, &files, &space, Sri::Sha256, 10);
+        assert_eq!(all.len(), 3);
+        assert!(d.is_empty());
+        let (some, d) = loaded_up_to(&root, &files, &space, Sri::Sha256, 2);
+        let rels: Vec<&str> = some.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(rels, ["node_modules/a/1.css", "node_modules/a/2.css"]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "package-limit");
     }
 
     #[test]
