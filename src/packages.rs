@@ -145,7 +145,7 @@ fn readable(rel: &str) -> bool {
 
 /// Whether a site-relative path lies in a `node_modules` folder and in no other folder the walk
 /// skips (`.git/node_modules/` is never read), without a `.` or `..` segment.
-fn in_packages(rel: &str) -> bool {
+pub fn in_packages(rel: &str) -> bool {
     // A name decoded from `%2F` and `..` (`node_modules%2F..%2Fx`) is no path of the folder.
     if rel
         .split('/')

@@ -111,6 +111,7 @@ fn rel_in(root: &Path, path: &Path) -> Option<String> {
 }
 
 use crate::cache::now_ns;
+use crate::packages::in_packages;
 
 /// What decides whether a listed file may have changed without an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -548,7 +549,9 @@ impl Incremental {
             if rel.is_empty() {
                 return Looked::Walk;
             }
-            if ignored_rel(&rel) || self.exclude.iter().any(|x| p.starts_with(x)) {
+            // A package file the site loads is one of its files ([`crate::packages`]).
+            let package = || in_packages(&rel) && self.files.contains_key(&rel);
+            if ignored_rel(&rel) && !package() || self.exclude.iter().any(|x| p.starts_with(x)) {
                 continue;
             }
             match std::fs::symlink_metadata(p) {
@@ -1335,7 +1338,9 @@ fn relevance(ev: &notify::Event, root: &Path, out: &[PathBuf]) -> Relevance {
             continue;
         }
         let Some(rel) = rel_in(root, p) else { continue };
-        if out.iter().any(|o| p.starts_with(o)) || ignored_rel(&rel) {
+        // Events in `node_modules/` pass, for the package files the site loads
+        // ([`Incremental::look`] keeps only those).
+        if out.iter().any(|o| p.starts_with(o)) || ignored_rel(&rel) && !in_packages(&rel) {
             continue;
         }
         paths.push(p.clone());
@@ -2480,6 +2485,16 @@ mod tests {
             f.hints("/deck.html"),
             vec!["/node_modules/theme/s.css", "/node_modules/theme/b.css"]
         );
+        // An edit of a package file the site loads is read; one of another is not.
+        f.write("node_modules/theme/b.css", "b{}");
+        f.write("node_modules/theme/unused.css", "b{}");
+        let d = f
+            .sync(
+                &["node_modules/theme/b.css", "node_modules/theme/unused.css"],
+                false,
+            )
+            .unwrap();
+        assert_eq!(d.changed, vec!["node_modules/theme/b.css"]);
     }
 
     #[test]
@@ -2678,6 +2693,18 @@ mod tests {
         assert_eq!(
             relevance(&ev(modify, "/s/other"), root, &out),
             Relevance::Ignore
+        );
+        // A version-control folder's files are never the site's; a package's may be.
+        assert_eq!(
+            relevance(&ev(modify, "/s/site/.git/index"), root, &out),
+            Relevance::Ignore
+        );
+        assert_eq!(
+            relevance(&ev(modify, "/s/site/node_modules/a/b.css"), root, &out),
+            Relevance::Paths {
+                paths: vec![PathBuf::from("/s/site/node_modules/a/b.css")],
+                root: false
+            }
         );
         assert_eq!(
             relevance(
