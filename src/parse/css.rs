@@ -277,6 +277,11 @@ impl<'t> Walker<'t> {
                         self.in_style = true;
                     } else {
                         self.in_at_rule = true;
+                        // `.a { @media print { font-family: B } }`: the rule's declarations in
+                        // there apply only where the at-rule does.
+                        if let Rule::Selectors { overrides, .. } = &mut self.rule {
+                            *overrides = false;
+                        }
                         let layer = prelude
                             .get(..6)
                             .is_some_and(|a| a.eq_ignore_ascii_case("@layer"));
@@ -2616,7 +2621,8 @@ mod tests {
                  p { font-family: E !important } p { font: var(--f) }\
                  @media print { p { font-family: F } } @layer base { p { font-family: G } }\
                  .a { color: red; .b { font-family: H } } p { font-family: 12px }\
-                 p { font: menu } p { font-family: inherit }"
+                 p { font: menu } p { font-family: inherit }\
+                 .c { @media print { font-family: I } }"
             ),
             [
                 // Names as [`FontUse::names`] keeps them: a shorthand's other words too.
@@ -2631,6 +2637,7 @@ mod tests {
                 "p:  (kept)",
                 "p: menu",
                 "p: inherit",
+                ".c: i (kept)",
             ]
         );
         // A custom property's value is always kept.
