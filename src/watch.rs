@@ -492,8 +492,8 @@ impl Incremental {
     }
 
     /// Lists the site (a full walk), minus editor files, with the files of its `node_modules`
-    /// folders that it loads ([`crate::packages`]: events in those folders are not followed, a
-    /// full walk finds them again); replaces the walk's diagnostics.
+    /// folders that it loads ([`crate::packages`]: an event in those folders counts only for a
+    /// file listed so, [`Incremental::look`]); replaces the walk's diagnostics.
     fn list(&mut self) -> Result<Vec<SiteFile>> {
         let (files, diags, packages) = walk::walk(&self.root, &self.exclude)?;
         self.walk_diags = diags;
