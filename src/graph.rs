@@ -797,7 +797,7 @@ fn unread(file: &str, outside: &[String]) -> Option<(&'static str, String)> {
         ));
     }
     // The files of `node_modules/` that the site loads are read ([`crate::packages`]).
-    let folder = crate::walk::skipped_folder(file).filter(|f| *f != "node_modules")?;
+    let folder = crate::walk::skipped_folder(file).filter(|f| *f != crate::packages::PACKAGES)?;
     Some((
         "skipped-folder",
         format!("inside a {folder} folder, which hintgen does not read"),

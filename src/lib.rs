@@ -254,7 +254,7 @@ fn scan_and_plan(
     Ok(Run::Built(Box::new(build)))
 }
 
-/// Adds the files of the site's `node_modules` folders that it loads ([`packages::loaded`]).
+/// Adds the files of the site's `node_modules` folders that it loads ([`packages::add_loaded`]).
 fn add_package_files(
     config: &Config,
     files: &mut Vec<walk::SiteFile>,
@@ -264,11 +264,7 @@ fn add_package_files(
         return;
     };
     let space = UrlSpace::new(&config.base);
-    let (more, mut d) = packages::loaded(&root, files, &space, config.sri);
-    files.extend(more);
-    files.sort_by(|a, b| a.rel.cmp(&b.rel));
-    diagnostics.append(&mut d);
-    diagnostics.sort();
+    packages::add_loaded(&root, &space, config.sri, files, diagnostics);
 }
 
 /// Rewrites the fingerprint cache at `path` unless every file came from it ([`cache::stream`]:

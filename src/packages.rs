@@ -22,11 +22,28 @@ use crate::walk::{SiteFile, is_skipped_dir};
 use std::io::Read as _;
 
 /// The folder name whose loaded files are followed.
-const PACKAGES: &str = "node_modules";
+pub const PACKAGES: &str = "node_modules";
 
 /// The most package files followed: a bound for a site whose packages load one another without
 /// end (a real site loads a few hundred at most).
 const MAX_FILES: usize = 20_000;
+
+/// Adds to the site's `files` (sorted by path) those of its `node_modules/` folders that it loads
+/// ([`loaded`]), keeping them sorted, and the errors for those behind links out of the site to
+/// `diagnostics` (kept sorted).
+pub fn add_loaded(
+    root: &Path,
+    space: &UrlSpace,
+    sri: Sri,
+    files: &mut Vec<SiteFile>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let (more, mut d) = loaded(root, files, space, sri);
+    files.extend(more);
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    diagnostics.append(&mut d);
+    diagnostics.sort();
+}
 
 /// The files under `root` (canonical) in `node_modules/` folders that the site's `files` load, or
 /// files loaded that way load, sorted by path; and an error for each one loaded that a symbolic

@@ -43,7 +43,7 @@ impl SiteFile {
 const PLATFORM_FILES: &[&str] = &["_headers", "_redirects"];
 
 /// Folder names never descended into.
-const SKIP_DIRS: &[&str] = &[".git", ".hg", ".svn", "node_modules"];
+const SKIP_DIRS: &[&str] = &[".git", ".hg", ".svn", crate::packages::PACKAGES];
 
 /// Lists the site's files, sorted by relative path. `exclude` folders (the output folder when it lies
 /// inside the site) are skipped. Also says whether a `node_modules` folder was passed over
@@ -149,8 +149,8 @@ fn walk_from(
         }
         let rel = rel_of(root_canon, path);
         let ft = entry.file_type();
-        if ft.is_dir() && SKIP_DIRS.contains(&entry.file_name().to_string_lossy().as_ref()) {
-            if entry.file_name() == "node_modules" {
+        if ft.is_dir() && is_skipped_dir(&entry.file_name().to_string_lossy()) {
+            if entry.file_name() == crate::packages::PACKAGES {
                 packages.store(true, Ordering::Relaxed);
             }
             it.skip_current_dir();

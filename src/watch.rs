@@ -100,7 +100,10 @@ fn ignored_rel(rel: &str) -> bool {
 /// Whether a file read names a file in a `node_modules` folder ([`crate::packages`]).
 fn names_packages(s: &Scanned) -> bool {
     s.facts.as_ref().is_some_and(|f| {
-        let named = |url: &str| url.contains("node_modules/");
+        let named = |url: &str| {
+            url.match_indices(PACKAGES)
+                .any(|(at, _)| url[at + PACKAGES.len()..].starts_with('/'))
+        };
         f.refs.iter().any(|r| named(&r.url)) || f.import_map.values().any(|u| named(u))
     })
 }
@@ -111,7 +114,7 @@ fn rel_in(root: &Path, path: &Path) -> Option<String> {
 }
 
 use crate::cache::now_ns;
-use crate::packages::in_packages;
+use crate::packages::{PACKAGES, in_packages};
 
 /// What decides whether a listed file may have changed without an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -499,12 +502,8 @@ impl Incremental {
         self.walk_diags = diags;
         let mut files: Vec<SiteFile> = files.into_iter().filter(|f| !ignored_rel(&f.rel)).collect();
         if packages {
-            let (more, mut d) =
-                crate::packages::loaded(&self.root, &files, &self.graph.space, self.sri);
-            files.extend(more);
-            files.sort_by(|a, b| a.rel.cmp(&b.rel));
-            self.walk_diags.append(&mut d);
-            self.walk_diags.sort();
+            let (space, sri) = (&self.graph.space, self.sri);
+            crate::packages::add_loaded(&self.root, space, sri, &mut files, &mut self.walk_diags);
         }
         Ok(files)
     }
@@ -2668,6 +2667,10 @@ mod tests {
         let root = Path::new("/s/site");
         let out = vec![PathBuf::from("/s/site/out")];
         let ev = |kind, p: &str| notify::Event::new(kind).add_path(PathBuf::from(p));
+        let passes = |p: &str| Relevance::Paths {
+            paths: vec![PathBuf::from(p)],
+            root: false,
+        };
         let modify = EventKind::Modify(notify::event::ModifyKind::Any);
         let open = EventKind::Access(AccessKind::Open(AccessMode::Any));
         let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
@@ -2677,10 +2680,7 @@ mod tests {
         );
         assert_eq!(
             relevance(&ev(closed, "/s/site/a.css"), root, &out),
-            Relevance::Paths {
-                paths: vec![PathBuf::from("/s/site/a.css")],
-                root: false
-            }
+            passes("/s/site/a.css")
         );
         assert_eq!(
             relevance(&ev(modify, "/s/site/out/x.json"), root, &out),
@@ -2701,10 +2701,7 @@ mod tests {
         );
         assert_eq!(
             relevance(&ev(modify, "/s/site/node_modules/a/b.css"), root, &out),
-            Relevance::Paths {
-                paths: vec![PathBuf::from("/s/site/node_modules/a/b.css")],
-                root: false
-            }
+            passes("/s/site/node_modules/a/b.css")
         );
         assert_eq!(
             relevance(
