@@ -1510,8 +1510,8 @@ impl<'g> PageStyles<'g> {
         }
         let mut weights = Vec::new();
         let mut around = false;
-        for (i, c) in self.contexts?.iter().enumerate() {
-            if (c.ascii || !c.chars.is_empty()) && self.around(&c.words, alt) {
+        for (i, c) in contexts_in(self.contexts?, &[]) {
+            if self.around(&c.words, alt) {
                 around = true;
                 weights.extend_from_slice(self.context_weights(i)?);
             }
