@@ -90,6 +90,10 @@ pub struct PageFacts {
     pub bold_text: Option<TextChars>,
     /// ([`FileFacts::contexts`](crate::parse::FileFacts::contexts)).
     pub contexts: Vec<crate::parse::TextContext>,
+    /// ([`FileFacts::code_contexts`](crate::parse::FileFacts::code_contexts)).
+    pub code_contexts: Vec<crate::parse::ApartContext>,
+    /// ([`FileFacts::control_contexts`](crate::parse::FileFacts::control_contexts)).
+    pub control_contexts: Vec<crate::parse::ApartContext>,
     /// The nestings of italic elements that text is in
     /// ([`FileFacts::italic_nestings`](crate::parse::FileFacts::italic_nestings)).
     pub italic_nestings: Vec<Vec<crate::parse::ItalicElement>>,
@@ -221,6 +225,8 @@ impl Node {
                     italic_text: facts.italic_text,
                     bold_text: facts.bold_text,
                     contexts: facts.contexts,
+                    code_contexts: facts.code_contexts,
+                    control_contexts: facts.control_contexts,
                     italic_nestings: facts.italic_nestings,
                     lang: facts.lang,
                     words: facts.words,

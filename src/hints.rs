@@ -18,9 +18,9 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
-    BOLD_ELEMENTS, BOLDER_ELEMENTS, Cascaded, ELEMENT_LANG_MARK, Expr, FileKind, FontUse, Gated,
-    HEADINGS, ITALIC_ELEMENTS, LANG_MARK, PageWeight, Place, PropDef, RefAttrs, RefKind, TextChars,
-    TextContext, Upright, VarRef, Weight, Words,
+    ApartContext, BOLD_ELEMENTS, BOLDER_ELEMENTS, Cascaded, ELEMENT_LANG_MARK, Expr, FileKind,
+    FontUse, Gated, HEADINGS, ITALIC_ELEMENTS, LANG_MARK, PageWeight, Place, PropDef, RefAttrs,
+    RefKind, TextChars, TextContext, Upright, VarRef, Weight, Words,
     css::{CodeRange, intersect_ranges, merge_ranges, subtract_ranges},
     element_word, gate_word, italic_under, media_always_applies, overridden,
 };
@@ -1009,9 +1009,11 @@ struct PageStyles<'g> {
     scripts_from: usize,
     /// The page's scripts render it ([`scripts_render`]).
     client_rendered: bool,
-    /// The page has text of code elements and of form controls, which the parser keeps apart
-    /// from its contexts ([`PageFacts::code_text`], [`PageFacts::control_text`]).
-    apart: (bool, bool),
+    /// The words around the page's text of code elements and of form controls, which the
+    /// parser keeps apart from its contexts ([`PageFacts::code_contexts`],
+    /// [`PageFacts::control_contexts`]): empty when it has no such text, `None` when they are not
+    /// known.
+    apart: [Option<&'g [ApartContext]>; 2],
     /// The weights the page's text may have ([`PageStyles::page_weights`]), worked out on first
     /// use.
     weights: OnceCell<Option<PageWeights>>,
@@ -1260,7 +1262,7 @@ impl<'g> PageStyles<'g> {
                 heading_words: None,
                 scripts_from: 0,
                 client_rendered: false,
-                apart: (false, false),
+                apart: [Some(&[]), Some(&[])],
                 weights: OnceCell::new(),
                 vars: OnceCell::new(),
                 slanting: OnceCell::new(),
@@ -1361,8 +1363,15 @@ impl<'g> PageStyles<'g> {
             heading_words: page.page.as_deref().map(|p| &p.heading_words),
             scripts_from: usize::from(page.page.is_some()),
             client_rendered: scripts_render(page),
-            apart: page.page.as_deref().map_or((false, false), |p| {
-                (p.code_text.is_some(), p.control_text.is_some())
+            apart: page.page.as_deref().map_or([Some(&[]), Some(&[])], |p| {
+                [
+                    (&p.code_text, &p.code_contexts),
+                    (&p.control_text, &p.control_contexts),
+                ]
+                .map(|(text, contexts)| {
+                    // Text without contexts had them given up.
+                    (text.is_none() || !contexts.is_empty()).then_some(&contexts[..])
+                })
             }),
             weights: OnceCell::new(),
             vars: OnceCell::new(),
@@ -1499,13 +1508,9 @@ impl<'g> PageStyles<'g> {
     /// text around it, not in the 600 of a heading elsewhere). `None` when they are not known:
     /// the page's contexts are not (or its scripts render it), no context is around such an
     /// element (a script may make it), or text of code or form controls, which the parser keeps
-    /// apart, may be set in `family` (lowercased).
+    /// apart, may be set in `family` (lowercased) and their contexts are not known.
     fn inherited_weights(&self, family: &str, alt: &[String]) -> Option<Vec<u16>> {
-        let (code, controls) = self.apart;
-        if self.client_rendered
-            || code && self.reaches_code(family)
-            || controls && self.reaches_controls(family)
-        {
+        if self.client_rendered {
             return None;
         }
         let mut weights = Vec::new();
@@ -1516,7 +1521,34 @@ impl<'g> PageStyles<'g> {
                 weights.extend_from_slice(self.context_weights(i)?);
             }
         }
+        for (c, control) in self.apart_contexts(family)? {
+            if self.around(&c.words, alt) {
+                around = true;
+                weights.extend(self.words_weights(&c.words)?);
+                // The control's own weight, which an element in it inherits.
+                if control {
+                    weights.push(400);
+                }
+            }
+        }
         around.then_some(weights)
+    }
+
+    /// The words around the page's text of code and of form controls that its styles may set
+    /// in `family` (lowercased) ([`PageStyles::reaches_code`],
+    /// [`PageStyles::reaches_controls`]), each with whether it is a control's, whose weight
+    /// browsers set to normal unless a rule gives it another. `None` when some of those are not
+    /// known.
+    fn apart_contexts(&self, family: &str) -> Option<Vec<(&'g ApartContext, bool)>> {
+        let [code, controls] = self.apart;
+        let mut found = Vec::new();
+        if self.reaches_code(family) {
+            found.extend(code?.iter().map(|c| (c, false)));
+        }
+        if self.reaches_controls(family) {
+            found.extend(controls?.iter().map(|c| (c, true)));
+        }
+        Some(found)
     }
 
     /// The weights of the text of headings (`heading`, an element word) with the class names and
@@ -2402,21 +2434,23 @@ impl<'g> PageStyles<'g> {
             .context_weights
             .get_or_init(|| contexts.iter().map(|_| OnceCell::new()).collect());
         cells[i]
-            .get_or_init(|| {
-                // Contexts alike in the words weight rules read ([`PageStyles::weight_words`])
-                // have the same weights.
-                let words = &contexts[i].words;
-                let key = self.weight_key(words);
-                if let Some(known) = self.weights_by_words.borrow().get(&key) {
-                    return known.clone();
-                }
-                let found = self.weights_in(words);
-                self.weights_by_words
-                    .borrow_mut()
-                    .insert(key, found.clone());
-                found
-            })
+            .get_or_init(|| self.words_weights(&contexts[i].words))
             .as_deref()
+    }
+
+    /// The weights of the page's text around which the elements have `words`
+    /// ([`PageStyles::weights_in`]), worked out once for all words alike in what weight rules
+    /// read ([`PageStyles::weight_words`]), which have the same weights.
+    fn words_weights(&self, words: &Words) -> Option<Vec<u16>> {
+        let key = self.weight_key(words);
+        if let Some(known) = self.weights_by_words.borrow().get(&key) {
+            return known.clone();
+        }
+        let found = self.weights_in(words);
+        self.weights_by_words
+            .borrow_mut()
+            .insert(key, found.clone());
+        found
     }
 
     /// The weights of the text of elements that rules with these selectors (`present`, as
@@ -2450,13 +2484,22 @@ impl<'g> PageStyles<'g> {
             .iter()
             .map(|alt| !own_words(alt).any(|w| is_heading(w)) && !generated(alt))
             .collect();
-        for c in self.contexts? {
+        let contexts = self.contexts?.iter().map(|c| (&c.words, None));
+        let apart = self
+            .apart_contexts(family)?
+            .into_iter()
+            .map(|(c, control)| (&c.words, Some(&c.outside).filter(|_| control)));
+        for (words, control) in contexts.chain(apart) {
             for (k, alt) in present.iter().enumerate() {
-                let inside = followed[k] && self.around(&c.words, alt);
-                if inside && done.insert((k, self.weight_key(&c.words))) {
+                let inside = followed[k] && self.around(words, alt);
+                // A control inside such an element sets its text in its own weight.
+                if inside && control.is_some_and(|outside| self.around(outside, alt)) {
+                    weights.push(400);
+                }
+                if inside && done.insert((k, self.weight_key(words))) {
                     let other = |word: &str, own: bool| {
                         !(own && own_words(alt).any(|w| w == word))
-                            && self.has_around(&c.words, word, own)
+                            && self.has_around(words, word, own)
                     };
                     weights.extend(self.weights_where(&other, Some(&own))?.all);
                 }

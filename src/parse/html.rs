@@ -55,11 +55,11 @@ use lol_html::errors::RewritingError;
 use lol_html::html_content::{Attribute, Comment, EndTag, TextChunk, TextType};
 use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter};
 use lol_html::{AsciiCompatibleEncoding, MemorySettings, OutputSink, Selector};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{
-    FileFacts, FontUse, ITALIC_ELEMENTS, ItalicElement, Parser, RefAttrs, RefKind, Reference,
-    SrcsetCandidate, TextChars, TextContext, Words,
+    ApartContext, FileFacts, FontUse, ITALIC_ELEMENTS, ItalicElement, Parser, RefAttrs, RefKind,
+    Reference, SrcsetCandidate, TextChars, TextContext, Words,
 };
 use crate::error::{Diagnostic, Location, Severity};
 
@@ -276,6 +276,24 @@ impl Parser for HtmlParser {
         }
         flush_picture_sources(&mut st);
         st.flush_text();
+        st.close_code_block();
+        let [code_contexts, control_contexts] =
+            [st.code_contexts, st.control_contexts].map(|kept| {
+                let mut kept: Vec<ApartContext> = if st.apart_given_up {
+                    Vec::new()
+                } else {
+                    kept.into_iter()
+                        .map(|(outside, words)| ApartContext {
+                            outside: Words(outside),
+                            words: Words(words),
+                        })
+                        .collect()
+                };
+                kept.sort_unstable_by(|a, b| {
+                    (&a.words.0, &a.outside.0).cmp(&(&b.words.0, &b.outside.0))
+                });
+                kept
+            });
         FileFacts {
             refs: st.refs,
             base_href: st.base_href,
@@ -291,6 +309,8 @@ impl Parser for HtmlParser {
             } else {
                 text_contexts(st.context_index, st.contexts)
             },
+            code_contexts,
+            control_contexts,
             italic_nestings: st.italic_nestings,
             vite_manifest: None,
             font_use: st.font_use,
@@ -593,6 +613,23 @@ struct State {
     /// the page keeps no contexts, which leaves every face its text asks for.
     context_words: usize,
     contexts_given_up: bool,
+    /// The outermost `<pre>` or `<code>` element open now: the words around its text
+    /// ([`CodeBlock`]).
+    code_block: Option<CodeBlock>,
+    /// How many of the words of the elements open now ([`State::context`]) are those of the
+    /// elements around the outermost form control open now, once one is.
+    control_outside: usize,
+    /// The words around the text of the page's code and of its form controls, each pair once
+    /// ([`FileFacts::code_contexts`], [`FileFacts::control_contexts`]: those of the elements
+    /// around the outermost code element or control, and all of them, each sorted); how many
+    /// words they keep; and whether one had more than [`MAX_CONTEXT_WORDS`] or they came to more
+    /// than [`MAX_CONTEXTS_WORDS`], when the page keeps none of them.
+    code_contexts: FxHashSet<(Vec<u32>, Vec<u32>)>,
+    control_contexts: FxHashSet<(Vec<u32>, Vec<u32>)>,
+    apart_words: usize,
+    apart_given_up: bool,
+    /// The words of the elements open now are kept as a control context.
+    control_context_kept: bool,
     /// Open `<details>` without `open`: only their `<summary>` is rendered.
     closed_details_depth: usize,
     /// Open `<summary>` elements inside a closed `<details>`.
@@ -610,6 +647,29 @@ struct State {
     raw: Option<RawText>,
     /// lol_html will switch encoding on the first usable `<meta>` charset; the column counter follows.
     meta_switch_pending: bool,
+}
+
+/// An outermost `<pre>` or `<code>` element being read, whose text the parser keeps apart from
+/// the page's contexts: the words of the elements around it; those and its own and those of the
+/// elements inside it (which are not on the stack of open elements' words, [`State::context`]);
+/// and whether it has text.
+#[derive(Default)]
+struct CodeBlock {
+    outside: Vec<u32>,
+    words: Vec<u32>,
+    text: bool,
+}
+
+impl CodeBlock {
+    /// Adds words, dropping repeats when they grow (a highlighted listing has an element for
+    /// each token, most with the same few classes).
+    fn extend(&mut self, words: impl Iterator<Item = u32>) {
+        self.words.extend(words);
+        if self.words.len() > 2 * MAX_CONTEXT_WORDS {
+            self.words.sort_unstable();
+            self.words.dedup();
+        }
+    }
 }
 
 /// Inline text being collected until its text node ends.
@@ -700,6 +760,75 @@ impl State {
         };
         self.context_at = Some(i);
         Some(i)
+    }
+
+    /// Keeps `words`, those around text of code (`code`) or of a form control, with `outside`,
+    /// those of them around the outermost code element or control, as one of the page's code or
+    /// control contexts, unless they are given up ([`State::apart_given_up`]).
+    fn keep_apart(&mut self, code: bool, mut outside: Vec<u32>, mut words: Vec<u32>) {
+        if self.apart_given_up {
+            return;
+        }
+        for w in [&mut outside, &mut words] {
+            w.sort_unstable();
+            w.dedup();
+        }
+        let kept = if code {
+            &mut self.code_contexts
+        } else {
+            &mut self.control_contexts
+        };
+        let key = (outside, words);
+        if kept.contains(&key) {
+            return;
+        }
+        self.apart_words += key.0.len() + key.1.len();
+        if key.1.len() > MAX_CONTEXT_WORDS || self.apart_words > MAX_CONTEXTS_WORDS {
+            self.apart_given_up = true;
+            return;
+        }
+        kept.insert(key);
+    }
+
+    /// The words of the elements open now around the outermost form control, and all of them.
+    fn control_context(&self) -> (Vec<u32>, Vec<u32>) {
+        let words = &self.context.0;
+        let outside = &words[..self.control_outside.min(words.len())];
+        (outside.to_vec(), words.clone())
+    }
+
+    /// Ends the outermost code element being read: the words around its text are kept, if it
+    /// had text.
+    fn close_code_block(&mut self) {
+        if let Some(block) = self.code_block.take().filter(|b| b.text) {
+            self.keep_apart(true, block.outside, block.words);
+        }
+    }
+
+    /// Starts reading an outermost code element whose own words are `own` ([`CodeBlock`]),
+    /// until its end tag.
+    fn open_code_block(
+        &mut self,
+        shared: &Shared,
+        el: &mut Element<'_, '_>,
+        outside: usize,
+        own: Vec<u32>,
+    ) {
+        self.close_code_block();
+        let mut block = CodeBlock {
+            outside: self.context.0[..outside.min(self.context.0.len())].to_vec(),
+            words: self.context.0.clone(),
+            text: false,
+        };
+        block.extend(own.into_iter());
+        let s = shared.clone();
+        let registered = el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+            lock(&s).close_code_block();
+            Ok(())
+        }));
+        if registered.is_ok() {
+            self.code_block = Some(block);
+        }
     }
 
     /// Starts collecting the text of an inline `<style>` or `<script>` (the element at `at`, its
@@ -858,6 +987,8 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     let st = &mut *guard;
     let tag = el.tag_name();
     let first_word = st.words.0.len();
+    let first_code_word = st.code_words.0.len();
+    let outside = st.context.0.len();
     record_names(st, el, &tag);
     // Rules may ask for these by name ([`GATING_ELEMENTS`](crate::parse::GATING_ELEMENTS),
     // [`NAMED_ELEMENTS`](crate::parse::NAMED_ELEMENTS)).
@@ -871,6 +1002,22 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         st.words.add(&word);
     }
     open_context(st, shared, el, first_word);
+    // The element's class names, id and element word, which rules may ask for.
+    let own = |st: &State| -> Vec<u32> {
+        let code = &st.code_words.0[first_code_word..];
+        st.words.0[first_word..]
+            .iter()
+            .chain(code)
+            .copied()
+            .collect()
+    };
+    // Inside code, they are around its text.
+    if let Some(block) = st.code_block.as_mut() {
+        let own = st.words.0[first_word..]
+            .iter()
+            .chain(&st.code_words.0[first_code_word..]);
+        block.extend(own.copied());
+    }
     if !acts_on(&tag) && !ATTRIBUTES.iter().any(|name| el.has_attribute(name)) {
         return;
     }
@@ -922,6 +1069,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             count_open(st, shared, el, |st| &mut st.title_depth);
         }
         "pre" | "code" => {
+            if st.code_depth == 0 {
+                st.open_code_block(shared, el, outside, own(st));
+            }
             count_open(st, shared, el, |st| &mut st.code_depth);
         }
         t if crate::parse::HEADINGS.contains(&t) => {
@@ -931,6 +1081,9 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             count_open(st, shared, el, |st| &mut st.bold_depth);
         }
         "button" | "select" | "textarea" => {
+            if st.control_depth == 0 {
+                st.control_outside = outside;
+            }
             count_open(st, shared, el, |st| &mut st.control_depth);
         }
         "details" if !el.has_attribute("open") => {
@@ -1030,8 +1183,14 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         _ => {}
     }
-    if !hidden && st.renders_text() {
-        collect_attribute_text(st, &a, &tag);
+    if !hidden && st.renders_text() && collect_attribute_text(st, &a, &tag) {
+        // Its words are around that text, with those of the elements around it.
+        let (mut around, mut words) = st.control_context();
+        if st.control_depth == 0 {
+            around.clone_from(&words);
+        }
+        words.extend(own(st));
+        st.keep_apart(false, around, words);
     }
     if let Some(decls) = a.get("style")
         && !decls.trim_matches(is_ascii_ws).is_empty()
@@ -1412,6 +1571,7 @@ fn open_context(st: &mut State, shared: &Shared, el: &mut Element<'_, '_>, first
             st.context.0.truncate(start);
             st.context_starts.truncate(level);
             st.context_at = None;
+            st.control_context_kept = false;
         }
         Ok(())
     }));
@@ -1420,6 +1580,7 @@ fn open_context(st: &mut State, shared: &Shared, el: &mut Element<'_, '_>, first
         let State { words, context, .. } = st;
         context.0.extend_from_slice(&words.0[first_word..]);
         st.context_at = None;
+        st.control_context_kept = false;
     }
 }
 
@@ -1592,20 +1753,24 @@ fn push_picture_source(st: &mut State, source: PictureSource, img: Option<&RefAt
 /// ([`FileFacts::control_text`]): `placeholder`, and the `value` of `<input>` (shown as a
 /// button's label or a field's text) and `<button>`. Not `alt` (shown only when the image fails)
 /// nor `title` (a tooltip the browser draws in its own font): Chromium fetches no face for either.
-fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) {
+/// Whether the element has such an attribute.
+fn collect_attribute_text(st: &mut State, a: &Attrs<'_, '_>, tag: &str) -> bool {
     let value = tag == "button" || (tag == "input" && !a.is("type", "hidden"));
     let names: &[&str] = if value {
         &["placeholder", "value"]
     } else {
         &["placeholder"]
     };
+    let mut found = false;
     for name in names {
         if let Some(v) = a.get(name) {
             st.control_chars
                 .get_or_insert_with(CharSet::default)
                 .add_str(&v);
+            found = true;
         }
     }
+    found
 }
 
 /// Records an element's class names, id and language, which style rules may ask for: apart for
@@ -1674,9 +1839,17 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
         if st.code_depth > 0 {
             let code = st.code_chars.get_or_insert_with(CharSet::default);
             st.code_entities.feed(t.as_str(), code);
+            if let Some(block) = st.code_block.as_mut() {
+                block.text = true;
+            }
         } else if st.control_depth > 0 {
             let control = st.control_chars.get_or_insert_with(CharSet::default);
             st.control_entities.feed(t.as_str(), control);
+            if !st.control_context_kept {
+                st.control_context_kept = true;
+                let (outside, words) = st.control_context();
+                st.keep_apart(false, outside, words);
+            }
         } else {
             let text = t.as_str();
             // The text is kept with the elements around it too: the weights rules give those
@@ -2983,6 +3156,73 @@ mod tests {
         let f = parse_html(deep.as_bytes());
         assert!(f.contexts.is_empty());
         assert!(f.text.unwrap().0.contains(&'\u{00e9}'));
+    }
+
+    #[test]
+    fn code_and_control_text_keep_the_elements_around_them() {
+        let f = parse_html(
+            b"<body class=doc><h2>Use <code class=api>run</code></h2>\
+              <p class=note><pre class=hl><code><span class=k>fn</span> <span class=n>x</span>\
+              </code></pre></p><pre class=empty></pre>\
+              <form class=card><button class=btn><b>Go</b> on</button>\
+              <input class=field placeholder=Name><input type=hidden value=x></form>",
+        );
+        let names = [
+            "doc", "<h2", "<code", "api", "note", "<pre", "hl", "k", "n", "empty", "card",
+            "<button", "btn", "<b", "field",
+        ];
+        let found = |c: &[ApartContext]| -> Vec<(Vec<&str>, Vec<&str>)> {
+            let mut found: Vec<_> = c
+                .iter()
+                .map(|c| {
+                    let of = |w: &Words| names.iter().copied().filter(|n| w.contains(n)).collect();
+                    (of(&c.outside), of(&c.words))
+                })
+                .collect();
+            found.sort();
+            found
+        };
+        let pair =
+            |outside: &[&'static str], words: &[&'static str]| (outside.to_vec(), words.to_vec());
+        // Code: one entry for each outermost element with text, with the words of every element
+        // inside it; an empty `<pre>` has none.
+        assert_eq!(
+            found(&f.code_contexts),
+            [
+                pair(&["doc", "<h2"], &["doc", "<h2", "<code", "api"]),
+                pair(
+                    &["doc", "note"],
+                    &["doc", "<code", "note", "<pre", "hl", "k", "n"]
+                ),
+            ]
+        );
+        // Controls: the elements around each piece of text, and which of them are around the
+        // control; a field's placeholder has the field's.
+        assert_eq!(
+            found(&f.control_contexts),
+            [
+                pair(&["doc", "card"], &["doc", "card", "<button", "btn"]),
+                pair(&["doc", "card"], &["doc", "card", "<button", "btn", "<b"]),
+                pair(&["doc", "card"], &["doc", "card", "field"]),
+            ]
+        );
+        let none = parse_html(b"<p>plain</p>");
+        assert!(none.code_contexts.is_empty() && none.control_contexts.is_empty());
+        // A listing with more distinct words than a context keeps (a line anchor each) gives up
+        // the code and control contexts, not the page's.
+        let lines: String = (0..600)
+            .map(|i| format!("<span id=L{i}>line</span>\n"))
+            .collect();
+        let f = parse_html(
+            format!("<p class=a>\u{00e9}</p><pre>{lines}</pre><button>Go</button>").as_bytes(),
+        );
+        assert!(f.code_contexts.is_empty() && f.control_contexts.is_empty());
+        assert_eq!(f.contexts.len(), 1);
+        // Repeated tokens are one word each, however long the listing.
+        let tokens: String = (0..5000).map(|_| "<span class=k>fn</span> ").collect();
+        let f = parse_html(format!("<pre>{tokens}</pre>").as_bytes());
+        assert_eq!(f.code_contexts.len(), 1);
+        assert!(f.code_contexts[0].words.contains("k"));
     }
 
     #[test]

@@ -354,6 +354,19 @@ impl TextContext {
     }
 }
 
+/// The words around text of a page's code or form controls, which the parser keeps apart from
+/// its [`TextContext`]s.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApartContext {
+    /// The words of the elements around the outermost code element or control that the text is
+    /// in, as [`TextContext::words`].
+    pub outside: Words,
+    /// Those, and the words of that element and of the elements inside it: of those around the
+    /// text, for a control; of all of them, for code (the parser does not follow the elements
+    /// inside code).
+    pub words: Words,
+}
+
 /// What parsing one file found.
 ///
 /// (De)serializable for the fingerprint cache ([`crate::cache`]), which stores it in a compact binary
@@ -390,6 +403,14 @@ pub struct FileFacts {
     /// The characters outside ASCII of the page's text (as `text`), by the words of the elements
     /// around them (a page's only; in the order first seen).
     pub contexts: Vec<TextContext>,
+    /// The words around the text of the page's code ([`ApartContext`]), one entry for each
+    /// outermost `<pre>` or `<code>` element, each once, sorted: the weights rules give its text.
+    /// Empty when the page has no code text ([`FileFacts::code_text`]), or when it gave them up
+    /// (as [`FileFacts::contexts`]).
+    pub code_contexts: Vec<ApartContext>,
+    /// The same for the text of the page's form controls ([`FileFacts::control_text`]), by the
+    /// words of the elements around it, as [`FileFacts::contexts`].
+    pub control_contexts: Vec<ApartContext>,
     /// The nestings of those elements (outermost first) that the text of `italic_text` is in,
     /// each once: a rule may set one upright ([`FontUse::upright`]).
     pub italic_nestings: Vec<Vec<ItalicElement>>,

@@ -3019,8 +3019,9 @@ fn a_family_that_a_later_rule_for_the_same_selectors_overrides_is_not_hinted() {
 
 /// An element that a family rule asks for and no weight rule does inherits its weight from the
 /// elements around it: `kbd { font-family: M }` sets the text of a `<kbd>` in a paragraph in M's
-/// regular face, not in the bold one that the page's headings ask for. Unknown where the page's
-/// code text may be set in the family (the parser keeps it apart from the elements around it).
+/// regular face, not in the bold one that the page's headings ask for. Code text too, though the
+/// parser keeps it apart: in a paragraph it is regular, in a heading or a highlighter's bold
+/// token it is bold.
 #[test]
 fn an_element_without_a_weight_rule_inherits_its_weight() {
     let page = |body: &str| {
@@ -3037,13 +3038,74 @@ fn an_element_without_a_weight_rule_inherits_its_weight() {
             "code.html",
             &page("<p>Press <kbd>Ctrl K</kbd>, or <code>run()</code>"),
         ),
+        ("heading.html", &page("<h2>Calling <code>run()</code></h2>")),
+        (
+            "token.html",
+            &page(
+                "<style>.k{font-weight:bold}</style><pre><code><span class=k>fn</span> run</code></pre>",
+            ),
+        ),
+        (
+            "plain-token.html",
+            &page(
+                "<style>.k{font-weight:bold}</style><pre><code><span class=n>run</span></code></pre>",
+            ),
+        ),
         ("m4.woff2", "4"),
         ("m7.woff2", "7"),
     ]);
     let out = build_ok(dir.path(), &site);
     let fonts = early_fonts(&out);
     assert_eq!(fonts("/"), ["/m4.woff2"]);
-    assert_eq!(fonts("/code.html"), ["/m4.woff2", "/m7.woff2"]);
+    assert_eq!(fonts("/code.html"), ["/m4.woff2"]);
+    assert_eq!(fonts("/heading.html"), ["/m4.woff2", "/m7.woff2"]);
+    assert_eq!(fonts("/token.html"), ["/m4.woff2", "/m7.woff2"]);
+    assert_eq!(fonts("/plain-token.html"), ["/m4.woff2"]);
+}
+
+/// Browsers set a form control's text in a normal weight of its own unless a rule gives it
+/// another: a button that takes its family from a bold card (`button { font-family: inherit }`)
+/// is set in the regular face. An icon in a button has the weight of its own rule.
+#[test]
+fn a_form_controls_text_has_a_weight_of_its_own() {
+    let page = |style: &str, body: &str| {
+        format!(
+            "<!doctype html><style>\
+             @font-face{{font-family:M;font-weight:400;src:url(/m4.woff2)}}\
+             @font-face{{font-family:M;font-weight:700;src:url(/m7.woff2)}}\
+             button{{font-family:inherit}}{style}</style><p>Text</p>{body}"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        (
+            "card.html",
+            &page(
+                ".card{font-family:M;font-weight:700}",
+                "<div class=card><button>Go</button></div>",
+            ),
+        ),
+        (
+            "field.html",
+            &page(
+                ".card{font-family:M;font-weight:700}",
+                "<div class=card><input placeholder=Name></div>",
+            ),
+        ),
+        (
+            "icon.html",
+            &page(
+                ".icon{font-family:M;font-weight:700}",
+                "<button><i class=icon></i> Go</button>",
+            ),
+        ),
+        ("m4.woff2", "4"),
+        ("m7.woff2", "7"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/card.html"), ["/m4.woff2", "/m7.woff2"]);
+    assert_eq!(fonts("/field.html"), ["/m4.woff2", "/m7.woff2"]);
+    assert_eq!(fonts("/icon.html"), ["/m7.woff2"]);
 }
 
 /// An `async` module is fetched at high priority like any module, and is hinted with its static
