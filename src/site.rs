@@ -196,6 +196,17 @@ impl UrlSpace {
         };
         let decoded = percent_decode_str(inner).decode_utf8_lossy();
         let mut file = decoded.into_owned();
+        // Servers map an empty segment away (nginx merges slashes, a path on disk skips them):
+        // `images//left.png` is the file `images/left.png`, at the URL as written.
+        if file.starts_with('/') || file.contains("//") {
+            let mut merged = String::with_capacity(file.len());
+            for c in file.chars() {
+                if c != '/' || !(merged.is_empty() || merged.ends_with('/')) {
+                    merged.push(c);
+                }
+            }
+            file = merged;
+        }
         if file.is_empty() || file.ends_with('/') {
             file.push_str("index.html");
         }
@@ -261,6 +272,19 @@ mod tests {
         assert_eq!(
             s.resolve(&page, "/docs/"),
             site("docs/index.html", "/docs/")
+        );
+        // Empty segments name no folder: the file is served at the URL as written.
+        assert_eq!(
+            s.resolve(&page, "images//left.png"),
+            site("blog/post/images/left.png", "/blog/post/images//left.png")
+        );
+        assert_eq!(
+            s.resolve(&page, "/docs//"),
+            site("docs/index.html", "/docs//")
+        );
+        assert_eq!(
+            space("/app/").resolve(&page, "/app//x.css"),
+            site("x.css", "/app//x.css")
         );
         assert_eq!(
             s.resolve(&page, "caf%C3%A9 1.png"),

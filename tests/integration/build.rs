@@ -3209,3 +3209,29 @@ fn planning_pages_as_they_are_read_changes_nothing() {
         }
     }
 }
+
+/// An empty segment in a URL names no folder: servers send `css//site.css` from `css/site.css`
+/// (the Debian Handbook's `Common_Content/images//image_left.png`), so it is no missing file, and
+/// the hint keeps the URL the page asks for, which the browser matches its request against.
+#[test]
+fn an_empty_url_segment_names_no_folder() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=css//site.css><p>Text",
+        ),
+        ("css/site.css", "p{color:red}"),
+    ]);
+    let out = dir.path().join("out");
+    let o = build(&site, &out, &[]);
+    assert!(
+        o.status.success() && stderr(&o).contains(" 0 error(s), 0 warning(s)"),
+        "{}",
+        stderr(&o)
+    );
+    let links = early_links(&out);
+    assert!(
+        links["/"].iter().any(|l| l.starts_with("</css//site.css>")),
+        "{links:?}"
+    );
+}
