@@ -279,20 +279,14 @@ impl Parser for HtmlParser {
         st.close_code_block();
         let [code_contexts, control_contexts] =
             [st.code_contexts, st.control_contexts].map(|kept| {
-                let mut kept: Vec<ApartContext> = if st.apart_given_up {
-                    Vec::new()
-                } else {
-                    kept.into_iter()
-                        .map(|(outside, words)| ApartContext {
-                            outside: Words(outside),
-                            words: Words(words),
-                        })
-                        .collect()
-                };
-                kept.sort_unstable_by(|a, b| {
-                    (&a.words.0, &a.outside.0).cmp(&(&b.words.0, &b.outside.0))
-                });
-                kept
+                let mut kept: Vec<_> = kept.into_iter().filter(|_| !st.apart_given_up).collect();
+                kept.sort_unstable();
+                kept.into_iter()
+                    .map(|(outside, words)| ApartContext {
+                        outside: Words(outside),
+                        words: Words(words),
+                    })
+                    .collect()
             });
         FileFacts {
             refs: st.refs,
@@ -1012,11 +1006,11 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
             .collect()
     };
     // Inside code, they are around its text.
-    if let Some(block) = st.code_block.as_mut() {
-        let own = st.words.0[first_word..]
-            .iter()
-            .chain(&st.code_words.0[first_code_word..]);
-        block.extend(own.copied());
+    if st.code_block.is_some() {
+        let own = own(st);
+        if let Some(block) = st.code_block.as_mut() {
+            block.extend(own.into_iter());
+        }
     }
     if !acts_on(&tag) && !ATTRIBUTES.iter().any(|name| el.has_attribute(name)) {
         return;
