@@ -22,7 +22,7 @@ use crate::parse::{
     FontUse, Gated, HEADINGS, ITALIC_ELEMENTS, LANG_MARK, PageWeight, Place, PropDef, RefAttrs,
     RefKind, TextChars, TextContext, Upright, VarRef, Weight, Words,
     css::{CodeRange, intersect_ranges, merge_ranges, subtract_ranges},
-    element_word, gate_word, italic_under, media_always_applies, overridden,
+    element_word, gate_around, gate_word, italic_under, media_always_applies, overridden,
 };
 use crate::plan::{Asset, Hint, HintPool, PagePlan, Plan, Rel};
 
@@ -2253,17 +2253,17 @@ impl<'g> PageStyles<'g> {
     /// [`PageStyles::page_weights`] and [`PageStyles::text_weights`], worked out on first use.
     fn weights(&self) -> Option<&PageWeights> {
         self.weights
-            .get_or_init(|| self.weights_where(&|word, _| self.has_word(word), None))
+            .get_or_init(|| self.weights_where(&|x| self.has_word(gate_word(x).0), None))
             .as_ref()
     }
 
-    /// [`PageStyles::weights`] of text where `has` tells whether a word ([`Gated::any_of`]'s) is
-    /// on an element around it (`true`: what a selector asks of its element; `false`: of
-    /// others). With `inside`, of text inside elements of those weights, by the rules for
-    /// certain elements only.
+    /// [`PageStyles::weights`] of text where `has` tells whether what a selector asks of an
+    /// element ([`Gated::any_of`]'s entry, or an element word) holds for one around it
+    /// ([`PageStyles::has_entry`]). With `inside`, of text inside elements of those weights, by
+    /// the rules for certain elements only.
     fn weights_where(
         &self,
-        has: &dyn Fn(&str, bool) -> bool,
+        has: &dyn Fn(&str) -> bool,
         inside: Option<&[u16]>,
     ) -> Option<PageWeights> {
         // Browsers' own weights, unless a rule for the bare element sets another
@@ -2272,7 +2272,7 @@ impl<'g> PageStyles<'g> {
         let ua = |words: &[String]| {
             words
                 .iter()
-                .any(|word| has(word, true) && !last.contains_key(word.as_str()))
+                .any(|word| has(word) && !last.contains_key(word.as_str()))
         };
         let (bold, bolder, _) = &*ELEMENT_WORDS;
         let mut all = WeightSet::new(
@@ -2284,13 +2284,8 @@ impl<'g> PageStyles<'g> {
         }
         let mut text = WeightSet::new(vec![400], false);
         for (i, (w, _)) in self.weight_rules().enumerate() {
-            let applying = |alt: &&Vec<String>| {
-                !self.overridden(i, w, alt)
-                    && alt.iter().all(|x| {
-                        let (word, own) = gate_word(x);
-                        has(word, own)
-                    })
-            };
+            let applying =
+                |alt: &&Vec<String>| !self.overridden(i, w, alt) && alt.iter().all(|x| has(x));
             // A rule for elements browsers set in bold sets their text's weight only.
             let (applies, for_text) = match &w.gate {
                 None if inside.is_some() => continue,
@@ -2335,10 +2330,16 @@ impl<'g> PageStyles<'g> {
     /// Whether text around which the elements have `words` may be in an element that a selector
     /// asking for `alt` ([`Gated::any_of`]'s) matches, or in one inside it ([`PageStyles::has_around`]).
     fn around(&self, words: &Words, alt: &[String]) -> bool {
-        alt.iter().all(|x| {
-            let (word, own) = gate_word(x);
-            self.has_around(words, word, own)
-        })
+        alt.iter().all(|x| self.has_entry(words, x))
+    }
+
+    /// Whether what a selector asks of an element (`x`, an entry of [`Gated::any_of`]) may
+    /// hold for text around which the elements have `words`: a name it asks of the styled
+    /// element or of one around it is on one of those ([`PageStyles::has_around`]), a name it
+    /// asks of another element is on the page.
+    fn has_entry(&self, words: &Words, x: &str) -> bool {
+        let (word, around) = gate_around(x);
+        self.has_around(words, word, around)
     }
 
     /// The selectors that give elements `family` (lowercased) when only such selectors give it
@@ -2413,11 +2414,12 @@ impl<'g> PageStyles<'g> {
     }
 
     /// Whether text around which the elements have `words` may have `word` ([`Gated::any_of`]'s)
-    /// on an element around it (`own`: what a selector asks of its element; a script the page
-    /// runs may add a class or id it names, but the elements around the page's own text are the
-    /// page's) or, for what a selector asks of other elements, on the page.
-    fn has_around(&self, words: &Words, word: &str, own: bool) -> bool {
-        if own {
+    /// on an element around it (`around`: what a selector asks of its element or of one around
+    /// it; a script the page runs may add a class or id it names, but the elements around the
+    /// page's own text are the page's) or, for what a selector asks of other elements, on the
+    /// page.
+    fn has_around(&self, words: &Words, word: &str, around: bool) -> bool {
+        if around {
             let scripts = self.own_and_script_words().1;
             let hash = Words::hash(word);
             words.contains_hash(hash)
@@ -2497,10 +2499,8 @@ impl<'g> PageStyles<'g> {
                     weights.push(400);
                 }
                 if inside && done.insert((k, self.weight_key(words))) {
-                    let other = |word: &str, own: bool| {
-                        !(own && own_words(alt).any(|w| w == word))
-                            && self.has_around(words, word, own)
-                    };
+                    let other =
+                        |x: &str| !own_words(alt).any(|w| w == x) && self.has_entry(words, x);
                     weights.extend(self.weights_where(&other, Some(&own))?.all);
                 }
             }
@@ -2521,8 +2521,8 @@ impl<'g> PageStyles<'g> {
     }
 
     /// The hashes ([`Words::hash`]) of the words that the page's weight rules ask of their own
-    /// element, and of the elements browsers set in bold: all that [`PageStyles::weights_where`]
-    /// reads of the words around a piece of text.
+    /// element or of the elements around it, and of the elements browsers set in bold: all that
+    /// [`PageStyles::weights_where`] reads of the words around a piece of text.
     fn weight_words(&self) -> &rustc_hash::FxHashSet<u32> {
         self.weight_words.get_or_init(|| {
             let (bold, bolder, _) = &*ELEMENT_WORDS;
@@ -2531,7 +2531,7 @@ impl<'g> PageStyles<'g> {
                 .filter_map(|(w, _)| w.gate.as_ref())
                 .flatten()
                 .flatten()
-                .filter_map(|x| match gate_word(x) {
+                .filter_map(|x| match gate_around(x) {
                     (word, true) => Some(word),
                     _ => None,
                 });
@@ -2548,7 +2548,7 @@ impl<'g> PageStyles<'g> {
     /// that rules for certain elements count only when the elements around have what their
     /// selectors ask of their element (or a script the page runs names it, as it may add it).
     fn weights_in(&self, words: &Words) -> Option<Vec<u16>> {
-        self.weights_where(&|word, own| self.has_around(words, word, own), None)
+        self.weights_where(&|x| self.has_entry(words, x), None)
             .map(|w| w.all)
     }
 

@@ -1329,11 +1329,7 @@ fn selector_gate(selectors: &[Vec<Compound>], more: &[&str]) -> Option<Vec<Vec<S
         let tag = c.tag.as_deref().filter(|t| is_gating_element(t, more));
         // The root in a language: the page's `<html lang>` (or a script's word) has it; another
         // element in a language: it or an element around it has that `lang`.
-        let root = c.root
-            || c.tag
-                .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case("html"));
-        let lang = c.lang.as_deref().map(|l| match root {
+        let lang = c.lang.as_deref().map(|l| match c.is_root() {
             true => super::lang_word(l),
             false => super::element_lang_word(l),
         });
@@ -1347,10 +1343,12 @@ fn selector_gate(selectors: &[Vec<Compound>], more: &[&str]) -> Option<Vec<Vec<S
     selectors
         .iter()
         .map(|compounds| {
-            let (subject, around) = compounds.split_last()?;
+            let (subject, others) = compounds.split_last()?;
             let mut all = names(subject);
-            for c in around {
-                all.extend(names(c).iter().map(|n| super::context_name(n)));
+            for c in others {
+                // The root's language is the page's, not an element's around the text.
+                let around = !c.sibling && !c.is_root();
+                all.extend(names(c).iter().map(|n| super::context_name(n, around)));
             }
             all.sort_unstable();
             all.dedup();
@@ -1454,9 +1452,21 @@ struct Compound {
     lang: Option<String>,
     /// It is for the content generated before or after the element (`::before`, `:after`).
     generated: bool,
+    /// A sibling combinator (`+`, `~`) follows it: the element is beside the next compound's, not
+    /// around it.
+    sibling: bool,
 }
 
 impl Compound {
+    /// Whether it asks for the root: `:root`, `:host`, `html`.
+    fn is_root(&self) -> bool {
+        self.root
+            || self
+                .tag
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("html"))
+    }
+
     /// Whether it may match a `<pre>` or `<code>` element or an element inside one: it names no
     /// element of [`NOT_IN_CODE`] and is not the root.
     fn may_hold_code(&self) -> bool {
@@ -1518,7 +1528,8 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
                 continue;
             }
             // A combinator: the next compound describes another element.
-            Some(Token::Delim('>' | '+' | '~')) => {
+            Some(Token::Delim(c @ ('>' | '+' | '~'))) => {
+                compound.sibling = c != '>';
                 close(&mut compound, &mut selector);
                 after_space = false;
                 continue;
@@ -1835,7 +1846,7 @@ mod tests {
             weights,
             [
                 (None, Weight::Bolder),
-                (gate(&[&[" <h2", "x"]]), Weight::Lighter),
+                (gate(&[&["  <h2", "x"]]), Weight::Lighter),
                 (gate(&[&["<dd"]]), Weight::Is(600)),
                 (gate(&[&["<button"]]), Weight::Inherit),
                 (gate(&[&["a"]]), Weight::Is(700)),
@@ -1860,17 +1871,20 @@ mod tests {
             gate(".fa-classic.fa-brands"),
             v(&[&["fa-brands", "fa-classic"]])
         );
-        // The last compound is the element styled; the others ask for elements around it or
-        // before it (kept apart, after a space); pseudo-classes' arguments ask for nothing.
+        // The last compound is the element styled; the others ask for elements around it (kept
+        // apart, after two spaces) or beside one of those (after one); pseudo-classes'
+        // arguments ask for nothing.
         assert_eq!(
             gate(".card > .title:hover::before"),
-            v(&[&[" card", "title"]])
+            v(&[&["  card", "title"]])
         );
-        assert_eq!(gate(".a .b"), v(&[&[" a", "b"]]));
-        assert_eq!(gate("#main p.lead"), v(&[&[" main", "lead"]]));
-        assert_eq!(gate(".post h1, .post h2"), v(&[&[" post"], &[" post"]]));
+        assert_eq!(gate(".a .b"), v(&[&["  a", "b"]]));
+        assert_eq!(gate("#main p.lead"), v(&[&["  main", "lead"]]));
+        assert_eq!(gate(".post h1, .post h2"), v(&[&["  post"], &["  post"]]));
         assert_eq!(gate("h2 + .x.y ~ p"), v(&[&[" x", " y"]]));
-        assert_eq!(gate(".a *"), v(&[&[" a"]]));
+        assert_eq!(gate(".a + .b .c"), v(&[&["  b", " a", "c"]]));
+        assert_eq!(gate(".a .b ~ .c"), v(&[&["  a", " b", "c"]]));
+        assert_eq!(gate(".a *"), v(&[&["  a"]]));
         assert_eq!(gate("div#main"), v(&[&["main"]]));
         assert_eq!(gate(".x:not(.y)"), v(&[&["x"]]));
         assert_eq!(gate("& .icon"), v(&[&["icon"]]));
@@ -1880,8 +1894,8 @@ mod tests {
             gate("code, KBD, samp, pre.x, div > tt"),
             v(&[&["<code"], &["<kbd"], &["<samp"], &["<pre", "x"], &["<tt"]])
         );
-        assert_eq!(gate("pre code:hover"), v(&[&[" <pre", "<code"]]));
-        assert_eq!(gate("code p"), v(&[&[" <code"]]));
+        assert_eq!(gate("pre code:hover"), v(&[&["  <pre", "<code"]]));
+        assert_eq!(gate("code p"), v(&[&["  <code"]]));
         // Icon fonts' class prefixes: any class that starts with `bi-`.
         assert_eq!(
             gate(".bi::before, [class^=\"bi-\"]::before, [CLASS*=' bi-']::before"),
@@ -1905,7 +1919,7 @@ mod tests {
             Some(vec![
                 vec![element("ja")],
                 vec![element("zh-hans"), "x".to_string()],
-                vec![format!(" {}", element("ar"))],
+                vec![format!("  {}", element("ar"))],
             ])
         );
         // A substring's last piece: USWDS's `[class*=font-mono-]` matches `md:font-mono-lg`.

@@ -3056,7 +3056,7 @@ mod tests {
         let owned = |alt: &[&str]| vec![alt.iter().map(|w| w.to_string()).collect::<Vec<_>>()];
         assert_eq!(
             f.font_use.italic_for,
-            [owned(&[" <figure", "caption"]), owned(&["<dfn"])]
+            [owned(&["  <figure", "caption"]), owned(&["<dfn"])]
         );
         let words = f.words;
         assert!(words.contains("<blockquote") && !words.contains("<dfn"));

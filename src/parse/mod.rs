@@ -805,12 +805,14 @@ pub fn italic_under(around: &[ItalicElement], upright: &[&Upright]) -> bool {
 }
 
 /// Elements that stylesheets commonly set in italics or give a weight, or style text inside
-/// (`figure .caption`), and many pages lack; those browsers set in bold (`<b>`, `<strong>`,
+/// (`figure .caption`, `footer { font-style: italic }`), and many pages lack; those browsers set in bold (`<b>`, `<strong>`,
 /// headings, `<th>`). A `font-style` or `font-weight` rule for them asks for them by name, as for
 /// [`GATING_ELEMENTS`] (they are recorded among a page's [`Words`] too): normalize.css's `dfn {
 /// font-style: italic }` slants no text of a page without a `<dfn>`.
-pub const NAMED_ELEMENTS: [&str; 30] = [
+pub const NAMED_ELEMENTS: [&str; 37] = [
     "address",
+    "article",
+    "aside",
     "b",
     "blockquote",
     "button",
@@ -822,18 +824,23 @@ pub const NAMED_ELEMENTS: [&str; 30] = [
     "em",
     "figcaption",
     "figure",
+    "footer",
     "h1",
     "h2",
     "h3",
     "h4",
     "h5",
     "h6",
+    "header",
     "i",
     "label",
     "legend",
+    "main",
     "mark",
+    "nav",
     "optgroup",
     "q",
+    "section",
     "small",
     "strong",
     "summary",
@@ -897,17 +904,34 @@ const MAX_LANG_LEN: usize = 64;
 
 /// A name that a selector asks of another element than the one it styles (`post` in `.post h1`,
 /// `code` in `code span`), as [`Gated::any_of`] holds it: after a space, which no class name or
-/// id of an element can hold, so it never equals a name the element itself is asked for.
-pub fn context_name(name: &str) -> String {
-    format!(" {name}")
+/// id of an element can hold, so it never equals a name the element itself is asked for; after
+/// two when the element is around the one styled (`around`: the selector joins them by
+/// descendant and child combinators only, as in those two, not `h2 + p`), so the styled
+/// element's text is inside it too.
+pub fn context_name(name: &str, around: bool) -> String {
+    if around {
+        format!("  {name}")
+    } else {
+        format!(" {name}")
+    }
 }
 
 /// A name of [`Gated::any_of`] as the page's words hold it, and whether it is asked of the element
 /// styled (`false` for a [`context_name`]).
 pub fn gate_word(name: &str) -> (&str, bool) {
     match name.strip_prefix(' ') {
-        Some(word) => (word, false),
+        Some(word) => (word.strip_prefix(' ').unwrap_or(word), false),
         None => (name, true),
+    }
+}
+
+/// A name of [`Gated::any_of`] as the page's words hold it, and whether an element around the
+/// styled element's text has it: the styled element itself, or one around it
+/// ([`context_name`]).
+pub fn gate_around(name: &str) -> (&str, bool) {
+    match name.strip_prefix("  ") {
+        Some(word) => (word, true),
+        None => gate_word(name),
     }
 }
 

@@ -1057,6 +1057,10 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
         ),
         (
             "id.html",
+            "<!doctype html><link rel=stylesheet href=/fa.css><header><p id=logo>Logo</header>",
+        ),
+        (
+            "no-header.html",
             "<!doctype html><link rel=stylesheet href=/fa.css><p id=logo>Logo",
         ),
         (
@@ -1125,6 +1129,8 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
     // `[class*=" bi-"]` asks for a class that starts with `bi-`.
     assert_eq!(fonts("/icons.html"), ["/bi.woff2"]);
     assert_eq!(fonts("/id.html"), ["/logo.woff2"]);
+    // `header #logo` asks for a `<header>` around it.
+    assert!(fonts("/no-header.html").is_empty());
     assert_eq!(fonts("/script.html"), ["/brands.woff2"]);
     assert_eq!(fonts("/inline.html"), ["/brands.woff2"]);
     // `.post h1` asks for a `post` around the `h1`; what `.post` gives that element is not its
