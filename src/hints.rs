@@ -1343,8 +1343,20 @@ impl<'g> PageStyles<'g> {
                 cascade.push((f, false));
             }
         }
+        // The scripts the page runs as it loads: a module that only `import()` loads renders
+        // what it renders later, or what the page's text already holds (the route it is on).
+        let mut startup: rustc_hash::FxHashSet<&str> = std::iter::once(page.rel.as_str()).collect();
+        for e in entries {
+            if e.kind != RefKind::JsDynamicImport
+                && startup.contains(e.parent)
+                && let Some(file) = e.file
+            {
+                startup.insert(file);
+            }
+        }
         let scripts = entries
             .iter()
+            .filter(|e| e.file.is_some_and(|f| startup.contains(f)))
             .filter_map(|e| e.node)
             .filter(|n| n.kind == FileKind::Js)
             .filter_map(|n| n.words.as_deref());

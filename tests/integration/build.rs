@@ -3241,3 +3241,32 @@ fn an_empty_url_segment_names_no_folder() {
         "{links:?}"
     );
 }
+
+/// The classes that scripts may give elements count for the scripts the page runs as it loads:
+/// a module that only `import()` loads renders later (another route's component), so the family
+/// its elements would take is not hinted for this page's first render.
+#[test]
+fn classes_of_modules_loaded_later_do_not_ask_for_fonts() {
+    let page = |script: &str| {
+        format!(
+            "<!doctype html><style>@font-face{{font-family:Card;src:url(/card.woff2)}}\
+             .card-title{{font-family:Card}}</style><p>Text</p>\
+             <script type=module src=/{script}></script>"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        ("static.html", &page("static.js")),
+        ("lazy.html", &page("lazy.js")),
+        ("static.js", "import './card.js';"),
+        ("lazy.js", "document.onclick = () => import('./card.js');"),
+        (
+            "card.js",
+            "export const card = '<h2 class=\"card-title\">Card</h2>';",
+        ),
+        ("card.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/static.html"), ["/card.woff2"]);
+    assert!(fonts("/lazy.html").is_empty());
+}
