@@ -997,8 +997,9 @@ fn explicit_spec(e: &Entry, page: &Node, styles: &PageStyles, policy: &Policy) -
 /// [`FontUse`] borrowed from the graph; and the page's faces.
 struct PageStyles<'g> {
     uses: Vec<&'g FontUse>,
-    /// The page's class names and ids, and the words of the scripts it may run (which may give
-    /// elements classes): what rules for certain elements ([`Gated`]) are checked against.
+    /// The page's class names and ids, and the words of the scripts it runs as it loads (which
+    /// may give elements classes): what rules for certain elements ([`Gated`]) are checked
+    /// against.
     words: Vec<&'g Words>,
     /// The class names and ids of the page's `<pre>` and `<code>` elements and of those inside
     /// them, not in `words`.
@@ -1347,8 +1348,7 @@ impl<'g> PageStyles<'g> {
         // what it renders later, or what the page's text already holds (the route it is on).
         let mut startup: rustc_hash::FxHashSet<&str> = std::iter::once(page.rel.as_str()).collect();
         for e in entries {
-            if e.kind != RefKind::JsDynamicImport
-                && startup.contains(e.parent)
+            if (e.critical || e.kind != RefKind::JsDynamicImport && startup.contains(e.parent))
                 && let Some(file) = e.file
             {
                 startup.insert(file);
