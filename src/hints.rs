@@ -1346,20 +1346,24 @@ impl<'g> PageStyles<'g> {
         }
         // The scripts the page runs as it loads: a module that only `import()` loads renders
         // what it renders later, or what the page's text already holds (the route it is on).
-        let mut startup: rustc_hash::FxHashSet<&str> = std::iter::once(page.rel.as_str()).collect();
-        for e in entries {
-            if (e.critical || e.kind != RefKind::JsDynamicImport && startup.contains(e.parent))
-                && let Some(file) = e.file
-            {
-                startup.insert(file);
-            }
-        }
+        let lazy = entries.iter().any(|e| e.kind == RefKind::JsDynamicImport);
+        let mut startup: rustc_hash::FxHashSet<&str> = Default::default();
         let scripts = entries
             .iter()
-            .filter(|e| e.file.is_some_and(|f| startup.contains(f)))
-            .filter_map(|e| e.node)
-            .filter(|n| n.kind == FileKind::Js)
-            .filter_map(|n| n.words.as_deref());
+            .filter_map(|e| Some((e, e.node.filter(|n| n.kind == FileKind::Js)?)))
+            .filter(|(e, n)| {
+                if !lazy {
+                    return true;
+                }
+                let runs = e.critical
+                    || e.kind != RefKind::JsDynamicImport
+                        && (e.parent == page.rel || startup.contains(e.parent));
+                if runs {
+                    startup.insert(&n.rel);
+                }
+                runs
+            })
+            .filter_map(|(_, n)| n.words.as_deref());
         let words = page
             .page
             .as_deref()

@@ -198,7 +198,10 @@ impl UrlSpace {
         let mut file = decoded.into_owned();
         // Servers map an empty segment away (nginx merges slashes, a path on disk skips them):
         // `images//left.png` is the file `images/left.png`, at the URL as written.
-        if file.starts_with('/') || file.contains("//") {
+        let bytes = file.as_bytes();
+        if bytes.first() == Some(&b'/')
+            || memchr::memchr_iter(b'/', bytes).any(|i| bytes.get(i + 1) == Some(&b'/'))
+        {
             let mut merged = String::with_capacity(file.len());
             for c in file.chars() {
                 if c != '/' || !(merged.is_empty() || merged.ends_with('/')) {
