@@ -277,9 +277,10 @@ impl Parser for HtmlParser {
         flush_picture_sources(&mut st);
         st.flush_text();
         st.close_code_block();
+        let keeps_apart = st.keeps_apart();
         let [code_contexts, control_contexts] =
             [st.code_contexts, st.control_contexts].map(|kept| {
-                let mut kept: Vec<_> = kept.into_iter().filter(|_| !st.apart_given_up).collect();
+                let mut kept: Vec<_> = kept.into_iter().filter(|_| keeps_apart).collect();
                 kept.sort_unstable();
                 kept.into_iter()
                     .map(|(outside, words)| ApartContext {
@@ -646,22 +647,31 @@ struct State {
 /// An outermost `<pre>` or `<code>` element being read, whose text the parser keeps apart from
 /// the page's contexts: the words of the elements around it; those and its own and those of the
 /// elements inside it (which are not on the stack of open elements' words, [`State::context`]);
-/// and whether it has text.
+/// whether it has text; and whether it had more than [`MAX_CONTEXT_WORDS`] words (a listing
+/// with an `id` for each line), when the page's code and control contexts are given up.
 #[derive(Default)]
 struct CodeBlock {
     outside: Vec<u32>,
     words: Vec<u32>,
     text: bool,
+    overflow: bool,
 }
 
 impl CodeBlock {
     /// Adds words, dropping repeats when they grow (a highlighted listing has an element for
     /// each token, most with the same few classes).
     fn extend(&mut self, words: impl Iterator<Item = u32>) {
+        if self.overflow {
+            return;
+        }
         self.words.extend(words);
         if self.words.len() > 2 * MAX_CONTEXT_WORDS {
             self.words.sort_unstable();
             self.words.dedup();
+            if self.words.len() > MAX_CONTEXT_WORDS {
+                self.overflow = true;
+                self.words = Vec::new();
+            }
         }
     }
 }
@@ -760,7 +770,7 @@ impl State {
     /// those of them around the outermost code element or control, as one of the page's code or
     /// control contexts, unless they are given up ([`State::apart_given_up`]).
     fn keep_apart(&mut self, code: bool, mut outside: Vec<u32>, mut words: Vec<u32>) {
-        if self.apart_given_up {
+        if !self.keeps_apart() {
             return;
         }
         for w in [&mut outside, &mut words] {
@@ -784,6 +794,12 @@ impl State {
         kept.insert(key);
     }
 
+    /// Whether the page still keeps code and control contexts: neither they nor the page's
+    /// contexts were given up (hostile nesting), which leaves their weights unknown anyway.
+    fn keeps_apart(&self) -> bool {
+        !self.apart_given_up && !self.contexts_given_up
+    }
+
     /// The words of the elements open now around the outermost form control, and all of them.
     fn control_context(&self) -> (Vec<u32>, Vec<u32>) {
         let words = &self.context.0;
@@ -794,8 +810,10 @@ impl State {
     /// Ends the outermost code element being read: the words around its text are kept, if it
     /// had text.
     fn close_code_block(&mut self) {
-        if let Some(block) = self.code_block.take().filter(|b| b.text) {
-            self.keep_apart(true, block.outside, block.words);
+        match self.code_block.take() {
+            Some(block) if block.overflow => self.apart_given_up = true,
+            Some(block) if block.text => self.keep_apart(true, block.outside, block.words),
+            _ => {}
         }
     }
 
@@ -809,10 +827,13 @@ impl State {
         own: Vec<u32>,
     ) {
         self.close_code_block();
+        if !self.keeps_apart() {
+            return;
+        }
         let mut block = CodeBlock {
             outside: self.context.0[..outside.min(self.context.0.len())].to_vec(),
             words: self.context.0.clone(),
-            text: false,
+            ..CodeBlock::default()
         };
         block.extend(own.into_iter());
         let s = shared.clone();
@@ -1177,7 +1198,7 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
         }
         _ => {}
     }
-    if !hidden && st.renders_text() && collect_attribute_text(st, &a, &tag) {
+    if !hidden && st.renders_text() && collect_attribute_text(st, &a, &tag) && st.keeps_apart() {
         // Its words are around that text, with those of the elements around it.
         let (mut around, mut words) = st.control_context();
         if st.control_depth == 0 {
@@ -1839,7 +1860,7 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
         } else if st.control_depth > 0 {
             let control = st.control_chars.get_or_insert_with(CharSet::default);
             st.control_entities.feed(t.as_str(), control);
-            if !st.control_context_kept {
+            if !st.control_context_kept && st.keeps_apart() {
                 st.control_context_kept = true;
                 let (outside, words) = st.control_context();
                 st.keep_apart(false, outside, words);
@@ -3204,14 +3225,16 @@ mod tests {
         assert!(none.code_contexts.is_empty() && none.control_contexts.is_empty());
         // A listing with more distinct words than a context keeps (a line anchor each) gives up
         // the code and control contexts, not the page's.
-        let lines: String = (0..600)
-            .map(|i| format!("<span id=L{i}>line</span>\n"))
-            .collect();
-        let f = parse_html(
-            format!("<p class=a>\u{00e9}</p><pre>{lines}</pre><button>Go</button>").as_bytes(),
-        );
-        assert!(f.code_contexts.is_empty() && f.control_contexts.is_empty());
-        assert_eq!(f.contexts.len(), 1);
+        for n in [600, 50_000] {
+            let lines: String = (0..n)
+                .map(|i| format!("<span id=L{i}>line</span>\n"))
+                .collect();
+            let f = parse_html(
+                format!("<p class=a>\u{00e9}</p><pre>{lines}</pre><button>Go</button>").as_bytes(),
+            );
+            assert!(f.code_contexts.is_empty() && f.control_contexts.is_empty());
+            assert_eq!(f.contexts.len(), 1);
+        }
         // Repeated tokens are one word each, however long the listing.
         let tokens: String = (0..5000).map(|_| "<span class=k>fn</span> ").collect();
         let f = parse_html(format!("<pre>{tokens}</pre>").as_bytes());
