@@ -140,10 +140,12 @@ pub fn render_to(
         );
         let pats: Vec<String> = index_pages.iter().map(|p| regex_literal(p)).collect();
         for chunk in chunk_by_len(pats, MAX_PATTERN) {
+            // mod_rewrite reads its arguments itself and keeps backslashes as written (unlike
+            // `<LocationMatch>`), and the pattern holds no quote or space to escape.
             let _ = writeln!(
                 s,
-                "    RewriteRule {} \"$0index.html\" [PT]",
-                quote(&format!("^(?:{})$", chunk.join("|")))
+                "    RewriteRule \"^(?:{})$\" \"$0index.html\" [PT]",
+                chunk.join("|")
             );
         }
         s.push_str("</IfModule>\n");

@@ -71,6 +71,13 @@ fn write_site(site: &Path) {
 "#,
         ),
         (
+            "v1.2/it's/index.html",
+            r#"<!doctype html><html><head><title>dotted folder</title>
+<link rel="stylesheet" href="/css/site.css">
+</head><body>dotted</body></html>
+"#,
+        ),
+        (
             "contact.html",
             r#"<!doctype html><html><head><title>contact</title>
 <script type="module" src="/assets/app-Zx98Yw76.mjs"></script>
