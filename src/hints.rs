@@ -1441,6 +1441,7 @@ impl<'g> PageStyles<'g> {
             .flat_map(|g| &g.any_of)
             .filter(|alt| self.applies(Some(std::slice::from_ref(*alt))))
             .map(Vec::as_slice)
+            .filter(|alt| !self.heading_without_text(&family, alt))
             .collect();
         let vars = self.vars.get_or_init(|| self.var_families());
         if vars.any || vars.free.binary_search(&family.as_str()).is_ok() {
@@ -1473,6 +1474,33 @@ impl<'g> PageStyles<'g> {
             let applies = naming().any(|d| self.applies(d.gate.as_deref()));
             FamilyUse::OnlyIn(props, applies)
         }
+    }
+
+    /// Whether `alt` (a selector's, as [`Gated::any_of`], that gives `family`, lowercased, to the
+    /// element) asks for headings of which the page has none with text: no text of the page is
+    /// in such a heading (docdash's `.usertext h1` on a page whose `.usertext` holds only
+    /// paragraphs). A heading without text sets nothing in the family, but content generated
+    /// before or after it may, so such a rule counts; so does any on a page whose scripts render
+    /// it or whose contexts are not known.
+    fn heading_without_text(&self, family: &str, alt: &[String]) -> bool {
+        if self.client_rendered || !own_words(alt).any(|w| is_heading(w)) {
+            return false;
+        }
+        let generated = self
+            .uses
+            .iter()
+            .filter_map(|f| f.generated_of(family))
+            .any(|g| g.any_of.iter().any(|a| a == alt));
+        let (Some(contexts), [Some(code), Some(controls)]) = (self.contexts, self.apart) else {
+            return false;
+        };
+        let apart = code.iter().chain(controls).map(|c| &c.words);
+        !generated
+            && !contexts
+                .iter()
+                .map(|c| &c.words)
+                .chain(apart)
+                .any(|words| self.around(words, alt))
     }
 
     /// The weights that rules for elements with these class names and ids (`present`, each one

@@ -3270,3 +3270,40 @@ fn classes_of_modules_loaded_later_do_not_ask_for_fonts() {
     assert_eq!(fonts("/static.html"), ["/card.woff2"]);
     assert!(fonts("/lazy.html").is_empty());
 }
+
+/// A rule for headings inside certain elements (docdash's `.usertext h1`) sets text only where
+/// the page has such a heading with text: not on a page whose `.usertext` holds paragraphs and
+/// whose `<h1>` is elsewhere. Content generated before an empty heading counts.
+#[test]
+fn a_rule_for_headings_inside_an_element_needs_such_a_heading() {
+    let page = |body: &str| {
+        format!(
+            "<!doctype html><style>\
+             @font-face{{font-family:S;src:url(/s.woff2)}}\
+             @font-face{{font-family:I;src:url(/i.woff2)}}\
+             .usertext h1{{font-family:S}}\
+             .mark h2::before{{font-family:I;content:'*'}}</style>{body}"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        (
+            "elsewhere.html",
+            &page("<h1>Module</h1><div class=usertext><p>Text</p></div>"),
+        ),
+        (
+            "inside.html",
+            &page("<div class=usertext><h1>Guide</h1></div>"),
+        ),
+        (
+            "generated.html",
+            &page("<div class=mark><h2></h2></div><p>Text</p>"),
+        ),
+        ("s.woff2", "s"),
+        ("i.woff2", "i"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let fonts = early_fonts(&out);
+    assert!(fonts("/elsewhere.html").is_empty());
+    assert_eq!(fonts("/inside.html"), ["/s.woff2"]);
+    assert_eq!(fonts("/generated.html"), ["/i.woff2"]);
+}
