@@ -2836,14 +2836,20 @@ fn spec_for(
                                 .into());
                             }
                             FamilyUse::OnlyFor(gates) => {
+                                let alts = || gates.iter().flat_map(|g| &g.any_of);
+                                let headings =
+                                    alts().any(|alt| own_words(alt).any(|w| is_heading(w)));
                                 return Err(format!(
                                     "@font-face{}: only rules for {} name its \
                                      family, and no element of the page is one (nor does a script \
-                                     it runs name its class, id or element)",
+                                     it runs name its class, id or element){}",
                                     family(),
-                                    gate_list(
-                                        gates.iter().flat_map(|g| &g.any_of).map(Vec::as_slice)
-                                    )
+                                    gate_list(alts().map(Vec::as_slice)),
+                                    if headings {
+                                        ", or no text of the page is in such a heading"
+                                    } else {
+                                        ""
+                                    }
                                 )
                                 .into());
                             }

@@ -3304,6 +3304,11 @@ fn a_rule_for_headings_inside_an_element_needs_such_a_heading() {
     let out = build_ok(dir.path(), &site);
     let fonts = early_fonts(&out);
     assert!(fonts("/elsewhere.html").is_empty());
+    let why = explain(&site, "/elsewhere.html");
+    assert!(
+        why.contains("no text of the page is in such a heading"),
+        "{why}"
+    );
     assert_eq!(fonts("/inside.html"), ["/s.woff2"]);
     assert_eq!(fonts("/generated.html"), ["/i.woff2"]);
 }
