@@ -1211,6 +1211,11 @@ fn is_heading(word: &str) -> bool {
     names_element(word, &HEADINGS)
 }
 
+/// Whether a selector's alternative of [`Gated::any_of`] is for headings (`h1`, `.post h2`).
+fn for_heading(alt: &[String]) -> bool {
+    own_words(alt).any(|w| is_heading(w))
+}
+
 /// Whether a selector's alternative of [`Gated::any_of`] is for an element that browsers set in
 /// italics (`em`, `.post em`, `cite.title`).
 fn for_italic_element(alt: &[String]) -> bool {
@@ -1483,24 +1488,28 @@ impl<'g> PageStyles<'g> {
     /// before or after it may, so such a rule counts; so does any on a page whose scripts render
     /// it or whose contexts are not known.
     fn heading_without_text(&self, family: &str, alt: &[String]) -> bool {
-        if self.client_rendered || !own_words(alt).any(|w| is_heading(w)) {
+        if self.client_rendered || !for_heading(alt) || self.for_generated(family, alt) {
             return false;
         }
-        let generated = self
-            .uses
-            .iter()
-            .filter_map(|f| f.generated_of(family))
-            .any(|g| g.any_of.iter().any(|a| a == alt));
         let (Some(contexts), [Some(code), Some(controls)]) = (self.contexts, self.apart) else {
             return false;
         };
         let apart = code.iter().chain(controls).map(|c| &c.words);
-        !generated
-            && !contexts
-                .iter()
-                .map(|c| &c.words)
-                .chain(apart)
-                .any(|words| self.around(words, alt))
+        !contexts
+            .iter()
+            .map(|c| &c.words)
+            .chain(apart)
+            .any(|words| self.around(words, alt))
+    }
+
+    /// Whether `alt` (a selector's, as [`Gated::any_of`]) is one of those that give `family`
+    /// (lowercased) only to content generated before or after the element
+    /// ([`FontUse::generated_of`]): an icon there, not the element's text.
+    fn for_generated(&self, family: &str, alt: &[String]) -> bool {
+        self.uses
+            .iter()
+            .filter_map(|f| f.generated_of(family))
+            .any(|g| g.any_of.iter().any(|a| a == alt))
     }
 
     /// The weights that rules for elements with these class names and ids (`present`, each one
@@ -2520,15 +2529,9 @@ impl<'g> PageStyles<'g> {
         let mut done: rustc_hash::FxHashSet<(usize, Vec<u32>)> = Default::default();
         // Headings are `heading_weights`'; a rule that gives the family to generated content sets
         // an icon there, not the element's text.
-        let generated = |alt: &[String]| {
-            self.uses
-                .iter()
-                .filter_map(|f| f.generated_of(family))
-                .any(|g| g.any_of.iter().any(|a| a == alt))
-        };
         let followed: Vec<bool> = present
             .iter()
-            .map(|alt| !own_words(alt).any(|w| is_heading(w)) && !generated(alt))
+            .map(|alt| !for_heading(alt) && !self.for_generated(family, alt))
             .collect();
         let contexts = self.contexts?.iter().map(|c| (&c.words, None));
         let apart = self
@@ -2837,8 +2840,7 @@ fn spec_for(
                             }
                             FamilyUse::OnlyFor(gates) => {
                                 let alts = || gates.iter().flat_map(|g| &g.any_of);
-                                let headings =
-                                    alts().any(|alt| own_words(alt).any(|w| is_heading(w)));
+                                let headings = alts().any(|alt| for_heading(alt));
                                 return Err(format!(
                                     "@font-face{}: only rules for {} name its \
                                      family, and no element of the page is one (nor does a script \

@@ -800,11 +800,11 @@ impl State {
         !self.apart_given_up && !self.contexts_given_up
     }
 
-    /// The words of the elements open now around the outermost form control, and all of them.
-    fn control_context(&self) -> (Vec<u32>, Vec<u32>) {
+    /// The first `outside` words of the elements open now ([`State::context`]: those of the
+    /// elements around an outermost code element or control), and all of them.
+    fn context_split(&self, outside: usize) -> (Vec<u32>, Vec<u32>) {
         let words = &self.context.0;
-        let outside = &words[..self.control_outside.min(words.len())];
-        (outside.to_vec(), words.clone())
+        (words[..outside.min(words.len())].to_vec(), words.clone())
     }
 
     /// Ends the outermost code element being read: the words around its text are kept, if it
@@ -830,9 +830,10 @@ impl State {
         if !self.keeps_apart() {
             return;
         }
+        let (outside, words) = self.context_split(outside);
         let mut block = CodeBlock {
-            outside: self.context.0[..outside.min(self.context.0.len())].to_vec(),
-            words: self.context.0.clone(),
+            outside,
+            words,
             ..CodeBlock::default()
         };
         block.extend(own.into_iter());
@@ -1200,10 +1201,13 @@ fn on_element(shared: &Shared, el: &mut Element<'_, '_>) {
     }
     if !hidden && st.renders_text() && collect_attribute_text(st, &a, &tag) && st.keeps_apart() {
         // Its words are around that text, with those of the elements around it.
-        let (mut around, mut words) = st.control_context();
-        if st.control_depth == 0 {
-            around.clone_from(&words);
-        }
+        // Outside a control, all of those are around the field.
+        let outside = if st.control_depth > 0 {
+            st.control_outside
+        } else {
+            usize::MAX
+        };
+        let (around, mut words) = st.context_split(outside);
         words.extend(own(st));
         st.keep_apart(false, around, words);
     }
@@ -1862,7 +1866,7 @@ fn on_text(shared: &Shared, t: &mut TextChunk<'_>) {
             st.control_entities.feed(t.as_str(), control);
             if !st.control_context_kept && st.keeps_apart() {
                 st.control_context_kept = true;
-                let (outside, words) = st.control_context();
+                let (outside, words) = st.context_split(st.control_outside);
                 st.keep_apart(false, outside, words);
             }
         } else {

@@ -3023,6 +3023,10 @@ fn a_family_that_a_later_rule_for_the_same_selectors_overrides_is_not_hinted() {
     );
 }
 
+/// A family M with a regular face (`/m4.woff2`) and a bold one (`/m7.woff2`).
+const M_REGULAR_AND_BOLD: &str = "@font-face{font-family:M;font-weight:400;src:url(/m4.woff2)}\
+     @font-face{font-family:M;font-weight:700;src:url(/m7.woff2)}";
+
 /// An element that a family rule asks for and no weight rule does inherits its weight from the
 /// elements around it: `kbd { font-family: M }` sets the text of a `<kbd>` in a paragraph in M's
 /// regular face, not in the bold one that the page's headings ask for. Code text too, though the
@@ -3032,9 +3036,7 @@ fn a_family_that_a_later_rule_for_the_same_selectors_overrides_is_not_hinted() {
 fn an_element_without_a_weight_rule_inherits_its_weight() {
     let page = |body: &str| {
         format!(
-            "<!doctype html><style>\
-             @font-face{{font-family:M;font-weight:400;src:url(/m4.woff2)}}\
-             @font-face{{font-family:M;font-weight:700;src:url(/m7.woff2)}}\
+            "<!doctype html><style>{M_REGULAR_AND_BOLD}\
              kbd,code{{font-family:M}}</style><h1>Keys</h1>{body}"
         )
     };
@@ -3076,9 +3078,7 @@ fn an_element_without_a_weight_rule_inherits_its_weight() {
 fn a_form_controls_text_has_a_weight_of_its_own() {
     let page = |style: &str, body: &str| {
         format!(
-            "<!doctype html><style>\
-             @font-face{{font-family:M;font-weight:400;src:url(/m4.woff2)}}\
-             @font-face{{font-family:M;font-weight:700;src:url(/m7.woff2)}}\
+            "<!doctype html><style>{M_REGULAR_AND_BOLD}\
              button{{font-family:inherit}}{style}</style><p>Text</p>{body}"
         )
     };
