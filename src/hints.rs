@@ -1201,6 +1201,12 @@ type Element<'g> = Option<&'g [String]>;
 
 /// Whether a name of [`Gated::any_of`] is the element word ([`element_word`]) of one of
 /// `elements`.
+/// Whether the weight `w` sets may be that of text in `family` (lowercased; any with `None`): its
+/// block sets no family with it, or one naming `family` ([`PageWeight::family`]).
+fn sets_in(w: &PageWeight, family: Option<&str>) -> bool {
+    family.is_none_or(|f| w.family.is_empty() || w.family.iter().any(|n| n == f))
+}
+
 fn names_element(word: &str, elements: &[&str]) -> bool {
     word.strip_prefix('<')
         .is_some_and(|name| elements.contains(&name))
@@ -1522,7 +1528,7 @@ impl<'g> PageStyles<'g> {
         let mut weights = Vec::new();
         for alt in present {
             if let Some(heading) = own_words(alt).find(|w| is_heading(w)) {
-                weights.extend(self.heading_weights(alt, heading)?);
+                weights.extend(self.heading_weights(family, alt, heading)?);
                 continue;
             }
             let mut found = false;
@@ -1611,8 +1617,10 @@ impl<'g> PageStyles<'g> {
     /// the page's headings and what is inside them have, and of the rules for any element but the
     /// root and `<body>`, whose weight a heading does not inherit; and what `bolder` and
     /// `lighter` make of them.
-    /// `None` when one is relative to the heading's parent, or computed.
-    fn heading_weights(&self, alt: &[String], heading: &str) -> Option<Vec<u16>> {
+    /// Rules that set another family with their weight (`font: 400 1em FontAwesome`) set no
+    /// text in `family` (lowercased) so. `None` when one is relative to the heading's parent, or
+    /// computed.
+    fn heading_weights(&self, family: &str, alt: &[String], heading: &str) -> Option<Vec<u16>> {
         let in_headings = |word: &str| self.heading_words.is_some_and(|w| w.contains(word));
         let last = self.last_bare();
         let bold = if last.contains_key(heading) {
@@ -1626,6 +1634,9 @@ impl<'g> PageStyles<'g> {
         });
         let mut weights = WeightSet::new(bold, bolder);
         for (i, (w, _)) in self.weight_rules().enumerate() {
+            if !sets_in(w, Some(family)) {
+                continue;
+            }
             let Some(alts) = &w.gate else {
                 // A rule for any element may apply inside the heading.
                 if !w.root {
@@ -2306,18 +2317,20 @@ impl<'g> PageStyles<'g> {
     /// [`PageStyles::page_weights`] and [`PageStyles::text_weights`], worked out on first use.
     fn weights(&self) -> Option<&PageWeights> {
         self.weights
-            .get_or_init(|| self.weights_where(&|x| self.has_word(gate_word(x).0), None))
+            .get_or_init(|| self.weights_where(&|x| self.has_word(gate_word(x).0), None, None))
             .as_ref()
     }
 
     /// [`PageStyles::weights`] of text where `has` tells whether what a selector asks of an
     /// element ([`Gated::any_of`]'s entry, or an element word) holds for one around it
     /// ([`PageStyles::has_entry`]). With `inside`, of text inside elements of those weights, by
-    /// the rules for certain elements only.
+    /// the rules for certain elements only. With `family` (lowercased), of the text in it: rules
+    /// that set another family with their weight count not ([`PageWeight::family`]).
     fn weights_where(
         &self,
         has: &dyn Fn(&str) -> bool,
         inside: Option<&[u16]>,
+        family: Option<&str>,
     ) -> Option<PageWeights> {
         // Browsers' own weights, unless a rule for the bare element sets another
         // (Materialize's `h1 { font-weight: 400 }`, `strong { font-weight: 500 }`).
@@ -2337,6 +2350,9 @@ impl<'g> PageStyles<'g> {
         }
         let mut text = WeightSet::new(vec![400], false);
         for (i, (w, _)) in self.weight_rules().enumerate() {
+            if !sets_in(w, family) {
+                continue;
+            }
             let applying =
                 |alt: &&Vec<String>| !self.overridden(i, w, alt) && alt.iter().all(|x| has(x));
             // A rule for elements browsers set in bold sets their text's weight only.
@@ -2548,7 +2564,7 @@ impl<'g> PageStyles<'g> {
                 if inside && done.insert((k, self.weight_key(words))) {
                     let other =
                         |x: &str| !own_words(alt).any(|w| w == x) && self.has_entry(words, x);
-                    weights.extend(self.weights_where(&other, Some(&own))?.all);
+                    weights.extend(self.weights_where(&other, Some(&own), Some(family))?.all);
                 }
             }
         }
@@ -2595,7 +2611,7 @@ impl<'g> PageStyles<'g> {
     /// that rules for certain elements count only when the elements around have what their
     /// selectors ask of their element (or a script the page runs names it, as it may add it).
     fn weights_in(&self, words: &Words) -> Option<Vec<u16>> {
-        self.weights_where(&|x| self.has_entry(words, x), None)
+        self.weights_where(&|x| self.has_entry(words, x), None, None)
             .map(|w| w.all)
     }
 

@@ -42,6 +42,8 @@ pub fn parse_css(text: &str) -> FileFacts {
         nested: false,
         in_style: false,
         in_at_rule: false,
+        block_weights: Vec::new(),
+        block_family: Vec::new(),
     };
     let mut parser = Parser::new(text);
     walker.scan(&mut parser, false);
@@ -187,6 +189,11 @@ struct Walker<'t> {
     in_style: bool,
     /// Inside an at-rule's block, `@layer`'s included.
     in_at_rule: bool,
+    /// The block being walked: the weights its declarations set (indexes into
+    /// [`FontUse::page_weights`]) and the families its last `font-family` or `font` declaration
+    /// sets ([`PageWeight::family`]).
+    block_weights: Vec<usize>,
+    block_family: Vec<String>,
 }
 
 /// What a rule's selectors ask of an element ([`selector_gate`]); `None` when some selector may
@@ -261,6 +268,12 @@ impl<'t> Walker<'t> {
                 Token::CurlyBracketBlock => {
                     let outer = self.rule.clone();
                     let outer_nested = self.nested;
+                    // A block's weights go with its own family declarations only: those of a
+                    // block nested in it apply to other elements, or under a condition.
+                    let outer_block = (
+                        std::mem::take(&mut self.block_weights),
+                        std::mem::take(&mut self.block_family),
+                    );
                     let (outer_style, outer_at) = (self.in_style, self.in_at_rule);
                     let prelude = p.slice(began..at).trim_start();
                     if !prelude.starts_with('@') {
@@ -290,6 +303,7 @@ impl<'t> Walker<'t> {
                     self.descend(p, false);
                     self.rule = outer;
                     self.nested = outer_nested;
+                    (self.block_weights, self.block_family) = outer_block;
                     (self.in_style, self.in_at_rule) = (outer_style, outer_at);
                     statement = None;
                 }
@@ -597,6 +611,11 @@ impl<'t> Walker<'t> {
                     any_of: code.clone(),
                 }));
         }
+        // The weights of the rule set text in these families, whichever declaration comes first.
+        self.block_family = if any { Vec::new() } else { expr.names.clone() };
+        for &i in &self.block_weights {
+            self.fonts.page_weights[i].family = self.block_family.clone();
+        }
         p.reset(&start);
         let at = self.cascaded(p, Some(shorthand));
         self.fonts.decls.push(FamilyDecl {
@@ -723,11 +742,13 @@ impl<'t> Walker<'t> {
         } else {
             Vec::new()
         };
+        self.block_weights.push(self.fonts.page_weights.len());
         self.fonts.page_weights.push(PageWeight {
             gate,
             weight: weight.clone(),
             root,
             bare,
+            family: self.block_family.clone(),
         });
         if let Some(gate) = self.rule_gate() {
             self.fonts.weights.push(GatedWeight {

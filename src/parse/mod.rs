@@ -630,6 +630,12 @@ pub struct PageWeight {
     /// and conditional at-rules: for such an element, a later rule of this kind overrides it,
     /// and it overrides browsers' own weight (bold for headings, bolder for `<strong>`).
     pub bare: Vec<String>,
+    /// The families (lowercased) that the last `font-family` or `font` declaration of its block
+    /// sets, when that names families only (no `var()`, `inherit` or computed value): the text
+    /// of the weight is in these (Font Awesome's `.headerlink { font: normal normal normal
+    /// 14px/1 FontAwesome }` inside a heading sets no heading text in its family at 400). Empty
+    /// when the block sets no family, or one that may be any.
+    pub family: Vec<String>,
 }
 
 /// What a rule's selectors ask of an element: `None` for a rule that may apply to any element,

@@ -1168,6 +1168,62 @@ fn a_face_only_rules_for_absent_elements_name_is_not_hinted() {
 /// have: 400, bold where the page has a heading or `<th>`, bolder for `<b>` and `<strong>` (of any
 /// of those weights), and the weights of the rules that may apply to its elements.
 #[test]
+fn a_weight_set_with_another_family_leaves_the_families_faces() {
+    // A heading's permalink in an icon font (Read the Docs' `.headerlink`): its rule's 400 sets
+    // no heading text in the heading's family.
+    let page = |sheet: &str| {
+        format!(
+            "<!doctype html><link rel=stylesheet href=/faces.css><link rel=stylesheet href=/{sheet}>\
+             <h1>Title<a class=headerlink href=#t>¶</a></h1>"
+        )
+    };
+    let (dir, site) = temp_site(&[
+        (
+            "faces.css",
+            "@font-face{font-family:Head;font-weight:400;src:url(/head-400.woff2)}\
+             @font-face{font-family:Head;font-weight:700;src:url(/head-700.woff2)}\
+             h1{font-family:Head,serif;font-weight:700}",
+        ),
+        (
+            "shorthand.css",
+            ".headerlink{font:normal normal normal 14px/1 Icons}",
+        ),
+        (
+            "after.css",
+            ".headerlink{font-weight:400;font-family:Icons}",
+        ),
+        (
+            "named.css",
+            ".headerlink{font-weight:400;font-family:Icons,Head}",
+        ),
+        (
+            "media.css",
+            ".headerlink{font-weight:400}@media print{.headerlink{font-family:Icons}}",
+        ),
+        ("index.html", &page("shorthand.css")),
+        ("after.html", &page("after.css")),
+        ("named.html", &page("named.css")),
+        ("media.html", &page("media.css")),
+        ("head-400.woff2", "w"),
+        ("head-700.woff2", "w"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let links = early_links(&out);
+    let fonts = |page: &str| font_urls(&links[page]);
+    for page in ["/", "/after.html"] {
+        assert_eq!(fonts(page), ["/head-700.woff2"], "{page}");
+    }
+    // The icon font falls back to the heading's, or the family is set elsewhere.
+    for page in ["/named.html", "/media.html"] {
+        assert_eq!(
+            fonts(page),
+            ["/head-400.woff2", "/head-700.woff2"],
+            "{page}"
+        );
+    }
+}
+
+#[test]
 fn faces_serve_only_the_weights_the_page_may_have() {
     let page = |body: &str| format!("<!doctype html><link rel=stylesheet href=/site.css>{body}");
     let (dir, site) = temp_site(&[
