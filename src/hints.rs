@@ -18,9 +18,9 @@ use crate::config::{Config, Policy};
 use crate::error::{Diagnostic, Severity};
 use crate::graph::{Decision, Entry, Graph, Node, NodeIndex, PageFacts, media_is_print_only};
 use crate::parse::{
-    ApartContext, BOLD_ELEMENTS, BOLDER_ELEMENTS, Cascaded, ELEMENT_LANG_MARK, Expr, FileKind,
-    FontUse, Gated, HEADINGS, ITALIC_ELEMENTS, LANG_MARK, PageWeight, Place, PropDef, RefAttrs,
-    RefKind, TextChars, TextContext, Upright, VarRef, Weight, Words,
+    ApartContext, BOLD_ELEMENTS, BOLDER_ELEMENTS, Cascaded, ELEMENT_LANG_MARK, Expr, FamilyDecl,
+    FileKind, FontUse, Gated, HEADINGS, ITALIC_ELEMENTS, LANG_MARK, PageWeight, Place, PropDef,
+    RefAttrs, RefKind, RuleSelector, TextChars, TextContext, Upright, VarRef, Weight, Words,
     css::{CodeRange, intersect_ranges, merge_ranges, subtract_ranges},
     element_word, gate_around, gate_word, italic_under, media_always_applies, overridden,
 };
@@ -1028,6 +1028,8 @@ struct PageStyles<'g> {
     last_bare: OnceCell<rustc_hash::FxHashMap<&'g str, usize>>,
     /// [`PageStyles::overridden_decls`], worked out on first use.
     overridden: OnceCell<Overridden<'g>>,
+    /// [`PageStyles::ranked_decls`], worked out on first use.
+    ranked: OnceCell<Vec<Ranked<'g>>>,
     /// The page's stylesheets in cascade order, each with whether it applies on every screen
     /// (not under a `media` condition, nor imported by a stylesheet that is).
     cascade: Vec<(&'g FontUse, bool)>,
@@ -1063,6 +1065,35 @@ struct Overridden<'g> {
     /// The custom property declarations overridden (by address: each is borrowed from the
     /// page's styles for as long as they are).
     props: rustc_hash::FxHashSet<*const PropDef>,
+}
+
+/// A `font-family` or `font` declaration of the page with where it stands in the cascade
+/// ([`PageStyles::ranked_decls`]).
+struct Ranked<'g> {
+    decl: &'g FamilyDecl,
+    /// Its stylesheets' (0) or the page's own styles (1), whose places among each other are not
+    /// known; and its place among those.
+    group: u8,
+    place: usize,
+    /// Its stylesheet applies on every screen.
+    always: bool,
+}
+
+impl Ranked<'_> {
+    /// Whether this declaration, for `mine` of its selectors, wins over `other`'s for `theirs`
+    /// where both match an element: `!important` against a normal one, then a higher
+    /// specificity, then a later place among declarations whose order is known.
+    fn beats(&self, mine: &RuleSelector, other: &Ranked, theirs: &RuleSelector) -> bool {
+        let (a, b) = (self.decl.at.important, other.decl.at.important);
+        if a != b {
+            return a;
+        }
+        match (mine.specificity, theirs.specificity) {
+            (Some(x), Some(y)) if x != y => x > y,
+            (Some(_), Some(_)) => self.group == other.group && self.place > other.place,
+            _ => false,
+        }
+    }
 }
 
 /// The items that `items` gives of each of `uses` (stylesheets in cascade order, each with whether
@@ -1201,10 +1232,22 @@ type Element<'g> = Option<&'g [String]>;
 
 /// Whether a name of [`Gated::any_of`] is the element word ([`element_word`]) of one of
 /// `elements`.
-/// Whether the weight `w` sets may be that of text in `family` (lowercased; any with `None`): its
-/// block sets no family with it, or one naming `family` ([`PageWeight::family`]).
-fn sets_in(w: &PageWeight, family: Option<&str>) -> bool {
-    family.is_none_or(|f| w.family.is_empty() || w.family.iter().any(|n| n == f))
+/// Whether the weight `w` sets may be that of text in `family` (lowercased) that a selector asking
+/// for `alt` (as [`Gated::any_of`]) gives it (any text with `None`): its block sets no family with
+/// it, or one naming `family` ([`PageWeight::family`]), or its rule may be for the very elements
+/// `alt` asks for (some selector of it asks of the element all that `alt` does), where a rule
+/// that wins gives them `family` with the weight (a theme's `h1 { font-family: Slab; font-weight:
+/// 700 }`, a site's `.content h1 { font-family: Book }`).
+fn sets_in(w: &PageWeight, given: Option<(&str, &[String])>) -> bool {
+    let Some((family, alt)) = given else {
+        return true;
+    };
+    w.family.is_empty()
+        || w.family.iter().any(|n| n == family)
+        || w.gate.as_ref().is_none_or(|alts| {
+            alts.iter()
+                .any(|theirs| own_words(alt).all(|x| theirs.contains(x)))
+        })
 }
 
 fn names_element(word: &str, elements: &[&str]) -> bool {
@@ -1281,6 +1324,7 @@ impl<'g> PageStyles<'g> {
                 faces: Vec::new(),
                 last_bare: OnceCell::new(),
                 overridden: OnceCell::new(),
+                ranked: OnceCell::new(),
                 cascade: Vec::new(),
                 own: None,
                 upright: Vec::new(),
@@ -1406,6 +1450,7 @@ impl<'g> PageStyles<'g> {
             faces,
             last_bare: OnceCell::new(),
             overridden: OnceCell::new(),
+            ranked: OnceCell::new(),
             cascade,
             own: page.font_use.as_deref(),
             upright,
@@ -1452,7 +1497,7 @@ impl<'g> PageStyles<'g> {
             .flat_map(|g| &g.any_of)
             .filter(|alt| self.applies(Some(std::slice::from_ref(*alt))))
             .map(Vec::as_slice)
-            .filter(|alt| !self.heading_without_text(&family, alt))
+            .filter(|alt| !self.heading_without_text(&family, alt) && !self.outranked(&family, alt))
             .collect();
         let vars = self.vars.get_or_init(|| self.var_families());
         if vars.any || vars.free.binary_search(&family.as_str()).is_ok() {
@@ -1506,6 +1551,111 @@ impl<'g> PageStyles<'g> {
             .map(|c| &c.words)
             .chain(apart)
             .any(|words| self.around(words, alt))
+    }
+
+    /// Whether `alt` (a selector's, as [`Gated::any_of`], that gives `family`, lowercased, to the
+    /// element) gives it to no text of the page, as a rule that wins over it sets another family
+    /// for every element it may match there: MkDocs' Read the Docs theme has `h1, …, h6 {
+    /// font-family: Roboto Slab }`, and a site's `.rst-content h1 { font-family: "Source Serif
+    /// 4" }` for headings that are all in `.rst-content`. Such a rule asks only for class names,
+    /// ids and named elements joined by descendant combinators, of which the element `alt` asks
+    /// for has those it asks of the element, and elements around each piece of the page's text
+    /// in such an element have its other names; it is outside at-rules, in a stylesheet that
+    /// applies on every screen, sets families only, none of them `family`, and is
+    /// `!important`, more specific, or later ([`Ranked::beats`]). Never on a page whose scripts
+    /// render it or whose contexts are not known, nor for a selector of unknown specificity or
+    /// for generated content.
+    fn outranked(&self, family: &str, alt: &[String]) -> bool {
+        let (false, Some(contexts), [Some(_), Some(_)]) =
+            (self.client_rendered, self.contexts, self.apart)
+        else {
+            return false;
+        };
+        let ranked = self.ranked_decls();
+        let naming = || {
+            ranked
+                .iter()
+                .filter(|r| r.decl.names.iter().any(|n| n == family))
+        };
+        // Every rule that gives the family to such an element, with the selector that does.
+        let mut giving = Vec::new();
+        for r in naming() {
+            if r.decl.selectors.is_empty() {
+                return false;
+            }
+            for sel in r.decl.selectors.iter().filter(|sel| sel.any_of == alt) {
+                if sel.specificity.is_none() || sel.generated {
+                    return false;
+                }
+                giving.push((r, sel));
+            }
+        }
+        if giving.is_empty() {
+            return false;
+        }
+        let own: Vec<&String> = own_words(alt).collect();
+        // The selectors that win over all of those wherever they match, each with the names it
+        // asks of the elements around.
+        let winners: Vec<Vec<u32>> = ranked
+            .iter()
+            .filter(|r| {
+                r.always
+                    && r.decl.fixed
+                    && r.decl.at.overrides
+                    && !r.decl.names.iter().any(|n| n == family)
+            })
+            .flat_map(|r| r.decl.selectors.iter().map(move |sel| (r, sel)))
+            .filter(|(r, sel)| {
+                sel.exact
+                    && own_words(&sel.any_of).all(|x| own.contains(&x))
+                    && giving.iter().all(|(g, gs)| r.beats(sel, g, gs))
+            })
+            .map(|(_, sel)| {
+                sel.any_of
+                    .iter()
+                    .filter_map(|x| x.strip_prefix("  ").map(Words::hash))
+                    .collect()
+            })
+            .collect();
+        if winners.is_empty() {
+            return false;
+        }
+        let apart = self.apart_contexts(family).unwrap_or_default();
+        let mut around = contexts
+            .iter()
+            .map(|c| &c.words)
+            .chain(apart.iter().map(|(c, _)| &c.words))
+            .filter(|words| self.around(words, alt))
+            .peekable();
+        around.peek().is_some()
+            && around.all(|words| {
+                winners
+                    .iter()
+                    .any(|names| names.iter().all(|&h| words.contains_hash(h)))
+            })
+    }
+
+    /// The page's `font-family` and `font` declarations in cascade order ([`Ranked`]).
+    fn ranked_decls(&self) -> &[Ranked<'g>] {
+        self.ranked.get_or_init(|| {
+            let sheets = self.cascade.iter().map(|&(f, always)| (f, always, 0));
+            let own = self.own.map(|f| (f, true, 1));
+            let mut places = [0usize; 2];
+            sheets
+                .chain(own)
+                .flat_map(|(f, always, group)| f.decls.iter().map(move |d| (d, always, group)))
+                .map(|(decl, always, group)| {
+                    let place = &mut places[usize::from(group)];
+                    *place += 1;
+                    Ranked {
+                        decl,
+                        group,
+                        place: *place,
+                        always,
+                    }
+                })
+                .collect()
+        })
     }
 
     /// Whether `alt` (a selector's, as [`Gated::any_of`]) is one of those that give `family`
@@ -1634,7 +1784,7 @@ impl<'g> PageStyles<'g> {
         });
         let mut weights = WeightSet::new(bold, bolder);
         for (i, (w, _)) in self.weight_rules().enumerate() {
-            if !sets_in(w, Some(family)) {
+            if !sets_in(w, Some((family, alt))) {
                 continue;
             }
             let Some(alts) = &w.gate else {
@@ -2324,13 +2474,14 @@ impl<'g> PageStyles<'g> {
     /// [`PageStyles::weights`] of text where `has` tells whether what a selector asks of an
     /// element ([`Gated::any_of`]'s entry, or an element word) holds for one around it
     /// ([`PageStyles::has_entry`]). With `inside`, of text inside elements of those weights, by
-    /// the rules for certain elements only. With `family` (lowercased), of the text in it: rules
-    /// that set another family with their weight count not ([`PageWeight::family`]).
+    /// the rules for certain elements only. With `given`, of the text in a family (lowercased)
+    /// that a selector asking for the alternative gives it: rules that set another family with
+    /// their weight count not ([`sets_in`]).
     fn weights_where(
         &self,
         has: &dyn Fn(&str) -> bool,
         inside: Option<&[u16]>,
-        family: Option<&str>,
+        given: Option<(&str, &[String])>,
     ) -> Option<PageWeights> {
         // Browsers' own weights, unless a rule for the bare element sets another
         // (Materialize's `h1 { font-weight: 400 }`, `strong { font-weight: 500 }`).
@@ -2350,7 +2501,7 @@ impl<'g> PageStyles<'g> {
         }
         let mut text = WeightSet::new(vec![400], false);
         for (i, (w, _)) in self.weight_rules().enumerate() {
-            if !sets_in(w, family) {
+            if !sets_in(w, given) {
                 continue;
             }
             let applying =
@@ -2564,7 +2715,8 @@ impl<'g> PageStyles<'g> {
                 if inside && done.insert((k, self.weight_key(words))) {
                     let other =
                         |x: &str| !own_words(alt).any(|w| w == x) && self.has_entry(words, x);
-                    weights.extend(self.weights_where(&other, Some(&own), Some(family))?.all);
+                    let given = Some((family, *alt));
+                    weights.extend(self.weights_where(&other, Some(&own), given)?.all);
                 }
             }
         }
@@ -2857,14 +3009,22 @@ fn spec_for(
                             FamilyUse::OnlyFor(gates) => {
                                 let alts = || gates.iter().flat_map(|g| &g.any_of);
                                 let headings = alts().any(|alt| for_heading(alt));
+                                let lower = name.to_ascii_lowercase();
+                                let outranked = alts().any(|alt| styles.outranked(&lower, alt));
                                 return Err(format!(
                                     "@font-face{}: only rules for {} name its \
                                      family, and no element of the page is one (nor does a script \
-                                     it runs name its class, id or element){}",
+                                     it runs name its class, id or element){}{}",
                                     family(),
                                     gate_list(alts().map(Vec::as_slice)),
                                     if headings {
                                         ", or no text of the page is in such a heading"
+                                    } else {
+                                        ""
+                                    },
+                                    if outranked {
+                                        ", or a rule that wins over theirs sets another family \
+                                         for the page's such elements"
                                     } else {
                                         ""
                                     }

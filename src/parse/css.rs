@@ -618,9 +618,16 @@ impl<'t> Walker<'t> {
         }
         p.reset(&start);
         let at = self.cascaded(p, Some(shorthand));
+        let rule_selectors = if at.selectors.is_empty() {
+            Vec::new()
+        } else {
+            selectors.iter().map(|s| rule_selector(s)).collect()
+        };
         self.fonts.decls.push(FamilyDecl {
             names: expr.names.clone(),
             at,
+            fixed: !any && !expr.names.is_empty(),
+            selectors: rule_selectors,
         });
         let fonts = &mut self.fonts;
         fonts.computed |= value.computed;
@@ -1378,6 +1385,40 @@ fn selector_gate(selectors: &[Vec<Compound>], more: &[&str]) -> Option<Vec<Vec<S
         .collect()
 }
 
+/// One selector's [`RuleSelector`](super::RuleSelector).
+fn rule_selector(compounds: &[Compound]) -> super::RuleSelector {
+    let any_of = selector_gate(
+        std::slice::from_ref(&compounds.to_vec()),
+        &super::NAMED_ELEMENTS,
+    )
+    .and_then(|mut alts| alts.pop())
+    .unwrap_or_default();
+    let mut counts = [0u32; 3];
+    let mut known = true;
+    for c in compounds {
+        known &= !c.unsure;
+        for (n, more) in counts.iter_mut().zip([c.ids, c.classes, c.types]) {
+            *n = (*n + u32::from(more)).min(1023);
+        }
+    }
+    let exact = compounds.iter().all(|c| {
+        !c.other
+            && !c.sibling
+            && !c.child
+            && !c.is_root()
+            && c.lang.is_none()
+            && c.tag
+                .as_deref()
+                .is_none_or(|t| is_gating_element(t, &super::NAMED_ELEMENTS))
+    });
+    super::RuleSelector {
+        any_of,
+        specificity: known.then(|| counts[0] << 20 | counts[1] << 10 | counts[2]),
+        exact,
+        generated: compounds.last().is_some_and(|c| c.generated),
+    }
+}
+
 /// What the selectors among `selectors` that are for generated content (`::before`, `::after`)
 /// ask of an element ([`selector_gate`], with [`super::NAMED_ELEMENTS`]), but for what another
 /// of them, for the element itself, asks too (`.x, .x::before`).
@@ -1476,6 +1517,16 @@ struct Compound {
     /// A sibling combinator (`+`, `~`) follows it: the element is beside the next compound's, not
     /// around it.
     sibling: bool,
+    /// A child combinator (`>`) follows it.
+    child: bool,
+    /// Its ids, its class names, attributes and pseudo-classes, and its element name and
+    /// pseudo-elements, for its specificity.
+    ids: u16,
+    classes: u16,
+    types: u16,
+    /// A pseudo-class whose arguments count for its specificity, which are not read (`:not()`,
+    /// `:is()`, `:has()`, `:nth-child()`), or a nesting selector (`&`).
+    unsure: bool,
 }
 
 impl Compound {
@@ -1528,6 +1579,8 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
     let mut selector = Vec::new();
     let mut compound = Compound::default();
     let (mut after_dot, mut after_colon, mut after_space) = (false, false, false);
+    // The colon just read followed another (`::before`).
+    let mut after_double = false;
     loop {
         let token = p.next_including_whitespace().ok().cloned();
         let dot = std::mem::take(&mut after_dot);
@@ -1551,6 +1604,7 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
             // A combinator: the next compound describes another element.
             Some(Token::Delim(c @ ('>' | '+' | '~'))) => {
                 compound.sibling = c != '>';
+                compound.child = c == '>';
                 close(&mut compound, &mut selector);
                 after_space = false;
                 continue;
@@ -1560,24 +1614,47 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
         if std::mem::take(&mut after_space) {
             close(&mut compound, &mut selector);
         }
+        let double = std::mem::take(&mut after_double);
         match token {
-            Some(Token::Ident(name)) if dot => compound.words.push(name.to_string()),
+            Some(Token::Ident(name)) if dot => {
+                compound.words.push(name.to_string());
+                compound.classes += 1;
+            }
             Some(Token::Ident(name)) if colon => {
                 let root = name.eq_ignore_ascii_case("root") || name.eq_ignore_ascii_case("host");
                 compound.root |= root;
                 compound.extra |= !root;
-                compound.generated |=
+                let generated =
                     name.eq_ignore_ascii_case("before") || name.eq_ignore_ascii_case("after");
+                compound.generated |= generated;
+                // `::x`, and the pseudo-elements that CSS 2 wrote with one colon, count as
+                // element names.
+                let legacy = ["first-line", "first-letter"]
+                    .iter()
+                    .any(|e| name.eq_ignore_ascii_case(e));
+                if double || generated || legacy {
+                    compound.types += 1;
+                } else {
+                    compound.classes += 1;
+                }
             }
-            Some(Token::Ident(name)) => compound.tag = Some(name.to_string()),
-            Some(Token::IDHash(name)) => compound.words.push(name.to_string()),
+            Some(Token::Ident(name)) => {
+                compound.tag = Some(name.to_string());
+                compound.types += 1;
+            }
+            Some(Token::IDHash(name)) => {
+                compound.words.push(name.to_string());
+                compound.ids += 1;
+            }
             Some(Token::Delim('.')) => after_dot = true,
             Some(Token::Colon) => {
                 after_colon = true;
+                after_double = colon;
                 compound.other = true;
             }
             Some(Token::SquareBracketBlock) => {
                 compound.other = true;
+                compound.classes += 1;
                 match p.parse_nested_block(attribute) {
                     Ok(Attribute::ClassPrefix(prefix)) => {
                         compound.words.push(prefix);
@@ -1589,6 +1666,7 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
             }
             Some(Token::Function(name)) if colon && name.eq_ignore_ascii_case("lang") => {
                 compound.other = true;
+                compound.classes += 1;
                 let lang = p.parse_nested_block(|p| {
                     let lang = p.expect_ident_or_string()?.to_ascii_lowercase();
                     p.expect_exhausted()?;
@@ -1601,6 +1679,24 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
             _ => {
                 compound.other = true;
                 compound.extra = true;
+                match &token {
+                    // `:where()` counts nothing; `:nth-of-type(2n)`, `:dir(rtl)` count as one
+                    // pseudo-class; the others count their arguments.
+                    Some(Token::Function(f)) if colon => {
+                        let f = f.to_ascii_lowercase();
+                        if double
+                            || ["not", "is", "has", "matches", "nth-child", "nth-last-child"]
+                                .contains(&f.as_str())
+                            || f.ends_with("-any")
+                        {
+                            compound.unsure = true;
+                        } else if f != "where" {
+                            compound.classes += 1;
+                        }
+                    }
+                    Some(Token::Delim('*')) => {}
+                    _ => compound.unsure = true,
+                }
             }
         }
     }
@@ -2629,6 +2725,55 @@ mod tests {
             refs("*{background-image: url('hero.jpg'); color: red}"),
             vec![("hero.jpg".into(), CssUrl, 1, 21)]
         );
+    }
+
+    #[test]
+    fn selectors_rank_for_the_cascade() {
+        let ranked = |css: &str| {
+            let decls = parse_css(css).font_use.decls;
+            decls
+                .into_iter()
+                .flat_map(|d| d.selectors)
+                .map(|s| {
+                    let spec = s.specificity.map_or("?".to_string(), |x| {
+                        format!("{},{},{}", x >> 20, x >> 10 & 1023, x & 1023)
+                    });
+                    let flags = match (s.exact, s.generated) {
+                        (true, _) => " exact",
+                        (false, true) => " generated",
+                        (false, false) => "",
+                    };
+                    format!("{} {spec}{flags}", s.any_of.join("+"))
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ranked(
+                "h1, .rst-content h2, #top .a.b, div.c, .d > h3, .e + h4, a:hover, \
+                 p::before, p:after, :not(.f) h5, :where(.g) h6, [lang=ja] p, *, .h[title] \
+                 { font-family: X }"
+            ),
+            [
+                "<h1 0,0,1 exact",
+                "  rst-content+<h2 0,1,1 exact",
+                "  top+a+b 1,2,0 exact",
+                // `div` is not among the named elements: the selector asks more than its names.
+                "c 0,1,1",
+                "  d+<h3 0,1,1",
+                " e+<h4 0,1,1",
+                " 0,1,1",
+                " 0,0,2 generated",
+                " 0,0,2 generated",
+                "<h5 ?",
+                "<h6 0,0,1",
+                "  \u{2}ja 0,1,1",
+                " 0,0,0",
+                "h 0,2,0",
+            ]
+        );
+        // Declarations outside style rules, or in nested ones, have none; nor do custom
+        // properties.
+        assert!(ranked(".a { .b { font-family: X } } .c { --f: X }").is_empty());
     }
 
     #[test]

@@ -507,6 +507,28 @@ pub struct FamilyDecl {
     pub names: Vec<String>,
     /// Where it stands in the cascade.
     pub at: Cascaded,
+    /// Its names are all it may mean: no `var()` or computed value, no `inherit` or its kin.
+    pub fixed: bool,
+    /// Its rule's selectors, for the cascade between rules for the same elements; empty for a
+    /// declaration outside style rules or in a nested one ([`Cascaded::selectors`]).
+    pub selectors: Vec<RuleSelector>,
+}
+
+/// One selector of a rule's list, as the cascade between rules of different selectors sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuleSelector {
+    /// What it asks of the element it styles and of those around it, as [`Gated::any_of`] with
+    /// [`NAMED_ELEMENTS`] counting as names (empty when it may match any element).
+    pub any_of: Vec<String>,
+    /// Its specificity, ids, classes and element names 10 bits each (`0x00401` for `.a h1`);
+    /// `None` when an argument of a pseudo-class counts and was not read (`:not()`, `:is()`).
+    pub specificity: Option<u32>,
+    /// It asks for nothing but [`RuleSelector::any_of`]: class names, ids and named elements,
+    /// joined by descendant combinators; so it matches every element that has those and has
+    /// elements around it that have its other names.
+    pub exact: bool,
+    /// It is for content generated before or after the element.
+    pub generated: bool,
 }
 
 /// A declaration as the cascade sees it: a later declaration of the same property in a rule with

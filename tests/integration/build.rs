@@ -1200,7 +1200,13 @@ fn a_weight_set_with_another_family_leaves_the_families_faces() {
             "media.css",
             ".headerlink{font-weight:400}@media print{.headerlink{font-family:Icons}}",
         ),
+        // A rule for the heading itself: a rule that wins may give it the family.
+        ("same.css", "h1.headed{font-weight:400;font-family:Icons}"),
         ("index.html", &page("shorthand.css")),
+        (
+            "same.html",
+            &page("same.css").replace("<h1>", "<h1 class=headed>"),
+        ),
         ("after.html", &page("after.css")),
         ("named.html", &page("named.css")),
         ("media.html", &page("media.css")),
@@ -1213,8 +1219,9 @@ fn a_weight_set_with_another_family_leaves_the_families_faces() {
     for page in ["/", "/after.html"] {
         assert_eq!(fonts(page), ["/head-700.woff2"], "{page}");
     }
-    // The icon font falls back to the heading's, or the family is set elsewhere.
-    for page in ["/named.html", "/media.html"] {
+    // The icon font falls back to the heading's, the family is set elsewhere, or the rule is for
+    // the heading.
+    for page in ["/named.html", "/media.html", "/same.html"] {
         assert_eq!(
             fonts(page),
             ["/head-400.woff2", "/head-700.woff2"],
@@ -3367,4 +3374,75 @@ fn a_rule_for_headings_inside_an_element_needs_such_a_heading() {
     );
     assert_eq!(fonts("/inside.html"), ["/s.woff2"]);
     assert_eq!(fonts("/generated.html"), ["/i.woff2"]);
+}
+
+/// A rule for headings (Read the Docs' `h1, h2 { font-family: Roboto Slab }`) sets no text when a
+/// rule that wins over it sets another family for every heading of the page (a site's
+/// `.rst-content h1, .rst-content h2 { font-family: "Source Serif 4" }`, its headings all in
+/// `.rst-content`). Only a rule that surely matches counts, and only where it wins.
+#[test]
+fn a_more_specific_rule_outranks_a_family_for_the_pages_elements() {
+    let page = |rules: &str, body: &str| {
+        format!(
+            "<!doctype html><link rel=stylesheet href=/theme.css><style>{rules}</style>\
+             <p>Text</p>{body}"
+        )
+    };
+    let book = ".content h1,.content h2{font-family:Book}";
+    let inside = "<div class=content><h1>Guide</h1><h2>Install</h2></div>";
+    let (dir, site) = temp_site(&[
+        (
+            "theme.css",
+            "@font-face{font-family:Slab;src:url(/slab.woff2)}\
+             @font-face{font-family:Book;src:url(/book.woff2)}\
+             h1,h2,h3{font-family:Slab,serif;font-weight:700}",
+        ),
+        ("index.html", &page(book, inside)),
+        (
+            "outside.html",
+            &page(book, &format!("{inside}<h2>Footer</h2>")),
+        ),
+        (
+            "child.html",
+            &page(".content>h1,.content>h2{font-family:Book}", inside),
+        ),
+        (
+            "media.html",
+            &page(&format!("@media (min-width:1px){{{book}}}"), inside),
+        ),
+        (
+            "fallback.html",
+            &page(".content h1,.content h2{font-family:Book,Slab}", inside),
+        ),
+        (
+            "important.html",
+            &format!(
+                "<!doctype html><style>@font-face{{font-family:Slab;src:url(/slab.woff2)}}\
+                 @font-face{{font-family:Book;src:url(/book.woff2)}}\
+                 h1,h2{{font-family:Slab!important}}{book}</style>{inside}"
+            ),
+        ),
+        ("slab.woff2", "s"),
+        ("book.woff2", "t"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/"), ["/book.woff2"]);
+    let why = explain(&site, "/");
+    assert!(
+        why.contains("a rule that wins over theirs sets another family"),
+        "{why}"
+    );
+    // A heading outside `.content`; a child combinator, which the page's contexts cannot tell
+    // from a descendant one; a rule under `@media`; a list that falls back to Slab; and an
+    // `!important` Slab keep it.
+    for page in [
+        "/outside.html",
+        "/child.html",
+        "/media.html",
+        "/fallback.html",
+        "/important.html",
+    ] {
+        assert!(fonts(page).contains(&"/slab.woff2".to_string()), "{page}");
+    }
 }
