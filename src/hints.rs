@@ -343,13 +343,17 @@ pub fn page_plan<'g>(
             },
         ));
     }
+    // A page whose scripts render it has no text, so uses no font, before they have run: its
+    // scripts and modules go before its fonts (a Streamlit app's entry module and its imports
+    // before the faces of its stylesheet, KaTeX's among them).
+    let (fonts_at, scripts_at) = if scripts_render(page) { (3, 2) } else { (2, 3) };
     for (i, spec) in candidates {
         let e = &entries[i];
         let node = e.node;
         let category = match (spec.rel, spec.as_.as_deref()) {
             (Rel::Preload, Some("style")) => 1,
-            (Rel::Preload, Some("font")) => 2,
-            (Rel::Modulepreload, _) | (Rel::Preload, Some("script")) => 3,
+            (Rel::Preload, Some("font")) => fonts_at,
+            (Rel::Modulepreload, _) | (Rel::Preload, Some("script")) => scripts_at,
             (Rel::Preload, Some("image")) => 4,
             _ => 5,
         };
@@ -358,7 +362,7 @@ pub fn page_plan<'g>(
         // A parser-blocking script holds up the page, which a browser fetches at high priority;
         // `defer`, `async` and module scripts run later, at low priority. So over budget, those go
         // before it does.
-        let runs_later = category == 3
+        let runs_later = category == scripts_at
             && (spec.rel == Rel::Modulepreload
                 || e.attrs.defer
                 || e.attrs.async_

@@ -1908,6 +1908,58 @@ fn parser_blocking_scripts_come_before_deferred_ones() {
     assert!(err.contains("dropped: /m.js"), "{err}");
 }
 
+/// A page that its scripts render has no text, so uses no font, before they run: when the
+/// budget is short, its modules go before the faces of its stylesheet (a Streamlit app's KaTeX
+/// faces had taken the 103 from its entry module and imports). A page with text of its own keeps
+/// its fonts first.
+#[test]
+fn a_page_its_scripts_render_hints_its_modules_before_its_fonts() {
+    let (dir, site) = temp_site(&[
+        (
+            "index.html",
+            "<!doctype html><link rel=stylesheet href=/app.css>\
+             <script type=module src=/app.js></script><div id=root></div>",
+        ),
+        (
+            "text.html",
+            "<!doctype html><link rel=stylesheet href=/app.css>\
+             <script type=module src=/app.js></script><p>Text</p>",
+        ),
+        (
+            "app.css",
+            "@font-face{font-family:A;src:url(/a.woff2)}\
+             @font-face{font-family:B;src:url(/b.woff2)}body{font-family:A,B}",
+        ),
+        ("app.js", "import './dep.js'; document.body.className = 'x'"),
+        ("dep.js", "export const x = 1"),
+        ("a.woff2", "a"),
+        ("b.woff2", "b"),
+        ("hintgen.toml", "[policy]\nmax-hints = 3\n"),
+    ]);
+    let out = dir.path().join("out");
+    let toml = site.join("hintgen.toml");
+    let o = build(&site, &out, &["--config", toml.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let links = early_links(&out);
+    assert_eq!(
+        links["/"],
+        [
+            "</app.css>; rel=preload; as=style",
+            "</app.js>; rel=modulepreload",
+            "</dep.js>; rel=modulepreload"
+        ]
+    );
+    assert_eq!(
+        links["/text.html"],
+        [
+            "</app.css>; rel=preload; as=style",
+            "</a.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin",
+            "</b.woff2>; rel=preload; as=font; type=\"font/woff2\"; crossorigin"
+        ]
+    );
+}
+
 /// An image with candidates is never pushed: the browser picks one by viewport and density, and a
 /// push of the `src` would send a file it may not use. Its preload, which carries the candidates,
 /// stays.
