@@ -1071,6 +1071,10 @@ struct Overridden<'g> {
     props: rustc_hash::FxHashSet<*const PropDef>,
 }
 
+/// The most rules that may outrank a family's for one selector that [`PageStyles::outranked`]
+/// tries (real themes have a handful).
+const MAX_WINNERS: usize = 256;
+
 /// A `font-family` or `font` declaration of the page with where it stands in the cascade
 /// ([`PageStyles::ranked_decls`]).
 struct Ranked<'g> {
@@ -1083,19 +1087,78 @@ struct Ranked<'g> {
     always: bool,
 }
 
-impl Ranked<'_> {
-    /// Whether this declaration, for `mine` of its selectors, wins over `other`'s for `theirs`
-    /// where both match an element: `!important` against a normal one, then a higher
-    /// specificity, then a later place among declarations whose order is known.
-    fn beats(&self, mine: &RuleSelector, other: &Ranked, theirs: &RuleSelector) -> bool {
-        let (a, b) = (self.decl.at.important, other.decl.at.important);
-        if a != b {
-            return a;
+/// The strongest of the declarations that give a family to an element, as [`Rank::beats`] sees
+/// them: of those with the highest specificity, where they stand when that is known.
+#[derive(Default)]
+struct Strongest {
+    specificity: u32,
+    /// The group and the latest place of those of that specificity; `None` for none, or for
+    /// some in either group (whose order is not known).
+    at: Option<(u8, usize)>,
+    mixed: bool,
+}
+
+impl Strongest {
+    fn add(&mut self, specificity: u32, group: u8, place: usize) {
+        if specificity > self.specificity || self.at.is_none() && !self.mixed {
+            *self = Strongest {
+                specificity,
+                at: Some((group, place)),
+                mixed: false,
+            };
+        } else if specificity == self.specificity {
+            match self.at {
+                Some((g, p)) if g == group => self.at = Some((g, p.max(place))),
+                _ => {
+                    self.at = None;
+                    self.mixed = true;
+                }
+            }
         }
-        match (mine.specificity, theirs.specificity) {
-            (Some(x), Some(y)) if x != y => x > y,
-            (Some(_), Some(_)) => self.group == other.group && self.place > other.place,
-            _ => false,
+    }
+
+    /// Whether a declaration of this specificity, group and place wins over all of them.
+    fn beaten_by(&self, specificity: u32, group: u8, place: usize) -> bool {
+        specificity > self.specificity
+            || specificity == self.specificity
+                && self.at.is_some_and(|(g, p)| g == group && place > p)
+    }
+}
+
+/// What a declaration must win over to override the family's ([`PageStyles::outranked`]): the
+/// normal and the `!important` declarations that give it.
+#[derive(Default)]
+struct Rank {
+    normal: Option<Strongest>,
+    important: Option<Strongest>,
+}
+
+impl Rank {
+    fn add(&mut self, r: &Ranked, specificity: u32) {
+        let side = if r.decl.at.important {
+            &mut self.important
+        } else {
+            &mut self.normal
+        };
+        side.get_or_insert_with(Strongest::default)
+            .add(specificity, r.group, r.place);
+    }
+
+    /// Whether declaration `r`, for its selector `sel`, wins over every one of them where all
+    /// match an element: `!important` against normal ones, then a higher specificity, then a
+    /// later place among declarations whose order is known.
+    fn beats(&self, r: &Ranked, sel: &RuleSelector) -> bool {
+        let Some(specificity) = sel.specificity else {
+            return false;
+        };
+        let wins = |s: &Option<Strongest>| {
+            s.as_ref()
+                .is_none_or(|s| s.beaten_by(specificity, r.group, r.place))
+        };
+        if r.decl.at.important {
+            wins(&self.important)
+        } else {
+            self.important.is_none() && wins(&self.normal)
         }
     }
 }
@@ -1581,49 +1644,78 @@ impl<'g> PageStyles<'g> {
                 .iter()
                 .filter(|r| r.decl.names.iter().any(|n| n == family))
         };
-        // Every rule that gives the family to such an element, with the selector that does.
-        let mut giving = Vec::new();
+        // Every rule that gives the family to such an element, by the selector that does.
+        let mut rank = Rank::default();
+        let mut given = false;
         for r in naming() {
             if r.decl.selectors.is_empty() {
                 return false;
             }
             for sel in r.decl.selectors.iter().filter(|sel| sel.any_of == alt) {
-                if sel.specificity.is_none() || sel.generated {
+                let (Some(specificity), false) = (sel.specificity, sel.generated) else {
                     return false;
-                }
-                giving.push((r, sel));
+                };
+                rank.add(r, specificity);
+                given = true;
             }
         }
-        if giving.is_empty() {
+        if !given {
             return false;
         }
         let own: Vec<&String> = own_words(alt).collect();
-        // The selectors that win over all of those wherever they match, each with the names it
-        // asks of the elements around.
-        let winners: Vec<Vec<u32>> = ranked
-            .iter()
-            .filter(|r| {
-                r.always
-                    && r.decl.fixed
-                    && r.decl.at.overrides
-                    && !r.decl.names.iter().any(|n| n == family)
-            })
-            .flat_map(|r| r.decl.selectors.iter().map(move |sel| (r, sel)))
-            .filter(|(r, sel)| {
-                sel.exact
-                    && own_words(&sel.any_of).all(|x| own.contains(&x))
-                    && giving.iter().all(|(g, gs)| r.beats(sel, g, gs))
-            })
-            .map(|(_, sel)| {
-                sel.any_of
+        // The selectors that win over all of those wherever they match, by the names each asks
+        // of the elements around (their hashes, the first of which keys it).
+        let mut winners: rustc_hash::FxHashMap<u32, Vec<Vec<u32>>> = Default::default();
+        // Some wins wherever the family's rule matches.
+        let mut everywhere = false;
+        let mut count = 0;
+        let candidates = ranked.iter().filter(|r| {
+            r.always
+                && r.decl.fixed
+                && r.decl.at.overrides
+                && !r.decl.names.iter().any(|n| n == family)
+        });
+        'rules: for r in candidates {
+            for sel in &r.decl.selectors {
+                if !sel.exact
+                    || !own_words(&sel.any_of).all(|x| own.contains(&x))
+                    || !rank.beats(r, sel)
+                {
+                    continue;
+                }
+                let names: Vec<u32> = sel
+                    .any_of
                     .iter()
                     .filter_map(|x| x.strip_prefix("  ").map(Words::hash))
-                    .collect()
-            })
-            .collect();
-        if winners.is_empty() {
+                    .collect();
+                let Some(&key) = names.first() else {
+                    everywhere = true;
+                    break 'rules;
+                };
+                let same = winners.entry(key).or_default();
+                if !same.contains(&names) {
+                    same.push(names);
+                    count += 1;
+                }
+                // Many would make each context try them all: past a theme's handful, the
+                // family is kept.
+                if count > MAX_WINNERS {
+                    return false;
+                }
+            }
+        }
+        if count == 0 && !everywhere {
             return false;
         }
+        let wins_in = |words: &Words| {
+            everywhere
+                || words.0.iter().any(|h| {
+                    winners.get(h).is_some_and(|ws| {
+                        ws.iter()
+                            .any(|names| names.iter().all(|&n| words.contains_hash(n)))
+                    })
+                })
+        };
         let apart = self.apart_contexts(family).unwrap_or_default();
         let mut around = contexts
             .iter()
@@ -1631,12 +1723,7 @@ impl<'g> PageStyles<'g> {
             .chain(apart.iter().map(|(c, _)| &c.words))
             .filter(|words| self.around(words, alt))
             .peekable();
-        around.peek().is_some()
-            && around.all(|words| {
-                winners
-                    .iter()
-                    .any(|names| names.iter().all(|&h| words.contains_hash(h)))
-            })
+        around.peek().is_some() && around.all(wins_in)
     }
 
     /// The page's `font-family` and `font` declarations in cascade order ([`Ranked`]).
