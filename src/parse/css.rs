@@ -1618,7 +1618,7 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
         match token {
             Some(Token::Ident(name)) if dot => {
                 compound.words.push(name.to_string());
-                compound.classes += 1;
+                compound.classes = compound.classes.saturating_add(1);
             }
             Some(Token::Ident(name)) if colon => {
                 let root = name.eq_ignore_ascii_case("root") || name.eq_ignore_ascii_case("host");
@@ -1633,18 +1633,18 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
                     .iter()
                     .any(|e| name.eq_ignore_ascii_case(e));
                 if double || generated || legacy {
-                    compound.types += 1;
+                    compound.types = compound.types.saturating_add(1);
                 } else {
-                    compound.classes += 1;
+                    compound.classes = compound.classes.saturating_add(1);
                 }
             }
             Some(Token::Ident(name)) => {
                 compound.tag = Some(name.to_string());
-                compound.types += 1;
+                compound.types = compound.types.saturating_add(1);
             }
             Some(Token::IDHash(name)) => {
                 compound.words.push(name.to_string());
-                compound.ids += 1;
+                compound.ids = compound.ids.saturating_add(1);
             }
             Some(Token::Delim('.')) => after_dot = true,
             Some(Token::Colon) => {
@@ -1654,7 +1654,7 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
             }
             Some(Token::SquareBracketBlock) => {
                 compound.other = true;
-                compound.classes += 1;
+                compound.classes = compound.classes.saturating_add(1);
                 match p.parse_nested_block(attribute) {
                     Ok(Attribute::ClassPrefix(prefix)) => {
                         compound.words.push(prefix);
@@ -1666,7 +1666,7 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
             }
             Some(Token::Function(name)) if colon && name.eq_ignore_ascii_case("lang") => {
                 compound.other = true;
-                compound.classes += 1;
+                compound.classes = compound.classes.saturating_add(1);
                 let lang = p.parse_nested_block(|p| {
                     let lang = p.expect_ident_or_string()?.to_ascii_lowercase();
                     p.expect_exhausted()?;
@@ -1691,7 +1691,7 @@ fn selectors_of(prelude: &str) -> Vec<Vec<Compound>> {
                         {
                             compound.unsure = true;
                         } else if f != "where" {
-                            compound.classes += 1;
+                            compound.classes = compound.classes.saturating_add(1);
                         }
                     }
                     Some(Token::Delim('*')) => {}
