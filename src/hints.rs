@@ -1297,8 +1297,6 @@ const MAX_VAR_DEPTH: u32 = 64;
 /// one the page's styles say nothing particular about (`None`).
 type Element<'g> = Option<&'g [String]>;
 
-/// Whether a name of [`Gated::any_of`] is the element word ([`element_word`]) of one of
-/// `elements`.
 /// Whether the weight `w` sets may be that of text in `family` (lowercased) that a selector asking
 /// for `alt` (as [`Gated::any_of`]) gives it (any text with `None`): its block sets no family with
 /// it, or one naming `family` ([`PageWeight::family`]), or its rule may be for the very elements
@@ -1317,6 +1315,8 @@ fn sets_in(w: &PageWeight, given: Option<(&str, &[String])>) -> bool {
         })
 }
 
+/// Whether a name of [`Gated::any_of`] is the element word ([`element_word`]) of one of
+/// `elements`.
 fn names_element(word: &str, elements: &[&str]) -> bool {
     word.strip_prefix('<')
         .is_some_and(|name| elements.contains(&name))
@@ -1629,7 +1629,7 @@ impl<'g> PageStyles<'g> {
     /// for has those it asks of the element, and elements around each piece of the page's text
     /// in such an element have its other names; it is outside at-rules, in a stylesheet that
     /// applies on every screen, sets families only, none of them `family`, and is
-    /// `!important`, more specific, or later ([`Ranked::beats`]). Never on a page whose scripts
+    /// `!important`, more specific, or later ([`Rank::beats`]). Never on a page whose scripts
     /// render it or whose contexts are not known, nor for a selector of unknown specificity or
     /// for generated content.
     fn outranked(&self, family: &str, alt: &[String]) -> bool {
@@ -1639,15 +1639,11 @@ impl<'g> PageStyles<'g> {
             return false;
         };
         let ranked = self.ranked_decls();
-        let naming = || {
-            ranked
-                .iter()
-                .filter(|r| r.decl.names.iter().any(|n| n == family))
-        };
+        let names_family = |r: &&Ranked| r.decl.names.iter().any(|n| n == family);
         // Every rule that gives the family to such an element, by the selector that does.
         let mut rank = Rank::default();
         let mut given = false;
-        for r in naming() {
+        for r in ranked.iter().filter(names_family) {
             if r.decl.selectors.is_empty() {
                 return false;
             }
@@ -1669,12 +1665,9 @@ impl<'g> PageStyles<'g> {
         // Some wins wherever the family's rule matches.
         let mut everywhere = false;
         let mut count = 0;
-        let candidates = ranked.iter().filter(|r| {
-            r.always
-                && r.decl.fixed
-                && r.decl.at.overrides
-                && !r.decl.names.iter().any(|n| n == family)
-        });
+        let candidates = ranked
+            .iter()
+            .filter(|r| r.always && r.decl.fixed && r.decl.at.overrides && !names_family(r));
         'rules: for r in candidates {
             for sel in &r.decl.selectors {
                 if !sel.exact
@@ -1859,8 +1852,8 @@ impl<'g> PageStyles<'g> {
     /// root and `<body>`, whose weight a heading does not inherit; and what `bolder` and
     /// `lighter` make of them.
     /// Rules that set another family with their weight (`font: 400 1em FontAwesome`) set no
-    /// text in `family` (lowercased) so. `None` when one is relative to the heading's parent, or
-    /// computed.
+    /// text in `family` (lowercased) so ([`sets_in`]). `None` when one is relative to the
+    /// heading's parent, or computed.
     fn heading_weights(&self, family: &str, alt: &[String], heading: &str) -> Option<Vec<u16>> {
         let in_headings = |word: &str| self.heading_words.is_some_and(|w| w.contains(word));
         let last = self.last_bare();
