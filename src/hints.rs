@@ -1071,8 +1071,9 @@ struct Overridden<'g> {
     props: rustc_hash::FxHashSet<*const PropDef>,
 }
 
-/// The most rules that may outrank a family's for one selector that [`PageStyles::outranked`]
-/// tries (real themes have a handful).
+/// The most rules that may outrank a family's, or set another family for text, that
+/// [`PageStyles::outranked`] and [`PageStyles::bold_text_elsewhere`] try (real themes have a
+/// handful).
 const MAX_WINNERS: usize = 256;
 
 /// A `font-family` or `font` declaration of the page with where it stands in the cascade
@@ -1160,6 +1161,80 @@ impl Rank {
         } else {
             self.important.is_none() && wins(&self.normal)
         }
+    }
+}
+
+/// Rules that set families other than one for elements they surely match ([`RuleSelector::exact`]),
+/// outside at-rules, in stylesheets that apply on every screen, with families only: each by the
+/// names it asks of the elements around a piece of text, as [`Words::hash`]es, keyed by the first.
+struct Covering {
+    by_key: rustc_hash::FxHashMap<u32, Vec<Vec<u32>>>,
+    /// One asks nothing of them, so it covers all text.
+    everywhere: bool,
+}
+
+impl Covering {
+    /// Those of `ranked` that set no `family` (lowercased) and that `accept` takes, for the
+    /// names of their selectors' entries that `name` gives. `None` when there is none, or more
+    /// than [`MAX_WINNERS`] (each piece of text would try them all).
+    fn of<'g>(
+        ranked: &[Ranked<'g>],
+        family: &str,
+        accept: impl Fn(&Ranked<'g>, &RuleSelector) -> bool,
+        name: impl Fn(&str) -> Option<&str>,
+    ) -> Option<Covering> {
+        let mut by_key: rustc_hash::FxHashMap<u32, Vec<Vec<u32>>> = Default::default();
+        let mut count = 0;
+        let candidates = ranked.iter().filter(|r| {
+            r.always
+                && r.decl.fixed
+                && r.decl.at.overrides
+                && !r.decl.names.iter().any(|n| n == family)
+        });
+        for r in candidates {
+            for sel in r
+                .decl
+                .selectors
+                .iter()
+                .filter(|sel| sel.exact && accept(r, sel))
+            {
+                let names: Vec<u32> = sel
+                    .any_of
+                    .iter()
+                    .filter_map(|x| name(x).map(Words::hash))
+                    .collect();
+                let Some(&key) = names.first() else {
+                    return Some(Covering {
+                        by_key: Default::default(),
+                        everywhere: true,
+                    });
+                };
+                let same = by_key.entry(key).or_default();
+                if !same.contains(&names) {
+                    same.push(names);
+                    count += 1;
+                }
+                if count > MAX_WINNERS {
+                    return None;
+                }
+            }
+        }
+        (count > 0).then_some(Covering {
+            by_key,
+            everywhere: false,
+        })
+    }
+
+    /// Whether one of them asks only for names that elements around text with `words` have.
+    fn covers(&self, words: &Words) -> bool {
+        self.everywhere
+            || words.0.iter().any(|h| {
+                self.by_key.get(h).is_some_and(|rules| {
+                    rules
+                        .iter()
+                        .any(|names| names.iter().all(|&n| words.contains_hash(n)))
+                })
+            })
     }
 }
 
@@ -1660,55 +1735,16 @@ impl<'g> PageStyles<'g> {
         }
         let own: Vec<&String> = own_words(alt).collect();
         // The selectors that win over all of those wherever they match, by the names each asks
-        // of the elements around (their hashes, the first of which keys it).
-        let mut winners: rustc_hash::FxHashMap<u32, Vec<Vec<u32>>> = Default::default();
-        // Some wins wherever the family's rule matches.
-        let mut everywhere = false;
-        let mut count = 0;
-        let candidates = ranked
-            .iter()
-            .filter(|r| r.always && r.decl.fixed && r.decl.at.overrides && !names_family(r));
-        'rules: for r in candidates {
-            for sel in &r.decl.selectors {
-                if !sel.exact
-                    || !own_words(&sel.any_of).all(|x| own.contains(&x))
-                    || !rank.beats(r, sel)
-                {
-                    continue;
-                }
-                let names: Vec<u32> = sel
-                    .any_of
-                    .iter()
-                    .filter_map(|x| x.strip_prefix("  ").map(Words::hash))
-                    .collect();
-                let Some(&key) = names.first() else {
-                    everywhere = true;
-                    break 'rules;
-                };
-                let same = winners.entry(key).or_default();
-                if !same.contains(&names) {
-                    same.push(names);
-                    count += 1;
-                }
-                // Many would make each context try them all: past a theme's handful, the
-                // family is kept.
-                if count > MAX_WINNERS {
-                    return false;
-                }
-            }
-        }
-        if count == 0 && !everywhere {
+        // of the elements around.
+        let Some(winners) = Covering::of(
+            ranked,
+            family,
+            |r, sel| own_words(&sel.any_of).all(|x| own.contains(&x)) && rank.beats(r, sel),
+            |x| x.strip_prefix("  "),
+        ) else {
             return false;
-        }
-        let wins_in = |words: &Words| {
-            everywhere
-                || words.0.iter().any(|h| {
-                    winners.get(h).is_some_and(|ws| {
-                        ws.iter()
-                            .any(|names| names.iter().all(|&n| words.contains_hash(n)))
-                    })
-                })
         };
+        let wins_in = |words: &Words| winners.covers(words);
         let apart = self.apart_contexts(family).unwrap_or_default();
         let mut around = contexts
             .iter()
@@ -1717,6 +1753,78 @@ impl<'g> PageStyles<'g> {
             .filter(|words| self.around(words, alt))
             .peekable();
         around.peek().is_some() && around.all(wins_in)
+    }
+
+    /// Whether all the page's text that browsers set in bold (in headings, `<b>`, `<strong>`,
+    /// `<th>`, `<optgroup>`) with a character in `range` (sorted, disjoint; empty for every
+    /// character) is in elements that rules give another family than `family` (lowercased), which
+    /// only rules for the root or `<body>` name (its text inherits it): a Farm site's `body {
+    /// font-family: "Work Sans" }` and `article { font-family: "Source Serif 4" }`, its headings
+    /// all in the article. Such a rule surely matches an element around the text
+    /// ([`Covering`]), and no rule that names the family for certain elements may match one
+    /// there. Never on a page whose scripts render it or whose contexts are not known, nor where
+    /// a custom property may give the family.
+    fn bold_text_elsewhere(&self, family: &str, range: &[CodeRange]) -> bool {
+        let (false, Some(contexts), [Some(code), Some(controls)]) =
+            (self.client_rendered, self.contexts, self.apart)
+        else {
+            return false;
+        };
+        let vars = self.vars.get_or_init(|| self.var_families());
+        if vars.any
+            || vars.free.binary_search(&family).is_ok()
+            || vars.gated.iter().any(|g| g.0 == family)
+        {
+            return false;
+        }
+        let ranked = self.ranked_decls();
+        let mut gated: Vec<&[String]> = Vec::new();
+        let mut named = false;
+        for r in ranked
+            .iter()
+            .filter(|r| r.decl.names.iter().any(|n| n == family))
+        {
+            if r.decl.selectors.is_empty() {
+                return false;
+            }
+            for sel in &r.decl.selectors {
+                if !sel.root && sel.any_of.is_empty() {
+                    return false;
+                }
+                if !sel.root {
+                    gated.push(&sel.any_of);
+                }
+                named = true;
+            }
+        }
+        let Some(covering) = named
+            .then(|| {
+                Covering::of(
+                    ranked,
+                    family,
+                    |_, sel| !sel.root,
+                    |x| Some(gate_around(x).0),
+                )
+            })
+            .flatten()
+        else {
+            return false;
+        };
+        let (bold, bolder, _) = &*ELEMENT_WORDS;
+        let bold_words: Vec<u32> = bold.iter().chain(bolder).map(|w| Words::hash(w)).collect();
+        let is_bold = |words: &Words| bold_words.iter().any(|&h| words.contains_hash(h));
+        // Code and controls in bold elements keep the family: their contexts hold no characters.
+        if code.iter().chain(controls).any(|c| is_bold(&c.words)) {
+            return false;
+        }
+        let mut in_bold = contexts_in(contexts, range)
+            .map(|(_, c)| &c.words)
+            .filter(|words| is_bold(words))
+            .peekable();
+        in_bold.peek().is_some()
+            && in_bold.all(|words| {
+                covering.covers(words) && !gated.iter().any(|alt| self.around(words, alt))
+            })
     }
 
     /// The page's `font-family` and `font` declarations in cascade order ([`Ranked`]).
@@ -3016,19 +3124,35 @@ fn spec_for(
                                     && styles.text_weights().is_some_and(|t| {
                                         !styles.serves_weight(&lower, slanted, range, t)
                                     })
-                                    && !facts
-                                        .and_then(|p| p.bold_text.as_ref())
-                                        .zip(styles.face_range(e))
-                                        .is_some_and(|(b, r)| b.intersects(&r))
                                 {
-                                    return Err(format!(
-                                        "@font-face{} (weight {}): only the text of headings, \
-                                         <b>, <strong>, <th> and <optgroup> is set in a weight \
-                                         it serves, and none of that text is in its unicode-range",
-                                        family(),
-                                        weight_range(range)
-                                    )
-                                    .into());
+                                    let face_range = styles.face_range(e);
+                                    let bold_in_range = facts
+                                        .and_then(|p| p.bold_text.as_ref())
+                                        .zip(face_range.as_deref())
+                                        .is_some_and(|(b, r)| b.intersects(r));
+                                    let elsewhere = bold_in_range
+                                        && face_range.is_some_and(|r| {
+                                            styles.bold_text_elsewhere(
+                                                &lower,
+                                                &merge_ranges(r.to_vec()),
+                                            )
+                                        });
+                                    if !bold_in_range || elsewhere {
+                                        return Err(format!(
+                                            "@font-face{} (weight {}): only the text of \
+                                             headings, <b>, <strong>, <th> and <optgroup> is set \
+                                             in a weight it serves, and {}",
+                                            family(),
+                                            weight_range(range),
+                                            if elsewhere {
+                                                "all of that text in its unicode-range is in \
+                                                 elements that rules give another family"
+                                            } else {
+                                                "none of that text is in its unicode-range"
+                                            }
+                                        )
+                                        .into());
+                                    }
                                 }
                                 // A face that holds none of the page's ASCII text sets only
                                 // characters outside it, which the parser keeps with the

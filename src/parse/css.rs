@@ -1416,6 +1416,12 @@ fn rule_selector(compounds: &[Compound]) -> super::RuleSelector {
         specificity: known.then(|| counts[0] << 20 | counts[1] << 10 | counts[2]),
         exact,
         generated: compounds.last().is_some_and(|c| c.generated),
+        root: compounds.last().is_some_and(|c| {
+            c.is_root()
+                || c.tag
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("body"))
+        }),
     }
 }
 

@@ -529,6 +529,9 @@ pub struct RuleSelector {
     pub exact: bool,
     /// It is for content generated before or after the element.
     pub generated: bool,
+    /// It is for the root or `<body>` (`:root`, `html`, `body`, `.dark body`), whose family the
+    /// page's text inherits.
+    pub root: bool,
 }
 
 /// A declaration as the cascade sees it: a later declaration of the same property in a rule with

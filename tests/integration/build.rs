@@ -3498,3 +3498,59 @@ fn a_more_specific_rule_outranks_a_family_for_the_pages_elements() {
         assert!(fonts(page).contains(&"/slab.woff2".to_string()), "{page}");
     }
 }
+
+/// A family that only rules for the root or `<body>` name reaches text by inheritance: where all
+/// of the page's bold text is in elements that a rule gives another family (a Farm site's
+/// `article { font-family: "Source Serif 4" }`, its headings all in the article), the family's
+/// bold face sets none of it.
+#[test]
+fn bold_text_in_another_family_leaves_the_body_familys_bold_face() {
+    let page = |rules: &str, body: &str| {
+        format!(
+            "<!doctype html><link rel=stylesheet href=/faces.css><style>{rules}</style>\
+             <header><a href=/>Home</a></header>{body}"
+        )
+    };
+    let body = "body{font-family:Sans}article{font-family:Book}h1,h2{font-weight:600}";
+    let inside = "<article><h1>Docs</h1><p>Text</p></article>";
+    let (dir, site) = temp_site(&[
+        (
+            "faces.css",
+            "@font-face{font-family:Sans;font-weight:400;src:url(/sans-400.woff2)}\
+             @font-face{font-family:Sans;font-weight:600;src:url(/sans-600.woff2)}\
+             @font-face{font-family:Book;src:url(/book.woff2)}",
+        ),
+        ("index.html", &page(body, inside)),
+        (
+            "outside.html",
+            &page(body, &format!("{inside}<h2>Contact</h2>")),
+        ),
+        (
+            "universal.html",
+            &page(&body.replace("body{", "*{"), inside),
+        ),
+        (
+            "heading.html",
+            &page(&format!("{body}h1{{font-family:Sans}}"), inside),
+        ),
+        ("sans-400.woff2", "a"),
+        ("sans-600.woff2", "b"),
+        ("book.woff2", "c"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/"), ["/sans-400.woff2", "/book.woff2"]);
+    let why = explain(&site, "/");
+    assert!(
+        why.contains("is in elements that rules give another family"),
+        "{why}"
+    );
+    // A heading outside the article; a family given to every element; a rule that gives
+    // headings the family again.
+    for page in ["/outside.html", "/universal.html", "/heading.html"] {
+        assert!(
+            fonts(page).contains(&"/sans-600.woff2".to_string()),
+            "{page}"
+        );
+    }
+}
