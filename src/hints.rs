@@ -1434,8 +1434,10 @@ fn sets_on(gate: Option<&[Vec<String>]>, element: Element) -> bool {
 
 /// Whether a page's styles may ask for a family.
 enum FamilyUse<'g> {
-    /// Some style names it; only for elements that ask for these weights, when known.
-    Named(Option<Vec<u16>>),
+    /// Some style names it; only for elements that ask for these weights, when known; and, when
+    /// some of those elements are surely italic ([`PageStyles::surely_italic`]), the weights of
+    /// the others, which alone may have upright text in it.
+    Named(Option<Vec<u16>>, Option<Vec<u16>>),
     /// No style names it.
     Unnamed,
     /// Only declarations that later ones override name it ([`PageStyles::overridden_decls`]), in rules
@@ -1626,7 +1628,7 @@ impl<'g> PageStyles<'g> {
                 f.may_use_lowercase(&family)
             }
         }) {
-            return FamilyUse::Named(None);
+            return FamilyUse::Named(None, None);
         }
         let gates: Vec<&'g Gated> = self
             .uses
@@ -1643,14 +1645,28 @@ impl<'g> PageStyles<'g> {
             .collect();
         let vars = self.vars.get_or_init(|| self.var_families());
         if vars.any || vars.free.binary_search(&family.as_str()).is_ok() {
-            return FamilyUse::Named(None);
+            return FamilyUse::Named(None, None);
         }
         present.extend(vars.gated.iter().filter(|g| g.0 == family).map(|g| g.1));
         if !present.is_empty() {
-            let weights = self
-                .weights_of(&family, &present)
-                .and_then(|own| self.weights_around(&family, &present, own));
-            return FamilyUse::Named(weights);
+            let weights_of = |present: &[&[String]]| {
+                self.weights_of(&family, present)
+                    .and_then(|own| self.weights_around(&family, present, own))
+            };
+            let weights = weights_of(&present);
+            let upright: Vec<&[String]> = present
+                .iter()
+                .copied()
+                .filter(|alt| !self.surely_italic(&family, alt))
+                .collect();
+            let upright = if weights.is_none() || upright.len() == present.len() {
+                None
+            } else if upright.is_empty() {
+                Some(Vec::new())
+            } else {
+                weights_of(&upright)
+            };
+            return FamilyUse::Named(weights, upright);
         }
         if !gates.is_empty() {
             return FamilyUse::OnlyFor(gates);
@@ -1824,6 +1840,78 @@ impl<'g> PageStyles<'g> {
         in_bold.peek().is_some()
             && in_bold.all(|words| {
                 covering.covers(words) && !gated.iter().any(|alt| self.around(words, alt))
+            })
+    }
+
+    /// Whether all the page's text in elements that `alt` (a selector's, as [`Gated::any_of`], that
+    /// gives `family`, lowercased) asks for, and in those inside them, is surely italic: a gulp
+    /// site's `blockquote, h1, h2 { font-family: Merriweather }` with `blockquote { font-style:
+    /// italic }` sets no upright text in the family at 400. Each piece of it has around it an
+    /// element that a rule slants (`italic` or `oblique`, outside at-rules, in a stylesheet for
+    /// every screen, a selector that surely matches: [`Covering`]), and no rule that may set text
+    /// upright (`normal`, `inherit`, a computed value, a `font` shorthand without a style) may
+    /// match an element around it, but for the root's and `<body>`'s, which are around every
+    /// element. Never on a page whose scripts render it or whose contexts are not known.
+    fn surely_italic(&self, family: &str, alt: &[String]) -> bool {
+        let (false, Some(contexts), [Some(_), Some(_)]) =
+            (self.client_rendered, self.contexts, self.apart)
+        else {
+            return false;
+        };
+        let sheets = self.cascade.iter().copied();
+        let decls = || {
+            sheets
+                .clone()
+                .chain(self.own.map(|f| (f, true)))
+                .flat_map(|(f, always)| f.styles.iter().map(move |d| (d, always)))
+        };
+        // Rules that may set text upright, by what they ask of elements around it.
+        let mut upright: Vec<&[String]> = Vec::new();
+        for (d, _) in decls().filter(|(d, _)| !d.italic) {
+            if d.selectors.is_empty() {
+                return false;
+            }
+            for sel in d.selectors.iter().filter(|sel| !sel.root) {
+                if sel.any_of.is_empty() || upright.len() == MAX_WINNERS {
+                    return false;
+                }
+                upright.push(&sel.any_of);
+            }
+        }
+        let mut slanting: Vec<Vec<u32>> = Vec::new();
+        for (d, _) in decls().filter(|(d, always)| d.italic && *always && d.overrides) {
+            for sel in d.selectors.iter().filter(|sel| sel.exact && !sel.root) {
+                slanting.push(
+                    sel.any_of
+                        .iter()
+                        .map(|x| Words::hash(gate_around(x).0))
+                        .collect(),
+                );
+                if slanting.len() > MAX_WINNERS {
+                    return false;
+                }
+            }
+        }
+        if slanting.is_empty() {
+            return false;
+        }
+        // A code block's words are those of all its elements at once (a highlighter's italic
+        // comments among them), so its text is never surely italic.
+        let apart = self.apart_contexts(family).unwrap_or_default();
+        if apart.iter().any(|(c, _)| self.around(&c.words, alt)) {
+            return false;
+        }
+        let mut around = contexts
+            .iter()
+            .map(|c| &c.words)
+            .filter(|words| self.around(words, alt))
+            .peekable();
+        around.peek().is_some()
+            && around.all(|words| {
+                slanting
+                    .iter()
+                    .any(|names| names.iter().all(|&h| words.contains_hash(h)))
+                    && !upright.iter().any(|u| self.around(words, u))
             })
     }
 
@@ -3064,7 +3152,7 @@ fn spec_for(
                 Some(_) if !scripts_render(page) => {
                     if let Some(name) = a.font_family() {
                         match styles.may_use(name) {
-                            FamilyUse::Named(asked) => {
+                            FamilyUse::Named(asked, upright) => {
                                 // A family that only rules for certain elements give sets
                                 // only their text.
                                 if let Some(facts) = facts
@@ -3115,6 +3203,34 @@ fn spec_for(
                                         family(),
                                         weight_range(range),
                                         asked.join(" or ")
+                                    )
+                                    .into());
+                                }
+                                // Upright faces serve only the elements that may have upright
+                                // text.
+                                if let Some(mut upright) = upright.filter(|_| !slanted)
+                                    && !styles.serves_weight(&lower, false, range, &upright)
+                                {
+                                    upright.sort_unstable();
+                                    upright.dedup();
+                                    let weights: Vec<String> =
+                                        upright.iter().map(u16::to_string).collect();
+                                    let why = if weights.is_empty() {
+                                        "all the text of the page's elements that rules name its \
+                                         family for is italic"
+                                            .to_string()
+                                    } else {
+                                        format!(
+                                            "the text of the page's elements that rules name its \
+                                             family for is italic, but for text set in \
+                                             font-weight {}, which other faces of the family serve",
+                                            weights.join(" or ")
+                                        )
+                                    };
+                                    return Err(format!(
+                                        "@font-face{} (weight {}): {why}",
+                                        family(),
+                                        weight_range(range)
                                     )
                                     .into());
                                 }

@@ -327,22 +327,24 @@ impl<'t> Walker<'t> {
                         let start = value.state();
                         if let Some(inherit) = upright_keyword(value) {
                             self.sets_upright(inherit);
+                            self.style_decl(false);
                             return;
                         }
                         value.reset(&start);
-                        let mut slant = false;
+                        let (mut slant, mut computed) = (false, false);
                         while let Ok(token) = value.next() {
-                            slant |= match token {
-                                Token::Ident(word) => is_slant(word),
+                            match token {
+                                Token::Ident(word) => slant |= is_slant(word),
                                 Token::Function(f) => {
-                                    is_computing(f) || f.eq_ignore_ascii_case("var")
+                                    computed |= is_computing(f) || f.eq_ignore_ascii_case("var")
                                 }
-                                _ => false,
-                            };
+                                _ => {}
+                            }
                         }
-                        if slant {
+                        if slant || computed {
                             self.slants();
                         }
+                        self.style_decl(slant && !computed);
                     });
                 }
                 // A `font-family` or `font` declaration, or a selector such as `font:hover` (whose
@@ -566,6 +568,9 @@ impl<'t> Walker<'t> {
                 self.sets_upright(inherit);
             }
         }
+        if shorthand {
+            self.style_decl(value.italic && !computed);
+        }
         if value.italic || shorthand && value.computed {
             self.slants();
         } else if shorthand && computed {
@@ -723,6 +728,27 @@ impl<'t> Walker<'t> {
             Some(gate) => self.fonts.italic_for.push(gate.to_vec()),
             None => self.fonts.italic = true,
         }
+    }
+
+    /// Records a `font-style` (or `font`) declaration of the innermost style rule, which surely
+    /// slants text (`italic`) or may set it upright.
+    fn style_decl(&mut self, italic: bool) {
+        let (selectors, overrides) = match &self.rule {
+            Rule::Selectors {
+                unnested: true,
+                overrides,
+                ..
+            } => (
+                self.selectors().iter().map(|s| rule_selector(s)).collect(),
+                *overrides,
+            ),
+            _ => (Vec::new(), false),
+        };
+        self.fonts.styles.push(super::StyleDecl {
+            italic,
+            overrides,
+            selectors,
+        });
     }
 
     /// Records a weight that the innermost style rule sets: among the page's weights, and among

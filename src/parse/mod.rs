@@ -498,6 +498,21 @@ pub struct FontUse {
     /// The `font-family` and `font` declarations, in the file's order, for the cascade
     /// ([`FamilyDecl`]).
     pub decls: Vec<FamilyDecl>,
+    /// The `font-style` and `font` declarations: what they set, for which elements.
+    pub styles: Vec<StyleDecl>,
+}
+
+/// A `font-style` declaration, or a `font` shorthand, which sets the style too.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StyleDecl {
+    /// It surely slants text: `italic` or `oblique`, not computed. Any other value (`normal`,
+    /// `inherit`, a `var()`, a shorthand without a style) may set text upright.
+    pub italic: bool,
+    /// It is outside at-rules and other style rules ([`Cascaded::overrides`]).
+    pub overrides: bool,
+    /// Its rule's selectors ([`FamilyDecl::selectors`]); empty outside style rules or in a
+    /// nested one.
+    pub selectors: Vec<RuleSelector>,
 }
 
 /// A `font-family` or `font` declaration, for the cascade ([`Cascaded`]).
@@ -1019,6 +1034,7 @@ impl FontUse {
             && self.control_families.is_empty()
             && self.places.is_empty()
             && self.decls.is_empty()
+            && self.styles.is_empty()
             && !self.computed
             && !self.italic
     }
@@ -1034,6 +1050,7 @@ impl FontUse {
         self.upright.extend(other.upright);
         self.var_slants.extend(other.var_slants);
         self.decls.extend(other.decls);
+        self.styles.extend(other.styles);
         if !other.generated.is_empty() {
             self.generated.extend(other.generated);
             join_by_name(&mut self.generated);

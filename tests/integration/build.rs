@@ -3554,3 +3554,60 @@ fn bold_text_in_another_family_leaves_the_body_familys_bold_face() {
         );
     }
 }
+
+/// A family for headings and quotes that a rule sets in italics (a blog's `blockquote, h1 {
+/// font-family: Merriweather }` with `blockquote { font-style: italic }`): its upright faces serve
+/// only the headings' weight, so the upright 400 face, whose weight only the quotes have, is not
+/// hinted. A rule that may set text in the quote upright again keeps it.
+#[test]
+fn upright_faces_serve_only_the_upright_text_of_the_family() {
+    let page = |rules: &str, quote: &str| {
+        format!(
+            "<!doctype html><link rel=stylesheet href=/faces.css><style>{rules}</style>\
+             <h1>Story</h1><p>Text</p><blockquote>{quote}</blockquote>"
+        )
+    };
+    let italic = "blockquote{font-style:italic}";
+    let (dir, site) = temp_site(&[
+        (
+            "faces.css",
+            "@font-face{font-family:Serif2;font-weight:400;src:url(/s-400.woff2)}\
+             @font-face{font-family:Serif2;font-weight:700;src:url(/s-700.woff2)}\
+             @font-face{font-family:Serif2;font-style:italic;src:url(/s-400i.woff2)}\
+             blockquote,h1{font-family:Serif2}h1{font-weight:700}",
+        ),
+        ("index.html", &page(italic, "Quoted")),
+        (
+            "em.html",
+            &page(
+                &format!("{italic}blockquote em{{font-style:normal}}"),
+                "Quoted <em>word</em>",
+            ),
+        ),
+        (
+            "class.html",
+            &page(
+                &format!("{italic}.plain{{font-style:normal}}"),
+                "Quoted <span class=plain>word</span>",
+            ),
+        ),
+        (
+            "media.html",
+            &page(&format!("@media (min-width:1px){{{italic}}}"), "Quoted"),
+        ),
+        ("s-400.woff2", "a"),
+        ("s-700.woff2", "b"),
+        ("s-400i.woff2", "c"),
+    ]);
+    let out = build_ok(dir.path(), &site);
+    let fonts = early_fonts(&out);
+    assert_eq!(fonts("/"), ["/s-700.woff2", "/s-400i.woff2"]);
+    let why = explain(&site, "/");
+    assert!(
+        why.contains("is italic, but for text set in font-weight 700"),
+        "{why}"
+    );
+    for page in ["/em.html", "/class.html", "/media.html"] {
+        assert!(fonts(page).contains(&"/s-400.woff2".to_string()), "{page}");
+    }
+}
