@@ -1076,6 +1076,10 @@ struct Overridden<'g> {
 /// handful).
 const MAX_WINNERS: usize = 256;
 
+/// The most rules that may set text upright that [`PageStyles::surely_italic`] tries, each at
+/// every piece of text (a theme has a few: `address`, an icon font's class).
+const MAX_UPRIGHT: usize = 64;
+
 /// A `font-family` or `font` declaration of the page with where it stands in the cascade
 /// ([`PageStyles::ranked_decls`]).
 struct Ranked<'g> {
@@ -1175,48 +1179,56 @@ struct Covering {
 
 impl Covering {
     /// Those of `ranked` that set no `family` (lowercased) and that `accept` takes, for the
-    /// names of their selectors' entries that `name` gives. `None` when there is none, or more
-    /// than [`MAX_WINNERS`] (each piece of text would try them all).
+    /// names of their selectors' entries that `name` gives ([`Covering::from_selectors`]).
     fn of<'g>(
         ranked: &[Ranked<'g>],
         family: &str,
         accept: impl Fn(&Ranked<'g>, &RuleSelector) -> bool,
         name: impl Fn(&str) -> Option<&str>,
     ) -> Option<Covering> {
-        let mut by_key: rustc_hash::FxHashMap<u32, Vec<Vec<u32>>> = Default::default();
-        let mut count = 0;
         let candidates = ranked.iter().filter(|r| {
             r.always
                 && r.decl.fixed
                 && r.decl.at.overrides
                 && !r.decl.names.iter().any(|n| n == family)
         });
-        for r in candidates {
-            for sel in r
-                .decl
+        let selectors = candidates.flat_map(|r| {
+            r.decl
                 .selectors
                 .iter()
                 .filter(|sel| sel.exact && accept(r, sel))
-            {
-                let names: Vec<u32> = sel
-                    .any_of
-                    .iter()
-                    .filter_map(|x| name(x).map(Words::hash))
-                    .collect();
-                let Some(&key) = names.first() else {
-                    return Some(Covering {
-                        by_key: Default::default(),
-                        everywhere: true,
-                    });
-                };
-                let same = by_key.entry(key).or_default();
-                if !same.contains(&names) {
-                    same.push(names);
-                    count += 1;
-                }
-                if count > MAX_WINNERS {
-                    return None;
-                }
+                .map(|sel| &sel.any_of[..])
+        });
+        Covering::from_selectors(selectors, name)
+    }
+
+    /// The selectors of `selectors` (as [`RuleSelector::any_of`]), for the names of their entries
+    /// that `name` gives. `None` when there is none, or more than [`MAX_WINNERS`] (each piece of
+    /// text would try them all).
+    fn from_selectors<'a>(
+        selectors: impl Iterator<Item = &'a [String]>,
+        name: impl Fn(&str) -> Option<&str>,
+    ) -> Option<Covering> {
+        let mut by_key: rustc_hash::FxHashMap<u32, Vec<Vec<u32>>> = Default::default();
+        let mut count = 0;
+        for any_of in selectors {
+            let names: Vec<u32> = any_of
+                .iter()
+                .filter_map(|x| name(x).map(Words::hash))
+                .collect();
+            let Some(&key) = names.first() else {
+                return Some(Covering {
+                    by_key: Default::default(),
+                    everywhere: true,
+                });
+            };
+            let same = by_key.entry(key).or_default();
+            if !same.contains(&names) {
+                same.push(names);
+                count += 1;
+            }
+            if count > MAX_WINNERS {
+                return None;
             }
         }
         (count > 0).then_some(Covering {
@@ -1872,29 +1884,19 @@ impl<'g> PageStyles<'g> {
                 return false;
             }
             for sel in d.selectors.iter().filter(|sel| !sel.root) {
-                if sel.any_of.is_empty() || upright.len() == MAX_WINNERS {
+                if sel.any_of.is_empty() || upright.len() == MAX_UPRIGHT {
                     return false;
                 }
                 upright.push(&sel.any_of);
             }
         }
-        let mut slanting: Vec<Vec<u32>> = Vec::new();
-        for (d, _) in decls().filter(|(d, always)| d.italic && *always && d.overrides) {
-            for sel in d.selectors.iter().filter(|sel| sel.exact && !sel.root) {
-                slanting.push(
-                    sel.any_of
-                        .iter()
-                        .map(|x| Words::hash(gate_around(x).0))
-                        .collect(),
-                );
-                if slanting.len() > MAX_WINNERS {
-                    return false;
-                }
-            }
-        }
-        if slanting.is_empty() {
+        let slanting = decls()
+            .filter(|(d, always)| d.italic && *always && d.overrides)
+            .flat_map(|(d, _)| d.selectors.iter().filter(|sel| sel.exact && !sel.root))
+            .map(|sel| &sel.any_of[..]);
+        let Some(slanting) = Covering::from_selectors(slanting, |x| Some(gate_around(x).0)) else {
             return false;
-        }
+        };
         // A code block's words are those of all its elements at once (a highlighter's italic
         // comments among them), so its text is never surely italic.
         let apart = self.apart_contexts(family).unwrap_or_default();
@@ -1908,10 +1910,7 @@ impl<'g> PageStyles<'g> {
             .peekable();
         around.peek().is_some()
             && around.all(|words| {
-                slanting
-                    .iter()
-                    .any(|names| names.iter().all(|&h| words.contains_hash(h)))
-                    && !upright.iter().any(|u| self.around(words, u))
+                slanting.covers(words) && !upright.iter().any(|u| self.around(words, u))
             })
     }
 
