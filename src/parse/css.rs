@@ -2809,6 +2809,47 @@ mod tests {
     }
 
     #[test]
+    fn style_declarations_say_whether_they_surely_slant() {
+        let styles = |css: &str| {
+            parse_css(css)
+                .font_use
+                .styles
+                .into_iter()
+                .map(|d| {
+                    let sels: Vec<String> =
+                        d.selectors.iter().map(|s| s.any_of.join("+")).collect();
+                    format!(
+                        "{} {}{}",
+                        sels.join(","),
+                        if d.italic { "italic" } else { "upright?" },
+                        if d.overrides { "" } else { " (kept)" }
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            styles(
+                "blockquote { font-style: italic } .a { font-style: oblique 10deg }\
+                 em { font-style: normal } .b { font-style: var(--s) } .c { font: 1em Serif }\
+                 .d { font: italic 1em Serif } .e { font: var(--f) }\
+                 @media print { .f { font-style: italic } } .g { .h { font-style: italic } }"
+            ),
+            [
+                "<blockquote italic",
+                "a italic",
+                "<em upright?",
+                "b upright?",
+                "c upright?",
+                "d italic",
+                "e upright?",
+                "f italic (kept)",
+                // A nested rule's selectors are relative to the outer one's: none are kept.
+                " italic (kept)",
+            ]
+        );
+    }
+
+    #[test]
     fn family_declarations_for_the_cascade() {
         let decls = |css: &str| {
             parse_css(css)
