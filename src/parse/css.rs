@@ -217,6 +217,8 @@ enum Rule {
         gate: OnceCell<RuleGate>,
         /// Those and [`super::NAMED_ELEMENTS`] ([`Walker::named_gate`]).
         named: OnceCell<RuleGate>,
+        /// The selectors for the cascade ([`Walker::rule_selectors`]).
+        ranked: OnceCell<Rc<[super::RuleSelector]>>,
         /// Outside other rules and conditional at-rules ([`Walker::nested`]).
         top: bool,
         /// Outside other style rules ([`super::Cascaded::selectors`]).
@@ -282,6 +284,7 @@ impl<'t> Walker<'t> {
                             selectors: OnceCell::new(),
                             gate: OnceCell::new(),
                             named: OnceCell::new(),
+                            ranked: OnceCell::new(),
                             top: !self.nested,
                             unnested: !self.in_style,
                             overrides: !self.in_style && !self.in_at_rule,
@@ -623,16 +626,11 @@ impl<'t> Walker<'t> {
         }
         p.reset(&start);
         let at = self.cascaded(p, Some(shorthand));
-        let rule_selectors = if at.selectors.is_empty() {
-            Vec::new()
-        } else {
-            selectors.iter().map(|s| rule_selector(s)).collect()
-        };
         self.fonts.decls.push(FamilyDecl {
             names: expr.names.clone(),
             at,
             fixed: !any && !expr.names.is_empty(),
-            selectors: rule_selectors,
+            selectors: self.rule_selectors(),
         });
         let fonts = &mut self.fonts;
         fonts.computed |= value.computed;
@@ -733,17 +731,15 @@ impl<'t> Walker<'t> {
     /// Records a `font-style` (or `font`) declaration of the innermost style rule, which surely
     /// slants text (`italic`) or may set it upright.
     fn style_decl(&mut self, italic: bool) {
-        let (selectors, overrides) = match &self.rule {
-            Rule::Selectors {
-                unnested: true,
-                overrides,
-                ..
-            } => (
-                self.selectors().iter().map(|s| rule_selector(s)).collect(),
-                *overrides,
-            ),
-            _ => (Vec::new(), false),
-        };
+        let selectors = self.rule_selectors();
+        let overrides = !selectors.is_empty()
+            && matches!(
+                self.rule,
+                Rule::Selectors {
+                    overrides: true,
+                    ..
+                }
+            );
         self.fonts.styles.push(super::StyleDecl {
             italic,
             overrides,
@@ -751,19 +747,38 @@ impl<'t> Walker<'t> {
         });
     }
 
+    /// The innermost style rule's selectors as the cascade sees them ([`rule_selector`]),
+    /// worked out once for the rule; none outside style rules, in a nested one (whose selectors
+    /// are relative to the outer one's), or for a rule without selectors
+    /// ([`super::Cascaded::selectors`]).
+    fn rule_selectors(&self) -> Vec<super::RuleSelector> {
+        match &self.rule {
+            Rule::Selectors {
+                range,
+                unnested: true,
+                ranked,
+                ..
+            } if self
+                .text
+                .get(range.clone())
+                .is_some_and(|t| !t.trim().is_empty()) =>
+            {
+                ranked
+                    .get_or_init(|| self.selectors().iter().map(|s| rule_selector(s)).collect())
+                    .to_vec()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Records a weight that the innermost style rule sets: among the page's weights, and among
     /// the weights of rules for certain elements when it is one.
     fn gated_weight(&mut self, weight: Weight) {
         let gate = self.named_gate().as_deref().cloned();
         let selectors = self.selectors();
-        let root = selectors.iter().all(|s| {
-            s.last().is_some_and(|c| {
-                c.root
-                    || c.tag.as_deref().is_some_and(|t| {
-                        t.eq_ignore_ascii_case("html") || t.eq_ignore_ascii_case("body")
-                    })
-            })
-        });
+        let root = selectors
+            .iter()
+            .all(|s| s.last().is_some_and(Compound::is_root_or_body));
         let bare = if matches!(self.rule, Rule::Selectors { top: true, .. }) {
             let bare = |s: &Vec<Compound>| match s.as_slice() {
                 [c] if c.words.is_empty() && !c.other && !c.root && c.lang.is_none() => {
@@ -1442,12 +1457,7 @@ fn rule_selector(compounds: &[Compound]) -> super::RuleSelector {
         specificity: known.then(|| counts[0] << 20 | counts[1] << 10 | counts[2]),
         exact,
         generated: compounds.last().is_some_and(|c| c.generated),
-        root: compounds.last().is_some_and(|c| {
-            c.is_root()
-                || c.tag
-                    .as_deref()
-                    .is_some_and(|t| t.eq_ignore_ascii_case("body"))
-        }),
+        root: compounds.last().is_some_and(Compound::is_root_or_body),
     }
 }
 
@@ -1569,6 +1579,15 @@ impl Compound {
                 .tag
                 .as_deref()
                 .is_some_and(|t| t.eq_ignore_ascii_case("html"))
+    }
+
+    /// Whether it asks for the root or `<body>`, whose style every element inherits.
+    fn is_root_or_body(&self) -> bool {
+        self.is_root()
+            || self
+                .tag
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("body"))
     }
 
     /// Whether it may match a `<pre>` or `<code>` element or an element inside one: it names no
