@@ -1092,6 +1092,13 @@ struct Ranked<'g> {
     always: bool,
 }
 
+impl Ranked<'_> {
+    /// Whether the declaration names `family` (lowercased).
+    fn names(&self, family: &str) -> bool {
+        self.decl.names.iter().any(|n| n == family)
+    }
+}
+
 /// The strongest of the declarations that give a family to an element, as [`Rank::beats`] sees
 /// them: of those with the highest specificity, where they stand when that is known.
 #[derive(Default)]
@@ -1186,12 +1193,9 @@ impl Covering {
         accept: impl Fn(&Ranked<'g>, &RuleSelector) -> bool,
         name: impl Fn(&str) -> Option<&str>,
     ) -> Option<Covering> {
-        let candidates = ranked.iter().filter(|r| {
-            r.always
-                && r.decl.fixed
-                && r.decl.at.overrides
-                && !r.decl.names.iter().any(|n| n == family)
-        });
+        let candidates = ranked
+            .iter()
+            .filter(|r| r.always && r.decl.fixed && r.decl.at.overrides && !r.names(family));
         let selectors = candidates.flat_map(|r| {
             r.decl
                 .selectors
@@ -1702,6 +1706,18 @@ impl<'g> PageStyles<'g> {
         }
     }
 
+    /// The page's contexts and those of its code and form controls, when all are known and its
+    /// scripts do not render it: what the checks that a family's rule sets no text of the page
+    /// read.
+    fn known_text(&self) -> Option<(&'g [TextContext], &'g [ApartContext], &'g [ApartContext])> {
+        match (self.client_rendered, self.contexts, self.apart) {
+            (false, Some(contexts), [Some(code), Some(controls)]) => {
+                Some((contexts, code, controls))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether `alt` (a selector's, as [`Gated::any_of`], that gives `family`, lowercased, to the
     /// element) asks for headings of which the page has none with text: no text of the page is
     /// in such a heading (docdash's `.usertext h1` on a page whose `.usertext` holds only
@@ -1709,10 +1725,10 @@ impl<'g> PageStyles<'g> {
     /// before or after it may, so such a rule counts; so does any on a page whose scripts render
     /// it or whose contexts are not known.
     fn heading_without_text(&self, family: &str, alt: &[String]) -> bool {
-        if self.client_rendered || !for_heading(alt) || self.for_generated(family, alt) {
+        if !for_heading(alt) || self.for_generated(family, alt) {
             return false;
         }
-        let (Some(contexts), [Some(code), Some(controls)]) = (self.contexts, self.apart) else {
+        let Some((contexts, code, controls)) = self.known_text() else {
             return false;
         };
         let apart = code.iter().chain(controls).map(|c| &c.words);
@@ -1736,17 +1752,14 @@ impl<'g> PageStyles<'g> {
     /// render it or whose contexts are not known, nor for a selector of unknown specificity or
     /// for generated content.
     fn outranked(&self, family: &str, alt: &[String]) -> bool {
-        let (false, Some(contexts), [Some(_), Some(_)]) =
-            (self.client_rendered, self.contexts, self.apart)
-        else {
+        let Some((contexts, _, _)) = self.known_text() else {
             return false;
         };
         let ranked = self.ranked_decls();
-        let names_family = |r: &&Ranked| r.decl.names.iter().any(|n| n == family);
         // Every rule that gives the family to such an element, by the selector that does.
         let mut rank = Rank::default();
         let mut given = false;
-        for r in ranked.iter().filter(names_family) {
+        for r in ranked.iter().filter(|r| r.names(family)) {
             if r.decl.selectors.is_empty() {
                 return false;
             }
@@ -1793,9 +1806,7 @@ impl<'g> PageStyles<'g> {
     /// there. Never on a page whose scripts render it or whose contexts are not known, nor where
     /// a custom property may give the family.
     fn bold_text_elsewhere(&self, family: &str, range: &[CodeRange]) -> bool {
-        let (false, Some(contexts), [Some(code), Some(controls)]) =
-            (self.client_rendered, self.contexts, self.apart)
-        else {
+        let Some((contexts, code, controls)) = self.known_text() else {
             return false;
         };
         let vars = self.vars.get_or_init(|| self.var_families());
@@ -1808,10 +1819,7 @@ impl<'g> PageStyles<'g> {
         let ranked = self.ranked_decls();
         let mut gated: Vec<&[String]> = Vec::new();
         let mut named = false;
-        for r in ranked
-            .iter()
-            .filter(|r| r.decl.names.iter().any(|n| n == family))
-        {
+        for r in ranked.iter().filter(|r| r.names(family)) {
             if r.decl.selectors.is_empty() {
                 return false;
             }
@@ -1865,17 +1873,12 @@ impl<'g> PageStyles<'g> {
     /// match an element around it, but for the root's and `<body>`'s, which are around every
     /// element. Never on a page whose scripts render it or whose contexts are not known.
     fn surely_italic(&self, family: &str, alt: &[String]) -> bool {
-        let (false, Some(contexts), [Some(_), Some(_)]) =
-            (self.client_rendered, self.contexts, self.apart)
-        else {
+        let Some((contexts, _, _)) = self.known_text() else {
             return false;
         };
-        let sheets = self.cascade.iter().copied();
         let decls = || {
-            sheets
-                .clone()
-                .chain(self.own.map(|f| (f, true)))
-                .flat_map(|(f, always)| f.styles.iter().map(move |d| (d, always)))
+            self.in_cascade()
+                .flat_map(|(f, always, _)| f.styles.iter().map(move |d| (d, always)))
         };
         // Rules that may set text upright, by what they ask of elements around it.
         let mut upright: Vec<&[String]> = Vec::new();
@@ -1914,14 +1917,18 @@ impl<'g> PageStyles<'g> {
             })
     }
 
+    /// The page's stylesheets in cascade order, each with whether it applies on every screen,
+    /// in group 0, then its own styles in group 1 ([`Ranked::group`]).
+    fn in_cascade(&self) -> impl Iterator<Item = (&'g FontUse, bool, u8)> + '_ {
+        let sheets = self.cascade.iter().map(|&(f, always)| (f, always, 0));
+        sheets.chain(self.own.map(|f| (f, true, 1)))
+    }
+
     /// The page's `font-family` and `font` declarations in cascade order ([`Ranked`]).
     fn ranked_decls(&self) -> &[Ranked<'g>] {
         self.ranked.get_or_init(|| {
-            let sheets = self.cascade.iter().map(|&(f, always)| (f, always, 0));
-            let own = self.own.map(|f| (f, true, 1));
             let mut places = [0usize; 2];
-            sheets
-                .chain(own)
+            self.in_cascade()
                 .flat_map(|(f, always, group)| f.decls.iter().map(move |d| (d, always, group)))
                 .map(|(decl, always, group)| {
                     let place = &mut places[usize::from(group)];
