@@ -68,7 +68,7 @@ use crate::walk::SiteFile;
 pub const FILE_NAME: &str = ".hintgen-cache";
 
 /// Bumped whenever the framing or the meaning of a field changes.
-const FORMAT_VERSION: u32 = 40;
+const FORMAT_VERSION: u32 = 41;
 
 const MAGIC: &[u8; 8] = b"HGCACHE\0";
 
